@@ -1,0 +1,40 @@
+/**
+ * Diagnostics are opt-in: library code never writes to the console. A caller passes a `logger`
+ * (console works) and every record goes through `redact` first, so tokens and resume tokens never
+ * reach a log line whatever a call site passes in.
+ */
+
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+const SECRET_KEYS = /^(token|resume|secret|authorization|cookie|password)$/i;
+
+/** A copy of `fields` with secret-looking keys replaced by '[redacted]' (one level deep). */
+export function redact(fields: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (fields === undefined) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields)) out[key] = SECRET_KEYS.test(key) ? '[redacted]' : value;
+  return out;
+}
+
+const noop = (): void => {};
+export const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop };
+
+/** Wraps a user logger so every call is redacted and a throwing logger cannot break the caller. */
+export function safeLogger(logger: Logger | undefined): Logger {
+  if (logger === undefined) return silentLogger;
+  const wrap =
+    (level: keyof Logger) =>
+    (message: string, fields?: Record<string, unknown>): void => {
+      try {
+        logger[level](message, redact(fields));
+      } catch {
+        // A broken logger must not take the connection down with it.
+      }
+    };
+  return { debug: wrap('debug'), info: wrap('info'), warn: wrap('warn'), error: wrap('error') };
+}

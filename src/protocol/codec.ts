@@ -1,0 +1,259 @@
+/**
+ * Strict decoding of frames. Everything that arrives from the wire is hostile until this module
+ * has checked its shape, its sizes and its ranges; the rest of the code trusts the types it returns.
+ * A bad frame is a `GRIDLINK_PROTOCOL` (or `GRIDLINK_FRAME_TOO_LARGE`) error for that link only.
+ */
+import { LinkError } from '../core/errors.js';
+import type {
+  ClientFrame,
+  HeartbeatSettings,
+  MsgFrame,
+  NodeFrame,
+  NodeInfo,
+  Watermarks,
+} from './frames.js';
+
+export interface CodecLimits {
+  /** Largest frame accepted, in bytes of UTF-8 text. */
+  readonly maxFrameBytes: number;
+}
+
+export const MAX_ID_LENGTH = 128;
+export const MAX_LIST_LENGTH = 4096;
+const MAX_SEQ = Number.MAX_SAFE_INTEGER;
+
+export function encodeFrame(frame: ClientFrame | NodeFrame): string {
+  return JSON.stringify(frame);
+}
+
+class Reader {
+  constructor(
+    private readonly obj: Record<string, unknown>,
+    private readonly type: string,
+  ) {}
+
+  private fail(field: string, want: string): never {
+    throw new LinkError('GRIDLINK_PROTOCOL', `invalid '${this.type}' frame: '${field}' must be ${want}`);
+  }
+
+  id(field: string): string {
+    const v = this.obj[field];
+    if (typeof v !== 'string' || v.length === 0 || v.length > MAX_ID_LENGTH) this.fail(field, `a string of 1..${MAX_ID_LENGTH} chars`);
+    return v;
+  }
+
+  optId(field: string): string | undefined {
+    return this.obj[field] === undefined ? undefined : this.id(field);
+  }
+
+  text(field: string, max = 4096): string {
+    const v = this.obj[field];
+    if (typeof v !== 'string' || v.length > max) this.fail(field, `a string of at most ${max} chars`);
+    return v;
+  }
+
+  data(field: string): string {
+    const v = this.obj[field];
+    if (typeof v !== 'string') this.fail(field, 'a string');
+    return v;
+  }
+
+  count(field: string, min = 0): number {
+    const v = this.obj[field];
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > MAX_SEQ) this.fail(field, `an integer >= ${min}`);
+    return v;
+  }
+
+  optCount(field: string, min = 0): number | undefined {
+    return this.obj[field] === undefined ? undefined : this.count(field, min);
+  }
+
+  ids(field: string): string[] {
+    const v = this.obj[field];
+    if (!Array.isArray(v) || v.length > MAX_LIST_LENGTH) this.fail(field, `an array of at most ${MAX_LIST_LENGTH} ids`);
+    for (const item of v) {
+      if (typeof item !== 'string' || item.length === 0 || item.length > MAX_ID_LENGTH) this.fail(field, 'an array of ids');
+    }
+    return v as string[];
+  }
+
+  optIds(field: string): string[] | undefined {
+    return this.obj[field] === undefined ? undefined : this.ids(field);
+  }
+
+  watermarks(field: string): Watermarks {
+    const v = this.obj[field];
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(field, 'an object of sender -> seq');
+    const out: Watermarks = Object.create(null) as Watermarks;
+    let n = 0;
+    for (const [key, seq] of Object.entries(v as Record<string, unknown>)) {
+      if (++n > MAX_LIST_LENGTH) this.fail(field, `at most ${MAX_LIST_LENGTH} entries`);
+      if (key.length === 0 || key.length > MAX_ID_LENGTH) this.fail(field, 'keyed by client ids');
+      if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) this.fail(field, 'an object of sender -> seq');
+      out[key] = seq;
+    }
+    return out;
+  }
+
+  node(field: string): NodeInfo {
+    return nodeInfo(this.obj[field], this.type, field);
+  }
+
+  nodes(field: string): NodeInfo[] {
+    const v = this.obj[field];
+    if (!Array.isArray(v) || v.length > MAX_LIST_LENGTH) this.fail(field, 'an array of nodes');
+    return v.map((item, i) => nodeInfo(item, this.type, `${field}[${i}]`));
+  }
+
+  heartbeat(field: string): HeartbeatSettings {
+    const v = this.obj[field];
+    if (typeof v !== 'object' || v === null) this.fail(field, 'an object');
+    const r = new Reader(v as Record<string, unknown>, this.type);
+    return { intervalMs: r.count('intervalMs', 1), timeoutMs: r.count('timeoutMs', 1) };
+  }
+
+  msg(fromRequired: boolean): MsgFrame {
+    const frame: MsgFrame = { t: 'msg', d: this.data('d') };
+    const seq = this.optCount('seq', 1);
+    if (seq !== undefined) frame.seq = seq;
+    const from = fromRequired ? this.id('from') : this.optId('from');
+    if (from !== undefined) frame.from = from;
+    const b = this.obj.b;
+    if (b !== undefined) {
+      if (b !== 1) this.fail('b', 'absent or 1');
+      frame.b = 1;
+    }
+    return frame;
+  }
+}
+
+function nodeInfo(value: unknown, type: string, field: string): NodeInfo {
+  if (typeof value !== 'object' || value === null) {
+    throw new LinkError('GRIDLINK_PROTOCOL', `invalid '${type}' frame: '${field}' must be a node`);
+  }
+  const r = new Reader(value as Record<string, unknown>, type);
+  const url = r.text('url', 2048);
+  if (!/^wss?:\/\//i.test(url)) {
+    throw new LinkError('GRIDLINK_PROTOCOL', `invalid '${type}' frame: '${field}.url' must be a ws:// or wss:// URL`);
+  }
+  return { id: r.id('id'), url };
+}
+
+function parseObject(raw: string | Uint8Array, limits: CodecLimits): Record<string, unknown> {
+  if (typeof raw !== 'string') {
+    throw new LinkError('GRIDLINK_PROTOCOL', 'binary WebSocket messages are not part of the protocol');
+  }
+  // UTF-16 length is a lower bound of the UTF-8 size and free to read; check the exact size only
+  // when it could matter.
+  if (raw.length > limits.maxFrameBytes || (raw.length * 3 > limits.maxFrameBytes && byteLength(raw) > limits.maxFrameBytes)) {
+    throw new LinkError('GRIDLINK_FRAME_TOO_LARGE', `frame exceeds maxFrameBytes (${limits.maxFrameBytes})`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (cause) {
+    throw new LinkError('GRIDLINK_PROTOCOL', 'frame is not valid JSON', { cause });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new LinkError('GRIDLINK_PROTOCOL', 'frame must be a JSON object');
+  }
+  const obj = value as Record<string, unknown>;
+  if (typeof obj.t !== 'string') throw new LinkError('GRIDLINK_PROTOCOL', "frame has no type 't'");
+  return obj;
+}
+
+let encoder: TextEncoder | undefined;
+function byteLength(text: string): number {
+  encoder ??= new TextEncoder();
+  return encoder.encode(text).byteLength;
+}
+
+/** Decodes a frame a node sent to a client. Throws `LinkError` on anything malformed. */
+export function decodeNodeFrame(raw: string | Uint8Array, limits: CodecLimits): NodeFrame {
+  const obj = parseObject(raw, limits);
+  const r = new Reader(obj, String(obj.t).slice(0, 32));
+  switch (obj.t) {
+    case 'msg':
+      return r.msg(true);
+    case 'ping': {
+      const id = r.optCount('id');
+      return id === undefined ? { t: 'ping' } : { t: 'ping', id };
+    }
+    case 'pong':
+      return { t: 'pong', id: r.count('id') };
+    case 'acked':
+      return { t: 'acked', upTo: r.count('upTo') };
+    case 'resend':
+      return { t: 'resend', from: r.count('from', 1) };
+    case 'joined':
+      return { t: 'joined', client: r.id('client') };
+    case 'left': {
+      const reason = obj.reason === 'bye' ? 'bye' : obj.reason === 'timeout' ? 'timeout' : undefined;
+      if (reason === undefined) throw new LinkError('GRIDLINK_PROTOCOL', "invalid 'left' frame: 'reason' must be 'bye' or 'timeout'");
+      return { t: 'left', client: r.id('client'), reason };
+    }
+    case 'welcome':
+      return {
+        t: 'welcome',
+        v: r.count('v', 1),
+        node: r.node('node'),
+        session: r.id('session'),
+        client: r.id('client'),
+        resume: r.text('resume', 1024),
+        nodes: r.nodes('nodes'),
+        heartbeat: r.heartbeat('heartbeat'),
+        members: r.ids('members'),
+        base: r.watermarks('base'),
+      };
+    case 'redirect':
+      return { t: 'redirect', node: r.node('node'), reason: r.text('reason', 256) };
+    case 'drain':
+      return { t: 'drain', deadlineMs: r.count('deadlineMs') };
+    case 'error':
+      return { t: 'error', code: r.text('code', 64), message: r.text('message', 1024) };
+    default:
+      throw new LinkError('GRIDLINK_PROTOCOL', `unknown frame type '${String(obj.t).slice(0, 32)}'`);
+  }
+}
+
+/** Decodes a frame a client sent to a node. Throws `LinkError` on anything malformed. */
+export function decodeClientFrame(raw: string | Uint8Array, limits: CodecLimits): ClientFrame {
+  const obj = parseObject(raw, limits);
+  const r = new Reader(obj, String(obj.t).slice(0, 32));
+  switch (obj.t) {
+    case 'msg': {
+      const frame = r.msg(false);
+      delete frame.from; // a client never speaks for another member
+      return frame;
+    }
+    case 'ack':
+      return { t: 'ack', recv: r.watermarks('recv') };
+    case 'ping': {
+      const id = r.optCount('id');
+      return id === undefined ? { t: 'ping' } : { t: 'ping', id };
+    }
+    case 'pong':
+      return { t: 'pong', id: r.count('id') };
+    case 'bye':
+      return { t: 'bye' };
+    case 'hello': {
+      const frame: ClientFrame = {
+        t: 'hello',
+        v: r.count('v', 1),
+        session: r.id('session'),
+        client: r.id('client'),
+        recv: r.watermarks('recv'),
+        members: r.ids('members'),
+      };
+      const resume = obj.resume === undefined ? undefined : r.text('resume', 1024);
+      if (resume !== undefined) frame.resume = resume;
+      const failed = r.optIds('failed');
+      if (failed !== undefined) frame.failed = failed;
+      const via = r.optId('via');
+      if (via !== undefined) frame.via = via;
+      return frame;
+    }
+    default:
+      throw new LinkError('GRIDLINK_PROTOCOL', `unknown frame type '${String(obj.t).slice(0, 32)}'`);
+  }
+}

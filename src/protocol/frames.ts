@@ -1,0 +1,165 @@
+/**
+ * The wire protocol: one JSON object per WebSocket text message, discriminated by `t`.
+ * `docs/protocol.md` is the prose version of this file, written for server implementers.
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+/** WebSocket subprotocol both ends negotiate, so a plain WebSocket server is refused early. */
+export const SUBPROTOCOL = 'gridlink.v1';
+
+/** A node as the protocol names it: a stable id and the URL clients dial. */
+export interface NodeInfo {
+  readonly id: string;
+  readonly url: string;
+}
+
+/** Per-sender receive watermarks: sender client id -> highest reliable seq delivered in order. */
+export type Watermarks = Record<string, number>;
+
+export interface HeartbeatSettings {
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+}
+
+// ---- client -> node -------------------------------------------------------------------------
+
+export interface HelloFrame {
+  t: 'hello';
+  v: number;
+  session: string;
+  client: string;
+  /** Resume token from an earlier welcome; proves this client id belongs to this caller. */
+  resume?: string;
+  /** What this client has delivered, per sender, so the new host can have senders replay the rest. */
+  recv: Watermarks;
+  /** Members this client knows of; the host keeps room for the ones that have not arrived yet. */
+  members: string[];
+  /** Node ids that failed this client during the current migration (the host weighs the report). */
+  failed?: string[];
+  /** Id of the node this client is migrating away from, if any. */
+  via?: string;
+}
+
+/** Clean leave: the member is gone for good, senders may stop keeping messages for it. */
+export interface ByeFrame {
+  t: 'bye';
+}
+
+/** Receiver -> node: cumulative receive watermarks (only the senders that changed). */
+export interface AckFrame {
+  t: 'ack';
+  recv: Watermarks;
+}
+
+// ---- node -> client -------------------------------------------------------------------------
+
+export interface WelcomeFrame {
+  t: 'welcome';
+  v: number;
+  node: NodeInfo;
+  session: string;
+  client: string;
+  /** Token to present in the next hello (on any node of this cloud). Never logged. */
+  resume: string;
+  /** The cloud's nodes as this node knows them, itself included. */
+  nodes: NodeInfo[];
+  heartbeat: HeartbeatSettings;
+  /** Other members of the session (attached or expected back). */
+  members: string[];
+  /** Starting watermark for senders this client has not heard from yet (it joined after them). */
+  base: Watermarks;
+}
+
+export interface RedirectFrame {
+  t: 'redirect';
+  node: NodeInfo;
+  reason: string;
+}
+
+/** Every current member has delivered this client's reliable messages up to `upTo`. */
+export interface AckedFrame {
+  t: 'acked';
+  upTo: number;
+}
+
+/** A member arrived that has not delivered this client's messages from `from` on: replay them. */
+export interface ResendFrame {
+  t: 'resend';
+  from: number;
+}
+
+export interface JoinedFrame {
+  t: 'joined';
+  client: string;
+}
+
+export interface LeftFrame {
+  t: 'left';
+  client: string;
+  reason: 'bye' | 'timeout';
+}
+
+/** The node is going away: migrate within `deadlineMs`; the link stays usable until then. */
+export interface DrainFrame {
+  t: 'drain';
+  deadlineMs: number;
+}
+
+export interface ErrorFrame {
+  t: 'error';
+  code: string;
+  message: string;
+}
+
+// ---- both directions ------------------------------------------------------------------------
+
+/**
+ * Application data. Reliable messages carry `seq` (per sender, from 1, no gaps); volatile ones do
+ * not. Client -> node omits `from`; node -> client sets it. `b: 1` marks base64-encoded binary.
+ */
+export interface MsgFrame {
+  t: 'msg';
+  seq?: number;
+  from?: string;
+  d: string;
+  b?: 1;
+}
+
+/** Liveness. Any inbound frame counts as life; a ping with `id` asks for a pong (round trip). */
+export interface PingFrame {
+  t: 'ping';
+  id?: number;
+}
+
+export interface PongFrame {
+  t: 'pong';
+  id: number;
+}
+
+export type ClientFrame = HelloFrame | ByeFrame | AckFrame | MsgFrame | PingFrame | PongFrame;
+export type NodeFrame =
+  | WelcomeFrame
+  | RedirectFrame
+  | AckedFrame
+  | ResendFrame
+  | JoinedFrame
+  | LeftFrame
+  | DrainFrame
+  | ErrorFrame
+  | MsgFrame
+  | PingFrame
+  | PongFrame;
+
+/** WebSocket close codes gridlink uses (4000-4999 is the application range). */
+export const CloseCode = {
+  normal: 1000,
+  goingAway: 1001,
+  protocolError: 4001,
+  redirect: 4002,
+  drained: 4003,
+  rejected: 4004,
+  replaced: 4005,
+  tooLarge: 4006,
+  heartbeatTimeout: 4008,
+} as const;
