@@ -50,7 +50,7 @@ export class GridlinkError extends Error {
     Object.defineProperty(this, BRAND, { value: true });
   }
 
-  static [Symbol.hasInstance](value: unknown): boolean {
+  static override [Symbol.hasInstance](value: unknown): boolean {
     // Subclasses keep ordinary prototype checks; the base class also accepts a branded error from
     // the other module copy (ESM vs CJS).
     if (this === GridlinkError) return isGridlinkError(value);

@@ -1,0 +1,107 @@
+/**
+ * The public client: a thin facade over the session that turns its reports into typed events and
+ * its lifecycle into promises. It holds no connection logic of its own.
+ */
+import { EventEmitter } from 'eventemitter3';
+import { OptionsError, type GridlinkError } from '../core/errors.js';
+import type { StateChange } from '../core/state.js';
+import type { NodeInfo } from '../protocol/frames.js';
+import type { MessageMeta, MigrationInfo, Session, SessionHelper, SessionState } from '../session/session.js';
+
+export type ClientState = SessionState;
+export type { MessageMeta, MigrationInfo };
+
+export interface SendOptions {
+  /** Best effort: not numbered, not kept, not replayed; dropped (send returns false) while migrating. */
+  volatile?: boolean;
+}
+
+/** Every event the client emits. Listeners run synchronously; one that throws does not break the client. */
+export interface ClientEvents {
+  /** The state changed; `change` says from what and why (`reason.code`). */
+  state: (state: ClientState, change: StateChange<ClientState>) => void;
+  /** A message from another member: delivered once, in the sender's order (reliable ones). */
+  message: (data: string | Uint8Array, meta: MessageMeta) => void;
+  /** The session moved to another node and is exchanging messages again. */
+  migrated: (info: MigrationInfo) => void;
+  /** Another member joined the session. */
+  joined: (member: { clientId: string }) => void;
+  /** Another member left (clean `close()`, or gone longer than the node's grace period). */
+  left: (member: { clientId: string }) => void;
+  /** Something went wrong. Non-fatal unless the state also moves to `failed`. */
+  error: (error: GridlinkError) => void;
+}
+
+export class Client extends EventEmitter<ClientEvents> {
+  /** Resolves once the session is joined; rejects with a typed error if it cannot be. */
+  readonly ready: Promise<void>;
+  readonly session: string;
+  readonly clientId: string;
+  readonly #session: Session;
+
+  constructor(session: string, clientId: string, build: (helper: SessionHelper) => Session) {
+    super();
+    this.session = session;
+    this.clientId = clientId;
+    this.#session = build({
+      onState: (change) => this.#emit('state', change.to, change),
+      onMessage: (data, meta) => this.#emit('message', data, meta),
+      onMigrated: (info) => this.#emit('migrated', info),
+      onMember: (kind, id) => this.#emit(kind, { clientId: id }),
+      onError: (error) => this.#emit('error', error),
+    });
+    this.ready = this.#session.start();
+    // `ready` keeps its rejection for whoever awaits it; this only stops an unobserved rejection
+    // from crashing a process whose author listens to 'state'/'error' instead.
+    this.ready.catch(() => {});
+  }
+
+  get state(): ClientState {
+    return this.#session.state;
+  }
+
+  /** The node hosting the session now (undefined before the first join). */
+  get node(): NodeInfo | undefined {
+    return this.#session.node;
+  }
+
+  /** Other members of the session, as the hosting node reported them. */
+  get members(): string[] {
+    return this.#session.members;
+  }
+
+  /** Bytes of reliable messages not yet confirmed by every member (including sends buffered while migrating). */
+  get bufferedBytes(): number {
+    return this.#session.bufferedBytes;
+  }
+
+  /**
+   * Sends to every other member. Reliable by default: delivered exactly once and in order across
+   * migrations. Throws `GRIDLINK_BUFFER_FULL` when `maxBufferedBytes` is reached and
+   * `GRIDLINK_CLOSED` after close or failure. Returns false only for a volatile message that could
+   * not be sent because no link is up.
+   */
+  send(data: string | Uint8Array, options: SendOptions = {}): boolean {
+    if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
+      throw new OptionsError('GRIDLINK_INVALID_ARGUMENT', 'send() takes a string or a Uint8Array');
+    }
+    return this.#session.send(data, options.volatile === true);
+  }
+
+  /** Leaves the session (members are told at once) and closes the link. */
+  close(): Promise<void> {
+    return this.#session.close();
+  }
+
+  #emit<E extends keyof ClientEvents>(event: E, ...args: Parameters<ClientEvents[E]>): void {
+    try {
+      (this.emit as (event: E, ...args: Parameters<ClientEvents[E]>) => boolean)(event, ...args);
+    } catch (error) {
+      // A throwing listener is the application's bug: surface it like Node would, but outside our
+      // frame handling, so the connection state stays consistent.
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * One options object, normalized in one place. Every check fails fast with the option's name, and
+ * everything past this module sees only the frozen `NormalizedOptions` with defaults filled in.
+ */
+import { OptionsError } from '../core/errors.js';
+import { safeLogger, type Logger } from '../core/logger.js';
+import type { RetrySettings } from '../core/retry.js';
+import type { CooldownSettings } from '../core/cooldown.js';
+import type { PolicyFunction, PolicyName } from '../choose/policy.js';
+import type { HeartbeatSettings, NodeInfo } from '../protocol/frames.js';
+import { MAX_ID_LENGTH } from '../protocol/codec.js';
+import type { Resolver } from '../resolve/resolver.js';
+
+export interface ConnectOptions {
+  /** The session to join. Required. */
+  session: string;
+  /** Static list of nodes: URLs (`ws://…`, `wss://…`) or `{ id, url }`. */
+  nodes?: ReadonlyArray<string | NodeInfo>;
+  /** A resolver of your own (DNS, discovery document, …); combined with `nodes` if both are given. */
+  resolver?: Resolver;
+  /** Extra host names a redirect or an advertised node list may send the client to. */
+  allowHosts?: readonly string[];
+  /** This client's id within the session; random by default. Keep it to resume after a restart. */
+  clientId?: string;
+  /** How candidates are ordered for each connection round. Default `'assigned'`. */
+  policy?: PolicyName | PolicyFunction;
+  heartbeat?: Partial<HeartbeatSettings>;
+  /** One attempt (dial + hello + answer) may take this long. Default 2000. */
+  connectTimeoutMs?: number;
+  /** Start the next candidate if the current one has not answered after this long. Default 150. */
+  staggerMs?: number;
+  /** Redirects followed per attempt. Default 3. */
+  maxRedirects?: number;
+  /** Backoff between full rounds of attempts. */
+  retry?: Partial<RetrySettings>;
+  /** How long a failed node sits out (grows while it keeps failing). */
+  cooldown?: Partial<CooldownSettings>;
+  /** Unconfirmed reliable messages kept (and sends buffered while migrating). Default 4 MiB. */
+  maxBufferedBytes?: number;
+  /** Largest frame accepted from a node. Default 1 MiB. */
+  maxFrameBytes?: number;
+  /** Receive acknowledgements are batched for this long. Default 20. */
+  ackDelayMs?: number;
+  /** Nodes accepted from a resolver or an advertised list. Default 64. */
+  maxNodes?: number;
+  /** Out-of-order messages held per sender while waiting for a replay. Default 10000. */
+  maxHeldMessages?: number;
+  /** Aborting it closes the client (and rejects `ready` if it is still connecting). */
+  signal?: AbortSignal;
+  /** Opt-in diagnostics; tokens are redacted. */
+  logger?: Logger;
+}
+
+export interface NormalizedOptions {
+  readonly session: string;
+  readonly clientId: string | undefined;
+  readonly nodes: readonly NodeInfo[];
+  readonly resolver: Resolver | undefined;
+  readonly allowHosts: readonly string[];
+  readonly policy: PolicyName | PolicyFunction;
+  readonly heartbeat: HeartbeatSettings;
+  readonly connectTimeoutMs: number;
+  readonly staggerMs: number;
+  readonly maxRedirects: number;
+  readonly retry: RetrySettings;
+  readonly cooldown: CooldownSettings;
+  readonly maxBufferedBytes: number;
+  readonly maxFrameBytes: number;
+  readonly ackDelayMs: number;
+  readonly maxNodes: number;
+  readonly maxHeldMessages: number;
+  readonly signal: AbortSignal | undefined;
+  readonly logger: Logger;
+}
+
+function fail(message: string): never {
+  throw new OptionsError('GRIDLINK_INVALID_OPTION', message);
+}
+
+function number(name: string, value: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER, allowInfinity = false): number {
+  if (value === undefined) return fallback;
+  if (allowInfinity && value === Number.POSITIVE_INFINITY) return value;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    fail(`${name} must be a finite number >= ${min}${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ''}${allowInfinity ? ' (or Infinity)' : ''}`);
+  }
+  return value;
+}
+
+function id(name: string, value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) fail(`${name} must be a string of 1..${MAX_ID_LENGTH} characters`);
+  return value;
+}
+
+function nodeEntry(entry: unknown, index: number): NodeInfo {
+  const url = typeof entry === 'string' ? entry : typeof entry === 'object' && entry !== null ? (entry as NodeInfo).url : undefined;
+  if (typeof url !== 'string') fail(`nodes[${index}] must be a URL string or { id, url }`);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    fail(`nodes[${index}] is not a valid URL: ${url}`);
+  }
+  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') fail(`nodes[${index}] must be a ws:// or wss:// URL`);
+  const nodeId = typeof entry === 'string' ? parsed.href : id(`nodes[${index}].id`, (entry as NodeInfo).id);
+  return { id: nodeId, url: parsed.href };
+}
+
+export function normalizeOptions(input: ConnectOptions): NormalizedOptions {
+  if (typeof input !== 'object' || input === null) fail('options must be an object');
+  const session = id('session', input.session);
+  const clientId = input.clientId === undefined ? undefined : id('clientId', input.clientId);
+  if (input.nodes !== undefined && !Array.isArray(input.nodes)) fail('nodes must be an array');
+  const nodes = (input.nodes ?? []).map(nodeEntry);
+  if (input.resolver !== undefined && typeof input.resolver?.resolve !== 'function') fail('resolver must have a resolve(signal) method');
+  if (nodes.length === 0 && input.resolver === undefined) fail('give at least one of nodes or resolver, so the client can find the cloud');
+  const policy = input.policy ?? 'assigned';
+  if (typeof policy !== 'function' && !['assigned', 'affinity', 'round-robin'].includes(policy)) {
+    fail(`policy must be 'assigned', 'affinity', 'round-robin' or a function`);
+  }
+  const intervalMs = number('heartbeat.intervalMs', input.heartbeat?.intervalMs, 1000, 10);
+  const timeoutMs = number('heartbeat.timeoutMs', input.heartbeat?.timeoutMs, 3000, 100);
+  if (timeoutMs <= intervalMs) fail('heartbeat.timeoutMs must be greater than heartbeat.intervalMs');
+  const minDelayMs = number('retry.minDelayMs', input.retry?.minDelayMs, 100, 0);
+  const maxDelayMs = number('retry.maxDelayMs', input.retry?.maxDelayMs, 5000, minDelayMs);
+  const baseMs = number('cooldown.baseMs', input.cooldown?.baseMs, 1000, 0);
+  if (input.allowHosts !== undefined && (!Array.isArray(input.allowHosts) || input.allowHosts.some((h) => typeof h !== 'string'))) {
+    fail('allowHosts must be an array of host names');
+  }
+  if (input.signal !== undefined && !(typeof input.signal === 'object' && 'aborted' in input.signal)) fail('signal must be an AbortSignal');
+  return Object.freeze({
+    session,
+    clientId,
+    nodes,
+    resolver: input.resolver,
+    allowHosts: (input.allowHosts ?? []).map((h) => h.toLowerCase()),
+    policy,
+    heartbeat: { intervalMs, timeoutMs },
+    connectTimeoutMs: number('connectTimeoutMs', input.connectTimeoutMs, 2000, 10),
+    staggerMs: number('staggerMs', input.staggerMs, 150, 0),
+    maxRedirects: number('maxRedirects', input.maxRedirects, 3, 0, 16),
+    retry: {
+      minDelayMs,
+      maxDelayMs,
+      factor: number('retry.factor', input.retry?.factor, 2, 1, 10),
+      maxElapsedMs: number('retry.maxElapsedMs', input.retry?.maxElapsedMs, 60_000, 0, Number.MAX_SAFE_INTEGER, true),
+    },
+    cooldown: { baseMs, maxMs: number('cooldown.maxMs', input.cooldown?.maxMs, 30_000, baseMs) },
+    maxBufferedBytes: number('maxBufferedBytes', input.maxBufferedBytes, 4 * 1024 * 1024, 1024),
+    maxFrameBytes: number('maxFrameBytes', input.maxFrameBytes, 1024 * 1024, 1024),
+    ackDelayMs: number('ackDelayMs', input.ackDelayMs, 20, 0, 10_000),
+    maxNodes: number('maxNodes', input.maxNodes, 64, 1, 4096),
+    maxHeldMessages: number('maxHeldMessages', input.maxHeldMessages, 10_000, 1),
+    signal: input.signal,
+    logger: safeLogger(input.logger),
+  });
+}

@@ -1,0 +1,137 @@
+/**
+ * One WebSocket, opened, adapted to the narrow `Transport` the link layer uses. `dial()` is one
+ * connection attempt: it resolves when the socket is open, and rejects on failure, on its timeout
+ * or when its signal aborts, always releasing the socket and its listeners.
+ */
+import { abortError, onAbort } from '../core/abort.js';
+import { ConnectError, type GridlinkError } from '../core/errors.js';
+import { setUnrefTimeout } from '../core/timers.js';
+import type { Platform, WebSocketLike } from '../platform/types.js';
+import { SUBPROTOCOL } from '../protocol/frames.js';
+import { classifyClose, classifyDialFailure } from './classify.js';
+
+export interface TransportHandlers {
+  onMessage(data: string | Uint8Array): void;
+  /** Fires once, when the socket is gone; `error` is set unless we closed it ourselves. */
+  onClose(error: GridlinkError | undefined): void;
+}
+
+export interface Transport {
+  readonly url: string;
+  readonly bufferedAmount: number;
+  /** Handlers are attached once; frames that arrive before that are held, not dropped. */
+  attach(handlers: TransportHandlers): void;
+  send(text: string): void;
+  close(code: number, reason: string): void;
+}
+
+export interface DialOptions {
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal;
+  readonly headers?: Record<string, string>;
+}
+
+const OPEN = 1;
+
+class WebSocketTransport implements Transport {
+  #handlers: TransportHandlers | undefined;
+  #held: Array<string | Uint8Array> = [];
+  #closedByUs = false;
+  #closed = false;
+
+  constructor(
+    readonly url: string,
+    private readonly ws: WebSocketLike,
+  ) {
+    ws.addEventListener('message', (event) => this.#onMessage(event.data));
+    ws.addEventListener('close', (event) => this.#onClose(event.code, event.reason));
+  }
+
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  attach(handlers: TransportHandlers): void {
+    this.#handlers = handlers;
+    const held = this.#held;
+    this.#held = [];
+    for (const data of held) handlers.onMessage(data);
+    if (this.#closed) handlers.onClose(this.#closedByUs ? undefined : classifyClose(this.url, 1006, 'closed before attach'));
+  }
+
+  send(text: string): void {
+    if (this.ws.readyState === OPEN) this.ws.send(text);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.#closedByUs || this.#closed) return;
+    this.#closedByUs = true;
+    try {
+      this.ws.close(code, reason);
+    } catch {
+      this.ws.close();
+    }
+  }
+
+  #onMessage(data: unknown): void {
+    const frame = typeof data === 'string' ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(0);
+    if (this.#handlers === undefined) this.#held.push(frame);
+    else this.#handlers.onMessage(frame);
+  }
+
+  #onClose(code: number, reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#handlers?.onClose(this.#closedByUs ? undefined : classifyClose(this.url, code, reason));
+  }
+}
+
+/** Opens one WebSocket to `url`. */
+export function dial(platform: Platform, url: string, options: DialOptions): Promise<Transport> {
+  return new Promise<Transport>((resolve, reject) => {
+    if (options.signal.aborted) {
+      reject(abortError(options.signal, `dial ${url}`));
+      return;
+    }
+    let ws: WebSocketLike;
+    try {
+      ws = platform.openWebSocket(url, { protocols: [SUBPROTOCOL], ...(options.headers ? { headers: options.headers } : {}) });
+    } catch (cause) {
+      reject(new ConnectError('GRIDLINK_CONNECT_FAILED', `cannot open a WebSocket to ${url}`, { cause, retriable: false }));
+      return;
+    }
+    ws.binaryType = 'arraybuffer';
+    let settled = false;
+    const finish = (error: GridlinkError | undefined): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      unsubscribe();
+      if (error === undefined) {
+        resolve(transport);
+        return;
+      }
+      try {
+        ws.close();
+      } catch {
+        // already closing
+      }
+      reject(error);
+    };
+    const transport = new WebSocketTransport(url, ws);
+    const timer = setUnrefTimeout(
+      () => finish(new ConnectError('GRIDLINK_TIMEOUT', `no answer from ${url} within ${options.timeoutMs} ms`, { retriable: true })),
+      options.timeoutMs,
+    );
+    const unsubscribe = onAbort(options.signal, () => finish(abortError(options.signal, `dial ${url}`)));
+    ws.addEventListener('open', () => {
+      if (ws.protocol !== SUBPROTOCOL) {
+        finish(new ConnectError('GRIDLINK_PROTOCOL', `${url} does not speak ${SUBPROTOCOL}`, { retriable: true }));
+        return;
+      }
+      finish(undefined);
+    });
+    ws.addEventListener('error', (event) => finish(classifyDialFailure(url, event)));
+    ws.addEventListener('close', () => finish(classifyDialFailure(url, undefined)));
+  });
+}

@@ -1,0 +1,30 @@
+/**
+ * The shared public surface: types, errors and `createClient(platform, options)`. Platform entries
+ * (`src/node.ts`, `src/browser.ts`) add `connect()` bound to their platform.
+ */
+export { Client } from './client/client.js';
+export type { ClientEvents, ClientState, MessageMeta, MigrationInfo, SendOptions } from './client/client.js';
+export { createClient } from './client/create-client.js';
+export type { ConnectOptions } from './client/options.js';
+export type { Policy, PolicyContext, PolicyFunction, PolicyName } from './choose/policy.js';
+export { rendezvousOwner, rendezvousRank } from './choose/rendezvous.js';
+export type { Resolver } from './resolve/resolver.js';
+export { staticResolver } from './resolve/resolver.js';
+export type { NodeInfo, HeartbeatSettings } from './protocol/frames.js';
+export { PROTOCOL_VERSION, SUBPROTOCOL } from './protocol/frames.js';
+export type { Reason, StateChange } from './core/state.js';
+export type { Logger } from './core/logger.js';
+export type { RetrySettings } from './core/retry.js';
+export type { CooldownSettings } from './core/cooldown.js';
+export type { ErrorCode, GridlinkErrorOptions } from './core/errors.js';
+export {
+  GridlinkError,
+  OptionsError,
+  ConnectError,
+  LinkError,
+  SessionError,
+  ClosedError,
+  isGridlinkError,
+  hasCode,
+} from './core/errors.js';
+export type { Platform } from './platform/types.js';

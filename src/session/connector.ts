@@ -1,0 +1,190 @@
+/**
+ * Getting a session onto a node: one *round* tries the ranked candidates, starting the next one
+ * whenever the current one fails or has not answered within `staggerMs` (as happy eyeballs does),
+ * follows redirects (bounded, only inside the cloud), and keeps the first link that is welcomed.
+ * Rounds repeat with jittered exponential backoff (core/retry) until one succeeds, a failure is
+ * final, or the signal aborts.
+ */
+import { linkedController } from '../core/abort.js';
+import { ConnectError, GridlinkError, isGridlinkError } from '../core/errors.js';
+import type { Cooldown } from '../core/cooldown.js';
+import type { Logger } from '../core/logger.js';
+import { retryRounds, type RetrySettings } from '../core/retry.js';
+import { setUnrefTimeout, type TimerHandle } from '../core/timers.js';
+import type { Policy } from '../choose/policy.js';
+import { dial } from '../dial/transport.js';
+import { Link } from '../link/link.js';
+import type { Platform } from '../platform/types.js';
+import type { HeartbeatSettings, HelloFrame, NodeInfo, WelcomeFrame } from '../protocol/frames.js';
+import type { NodeList } from '../resolve/node-list.js';
+import type { Resolver } from '../resolve/resolver.js';
+
+export interface ConnectorSettings {
+  readonly session: string;
+  readonly connectTimeoutMs: number;
+  readonly staggerMs: number;
+  readonly maxRedirects: number;
+  readonly heartbeat: HeartbeatSettings;
+  readonly maxFrameBytes: number;
+  readonly retry: RetrySettings;
+}
+
+export interface ConnectorDeps {
+  readonly platform: Platform;
+  readonly settings: ConnectorSettings;
+  readonly resolver: Resolver;
+  readonly nodes: NodeList;
+  readonly policy: Policy;
+  readonly cooldown: Cooldown;
+  readonly logger: Logger;
+  /** Builds the hello for an attempt; `failed` lists the nodes that failed us so far. */
+  readonly hello: (failed: readonly string[]) => HelloFrame;
+  /** Non-fatal trouble worth telling the user about (a refused redirect, a resolver failure). */
+  readonly warn: (error: GridlinkError) => void;
+}
+
+export interface Joined {
+  readonly link: Link;
+  readonly welcome: WelcomeFrame;
+  /** The node as dialled (its URL is the one we trust, whatever the welcome says). */
+  readonly node: NodeInfo;
+}
+
+export interface JoinRequest {
+  /** Nodes already known to have failed (e.g. the one we are migrating away from). */
+  readonly failed: readonly string[];
+  /** A node to try first (the target of a redirect on an open link); checked against the cloud. */
+  readonly prefer?: NodeInfo;
+  readonly signal: AbortSignal;
+}
+
+/** Joins the session on some node of the cloud, retrying rounds until success or a final error. */
+export function join(deps: ConnectorDeps, request: JoinRequest): Promise<Joined> {
+  const failed = new Set(request.failed);
+  return retryRounds(() => joinRound(deps, failed, request.prefer, request.signal), {
+    ...deps.settings.retry,
+    signal: request.signal,
+    onFailedRound: (error, round) =>
+      deps.logger.debug('connection round failed', { round, code: isGridlinkError(error) ? error.code : 'unknown', message: (error as Error).message }),
+  });
+}
+
+async function refreshNodes(deps: ConnectorDeps, signal: AbortSignal): Promise<void> {
+  try {
+    deps.nodes.setResolved(await deps.resolver.resolve(signal));
+  } catch (error) {
+    if (signal.aborted) throw error;
+    // Keep going with what we know (advertised nodes, an earlier answer); say so.
+    deps.warn(isGridlinkError(error) ? error : new ConnectError('GRIDLINK_NO_NODES', 'resolver failed', { cause: error, retriable: true }));
+  }
+}
+
+async function joinRound(deps: ConnectorDeps, failed: Set<string>, prefer: NodeInfo | undefined, signal: AbortSignal): Promise<Joined> {
+  await refreshNodes(deps, signal);
+  const ranked = deps.policy.rank(deps.nodes.all(), { session: deps.settings.session, failed });
+  const candidates = prefer === undefined ? ranked : [prefer, ...ranked.filter((n) => n.url !== prefer.url)];
+  if (candidates.length === 0) {
+    throw new ConnectError('GRIDLINK_NO_NODES', 'no nodes known for this cloud', { retriable: true });
+  }
+  const { controller, dispose } = linkedController(signal);
+  try {
+    return await race(deps, candidates, failed, controller.signal);
+  } finally {
+    controller.abort();
+    dispose();
+  }
+}
+
+/** Staggered attempts over `candidates`; resolves with the first welcome. */
+function race(deps: ConnectorDeps, candidates: NodeInfo[], failed: Set<string>, signal: AbortSignal): Promise<Joined> {
+  return new Promise<Joined>((resolve, reject) => {
+    let next = 0;
+    let active = 0;
+    let done = false;
+    let stagger: TimerHandle | undefined;
+    const errors: GridlinkError[] = [];
+
+    const finish = (result: Joined | undefined): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(stagger);
+      if (result !== undefined) {
+        resolve(result);
+        return;
+      }
+      // A final refusal (e.g. a rejected resume token) wins over transient failures.
+      const final = errors.find((e) => !e.retriable);
+      reject(
+        final ??
+          new ConnectError('GRIDLINK_NO_NODES', `no node accepted the session (${errors.map((e) => e.message).join('; ').slice(0, 500)})`, {
+            cause: errors[errors.length - 1],
+            retriable: true,
+          }),
+      );
+    };
+
+    const startNext = (): void => {
+      clearTimeout(stagger);
+      if (done) return;
+      const node = candidates[next++];
+      if (node === undefined) {
+        if (active === 0) finish(undefined);
+        return;
+      }
+      active++;
+      attempt(deps, node, failed, signal).then(
+        (joined) => {
+          active--;
+          if (done) joined.link.close(1000, 'another node answered first');
+          else finish(joined);
+        },
+        (error: unknown) => {
+          active--;
+          const err = isGridlinkError(error) ? error : new ConnectError('GRIDLINK_CONNECT_FAILED', String(error), { cause: error, retriable: true });
+          if (!done) errors.push(err);
+          startNext();
+        },
+      );
+      if (next < candidates.length) stagger = setUnrefTimeout(startNext, deps.settings.staggerMs);
+    };
+    signal.addEventListener('abort', () => finish(undefined), { once: true });
+    startNext();
+  });
+}
+
+/** One chain: dial a node, say hello, follow its redirects. */
+async function attempt(deps: ConnectorDeps, first: NodeInfo, failed: Set<string>, signal: AbortSignal): Promise<Joined> {
+  const { settings } = deps;
+  let node = first;
+  for (let hops = 0; ; hops++) {
+    let link: Link | undefined;
+    try {
+      const transport = await dial(deps.platform, node.url, { timeoutMs: settings.connectTimeoutMs, signal });
+      link = new Link(transport, node, { heartbeat: settings.heartbeat, maxFrameBytes: settings.maxFrameBytes, now: deps.platform.now });
+      const answer = await link.join(deps.hello([...failed]), { timeoutMs: settings.connectTimeoutMs, signal });
+      if (answer.kind === 'welcome') {
+        if (answer.welcome.session !== settings.session) {
+          link.close(4001, 'welcome for another session');
+          throw new ConnectError('GRIDLINK_PROTOCOL', `node ${node.id} welcomed us to session '${answer.welcome.session.slice(0, 64)}'`, { retriable: true });
+        }
+        deps.cooldown.succeed(node.url);
+        return { link, welcome: answer.welcome, node: { id: answer.welcome.node.id, url: node.url } };
+      }
+      if (hops >= settings.maxRedirects) {
+        throw new ConnectError('GRIDLINK_REDIRECT_LIMIT', `gave up after ${hops + 1} redirects (last to ${answer.node.id})`, { retriable: true });
+      }
+      const target = deps.nodes.check(answer.node, `node ${node.id}'s redirect`);
+      deps.logger.debug('redirected', { from: node.id, to: target.id, reason: answer.reason });
+      node = target;
+    } catch (error) {
+      link?.close();
+      if (signal.aborted) throw error;
+      if (isGridlinkError(error) && error.code !== 'GRIDLINK_REJECTED' && error.code !== 'GRIDLINK_FOREIGN_NODE') {
+        deps.cooldown.fail(node.url);
+        failed.add(node.id);
+      }
+      if (isGridlinkError(error) && error.code === 'GRIDLINK_FOREIGN_NODE') deps.warn(error);
+      throw error;
+    }
+  }
+}

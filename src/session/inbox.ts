@@ -1,0 +1,91 @@
+/**
+ * A receiver's view of every sender: the highest reliable seq delivered in order (the watermark),
+ * and a small reorder buffer. Duplicates (at or below the watermark) are dropped; messages that run
+ * ahead (a live message overtaking a replay after migration) wait for the hole to fill. If a hole
+ * never fills and the buffer overflows, the held messages are delivered anyway and the gap is
+ * reported as an error: never a silent loss, never an unbounded buffer.
+ */
+import type { MsgFrame, Watermarks } from '../protocol/frames.js';
+
+export interface Gap {
+  readonly from: string;
+  readonly expected: number;
+  readonly resumedAt: number;
+}
+
+export interface Received {
+  readonly deliver: MsgFrame[];
+  readonly gap?: Gap;
+}
+
+const NONE: Received = { deliver: [] };
+
+export class Inbox {
+  readonly #marks = new Map<string, number>();
+  readonly #held = new Map<string, Map<number, MsgFrame>>();
+  readonly #dirty = new Set<string>();
+
+  constructor(private readonly maxHeldPerSender: number) {}
+
+  /** Starting watermarks for senders we have not heard from (we joined after them). */
+  setBase(base: Watermarks): void {
+    for (const [sender, seq] of Object.entries(base)) {
+      if (!this.#marks.has(sender)) this.#marks.set(sender, seq);
+    }
+  }
+
+  receive(frame: MsgFrame): Received {
+    const { from, seq } = frame;
+    if (seq === undefined || from === undefined) return { deliver: [frame] };
+    const mark = this.#marks.get(from) ?? seq - 1;
+    if (seq <= mark) return NONE;
+    if (seq > mark + 1) return this.#hold(from, mark, frame);
+    const deliver = [frame];
+    let next = seq + 1;
+    const held = this.#held.get(from);
+    if (held !== undefined) {
+      for (let m = held.get(next); m !== undefined; m = held.get(next)) {
+        held.delete(next);
+        deliver.push(m);
+        next++;
+      }
+      if (held.size === 0) this.#held.delete(from);
+    }
+    this.#advance(from, next - 1);
+    return { deliver };
+  }
+
+  #hold(from: string, mark: number, frame: MsgFrame): Received {
+    let held = this.#held.get(from);
+    if (held === undefined) {
+      held = new Map();
+      this.#held.set(from, held);
+    }
+    held.set(frame.seq as number, frame);
+    if (held.size <= this.maxHeldPerSender) return NONE;
+    // The hole is not going to fill: deliver what we hold, in order, and say what was skipped.
+    const seqs = [...held.keys()].sort((a, b) => a - b);
+    const deliver = seqs.map((s) => held.get(s) as MsgFrame);
+    this.#held.delete(from);
+    this.#advance(from, seqs[seqs.length - 1] as number);
+    return { deliver, gap: { from, expected: mark + 1, resumedAt: seqs[0] as number } };
+  }
+
+  #advance(from: string, mark: number): void {
+    this.#marks.set(from, mark);
+    this.#dirty.add(from);
+  }
+
+  watermarks(): Watermarks {
+    return Object.fromEntries(this.#marks);
+  }
+
+  /** Watermarks that changed since the last call (what the next `ack` carries). */
+  takeChanged(): Watermarks | undefined {
+    if (this.#dirty.size === 0) return undefined;
+    const out: Watermarks = {};
+    for (const sender of this.#dirty) out[sender] = this.#marks.get(sender) as number;
+    this.#dirty.clear();
+    return out;
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * A sender's reliable messages that not every member has confirmed yet. Messages are numbered here
+ * (from 1, no gaps) and kept encoded, so a replay after migration is a plain re-send. The outbox is
+ * also the buffer for sends made while migrating; one bound (`maxBytes`) covers both, and a send
+ * past it is refused with a typed error instead of being dropped.
+ */
+import { SessionError } from '../core/errors.js';
+
+export interface OutboxEntry {
+  readonly seq: number;
+  /** The encoded `msg` frame. */
+  readonly text: string;
+}
+
+export class Outbox {
+  #entries: OutboxEntry[] = [];
+  #head = 0;
+  #bytes = 0;
+  #lastSeq = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  /** Highest seq assigned so far (0 before the first message). */
+  get lastSeq(): number {
+    return this.#lastSeq;
+  }
+
+  /** Size of what is kept, counted as the length of the encoded frames. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  get size(): number {
+    return this.#entries.length - this.#head;
+  }
+
+  /** Numbers and keeps a message; `encode` builds its frame text from the seq it is given. */
+  push(encode: (seq: number) => string): OutboxEntry {
+    const seq = this.#lastSeq + 1;
+    const text = encode(seq);
+    if (this.#bytes + text.length > this.maxBytes) {
+      throw new SessionError(
+        'GRIDLINK_BUFFER_FULL',
+        `send buffer full: ${this.#bytes} bytes unconfirmed, limit maxBufferedBytes=${this.maxBytes}`,
+        { retriable: true },
+      );
+    }
+    const entry = { seq, text };
+    this.#lastSeq = seq;
+    this.#entries.push(entry);
+    this.#bytes += text.length;
+    return entry;
+  }
+
+  /** Every member has delivered up to `seq`: forget those. */
+  confirmUpTo(seq: number): void {
+    while (this.#head < this.#entries.length) {
+      const entry = this.#entries[this.#head];
+      if (entry === undefined || entry.seq > seq) break;
+      this.#bytes -= entry.text.length;
+      this.#head++;
+    }
+    // Compact now and then instead of shifting on every confirmation.
+    if (this.#head > 1024 && this.#head * 2 > this.#entries.length) {
+      this.#entries = this.#entries.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  /** Entries with seq >= `from`, in order. */
+  *from(from: number): Iterable<OutboxEntry> {
+    for (let i = this.#head; i < this.#entries.length; i++) {
+      const entry = this.#entries[i];
+      if (entry !== undefined && entry.seq >= from) yield entry;
+    }
+  }
+}

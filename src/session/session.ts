@@ -1,0 +1,345 @@
+/**
+ * Membership of one session across links. The session owns the client's state machine, the
+ * outbox (numbering, unconfirmed messages, sends buffered while migrating), the inbox (dedupe and
+ * order), and migration: when the link dies or the node drains, it joins the session on another
+ * node — one migration at a time; a heartbeat death, a socket close and a drain notice arriving
+ * together all join the same one.
+ *
+ *   connecting ──joined──▶ connected ──link lost / drain──▶ migrating ──joined──▶ connected
+ *        │                    │                               │
+ *        └──── gave up ───────┴──────────▶ failed ◀───────────┘      (any) ──close()──▶ closed
+ */
+import { abortError } from '../core/abort.js';
+import { base64ToBytes, bytesToBase64 } from '../core/base64.js';
+import { ClosedError, GridlinkError, LinkError, SessionError, isGridlinkError } from '../core/errors.js';
+import { StateMachine, type Reason, type StateChange } from '../core/state.js';
+import { setUnrefTimeout, type TimerHandle } from '../core/timers.js';
+import type { Link } from '../link/link.js';
+import { encodeFrame } from '../protocol/codec.js';
+import { CloseCode, PROTOCOL_VERSION, type HelloFrame, type MsgFrame, type NodeFrame, type NodeInfo } from '../protocol/frames.js';
+import { join, type ConnectorDeps, type Joined } from './connector.js';
+import { Inbox } from './inbox.js';
+import { Outbox } from './outbox.js';
+
+export type SessionState = 'connecting' | 'connected' | 'migrating' | 'closed' | 'failed';
+
+export interface MessageMeta {
+  /** Client id of the sender. */
+  readonly from: string;
+  /** The sender's sequence number; undefined for volatile messages. */
+  readonly seq: number | undefined;
+  readonly volatile: boolean;
+}
+
+export interface MigrationInfo {
+  readonly from: NodeInfo;
+  readonly to: NodeInfo;
+  readonly reason: Reason;
+  /** From the moment the old link was given up to the moment the new one was joined. */
+  readonly downtimeMs: number;
+}
+
+/** How the session reports upward; the client turns these into events. */
+export interface SessionHelper {
+  onState(change: StateChange<SessionState>): void;
+  onMessage(data: string | Uint8Array, meta: MessageMeta): void;
+  onMigrated(info: MigrationInfo): void;
+  onMember(kind: 'joined' | 'left', clientId: string): void;
+  onError(error: GridlinkError): void;
+}
+
+export interface SessionSettings {
+  readonly session: string;
+  readonly clientId: string;
+  readonly maxBufferedBytes: number;
+  readonly maxHeldMessages: number;
+  readonly ackDelayMs: number;
+}
+
+export class Session {
+  readonly #machine: StateMachine<SessionState>;
+  readonly #outbox: Outbox;
+  readonly #inbox: Inbox;
+  readonly #members = new Set<string>();
+  readonly #lifetime = new AbortController();
+  #link: Link | undefined;
+  #node: NodeInfo | undefined;
+  #resume: string | undefined;
+  #migration: Promise<void> | undefined;
+  #ackTimer: TimerHandle | undefined;
+  #failure: GridlinkError | undefined;
+
+  constructor(
+    private readonly settings: SessionSettings,
+    private readonly connector: Omit<ConnectorDeps, 'hello'>,
+    private readonly helper: SessionHelper,
+  ) {
+    this.#outbox = new Outbox(settings.maxBufferedBytes);
+    this.#inbox = new Inbox(settings.maxHeldMessages);
+    this.#machine = new StateMachine<SessionState>('connecting', (change) => helper.onState(change));
+  }
+
+  get state(): SessionState {
+    return this.#machine.state;
+  }
+
+  get node(): NodeInfo | undefined {
+    return this.#node;
+  }
+
+  get members(): string[] {
+    return [...this.#members];
+  }
+
+  get bufferedBytes(): number {
+    return this.#outbox.bytes;
+  }
+
+  /** Joins for the first time. Resolves when connected; rejects with the reason it cannot. */
+  async start(): Promise<void> {
+    try {
+      const joined = await this.#join([]);
+      this.#adopt(joined);
+      this.#machine.transition(['connecting'], 'connected', { code: 'joined', message: `joined on node ${joined.node.id}` });
+    } catch (error) {
+      throw this.#giveUp(error, 'connecting');
+    }
+  }
+
+  /**
+   * Sends reliably (numbered, kept until every member confirmed, replayed after migration) or
+   * volatile (only if a link is up right now). Returns false when a volatile message was not sent.
+   */
+  send(data: string | Uint8Array, volatile: boolean): boolean {
+    if (this.#machine.is('closed', 'failed')) {
+      throw new ClosedError('GRIDLINK_CLOSED', `cannot send: the client is ${this.state}`, { cause: this.#failure });
+    }
+    const binary = typeof data !== 'string';
+    const payload = binary ? bytesToBase64(data) : data;
+    const link = this.#machine.is('connected') ? this.#link : undefined;
+    if (volatile) {
+      if (link === undefined) return false;
+      link.send(binary ? { t: 'msg', d: payload, b: 1 } : { t: 'msg', d: payload });
+      return true;
+    }
+    const entry = this.#outbox.push((seq) => encodeFrame(binary ? { t: 'msg', seq, d: payload, b: 1 } : { t: 'msg', seq, d: payload }));
+    link?.sendText(entry.text);
+    return true;
+  }
+
+  /** Leaves the session for good: members stop keeping messages for us. */
+  async close(reason: Reason = { code: 'closed', message: 'closed by the application' }): Promise<void> {
+    const link = this.#link;
+    if (!this.#machine.transition(['connecting', 'connected', 'migrating'], 'closed', reason)) return;
+    this.#teardown(new ClosedError('GRIDLINK_CLOSED', 'the client was closed'));
+    if (link?.isOpen) {
+      this.#flushAck(link);
+      link.send({ t: 'bye' });
+    }
+    link?.close(CloseCode.normal, 'bye');
+  }
+
+  /** Aborted from outside (the caller's signal): like close(), with the abort as the reason. */
+  abort(signal: AbortSignal): void {
+    const error = abortError(signal, 'the client');
+    void this.close({ code: 'aborted', message: error.message });
+  }
+
+  // ---- joining and migrating ----------------------------------------------------------------
+
+  #join(failed: readonly string[], via?: NodeInfo, prefer?: NodeInfo): Promise<Joined> {
+    const hello = (failedNow: readonly string[]): HelloFrame => {
+      const frame: HelloFrame = {
+        t: 'hello',
+        v: PROTOCOL_VERSION,
+        session: this.settings.session,
+        client: this.settings.clientId,
+        recv: this.#inbox.watermarks(),
+        members: [...this.#members],
+      };
+      if (this.#resume !== undefined) frame.resume = this.#resume;
+      if (failedNow.length > 0) frame.failed = [...failedNow];
+      if (via !== undefined) frame.via = via.id;
+      return frame;
+    };
+    const request = { failed, signal: this.#lifetime.signal };
+    return join({ ...this.connector, hello }, prefer === undefined ? request : { ...request, prefer });
+  }
+
+  /** Makes a freshly joined link the session's link: state from the welcome, replay, ack. */
+  #adopt({ link, welcome, node }: Joined): void {
+    this.#link = link;
+    this.#node = node;
+    this.#resume = welcome.resume;
+    this.connector.nodes.learnId(node.url, node.id);
+    const { refused } = this.connector.nodes.setAdvertised(welcome.nodes);
+    for (const error of refused) this.helper.onError(error);
+    this.#inbox.setBase(welcome.base);
+    this.#members.clear();
+    for (const member of welcome.members) if (member !== this.settings.clientId) this.#members.add(member);
+    link.attach({ onFrame: (frame) => this.#onFrame(link, frame), onDead: (error) => this.#onLinkDead(link, error) });
+    // Everything not yet confirmed goes out again; receivers drop what they already have.
+    for (const entry of this.#outbox.from(1)) link.sendText(entry.text);
+  }
+
+  #migrate(reason: Reason, failedNode: NodeInfo | undefined, prefer?: NodeInfo): void {
+    if (this.#migration !== undefined) return;
+    const from = this.#node as NodeInfo;
+    const old = this.#link;
+    if (!this.#machine.transition(['connected'], 'migrating', reason)) return;
+    // A dead link is gone now; a draining one stays up (still delivering) until the new one is joined.
+    if (failedNode !== undefined) this.#link = undefined;
+    const started = this.connector.platform.now();
+    this.#migration = this.#join(failedNode === undefined ? [] : [failedNode.id], from, prefer)
+      .then((joined) => {
+        if (!this.#machine.is('migrating')) {
+          joined.link.close(CloseCode.normal, 'client no longer migrating');
+          return;
+        }
+        if (old !== undefined && old !== joined.link) old.close(CloseCode.normal, 'migrated');
+        this.#adopt(joined);
+        const downtimeMs = this.connector.platform.now() - started;
+        this.#machine.transition(['migrating'], 'connected', { code: 'migrated', message: `migrated from ${from.id} to ${joined.node.id}` });
+        this.helper.onMigrated({ from, to: joined.node, reason, downtimeMs });
+      })
+      .catch((error: unknown) => {
+        if (this.#machine.is('migrating')) this.#giveUp(error, 'migrating');
+      })
+      .finally(() => {
+        this.#migration = undefined;
+      });
+  }
+
+  #onLinkDead(link: Link, error: GridlinkError): void {
+    if (link !== this.#link) return; // an old link (e.g. the drained one) going away is expected
+    this.connector.cooldown.fail(link.node.url);
+    this.helper.onError(error);
+    if (this.#machine.is('migrating')) {
+      // The draining link died before the new one was joined; the migration in flight continues.
+      this.#link = undefined;
+      return;
+    }
+    this.#migrate({ code: reasonCode(error), message: error.message }, this.#node);
+  }
+
+  // ---- frames from the node -------------------------------------------------------------------
+
+  #onFrame(link: Link, frame: NodeFrame): void {
+    switch (frame.t) {
+      case 'msg':
+        this.#onMsg(link, frame);
+        return;
+      case 'acked':
+        this.#outbox.confirmUpTo(frame.upTo);
+        return;
+      case 'resend':
+        if (link === this.#link && this.#machine.is('connected')) {
+          for (const entry of this.#outbox.from(frame.from)) link.sendText(entry.text);
+        }
+        return;
+      case 'joined':
+        if (frame.client !== this.settings.clientId && !this.#members.has(frame.client)) {
+          this.#members.add(frame.client);
+          this.helper.onMember('joined', frame.client);
+        }
+        return;
+      case 'left':
+        if (this.#members.delete(frame.client)) this.helper.onMember('left', frame.client);
+        return;
+      case 'drain':
+        // Send the draining node to the back of the line so the next round does not ask it first.
+        this.connector.cooldown.fail(link.node.url);
+        if (link === this.#link) this.#migrate({ code: 'drain', message: `node ${link.node.id} is draining` }, undefined);
+        return;
+      case 'redirect':
+        // The cloud moved the session's host (e.g. its rendezvous owner came back): move there,
+        // make-before-break, like a drain — but only to a node of our own cloud.
+        if (link !== this.#link) return;
+        try {
+          const target = this.connector.nodes.check(frame.node, `node ${link.node.id}'s redirect`);
+          this.#migrate({ code: 'redirect', message: `node ${link.node.id} moved the session to ${target.id}` }, undefined, target);
+        } catch (error) {
+          this.helper.onError(error as GridlinkError);
+        }
+        return;
+      default:
+        // welcome/error after the handshake: the node broke the protocol; leave it.
+        this.#onLinkDead(link, new LinkError('GRIDLINK_PROTOCOL', `node ${link.node.id} sent '${frame.t}' on an open link`, { retriable: true }));
+        link.close(CloseCode.protocolError, 'protocol error');
+    }
+  }
+
+  #onMsg(link: Link, frame: MsgFrame): void {
+    if (frame.from === this.settings.clientId) return; // our own message echoed back: never deliver
+    let data: string | Uint8Array = frame.d;
+    if (frame.b === 1) {
+      try {
+        data = base64ToBytes(frame.d);
+      } catch (cause) {
+        this.#onLinkDead(link, new LinkError('GRIDLINK_PROTOCOL', `node ${link.node.id} relayed binary data that is not base64`, { cause, retriable: true }));
+        link.close(CloseCode.protocolError, 'protocol error');
+        return;
+      }
+    }
+    if (frame.seq === undefined) {
+      this.helper.onMessage(data, { from: frame.from as string, seq: undefined, volatile: true });
+      return;
+    }
+    const { deliver, gap } = this.#inbox.receive(frame);
+    if (gap !== undefined) {
+      this.helper.onError(
+        new SessionError('GRIDLINK_MESSAGE_GAP', `messages ${gap.expected}..${gap.resumedAt - 1} from ${gap.from} never arrived; delivery resumed at ${gap.resumedAt}`),
+      );
+    }
+    for (const m of deliver) {
+      const payload = m === frame ? data : m.b === 1 ? base64ToBytes(m.d) : m.d;
+      this.helper.onMessage(payload, { from: m.from as string, seq: m.seq, volatile: false });
+    }
+    if (deliver.length > 0) this.#scheduleAck();
+  }
+
+  #scheduleAck(): void {
+    if (this.#ackTimer !== undefined) return;
+    this.#ackTimer = setUnrefTimeout(() => {
+      this.#ackTimer = undefined;
+      if (this.#link !== undefined && this.#machine.is('connected', 'migrating')) this.#flushAck(this.#link);
+    }, this.settings.ackDelayMs);
+  }
+
+  #flushAck(link: Link): void {
+    const recv = this.#inbox.takeChanged();
+    if (recv !== undefined) link.send({ t: 'ack', recv });
+  }
+
+  // ---- ending ---------------------------------------------------------------------------------
+
+  #giveUp(error: unknown, from: SessionState): GridlinkError {
+    const failure = isGridlinkError(error) ? error : new SessionError('GRIDLINK_NO_NODES', String(error), { cause: error });
+    if (this.#lifetime.signal.aborted || !this.#machine.is(from)) {
+      return this.#machine.is('closed') ? new ClosedError('GRIDLINK_CLOSED', 'the client was closed before it joined', { cause: failure }) : failure;
+    }
+    this.#failure = failure;
+    this.#machine.transition([from], 'failed', { code: failure.code, message: failure.message });
+    this.#teardown(failure);
+    this.helper.onError(failure);
+    return failure;
+  }
+
+  #teardown(reason: GridlinkError): void {
+    clearTimeout(this.#ackTimer);
+    this.#ackTimer = undefined;
+    this.#lifetime.abort(reason);
+  }
+}
+
+function reasonCode(error: GridlinkError): string {
+  switch (error.code) {
+    case 'GRIDLINK_HEARTBEAT_TIMEOUT':
+      return 'heartbeat-timeout';
+    case 'GRIDLINK_PROTOCOL':
+    case 'GRIDLINK_FRAME_TOO_LARGE':
+      return 'protocol-error';
+    default:
+      return 'link-lost';
+  }
+}
