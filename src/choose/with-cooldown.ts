@@ -9,10 +9,11 @@ export function withCooldown(policy: Policy, cooldown: Cooldown): Policy {
   return {
     name: policy.name,
     rank(nodes, context) {
-      const ranked = policy.rank(nodes, context);
-      const ready = ranked.filter((n) => !cooldown.isCooling(n.url));
-      const cooling = ranked.filter((n) => cooldown.isCooling(n.url)).sort((a, b) => cooldown.until(a.url) - cooldown.until(b.url));
-      return [...ready, ...cooling];
+      // Read each node's cooldown once: the clock moves, and a node must land in exactly one group.
+      const ranked = policy.rank(nodes, context).map((node) => ({ node, until: cooldown.until(node.url) }));
+      const ready = ranked.filter((r) => r.until === 0);
+      const cooling = ranked.filter((r) => r.until !== 0).sort((a, b) => a.until - b.until);
+      return [...ready, ...cooling].map((r) => r.node);
     },
   };
 }

@@ -86,6 +86,18 @@ function number(name: string, value: unknown, fallback: number, min: number, max
   return value;
 }
 
+function integer(name: string, value: unknown, fallback: number, min: number, max?: number): number {
+  const n = number(name, value, fallback, min, max);
+  if (!Number.isInteger(n)) fail(`${name} must be a whole number`);
+  return n;
+}
+
+function group<T extends object>(name: string, value: T | undefined): Partial<T> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(`${name} must be an object`);
+  return value;
+}
+
 function id(name: string, value: unknown): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) fail(`${name} must be a string of 1..${MAX_ID_LENGTH} characters`);
   return value;
@@ -105,6 +117,13 @@ function nodeEntry(entry: unknown, index: number): NodeInfo {
   return { id: nodeId, url: parsed.href };
 }
 
+/** Frozen all the way down (but not into the caller's resolver, signal or logger objects). */
+function deepFreeze<T extends NormalizedOptions>(options: T): T {
+  for (const value of [options.nodes, options.heartbeat, options.retry, options.cooldown, options.allowHosts]) Object.freeze(value);
+  for (const node of options.nodes) Object.freeze(node);
+  return Object.freeze(options);
+}
+
 export function normalizeOptions(input: ConnectOptions): NormalizedOptions {
   if (typeof input !== 'object' || input === null) fail('options must be an object');
   const session = id('session', input.session);
@@ -117,17 +136,24 @@ export function normalizeOptions(input: ConnectOptions): NormalizedOptions {
   if (typeof policy !== 'function' && !['assigned', 'affinity', 'round-robin'].includes(policy)) {
     fail(`policy must be 'assigned', 'affinity', 'round-robin' or a function`);
   }
-  const intervalMs = number('heartbeat.intervalMs', input.heartbeat?.intervalMs, 1000, 10);
-  const timeoutMs = number('heartbeat.timeoutMs', input.heartbeat?.timeoutMs, 3000, 100);
+  const heartbeat = group('heartbeat', input.heartbeat);
+  const retry = group('retry', input.retry);
+  const cooldown = group('cooldown', input.cooldown);
+  const intervalMs = number('heartbeat.intervalMs', heartbeat.intervalMs, 1000, 10);
+  const timeoutMs = number('heartbeat.timeoutMs', heartbeat.timeoutMs, 3000, 100);
   if (timeoutMs <= intervalMs) fail('heartbeat.timeoutMs must be greater than heartbeat.intervalMs');
-  const minDelayMs = number('retry.minDelayMs', input.retry?.minDelayMs, 100, 0);
-  const maxDelayMs = number('retry.maxDelayMs', input.retry?.maxDelayMs, 5000, minDelayMs);
-  const baseMs = number('cooldown.baseMs', input.cooldown?.baseMs, 1000, 0);
+  const minDelayMs = number('retry.minDelayMs', retry.minDelayMs, 100, 0);
+  const maxDelayMs = number('retry.maxDelayMs', retry.maxDelayMs, 5000, minDelayMs);
+  const baseMs = number('cooldown.baseMs', cooldown.baseMs, 1000, 0);
   if (input.allowHosts !== undefined && (!Array.isArray(input.allowHosts) || input.allowHosts.some((h) => typeof h !== 'string'))) {
     fail('allowHosts must be an array of host names');
   }
+  const logger = input.logger;
+  if (logger !== undefined && (['debug', 'info', 'warn', 'error'] as const).some((level) => typeof logger[level] !== 'function')) {
+    fail('logger must have debug, info, warn and error methods');
+  }
   if (input.signal !== undefined && !(typeof input.signal === 'object' && 'aborted' in input.signal)) fail('signal must be an AbortSignal');
-  return Object.freeze({
+  return deepFreeze({
     session,
     clientId,
     nodes,
@@ -137,19 +163,19 @@ export function normalizeOptions(input: ConnectOptions): NormalizedOptions {
     heartbeat: { intervalMs, timeoutMs },
     connectTimeoutMs: number('connectTimeoutMs', input.connectTimeoutMs, 2000, 10),
     staggerMs: number('staggerMs', input.staggerMs, 150, 0),
-    maxRedirects: number('maxRedirects', input.maxRedirects, 3, 0, 16),
+    maxRedirects: integer('maxRedirects', input.maxRedirects, 3, 0, 16),
     retry: {
       minDelayMs,
       maxDelayMs,
-      factor: number('retry.factor', input.retry?.factor, 2, 1, 10),
-      maxElapsedMs: number('retry.maxElapsedMs', input.retry?.maxElapsedMs, 60_000, 0, Number.MAX_SAFE_INTEGER, true),
+      factor: number('retry.factor', retry.factor, 2, 1, 10),
+      maxElapsedMs: number('retry.maxElapsedMs', retry.maxElapsedMs, 60_000, 0, Number.MAX_SAFE_INTEGER, true),
     },
-    cooldown: { baseMs, maxMs: number('cooldown.maxMs', input.cooldown?.maxMs, 30_000, baseMs) },
+    cooldown: { baseMs, maxMs: number('cooldown.maxMs', cooldown.maxMs, 30_000, baseMs) },
     maxBufferedBytes: number('maxBufferedBytes', input.maxBufferedBytes, 4 * 1024 * 1024, 1024),
     maxFrameBytes: number('maxFrameBytes', input.maxFrameBytes, 1024 * 1024, 1024),
     ackDelayMs: number('ackDelayMs', input.ackDelayMs, 20, 0, 10_000),
-    maxNodes: number('maxNodes', input.maxNodes, 64, 1, 4096),
-    maxHeldMessages: number('maxHeldMessages', input.maxHeldMessages, 10_000, 1),
+    maxNodes: integer('maxNodes', input.maxNodes, 64, 1, 4096),
+    maxHeldMessages: integer('maxHeldMessages', input.maxHeldMessages, 10_000, 1),
     signal: input.signal,
     logger: safeLogger(input.logger),
   });

@@ -59,10 +59,24 @@ export class NodeList {
     return { id: node.id, url: normalizeUrl(node.url) };
   }
 
-  setResolved(nodes: readonly NodeInfo[]): NodeListChange {
+  /**
+   * Replaces the resolver's answer. The resolver is trusted to name the cloud (it was configured
+   * by the caller), but each entry must still be a ws(s) URL; bad ones are returned, not thrown.
+   */
+  setResolved(nodes: readonly NodeInfo[]): NodeListChange & { refused: GridlinkError[] } {
     const before = this.all();
-    this.#resolved = dedupe(nodes.map((n) => ({ id: n.id, url: normalizeUrl(n.url) }))).slice(0, this.maxNodes);
-    return diff(before, this.all());
+    const refused: GridlinkError[] = [];
+    const accepted: NodeInfo[] = [];
+    for (const node of nodes.slice(0, this.maxNodes)) {
+      try {
+        if (!/^wss?:$/.test(new URL(node.url).protocol)) throw new TypeError('not a ws:// or wss:// URL');
+        accepted.push({ id: node.id, url: normalizeUrl(node.url) });
+      } catch (cause) {
+        refused.push(new ConnectError('GRIDLINK_NO_NODES', `the resolver answered an unusable node address: ${String(node.url).slice(0, 200)}`, { cause, retriable: true }));
+      }
+    }
+    this.#resolved = dedupe(accepted);
+    return { ...diff(before, this.all()), refused };
   }
 
   /** Accepts a connected node's list; returns the change and the entries it refused. */

@@ -71,7 +71,8 @@ export function join(deps: ConnectorDeps, request: JoinRequest): Promise<Joined>
 
 async function refreshNodes(deps: ConnectorDeps, signal: AbortSignal): Promise<void> {
   try {
-    deps.nodes.setResolved(await deps.resolver.resolve(signal));
+    const { refused } = deps.nodes.setResolved(await deps.resolver.resolve(signal));
+    for (const error of refused) deps.warn(error);
   } catch (error) {
     if (signal.aborted) throw error;
     // Keep going with what we know (advertised nodes, an earlier answer); say so.

@@ -63,12 +63,20 @@ export class Inbox {
     }
     held.set(frame.seq as number, frame);
     if (held.size <= this.maxHeldPerSender) return NONE;
-    // The hole is not going to fill: deliver what we hold, in order, and say what was skipped.
-    const seqs = [...held.keys()].sort((a, b) => a - b);
-    const deliver = seqs.map((s) => held.get(s) as MsgFrame);
-    this.#held.delete(from);
-    this.#advance(from, seqs[seqs.length - 1] as number);
-    return { deliver, gap: { from, expected: mark + 1, resumedAt: seqs[0] as number } };
+    // The hole is not going to fill: give up on it (and say so), deliver the unbroken run that
+    // starts at the lowest held seq, and keep holding anything beyond a further hole, which gets
+    // its own chance to fill (or its own report).
+    const first = Math.min(...held.keys());
+    const deliver: MsgFrame[] = [];
+    let next = first;
+    for (let m = held.get(next); m !== undefined; m = held.get(next)) {
+      held.delete(next);
+      deliver.push(m);
+      next++;
+    }
+    if (held.size === 0) this.#held.delete(from);
+    this.#advance(from, next - 1);
+    return { deliver, gap: { from, expected: mark + 1, resumedAt: first } };
   }
 
   #advance(from: string, mark: number): void {

@@ -38,6 +38,9 @@ export class Outbox {
   push(encode: (seq: number) => string): OutboxEntry {
     const seq = this.#lastSeq + 1;
     const text = encode(seq);
+    if (text.length > this.maxBytes) {
+      throw new SessionError('GRIDLINK_BUFFER_FULL', `message of ${text.length} bytes can never fit maxBufferedBytes=${this.maxBytes}`, { retriable: false });
+    }
     if (this.#bytes + text.length > this.maxBytes) {
       throw new SessionError(
         'GRIDLINK_BUFFER_FULL',

@@ -1,0 +1,168 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Heartbeat, type HeartbeatHost } from '../../src/link/heartbeat.js';
+
+// The ten-line fake host: the clock is Date.now(), which vi.useFakeTimers() controls.
+function fakeHost(): HeartbeatHost & { pings: number[]; deaths: number[] } {
+  const start = Date.now();
+  const host = {
+    pings: [] as number[],
+    deaths: [] as number[],
+    sendPing: () => void host.pings.push(Date.now() - start),
+    onDead: (silentMs: number) => void host.deaths.push(silentMs),
+    now: () => Date.now(),
+  };
+  return host;
+}
+
+const settings = { intervalMs: 1000, timeoutMs: 3000 };
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: 1_000_000 });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('Heartbeat pings', () => {
+  it('pings once per interval while nothing else is sent', () => {
+    const host = fakeHost();
+    const hb = new Heartbeat(host, settings);
+    hb.start();
+    // Keep the link alive so only the ping behaviour is observed.
+    for (let i = 0; i < 5; i++) {
+      vi.advanceTimersByTime(1000);
+      hb.inbound();
+    }
+    expect(host.pings).toEqual([1000, 2000, 3000, 4000, 5000]);
+    hb.stop();
+  });
+
+  it('sends no ping while outbound traffic keeps flowing', () => {
+    const host = fakeHost();
+    const hb = new Heartbeat(host, settings);
+    hb.start();
+    for (let i = 0; i < 20; i++) {
+      vi.advanceTimersByTime(500);
+      hb.outbound();
+      hb.inbound();
+    }
+    expect(host.pings).toEqual([]);
+    hb.stop();
+  });
+
+  it('resumes pinging within two intervals once outbound traffic stops', () => {
+    const host = fakeHost();
+    const hb = new Heartbeat(host, settings);
+    hb.start();
+    vi.advanceTimersByTime(950);
+    hb.outbound(); // just before the first tick: the tick at 1000 must not ping
+    vi.advanceTimersByTime(50);
+    expect(host.pings).toEqual([]);
+    hb.inbound();
+    vi.advanceTimersByTime(1000);
+    expect(host.pings).toEqual([2000]);
+    hb.stop();
+  });
+});
+
+describe('Heartbeat death', () => {
+  it('declares the link dead exactly when nothing arrived for timeoutMs', () => {
+    const host = fakeHost();
+    const hb = new Heartbeat(host, settings);
+    hb.start();
+    vi.advanceTimersByTime(2999);
+    expect(host.deaths).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(host.deaths).toEqual([3000]);
+  });
+
+  it('an inbound frame at 2.9 s pushes death to 5.9 s, not earlier', () => {
+    const host = fakeHost();
+    const hb = new Heartbeat(host, settings);
+    hb.start();
+    vi.advanceTimersByTime(2900);
+    hb.inbound();
+    vi.advanceTimersByTime(2999); // t = 5899
+    expect(host.deaths).toEqual([]);
+    expect(hb.silentFor()).toBe(2999);
+    vi.advanceTimersByTime(1); // t = 5900
+    expect(host.deaths).toEqual([3000]);
+  });
+
+  it('outbound traffic alone does not keep the link alive', () => {
+    const host = fakeHost();
+    const hb = new Heartbeat(host, settings);
+    hb.start();
+    for (let i = 0; i < 6; i++) {
+      vi.advanceTimersByTime(500);
+      hb.outbound();
+    }
+    expect(host.deaths).toEqual([3000]);
+  });
+
+  it('a timer that fires late does not kill a link that heard a frame recently', () => {
+    const host = fakeHost();
+    const hb = new Heartbeat(host, settings);
+    hb.start();
+    vi.advanceTimersByTime(2500);
+    // The event loop was blocked for 10 s: the wall clock jumps past several intervals, the
+    // timers have not run yet, and the queued frame is processed first.
+    vi.setSystemTime(Date.now() + 10_000);
+    hb.inbound();
+    vi.advanceTimersByTime(500); // the overdue deadline timer fires now
+    expect(host.deaths).toEqual([]);
+    expect(hb.silentFor()).toBe(500);
+    // ...and death is still judged from that last frame.
+    vi.advanceTimersByTime(2499);
+    expect(host.deaths).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(host.deaths).toEqual([3000]);
+  });
+
+  it('a late timer with no inbound frame reports the real silence', () => {
+    const host = fakeHost();
+    const hb = new Heartbeat(host, settings);
+    hb.start();
+    vi.advanceTimersByTime(1000);
+    vi.setSystemTime(Date.now() + 10_000);
+    vi.advanceTimersByTime(2000);
+    expect(host.deaths).toEqual([13_000]);
+  });
+
+  it('calls onDead once and stops pinging after death', () => {
+    const host = fakeHost();
+    const hb = new Heartbeat(host, settings);
+    hb.start();
+    vi.advanceTimersByTime(3000);
+    const pingsAtDeath = host.pings.length;
+    vi.advanceTimersByTime(60_000);
+    expect(host.deaths).toHaveLength(1);
+    expect(host.pings).toHaveLength(pingsAtDeath);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('Heartbeat stop', () => {
+  it('stop() cancels pings and the deadline', () => {
+    const host = fakeHost();
+    const hb = new Heartbeat(host, settings);
+    hb.start();
+    vi.advanceTimersByTime(1500);
+    hb.stop();
+    const pings = host.pings.length;
+    vi.advanceTimersByTime(60_000);
+    expect(host.pings).toHaveLength(pings);
+    expect(host.deaths).toEqual([]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('start() twice does not double the timers', () => {
+    const host = fakeHost();
+    const hb = new Heartbeat(host, settings);
+    hb.start();
+    hb.start();
+    vi.advanceTimersByTime(3000);
+    expect(host.deaths).toHaveLength(1);
+    expect(host.pings.length).toBeLessThanOrEqual(3);
+  });
+});
