@@ -18,7 +18,7 @@ import {
   type NodeInfo,
   type WelcomeFrame,
 } from '../protocol/frames.js';
-import { Heartbeat } from './heartbeat.js';
+import { Liveness } from '../core/liveness.js';
 
 export interface LinkHost {
   /** A frame arrived after the welcome (never `welcome`; `redirect` here means the session moved). */
@@ -53,7 +53,7 @@ function nodeRefusal(node: NodeInfo, code: string, message: string): GridlinkErr
 
 export class Link {
   #state: LinkState = { kind: 'idle' };
-  readonly #heartbeat: Heartbeat;
+  readonly #heartbeat: Liveness;
   #pingId = 0;
   readonly #pongWaiters = new Map<number, () => void>();
 
@@ -63,14 +63,14 @@ export class Link {
     readonly node: NodeInfo,
     private readonly settings: LinkSettings,
   ) {
-    this.#heartbeat = new Heartbeat(
+    this.#heartbeat = new Liveness(
       {
         sendPing: () => this.send({ t: 'ping' }),
         onDead: (silentMs) =>
           this.#die(new LinkError('GRIDLINK_HEARTBEAT_TIMEOUT', `no frame from node ${node.id} for ${Math.round(silentMs)} ms`, { retriable: true }), CloseCode.heartbeatTimeout),
-        now: settings.now,
       },
       settings.heartbeat,
+      settings.now,
     );
     transport.attach({
       onMessage: (data) => this.#onMessage(data),
@@ -137,7 +137,7 @@ export class Link {
   sendText(text: string): void {
     if (this.#state.kind === 'closed') return;
     this.transport.send(text);
-    this.#heartbeat.outbound();
+    this.#heartbeat.sent();
   }
 
   /** Round trip to the node, measured with a ping that asks for a pong. */
@@ -169,7 +169,7 @@ export class Link {
 
   #onMessage(data: string | Uint8Array): void {
     if (this.#state.kind === 'closed') return;
-    this.#heartbeat.inbound();
+    this.#heartbeat.received();
     let frame: NodeFrame;
     try {
       frame = decodeNodeFrame(data, { maxFrameBytes: this.settings.maxFrameBytes });
@@ -207,7 +207,9 @@ export class Link {
         settle({ kind: 'welcome', welcome: frame });
         return;
       case 'redirect':
-        this.close(CloseCode.normal, 'following redirect');
+        // Settle before closing: close() would otherwise settle the join as a failure.
+        this.#state = { kind: 'closed' };
+        this.transport.close(CloseCode.normal, 'following redirect');
         settle({ kind: 'redirect', node: frame.node, reason: frame.reason });
         return;
       case 'error':

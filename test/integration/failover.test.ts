@@ -54,6 +54,16 @@ describe('failover', () => {
     expect(commonNode(ms)).toBe(cloud.hostOf('placement')?.id);
   });
 
+  it('follows a redirect to the host (regression: a redirect used to fail the attempt)', async () => {
+    const host = cloud.hostOf('redirected')?.id;
+    const other = cloud.nodes.find((n) => n.id !== host) as { id: string; url: string };
+    // Knowing only a node that is not the host, the client can get there only by the redirect.
+    const [ann] = join('redirected', ['ann'], { nodes: [other.url], retry: { maxElapsedMs: 5000 } });
+    await ann?.client.ready;
+    expect(ann?.client.node?.id).toBe(host);
+    expect(ann?.errors).toEqual([]);
+  });
+
   it('after SIGKILL of the host, members converge on one new node with nothing lost or duplicated', async () => {
     const ms = join('crash', ['ann', 'bob', 'cy']);
     await Promise.all(ms.map((m) => m.client.ready));

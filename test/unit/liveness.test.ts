@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Heartbeat, type HeartbeatHost } from '../../src/link/heartbeat.js';
+import { Liveness, type LivenessHost } from '../../src/core/liveness.js';
 
 // The ten-line fake host: the clock is Date.now(), which vi.useFakeTimers() controls.
-function fakeHost(): HeartbeatHost & { pings: number[]; deaths: number[] } {
+function fakeHost(): LivenessHost & { pings: number[]; deaths: number[] } {
   const start = Date.now();
   const host = {
     pings: [] as number[],
@@ -23,15 +23,15 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-describe('Heartbeat pings', () => {
+describe('Liveness pings', () => {
   it('pings once per interval while nothing else is sent', () => {
     const host = fakeHost();
-    const hb = new Heartbeat(host, settings);
+    const hb = new Liveness(host, settings, () => Date.now());
     hb.start();
     // Keep the link alive so only the ping behaviour is observed.
     for (let i = 0; i < 5; i++) {
       vi.advanceTimersByTime(1000);
-      hb.inbound();
+      hb.received();
     }
     expect(host.pings).toEqual([1000, 2000, 3000, 4000, 5000]);
     hb.stop();
@@ -39,12 +39,12 @@ describe('Heartbeat pings', () => {
 
   it('sends no ping while outbound traffic keeps flowing', () => {
     const host = fakeHost();
-    const hb = new Heartbeat(host, settings);
+    const hb = new Liveness(host, settings, () => Date.now());
     hb.start();
     for (let i = 0; i < 20; i++) {
       vi.advanceTimersByTime(500);
-      hb.outbound();
-      hb.inbound();
+      hb.sent();
+      hb.received();
     }
     expect(host.pings).toEqual([]);
     hb.stop();
@@ -52,23 +52,24 @@ describe('Heartbeat pings', () => {
 
   it('resumes pinging within two intervals once outbound traffic stops', () => {
     const host = fakeHost();
-    const hb = new Heartbeat(host, settings);
+    const hb = new Liveness(host, settings, () => Date.now());
     hb.start();
     vi.advanceTimersByTime(950);
-    hb.outbound(); // just before the first tick: the tick at 1000 must not ping
+    hb.sent(); // just before the first tick: the tick at 1000 must not ping
     vi.advanceTimersByTime(50);
     expect(host.pings).toEqual([]);
-    hb.inbound();
+    hb.received();
     vi.advanceTimersByTime(1000);
-    expect(host.pings).toEqual([2000]);
+    // The next ping is due one interval after the last thing sent (950 + 1000).
+    expect(host.pings).toEqual([1950]);
     hb.stop();
   });
 });
 
-describe('Heartbeat death', () => {
+describe('Liveness death', () => {
   it('declares the link dead exactly when nothing arrived for timeoutMs', () => {
     const host = fakeHost();
-    const hb = new Heartbeat(host, settings);
+    const hb = new Liveness(host, settings, () => Date.now());
     hb.start();
     vi.advanceTimersByTime(2999);
     expect(host.deaths).toEqual([]);
@@ -78,10 +79,10 @@ describe('Heartbeat death', () => {
 
   it('an inbound frame at 2.9 s pushes death to 5.9 s, not earlier', () => {
     const host = fakeHost();
-    const hb = new Heartbeat(host, settings);
+    const hb = new Liveness(host, settings, () => Date.now());
     hb.start();
     vi.advanceTimersByTime(2900);
-    hb.inbound();
+    hb.received();
     vi.advanceTimersByTime(2999); // t = 5899
     expect(host.deaths).toEqual([]);
     expect(hb.silentFor()).toBe(2999);
@@ -91,24 +92,24 @@ describe('Heartbeat death', () => {
 
   it('outbound traffic alone does not keep the link alive', () => {
     const host = fakeHost();
-    const hb = new Heartbeat(host, settings);
+    const hb = new Liveness(host, settings, () => Date.now());
     hb.start();
     for (let i = 0; i < 6; i++) {
       vi.advanceTimersByTime(500);
-      hb.outbound();
+      hb.sent();
     }
     expect(host.deaths).toEqual([3000]);
   });
 
   it('a timer that fires late does not kill a link that heard a frame recently', () => {
     const host = fakeHost();
-    const hb = new Heartbeat(host, settings);
+    const hb = new Liveness(host, settings, () => Date.now());
     hb.start();
     vi.advanceTimersByTime(2500);
     // The event loop was blocked for 10 s: the wall clock jumps past several intervals, the
     // timers have not run yet, and the queued frame is processed first.
     vi.setSystemTime(Date.now() + 10_000);
-    hb.inbound();
+    hb.received();
     vi.advanceTimersByTime(500); // the overdue deadline timer fires now
     expect(host.deaths).toEqual([]);
     expect(hb.silentFor()).toBe(500);
@@ -121,7 +122,7 @@ describe('Heartbeat death', () => {
 
   it('a late timer with no inbound frame reports the real silence', () => {
     const host = fakeHost();
-    const hb = new Heartbeat(host, settings);
+    const hb = new Liveness(host, settings, () => Date.now());
     hb.start();
     vi.advanceTimersByTime(1000);
     vi.setSystemTime(Date.now() + 10_000);
@@ -131,7 +132,7 @@ describe('Heartbeat death', () => {
 
   it('calls onDead once and stops pinging after death', () => {
     const host = fakeHost();
-    const hb = new Heartbeat(host, settings);
+    const hb = new Liveness(host, settings, () => Date.now());
     hb.start();
     vi.advanceTimersByTime(3000);
     const pingsAtDeath = host.pings.length;
@@ -142,10 +143,10 @@ describe('Heartbeat death', () => {
   });
 });
 
-describe('Heartbeat stop', () => {
+describe('Liveness stop', () => {
   it('stop() cancels pings and the deadline', () => {
     const host = fakeHost();
-    const hb = new Heartbeat(host, settings);
+    const hb = new Liveness(host, settings, () => Date.now());
     hb.start();
     vi.advanceTimersByTime(1500);
     hb.stop();
@@ -158,7 +159,7 @@ describe('Heartbeat stop', () => {
 
   it('start() twice does not double the timers', () => {
     const host = fakeHost();
-    const hb = new Heartbeat(host, settings);
+    const hb = new Liveness(host, settings, () => Date.now());
     hb.start();
     hb.start();
     vi.advanceTimersByTime(3000);
