@@ -1,0 +1,100 @@
+/**
+ * Liveness of one link, the same on both ends (client link, node's client link, peer links). Traffic is its own heartbeat: a ping goes out only
+ * when nothing else went out for `intervalMs`, and the link is dead when nothing came in for
+ * `timeoutMs`. Death is judged from the time of the last inbound frame, never by counting ticks, so
+ * a timer that fires late (a loaded event loop) cannot make a live peer look dead.
+ *
+ * Two timers in all, each rescheduled from a timestamp when it fires — not one timer per message.
+ * The host interface is two methods, so a unit test needs a tiny fake and fake timers, no server.
+ */
+import { setUnrefTimeout, type TimerHandle } from './timers.js';
+
+export interface LivenessHost {
+  /** Send one ping (the owner calls `sent()` as for any frame). */
+  sendPing(): void;
+  /** Nothing arrived for `timeoutMs`. Called once; the liveness is stopped by then. */
+  onDead(silentMs: number): void;
+}
+
+export interface LivenessSettings {
+  /** Omit to only watch for silence (a link whose other end does the pinging). */
+  readonly intervalMs?: number;
+  readonly timeoutMs: number;
+}
+
+type State =
+  | { kind: 'idle' }
+  | { kind: 'running'; ping: TimerHandle | undefined; dead: TimerHandle }
+  | { kind: 'stopped' };
+
+export class Liveness {
+  private state: State = { kind: 'idle' };
+  private lastInbound = 0;
+  private lastOutbound = 0;
+
+  constructor(
+    private readonly host: LivenessHost,
+    private readonly settings: LivenessSettings,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  start(): void {
+    if (this.state.kind !== 'idle') return;
+    const t = this.now();
+    this.lastInbound = t;
+    this.lastOutbound = t;
+    const ping = this.settings.intervalMs === undefined ? undefined : this.timer(() => this.pingDue(), this.settings.intervalMs);
+    this.state = { kind: 'running', ping, dead: this.timer(() => this.deadDue(), this.settings.timeoutMs) };
+  }
+
+  /** Any inbound frame: proof of life. */
+  received(): void {
+    this.lastInbound = this.now();
+  }
+
+  /** Any outbound frame: makes the next ping unnecessary. */
+  sent(): void {
+    this.lastOutbound = this.now();
+  }
+
+  stop(): void {
+    if (this.state.kind === 'running') {
+      if (this.state.ping !== undefined) clearTimeout(this.state.ping);
+      clearTimeout(this.state.dead);
+    }
+    this.state = { kind: 'stopped' };
+  }
+
+  /** Milliseconds since the last inbound frame. */
+  silentFor(): number {
+    return this.now() - this.lastInbound;
+  }
+
+  private timer(fn: () => void, ms: number): TimerHandle {
+    return setUnrefTimeout(fn, Math.max(0, ms));
+  }
+
+  private pingDue(): void {
+    const state = this.state;
+    const interval = this.settings.intervalMs;
+    if (state.kind !== 'running' || interval === undefined) return;
+    if (this.now() - this.lastOutbound >= interval) {
+      this.host.sendPing();
+      this.lastOutbound = this.now();
+    }
+    if (this.state !== state) return; // sendPing may have closed the link
+    state.ping = this.timer(() => this.pingDue(), this.lastOutbound + interval - this.now());
+  }
+
+  private deadDue(): void {
+    const state = this.state;
+    if (state.kind !== 'running') return;
+    const silent = this.now() - this.lastInbound;
+    if (silent >= this.settings.timeoutMs) {
+      this.stop();
+      this.host.onDead(silent);
+      return;
+    }
+    state.dead = this.timer(() => this.deadDue(), this.lastInbound + this.settings.timeoutMs - this.now());
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * One client connection, from its hello to its close: strict decoding, heartbeat, back-pressure, and
+ * a clear close code for every way it can end. What the frames mean for the session is the host's
+ * business (`ClientLinkHost`); this file only guarantees that the host sees well-formed frames, in
+ * order, from a link that is still open, and hears exactly once that the link is gone.
+ *
+ * Nothing in here throws out of a socket event handler: a bad frame is an `error` frame and a close
+ * of this link only.
+ */
+import type { RawData, WebSocket } from 'ws';
+import { isGridlinkError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { decodeClientFrame, encodeFrame } from '../protocol/codec.js';
+import { CloseCode, type AckFrame, type ByeFrame, type ClientFrame, type HeartbeatSettings, type HelloFrame, type MsgFrame, type NodeFrame } from '../protocol/frames.js';
+import { Liveness } from '../core/liveness.js';
+import type { MemberLink } from './session-host.js';
+
+export type SessionFrame = MsgFrame | AckFrame | ByeFrame;
+
+export interface ClientLinkHost {
+  /** A session frame from an attached link, in arrival order. */
+  frame(link: ClientLink, frame: SessionFrame): void;
+  /** The link is closed (by either side, for any reason). Called exactly once. */
+  closed(link: ClientLink, code: number): void;
+}
+
+export interface ClientLinkOptions {
+  readonly heartbeat: HeartbeatSettings;
+  readonly maxFrameBytes: number;
+  readonly logger: Logger;
+}
+
+type LinkState =
+  /** Hello received, placement pending: later frames wait so the welcome comes first. */
+  | { kind: 'placing'; queued: ClientFrame[] }
+  | { kind: 'attached' }
+  | { kind: 'closed'; code: number };
+
+/** A client that sends this much before its welcome is not following the protocol. */
+const MAX_QUEUED = 256;
+/** A client that stops reading is cut off rather than buffered for without bound. */
+export const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+/** A close handshake the other end never completes must not hold the socket open. */
+const CLOSE_GRACE_MS = 2000;
+
+export class ClientLink implements MemberLink {
+  private state: LinkState = { kind: 'placing', queued: [] };
+  private readonly liveness: Liveness;
+
+  constructor(
+    private readonly ws: WebSocket,
+    /** The first frame, which made this connection a client link. */
+    readonly hello: HelloFrame,
+    private readonly options: ClientLinkOptions,
+    private readonly host: ClientLinkHost,
+  ) {
+    this.liveness = new Liveness(
+      {
+        // Before the welcome, the client expects welcome/redirect/error and nothing else.
+        sendPing: () => {
+          if (this.state.kind === 'attached') this.send({ t: 'ping' });
+        },
+        onDead: (silentMs) => {
+          this.options.logger.info('client link silent; closing', { client: hello.client, silentMs });
+          this.close(CloseCode.heartbeatTimeout, 'heartbeat timeout');
+        },
+      },
+      options.heartbeat,
+    );
+    ws.on('message', (data: RawData, isBinary: boolean) => this.message(data, isBinary));
+    ws.on('close', (code: number) => this.ended(code));
+    ws.on('error', (error: Error) => this.options.logger.debug('client socket error', { client: hello.client, error: error.message }));
+    this.liveness.start();
+  }
+
+  get open(): boolean {
+    return this.state.kind !== 'closed';
+  }
+
+  get attached(): boolean {
+    return this.state.kind === 'attached';
+  }
+
+  /** Placement done and the welcome sent: deliver what arrived meanwhile, then go live. */
+  attach(): void {
+    if (this.state.kind !== 'placing') return;
+    const queued = this.state.queued;
+    this.state = { kind: 'attached' };
+    for (const frame of queued) {
+      if (this.state.kind !== 'attached') return;
+      this.handle(frame);
+    }
+  }
+
+  send(frame: NodeFrame): void {
+    if (this.state.kind === 'closed' || this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.send(encodeFrame(frame));
+    this.liveness.sent();
+    if (this.ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+      this.options.logger.warn('client is not reading; closing its link', { client: this.hello.client, buffered: this.ws.bufferedAmount });
+      this.close(1013, 'client too slow');
+    }
+  }
+
+  /** Sends an `error` frame (the node refuses something), then closes. */
+  refuse(code: string, message: string, closeCode: number): void {
+    this.send({ t: 'error', code, message });
+    this.close(closeCode, code);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.state.kind === 'closed') return;
+    this.state = { kind: 'closed', code };
+    this.liveness.stop();
+    try {
+      this.ws.close(code, reason.slice(0, 120));
+    } catch {
+      this.ws.terminate();
+    }
+    setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref();
+    this.host.closed(this, code);
+  }
+
+  private ended(code: number): void {
+    if (this.state.kind === 'closed') return;
+    this.state = { kind: 'closed', code };
+    this.liveness.stop();
+    this.host.closed(this, code);
+  }
+
+  private message(data: RawData, isBinary: boolean): void {
+    if (this.state.kind === 'closed') return;
+    this.liveness.received();
+    let frame: ClientFrame;
+    try {
+      frame = decodeClientFrame(isBinary ? new Uint8Array(0) : rawText(data), this.options);
+    } catch (error) {
+      this.protocolError(error);
+      return;
+    }
+    try {
+      if (this.state.kind === 'placing') {
+        if (frame.t === 'hello') this.refuse('protocol', 'hello sent twice', CloseCode.protocolError);
+        else if (this.state.queued.length >= MAX_QUEUED) this.refuse('protocol', 'too many frames before welcome', CloseCode.protocolError);
+        else this.state.queued.push(frame);
+        return;
+      }
+      this.handle(frame);
+    } catch (error) {
+      // A bug of ours must not take the process (or the other links) down.
+      this.options.logger.error('unexpected error handling a client frame', { client: this.hello.client, error });
+      this.close(1011, 'internal error');
+    }
+  }
+
+  private handle(frame: ClientFrame): void {
+    switch (frame.t) {
+      case 'hello':
+        this.refuse('protocol', 'hello sent twice', CloseCode.protocolError);
+        return;
+      case 'ping':
+        if (frame.id !== undefined) this.send({ t: 'pong', id: frame.id });
+        return;
+      case 'pong':
+        return; // life, already noted
+      default:
+        this.host.frame(this, frame);
+    }
+  }
+
+  private protocolError(error: unknown): void {
+    const tooLarge = isGridlinkError(error) && error.code === 'GRIDLINK_FRAME_TOO_LARGE';
+    const message = error instanceof Error ? error.message : 'malformed frame';
+    this.options.logger.info('protocol error on client link', { client: this.hello.client, error: message });
+    this.refuse('protocol', message, tooLarge ? CloseCode.tooLarge : CloseCode.protocolError);
+  }
+}
+
+/** ws hands text frames over as a Buffer (or fragments); the codec wants a string. */
+export function rawText(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}

@@ -1,0 +1,90 @@
+/**
+ * A connection's first moments, before it is a client link or a peer link: the upgrade check
+ * (subprotocol), the wait for the first frame (bounded), and the decision that frame makes.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { RawData, WebSocket } from 'ws';
+import { isGridlinkError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { decodeClientFrame, encodeFrame, type CodecLimits } from '../protocol/codec.js';
+import { CloseCode, SUBPROTOCOL, type HelloFrame } from '../protocol/frames.js';
+import { rawText } from './client-link.js';
+import { decodePeerFrame, looksLikePeerHello } from './peer-frames.js';
+
+export type FirstFrame =
+  | { kind: 'client'; hello: HelloFrame }
+  | { kind: 'peer'; id: string; v: number }
+  | { kind: 'invalid'; message: string; closeCode: number };
+
+/** A first frame that makes the connection a link. */
+export type LinkFirstFrame = Exclude<FirstFrame, { kind: 'invalid' }>;
+
+/** Whether the upgrade request offers `gridlink.v1` (a node refuses upgrades that do not). */
+export function offersSubprotocol(req: IncomingMessage): boolean {
+  return String(req.headers['sec-websocket-protocol'] ?? '')
+    .split(',')
+    .some((p) => p.trim() === SUBPROTOCOL);
+}
+
+export function rejectUpgrade(socket: Duplex, status: '400 Bad Request' | '503 Service Unavailable'): void {
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+/** What a connection's first frame makes it. Never throws. */
+export function classifyFirstFrame(raw: string | Uint8Array, limits: CodecLimits): FirstFrame {
+  if (looksLikePeerHello(raw)) {
+    try {
+      const frame = decodePeerFrame(raw);
+      if (frame.t === 'peer-hello') return { kind: 'peer', id: frame.id, v: frame.v };
+    } catch {
+      // not a peer after all: judge it as a client frame
+    }
+  }
+  try {
+    const frame = decodeClientFrame(raw, limits);
+    if (frame.t === 'hello') return { kind: 'client', hello: frame };
+    return { kind: 'invalid', message: `the first frame must be 'hello', not '${frame.t}'`, closeCode: CloseCode.protocolError };
+  } catch (error) {
+    const tooLarge = isGridlinkError(error) && error.code === 'GRIDLINK_FRAME_TOO_LARGE';
+    return { kind: 'invalid', message: error instanceof Error ? error.message : 'malformed frame', closeCode: tooLarge ? CloseCode.tooLarge : CloseCode.protocolError };
+  }
+}
+
+/**
+ * Waits for the first frame and hands it over (an invalid one is answered here: `error` + close).
+ * A connection that sends nothing for `timeoutMs` is closed with 4008, like any silent link.
+ */
+export function awaitFirstFrame(ws: WebSocket, timeoutMs: number, limits: CodecLimits, logger: Logger, onFrame: (first: LinkFirstFrame) => void): void {
+  ws.on('error', (error: Error) => logger.debug('socket error', { error: error.message }));
+  const timer = setTimeout(() => {
+    ws.off('message', first);
+    closeSoon(ws, CloseCode.heartbeatTimeout, 'handshake timeout');
+  }, timeoutMs);
+  timer.unref();
+  ws.once('close', () => clearTimeout(timer));
+  function first(data: RawData, isBinary: boolean): void {
+    ws.off('message', first);
+    clearTimeout(timer);
+    try {
+      const frame = classifyFirstFrame(isBinary ? new Uint8Array(0) : rawText(data), limits);
+      if (frame.kind === 'invalid') {
+        logger.info('protocol error on a first frame', { error: frame.message });
+        if (ws.readyState === ws.OPEN) ws.send(encodeFrame({ t: 'error', code: 'protocol', message: frame.message }));
+        closeSoon(ws, frame.closeCode, 'protocol error');
+        return;
+      }
+      onFrame(frame);
+    } catch (error) {
+      logger.error('unexpected error on a first frame', { error });
+      ws.terminate();
+    }
+  }
+  ws.on('message', first);
+}
+
+/** Starts the close handshake, and cuts the socket if the other end never completes it. */
+export function closeSoon(ws: WebSocket, code: number, reason: string): void {
+  ws.close(code, reason);
+  setTimeout(() => ws.terminate(), 1000).unref();
+}

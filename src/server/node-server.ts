@@ -1,0 +1,346 @@
+/**
+ * A gridlink node: the HTTP listener (health check + WebSocket upgrades), the first-frame switch
+ * between client links and peer links, and the node's lifecycle (running -> draining -> closed).
+ * Each concern it wires together lives in its own file: client-link (one connection), session-host
+ * (membership and delivery), placement (who hosts what), peers (who is alive), tokens (resume).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { OptionsError } from '../core/errors.js';
+import { CloseCode, PROTOCOL_VERSION, SUBPROTOCOL, type NodeInfo } from '../protocol/frames.js';
+import { ClientLink, type ClientLinkHost, type SessionFrame } from './client-link.js';
+import { awaitFirstFrame, closeSoon, offersSubprotocol, rejectUpgrade, type LinkFirstFrame } from './handshake.js';
+import { InboundPeer, type InboundPeerHost } from './inbound-peer.js';
+import { normalizeOptions, type NodeConfig, type NodeServerOptions } from './options.js';
+import { PeerMonitor } from './peers.js';
+import { Placement } from './placement.js';
+import { SessionHost, type MemberLink } from './session-host.js';
+import { createTokenSigner, type TokenSigner } from './tokens.js';
+
+export type { NodeServerOptions } from './options.js';
+
+export interface NodeStats {
+  id: string;
+  /** Open client links. */
+  links: number;
+  sessions: number;
+  /** Members of hosted sessions, attached or detached. */
+  members: number;
+  /** Messages relayed since start. */
+  relayed: number;
+  alivePeers: string[];
+}
+
+export interface NodeServer {
+  readonly id: string;
+  readonly url: string;
+  readonly port: number;
+  readonly info: NodeInfo;
+  stats(): NodeStats;
+  /** Host of `session` as this node currently sees it (rendezvous over the live set). */
+  hostOf(session: string): NodeInfo;
+  /** Leaves placement, tells clients to migrate, resolves once they left or the deadline passed; then the node is closed. */
+  drain(options?: { deadlineMs?: number }): Promise<void>;
+  /** Immediate: closes every link (1001), stops the peer monitor, closes the listener. */
+  close(): Promise<void>;
+}
+
+type NodeState =
+  | { kind: 'running' }
+  | { kind: 'draining'; done: Promise<void>; allLeft: () => void }
+  | { kind: 'closed'; done: Promise<void> };
+
+/** Starts a node listening on `host:port`; resolves once it accepts connections. */
+export async function startNode(options: NodeServerOptions): Promise<NodeServer> {
+  const config = normalizeOptions(options);
+  const http = createServer();
+  await listen(http, config.port, config.host);
+  const address = http.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const hostPart = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const info: NodeInfo = { id: config.id, url: config.url ?? `ws://${hostPart}:${port}` };
+  return new Node(config, http, info, port);
+}
+
+function listen(http: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(port, host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** How long close() lets clients answer the close handshake before cutting their sockets. */
+const CLOSE_WAIT_MS = 250;
+
+class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
+  readonly id: string;
+  private state: NodeState = { kind: 'running' };
+  private readonly wss: WebSocketServer;
+  private readonly tokens: TokenSigner;
+  private readonly sessions: SessionHost;
+  private readonly peers: PeerMonitor;
+  private readonly placement: Placement;
+  private readonly links = new Set<ClientLink>();
+  private readonly inbound = new Set<InboundPeer>();
+  private rebalanceTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly config: NodeConfig,
+    private readonly http: Server,
+    readonly info: NodeInfo,
+    readonly port: number,
+  ) {
+    this.id = config.id;
+    this.tokens = createTokenSigner(config.secret, config.tokenTtlMs);
+    this.sessions = new SessionHost({
+      settleMs: config.settleMs,
+      memberGraceMs: config.memberGraceMs,
+      logger: config.logger,
+      verifyResume: (token, session, client) => this.tokens.verify(token, session, client),
+    });
+    this.peers = new PeerMonitor({
+      self: config.id,
+      peers: config.peers,
+      heartbeat: config.peerHeartbeat,
+      logger: config.logger,
+      onChange: () => this.scheduleRebalance(),
+    });
+    this.placement = new Placement(info, config.peers, this.peers, () => this.state.kind !== 'running');
+    // Frames above maxFrameBytes must reach the codec to be answered with 4006; ws's own limit
+    // (which closes with 1009) is only the backstop against absurd sizes.
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: config.maxFrameBytes * 2,
+      perMessageDeflate: false,
+      handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+    });
+    this.wss.on('error', (error) => config.logger.warn('websocket server error', { error: error.message }));
+    http.on('request', (req: IncomingMessage, res: ServerResponse) => this.request(req, res));
+    http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
+    http.on('error', (error) => config.logger.error('http server error', { error: error.message }));
+    this.peers.start();
+    config.logger.info('node listening', { node: config.id, url: info.url });
+  }
+
+  get url(): string {
+    return this.info.url;
+  }
+
+  stats(): NodeStats {
+    return { id: this.id, links: this.links.size, ...this.sessions.stats(), alivePeers: this.peers.alive() };
+  }
+
+  hostOf(session: string): NodeInfo {
+    return this.placement.hostOf(session);
+  }
+
+  drain(options: { deadlineMs?: number } = {}): Promise<void> {
+    if (this.state.kind !== 'running') return this.state.done;
+    const deadlineMs = options.deadlineMs ?? this.config.drainDeadlineMs;
+    if (typeof deadlineMs !== 'number' || !Number.isFinite(deadlineMs) || deadlineMs < 0) {
+      throw new OptionsError('GRIDLINK_INVALID_OPTION', 'deadlineMs must be a finite number >= 0');
+    }
+    let allLeft!: () => void;
+    const left = new Promise<void>((resolve) => (allLeft = resolve));
+    const done = (async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, deadlineMs)));
+      await Promise.race([left, deadline]);
+      clearTimeout(timer);
+      for (const link of [...this.links]) link.close(CloseCode.drained, 'drained');
+      await this.shutdown();
+    })();
+    this.state = { kind: 'draining', done, allLeft };
+    this.config.logger.info('node draining', { node: this.id, deadlineMs, links: this.links.size });
+    // Leave placement first, so peers stop sending clients here before the clients start moving.
+    this.peers.announceDrain();
+    for (const peer of this.inbound) peer.send({ t: 'peer-drain' });
+    for (const link of this.links) if (link.attached) link.send({ t: 'drain', deadlineMs });
+    if (this.links.size === 0) allLeft();
+    return done;
+  }
+
+  close(): Promise<void> {
+    if (this.state.kind === 'closed') return this.state.done;
+    return this.shutdown();
+  }
+
+  // ---- ClientLinkHost ------------------------------------------------------------------------
+
+  frame(link: ClientLink, frame: SessionFrame): void {
+    switch (frame.t) {
+      case 'msg':
+        this.sessions.relay(link, frame);
+        break;
+      case 'ack':
+        this.sessions.ack(link, frame);
+        break;
+      case 'bye':
+        this.sessions.bye(link);
+        link.close(CloseCode.normal, 'bye');
+        break;
+    }
+  }
+
+  closed(link: ClientLink | InboundPeer): void {
+    if (link instanceof InboundPeer) {
+      this.inbound.delete(link);
+      return;
+    }
+    this.links.delete(link);
+    // Not a removal: a link that dies (or a drain's bye-less 1000 close) leaves the member expected back.
+    this.sessions.detach(link);
+    if (this.state.kind === 'draining' && this.links.size === 0) this.state.allLeft();
+  }
+
+  // ---- InboundPeerHost -----------------------------------------------------------------------
+
+  drained(peerId: string): void {
+    this.peers.noteDrain(peerId);
+  }
+
+  // ---- connections ---------------------------------------------------------------------------
+
+  private request(req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/healthz') {
+      const body = JSON.stringify({ id: this.id, status: this.state.kind === 'running' ? 'ok' : 'draining' });
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(body);
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+  }
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    if (this.state.kind === 'closed') return rejectUpgrade(socket, '503 Service Unavailable');
+    if (!offersSubprotocol(req)) return rejectUpgrade(socket, '400 Bad Request');
+    this.wss.handleUpgrade(req, socket, head, (ws) =>
+      awaitFirstFrame(ws, this.config.handshakeTimeoutMs, this.config, this.config.logger, (first) => this.accept(ws, first)),
+    );
+  }
+
+  /** The first frame decided what the connection is. */
+  private accept(ws: WebSocket, first: LinkFirstFrame): void {
+    if (this.state.kind === 'closed') {
+      ws.terminate();
+      return;
+    }
+    if (first.kind === 'peer') {
+      if (first.v !== PROTOCOL_VERSION) return closeSoon(ws, CloseCode.rejected, 'unsupported peer protocol version');
+      const link = new InboundPeer(ws, first.id, this.config.peerHeartbeat.timeoutMs * 2, this.config.logger, this);
+      this.inbound.add(link);
+      if (this.state.kind === 'draining') link.send({ t: 'peer-drain' });
+      return;
+    }
+    const link = new ClientLink(ws, first.hello, this.config, this);
+    this.links.add(link);
+    void this.admit(link);
+  }
+
+  /** Version check, placement (which may probe a reported node), then join or redirect. */
+  private async admit(link: ClientLink): Promise<void> {
+    const hello = link.hello;
+    try {
+      if (hello.v !== PROTOCOL_VERSION) {
+        link.refuse('version', `unsupported protocol version ${hello.v} (this node speaks ${PROTOCOL_VERSION})`, CloseCode.rejected);
+        return;
+      }
+      await this.placement.probe(hello);
+      if (!link.open) return;
+      const decision = this.placement.decide(hello.session);
+      if (decision.kind === 'redirect') {
+        link.send({ t: 'redirect', node: decision.node, reason: decision.reason });
+        link.close(CloseCode.redirect, 'redirect');
+        return;
+      }
+      if (decision.kind === 'refuse') {
+        link.refuse(decision.code, decision.message, CloseCode.drained);
+        return;
+      }
+      const result = this.sessions.join(link, hello, ({ members, base }) => ({
+        t: 'welcome',
+        v: PROTOCOL_VERSION,
+        node: this.info,
+        session: hello.session,
+        client: hello.client,
+        resume: this.tokens.issue(hello.session, hello.client),
+        nodes: [this.info, ...this.config.peers],
+        heartbeat: this.config.heartbeat,
+        members,
+        base,
+      }));
+      if (result.kind === 'rejected') {
+        link.refuse('rejected', result.message, CloseCode.rejected);
+        return;
+      }
+      link.attach();
+    } catch (error) {
+      this.config.logger.error('unexpected error admitting a client', { client: hello.client, error });
+      link.close(1011, 'internal error');
+    }
+  }
+
+  /**
+   * When the live set changes, a session hosted here may now belong to another node (a peer came
+   * back). Its members are redirected there, or the session would be split between this node and
+   * the new host's newcomers. Debounced: a flurry of peer changes (a cloud starting) acts once.
+   */
+  private scheduleRebalance(): void {
+    if (this.rebalanceTimer !== undefined || this.state.kind !== 'running') return;
+    this.rebalanceTimer = setTimeout(() => {
+      this.rebalanceTimer = undefined;
+      if (this.state.kind !== 'running') return;
+      for (const session of this.sessions.sessionIds()) {
+        const host = this.placement.hostOf(session);
+        if (host.id === this.id) continue;
+        this.config.logger.info('session moves to its new host', { session, node: host.id });
+        this.sessions.evict(session, (member: MemberLink) => {
+          member.send({ t: 'redirect', node: host, reason: 'rebalance' });
+          member.close(CloseCode.redirect, 'redirect');
+        });
+      }
+    }, this.config.peerHeartbeat.intervalMs);
+    this.rebalanceTimer.unref();
+  }
+
+  private shutdown(): Promise<void> {
+    if (this.state.kind === 'closed') return this.state.done;
+    // close() during a drain ends the drain's wait too.
+    const drain = this.state.kind === 'draining' ? this.state : undefined;
+    const done = (async () => {
+      drain?.allLeft();
+      clearTimeout(this.rebalanceTimer);
+      for (const link of [...this.links]) link.close(CloseCode.goingAway, 'node closing');
+      for (const peer of [...this.inbound]) peer.close(CloseCode.goingAway, 'node closing');
+      this.peers.stop();
+      this.sessions.stop();
+      const httpClosed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+      this.http.closeIdleConnections();
+      await waitForSockets(this.wss, CLOSE_WAIT_MS);
+      for (const ws of this.wss.clients) ws.terminate();
+      this.http.closeAllConnections();
+      await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+      await httpClosed;
+      this.config.logger.info('node closed', { node: this.id });
+    })();
+    this.state = { kind: 'closed', done };
+    return done;
+  }
+}
+
+/** Resolves when every upgraded socket is gone, or after `ms`. */
+function waitForSockets(wss: WebSocketServer, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const check = (): void => {
+      if (wss.clients.size === 0 || Date.now() - started >= ms) resolve();
+      else setTimeout(check, 10);
+    };
+    check();
+  });
+}

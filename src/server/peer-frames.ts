@@ -1,0 +1,68 @@
+/**
+ * Node <-> node frames on peer links. They share the WebSocket subprotocol with clients; the first
+ * frame tells a node which kind of connection it has (`peer-hello` vs `hello`). Decoded as strictly
+ * as client frames: a peer link is still input from the network.
+ */
+import { LinkError } from '../core/errors.js';
+import { MAX_ID_LENGTH } from '../protocol/codec.js';
+
+export type PeerFrame =
+  | { t: 'peer-hello'; id: string; v: number }
+  | { t: 'ping'; id?: number }
+  | { t: 'pong'; id: number }
+  /** The sender is draining: leave it out of placement at once. */
+  | { t: 'peer-drain' };
+
+/** Peer frames are tiny; anything big on a peer link is an error. */
+export const MAX_PEER_FRAME_BYTES = 4096;
+
+function protocolError(message: string): never {
+  throw new LinkError('GRIDLINK_PROTOCOL', message);
+}
+
+function pingId(value: unknown, required: boolean): number | undefined {
+  if (value === undefined && !required) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) protocolError("peer frame 'id' must be an integer >= 0");
+  return value;
+}
+
+export function encodePeerFrame(frame: PeerFrame): string {
+  return JSON.stringify(frame);
+}
+
+/** Decodes a peer frame; throws `LinkError('GRIDLINK_PROTOCOL')` on anything else. */
+export function decodePeerFrame(raw: string | Uint8Array): PeerFrame {
+  if (typeof raw !== 'string') protocolError('binary WebSocket messages are not part of the protocol');
+  if (raw.length > MAX_PEER_FRAME_BYTES) throw new LinkError('GRIDLINK_FRAME_TOO_LARGE', 'peer frame too large');
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (cause) {
+    throw new LinkError('GRIDLINK_PROTOCOL', 'frame is not valid JSON', { cause });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) protocolError('frame must be a JSON object');
+  const obj = value as Record<string, unknown>;
+  switch (obj.t) {
+    case 'peer-hello': {
+      const { id, v } = obj;
+      if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) protocolError("'peer-hello' needs a node 'id'");
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) protocolError("'peer-hello' needs a version 'v'");
+      return { t: 'peer-hello', id, v };
+    }
+    case 'ping': {
+      const id = pingId(obj.id, false);
+      return id === undefined ? { t: 'ping' } : { t: 'ping', id };
+    }
+    case 'pong':
+      return { t: 'pong', id: pingId(obj.id, true) as number };
+    case 'peer-drain':
+      return { t: 'peer-drain' };
+    default:
+      return protocolError(`unknown peer frame type '${String(obj.t).slice(0, 32)}'`);
+  }
+}
+
+/** Cheap check used on a connection's first frame: does it claim to be a peer? */
+export function looksLikePeerHello(raw: string | Uint8Array): boolean {
+  return typeof raw === 'string' && raw.length <= MAX_PEER_FRAME_BYTES && raw.includes('"peer-hello"');
+}

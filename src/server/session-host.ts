@@ -1,0 +1,305 @@
+/**
+ * The sessions this node hosts: who is a member, what each member has delivered, and the delivery
+ * rules of docs/protocol.md ("Delivery: exactly once, in each sender's order") — relay, acknowledge,
+ * join, leave. Placement and sockets are someone else's business: members are reached through the
+ * two-method `MemberLink` the caller hands in.
+ *
+ * Invariant that makes "exactly once" work: a sender's message leaves its outbox (`acked`) only
+ * when every other member this node knows of — attached, detached or a placeholder announced by
+ * someone else — has reported delivering it. An unknown watermark blocks, it never counts as zero
+ * or as "caught up".
+ */
+import type { Logger } from '../core/logger.js';
+import { MAX_LIST_LENGTH } from '../protocol/codec.js';
+import { CloseCode, type AckFrame, type HelloFrame, type MsgFrame, type NodeFrame, type Watermarks, type WelcomeFrame } from '../protocol/frames.js';
+
+/** How the session host reaches one member's current link. */
+export interface MemberLink {
+  send(frame: NodeFrame): void;
+  close(code: number, reason: string): void;
+}
+
+type Attachment =
+  | { kind: 'attached'; link: MemberLink }
+  /** Link lost (or never seen: a placeholder); removed when `expiry` fires unless it comes back. */
+  | { kind: 'detached'; expiry: NodeJS.Timeout };
+
+interface Member {
+  readonly id: string;
+  attachment: Attachment;
+  /** Reported watermarks per sender. A sender missing here is unknown and blocks its acks. */
+  recv: Map<string, number>;
+  /** Highest `acked.upTo` sent to this member on its current link. */
+  ackedSent: number;
+}
+
+type Settle = { kind: 'settling'; timer: NodeJS.Timeout } | { kind: 'settled' };
+
+interface Session {
+  readonly id: string;
+  readonly members: Map<string, Member>;
+  /** Highest reliable seq relayed per sender: the starting watermark of a member joining later. */
+  readonly relayed: Map<string, number>;
+  settle: Settle;
+}
+
+export interface SessionHostOptions {
+  readonly settleMs: number;
+  readonly memberGraceMs: number;
+  readonly logger: Logger;
+  /** Whether `token` proves the hello comes from the client already attached under this id. */
+  verifyResume(token: string | undefined, session: string, client: string): boolean;
+}
+
+export type JoinResult = { kind: 'joined' } | { kind: 'rejected'; message: string };
+
+/** What the caller needs to build the welcome; the session host sends it at the right moment. */
+export interface WelcomeParts {
+  readonly members: string[];
+  readonly base: Watermarks;
+}
+
+export class SessionHost {
+  private readonly sessions = new Map<string, Session>();
+  private readonly byLink = new Map<MemberLink, { session: Session; member: Member }>();
+  private relayedCount = 0;
+
+  constructor(private readonly options: SessionHostOptions) {}
+
+  stats(): { sessions: number; members: number; relayed: number } {
+    let members = 0;
+    for (const session of this.sessions.values()) members += session.members.size;
+    return { sessions: this.sessions.size, members, relayed: this.relayedCount };
+  }
+
+  sessionIds(): string[] {
+    return [...this.sessions.keys()];
+  }
+
+  /**
+   * Attaches `link` as member `hello.client` (protocol "Join"). Sends the welcome built by
+   * `welcome` first, so the joiner hears nothing of the session before it, then tells the others.
+   */
+  join(link: MemberLink, hello: HelloFrame, welcome: (parts: WelcomeParts) => WelcomeFrame): JoinResult {
+    let session = this.sessions.get(hello.session);
+    const existing = session?.members.get(hello.client);
+    let replaced: MemberLink | undefined;
+    if (existing?.attachment.kind === 'attached') {
+      // Two live links claiming one id: only the holder of a valid resume token may take over.
+      if (!this.options.verifyResume(hello.resume, hello.session, hello.client)) {
+        return { kind: 'rejected', message: `client id '${hello.client}' is in use in this session` };
+      }
+      replaced = existing.attachment.link;
+    }
+    if (session !== undefined && existing === undefined && session.members.size >= MAX_LIST_LENGTH) {
+      return { kind: 'rejected', message: 'session is full' };
+    }
+    session ??= this.createSession(hello);
+
+    const wasAttached = replaced !== undefined;
+    let member: Member;
+    if (existing === undefined) {
+      member = { id: hello.client, attachment: { kind: 'attached', link }, recv: new Map(), ackedSent: 0 };
+      session.members.set(member.id, member);
+    } else {
+      member = existing;
+      this.unattach(member);
+      member.attachment = { kind: 'attached', link };
+      member.ackedSent = 0; // a new link has heard no acked yet
+    }
+    if (replaced !== undefined) this.byLink.delete(replaced);
+    this.byLink.set(link, { session, member });
+
+    // Watermarks: what the joiner reports; for senders it does not list, what we relayed so far
+    // (it receives what is sent after it joined). A sender we never relayed stays unknown.
+    member.recv = new Map();
+    for (const [sender, seq] of Object.entries(hello.recv)) if (sender !== member.id) member.recv.set(sender, seq);
+    const base: Watermarks = {};
+    for (const [sender, seq] of session.relayed) {
+      if (sender === member.id || member.recv.has(sender)) continue;
+      member.recv.set(sender, seq);
+      base[sender] = seq;
+    }
+
+    // Members the joiner knows and we do not are on their way: hold acks for them until they come.
+    for (const other of hello.members) {
+      if (other === member.id || session.members.has(other) || session.members.size >= MAX_LIST_LENGTH) continue;
+      session.members.set(other, { id: other, attachment: { kind: 'detached', expiry: this.graceTimer(session, other) }, recv: new Map(), ackedSent: 0 });
+    }
+
+    const members = [...session.members.keys()].filter((id) => id !== member.id);
+    link.send(welcome({ members, base }));
+    if (replaced !== undefined) replaced.close(CloseCode.replaced, 'replaced by a newer link');
+
+    for (const other of session.members.values()) {
+      if (other === member || other.attachment.kind !== 'attached') continue;
+      if (!wasAttached) other.attachment.link.send({ t: 'joined', client: member.id });
+      const have = Object.hasOwn(hello.recv, other.id) ? hello.recv[other.id] : undefined;
+      if (have !== undefined) other.attachment.link.send({ t: 'resend', from: have + 1 });
+    }
+    this.recompute(session);
+    return { kind: 'joined' };
+  }
+
+  /** Protocol "Relay": to every other attached member, in order, replays included. */
+  relay(link: MemberLink, frame: MsgFrame): void {
+    const entry = this.byLink.get(link);
+    if (entry === undefined) return;
+    const { session, member } = entry;
+    const out: MsgFrame = { t: 'msg', from: member.id, d: frame.d };
+    if (frame.seq !== undefined) {
+      out.seq = frame.seq;
+      if (frame.seq > (session.relayed.get(member.id) ?? 0)) session.relayed.set(member.id, frame.seq);
+    }
+    if (frame.b === 1) out.b = 1;
+    this.relayedCount++;
+    for (const other of session.members.values()) {
+      if (other !== member && other.attachment.kind === 'attached') other.attachment.link.send(out);
+    }
+    // A sender alone in its session has delivered to everyone there is: ack what it sent.
+    if (frame.seq !== undefined && session.members.size === 1) this.recompute(session, [member.id]);
+  }
+
+  /** A receiver's cumulative watermarks; may raise the senders' acknowledgements. */
+  ack(link: MemberLink, frame: AckFrame): void {
+    const entry = this.byLink.get(link);
+    if (entry === undefined) return;
+    const { session, member } = entry;
+    const changed: string[] = [];
+    for (const [sender, seq] of Object.entries(frame.recv)) {
+      if (sender === member.id) continue;
+      const old = member.recv.get(sender);
+      // Bounded: a receiver may name senders not here yet (they are on their way), but not forever many.
+      if (old === undefined && member.recv.size >= MAX_LIST_LENGTH) continue;
+      if (old === undefined || seq > old) {
+        member.recv.set(sender, seq);
+        changed.push(sender);
+      }
+    }
+    if (changed.length > 0) this.recompute(session, changed);
+  }
+
+  /** Clean leave: removed at once. */
+  bye(link: MemberLink): void {
+    const entry = this.byLink.get(link);
+    if (entry === undefined) return;
+    this.remove(entry.session, entry.member, 'bye');
+  }
+
+  /** The link died (or closed without bye, as in a drain's make-before-break): keep the member for its return. */
+  detach(link: MemberLink): void {
+    const entry = this.byLink.get(link);
+    if (entry === undefined) return;
+    this.byLink.delete(link);
+    const { session, member } = entry;
+    if (member.attachment.kind !== 'attached' || member.attachment.link !== link) return;
+    member.attachment = { kind: 'detached', expiry: this.graceTimer(session, member.id) };
+  }
+
+  /**
+   * Hands the whole session over: every attached link is passed to `move` (which redirects and
+   * closes it), and the session is forgotten without `left` frames — its members are moving, not
+   * leaving.
+   */
+  evict(sessionId: string, move: (link: MemberLink) => void): void {
+    const session = this.sessions.get(sessionId);
+    if (session === undefined) return;
+    this.sessions.delete(sessionId);
+    if (session.settle.kind === 'settling') clearTimeout(session.settle.timer);
+    for (const member of session.members.values()) {
+      const attachment = member.attachment;
+      this.unattach(member);
+      if (attachment.kind === 'attached') {
+        this.byLink.delete(attachment.link);
+        move(attachment.link);
+      }
+    }
+  }
+
+  /** Stops every timer (node shutdown). Links are the caller's to close. */
+  stop(): void {
+    for (const id of [...this.sessions.keys()]) this.evict(id, () => {});
+  }
+
+  private createSession(hello: HelloFrame): Session {
+    const session: Session = { id: hello.session, members: new Map(), relayed: new Map(), settle: { kind: 'settled' } };
+    // A session arriving by migration may have members still on their way that nobody here knows
+    // of: acknowledge nothing until they had time to arrive and report what they have.
+    const migrating = hello.via !== undefined || hello.members.some((id) => id !== hello.client);
+    if (migrating && this.options.settleMs > 0) {
+      const timer = setTimeout(() => {
+        if (this.sessions.get(session.id) !== session) return;
+        session.settle = { kind: 'settled' };
+        this.recompute(session);
+      }, this.options.settleMs);
+      timer.unref?.();
+      session.settle = { kind: 'settling', timer };
+    }
+    this.sessions.set(session.id, session);
+    return session;
+  }
+
+  private graceTimer(session: Session, memberId: string): NodeJS.Timeout {
+    const timer: NodeJS.Timeout = setTimeout(() => {
+      const member = session.members.get(memberId);
+      // Only the timer of the member's current detachment may remove it.
+      if (member?.attachment.kind === 'detached' && member.attachment.expiry === timer && this.sessions.get(session.id) === session) {
+        this.remove(session, member, 'timeout');
+      }
+    }, this.options.memberGraceMs);
+    timer.unref?.();
+    return timer;
+  }
+
+  private unattach(member: Member): void {
+    if (member.attachment.kind === 'detached') clearTimeout(member.attachment.expiry);
+  }
+
+  private remove(session: Session, member: Member, reason: 'bye' | 'timeout'): void {
+    const attachment = member.attachment;
+    this.unattach(member);
+    if (attachment.kind === 'attached') this.byLink.delete(attachment.link);
+    session.members.delete(member.id);
+    for (const other of session.members.values()) {
+      if (other.attachment.kind === 'attached') other.attachment.link.send({ t: 'left', client: member.id, reason });
+    }
+    if (session.members.size === 0) {
+      if (session.settle.kind === 'settling') clearTimeout(session.settle.timer);
+      this.sessions.delete(session.id);
+      return;
+    }
+    // The member that left no longer holds anyone's acknowledgements back.
+    this.recompute(session);
+  }
+
+  /**
+   * Protocol "Acknowledge": for each sender, the minimum watermark over all other members; any
+   * unknown one blocks. Sent only when it rises, only to attached senders, never while settling.
+   */
+  private recompute(session: Session, senders?: readonly string[]): void {
+    if (session.settle.kind === 'settling') return;
+    const ids = senders ?? [...session.members.keys()];
+    for (const id of ids) {
+      const sender = session.members.get(id);
+      if (sender === undefined || sender.attachment.kind !== 'attached') continue;
+      let upTo: number | undefined;
+      if (session.members.size === 1) {
+        upTo = session.relayed.get(id) ?? 0;
+      } else {
+        for (const other of session.members.values()) {
+          if (other === sender) continue;
+          const mark = other.recv.get(id);
+          if (mark === undefined) {
+            upTo = undefined;
+            break;
+          }
+          upTo = upTo === undefined ? mark : Math.min(upTo, mark);
+        }
+      }
+      if (upTo !== undefined && upTo > sender.ackedSent) {
+        sender.ackedSent = upTo;
+        sender.attachment.link.send({ t: 'acked', upTo });
+      }
+    }
+  }
+}
