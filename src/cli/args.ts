@@ -1,0 +1,137 @@
+/**
+ * Argument helpers shared by the CLI commands, and the node tuning flags, which both `gridlink node`
+ * (parses them) and the local cloud (passes them to its child nodes) use: one place names them.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { OptionsError } from '../core/errors.js';
+
+/** A command line that cannot work; the CLI prints it with the usage text and exits with code 2. */
+export class UsageError extends OptionsError {
+  constructor(message: string) {
+    super('GRIDLINK_INVALID_ARGUMENT', message);
+  }
+}
+
+/** What a command's parser returns: run with these options, or print its help. */
+export type Parsed<T> = { kind: 'help' } | { kind: 'run'; options: T };
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+/** `parseArgs` in strict mode, with its TypeErrors turned into usage errors. */
+export function parseStrict(argv: string[], options: Options): Values {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options, strict: true, allowPositionals: true });
+    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    return values;
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+export function stringValue(values: Values, name: string): string | undefined {
+  const value = values[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function stringList(values: Values, name: string): string[] {
+  const value = values[name];
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+}
+
+/** An integer flag within [min, max], or undefined when absent. */
+export function intValue(values: Values, name: string, min: number, max: number): number | undefined {
+  const text = stringValue(values, name);
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got '${text}'`);
+  }
+  return value;
+}
+
+/** A ws:// or wss:// URL flag, checked here so a typo fails before anything starts. */
+export function wsUrl(name: string, text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`--${name} must be a ws:// or wss:// URL, got '${text}'`);
+  }
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
+    throw new UsageError(`--${name} must be a ws:// or wss:// URL, got '${text}'`);
+  }
+  return text;
+}
+
+/** Node ids on the command line: no '=' (it separates `--peer id=url`) and nothing a shell mangles. */
+export const NODE_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+export function nodeId(name: string, text: string): string {
+  if (!NODE_ID.test(text)) throw new UsageError(`--${name} must be 1-128 of A-Z a-z 0-9 . _ -, got '${text}'`);
+  return text;
+}
+
+/** Heartbeat and placement timings a node accepts; unset fields keep the node's defaults. */
+export interface NodeTuning {
+  heartbeat?: { intervalMs?: number; timeoutMs?: number };
+  peerHeartbeat?: { intervalMs?: number; timeoutMs?: number };
+  memberGraceMs?: number;
+  settleMs?: number;
+}
+
+const MAX_MS = 24 * 60 * 60 * 1000;
+
+export const TUNING_OPTIONS = {
+  'heartbeat-interval': { type: 'string' },
+  'heartbeat-timeout': { type: 'string' },
+  'peer-interval': { type: 'string' },
+  'peer-timeout': { type: 'string' },
+  'member-grace': { type: 'string' },
+  settle: { type: 'string' },
+} as const satisfies Options;
+
+export const TUNING_USAGE = `  --heartbeat-interval <ms>  ping clients this often when idle
+  --heartbeat-timeout <ms>   a client silent this long is dead
+  --peer-interval <ms>       ping peer nodes this often
+  --peer-timeout <ms>        a peer silent this long leaves placement
+  --member-grace <ms>        keep a detached member this long
+  --settle <ms>              hold acknowledgements this long after a migration`;
+
+export function parseTuning(values: Values): NodeTuning {
+  const ms = (name: string): number | undefined => intValue(values, name, 0, MAX_MS);
+  const tuning: NodeTuning = {};
+  const heartbeat = defined({ intervalMs: ms('heartbeat-interval'), timeoutMs: ms('heartbeat-timeout') });
+  const peerHeartbeat = defined({ intervalMs: ms('peer-interval'), timeoutMs: ms('peer-timeout') });
+  const memberGraceMs = ms('member-grace');
+  const settleMs = ms('settle');
+  if (heartbeat !== undefined) tuning.heartbeat = heartbeat;
+  if (peerHeartbeat !== undefined) tuning.peerHeartbeat = peerHeartbeat;
+  if (memberGraceMs !== undefined) tuning.memberGraceMs = memberGraceMs;
+  if (settleMs !== undefined) tuning.settleMs = settleMs;
+  return tuning;
+}
+
+/** The flags that make `parseTuning` return `tuning` again (the local cloud passes them to nodes). */
+export function tuningArgs(tuning: NodeTuning): string[] {
+  const args: string[] = [];
+  const add = (flag: string, value: number | undefined): void => {
+    if (value !== undefined) args.push(`--${flag}`, String(value));
+  };
+  add('heartbeat-interval', tuning.heartbeat?.intervalMs);
+  add('heartbeat-timeout', tuning.heartbeat?.timeoutMs);
+  add('peer-interval', tuning.peerHeartbeat?.intervalMs);
+  add('peer-timeout', tuning.peerHeartbeat?.timeoutMs);
+  add('member-grace', tuning.memberGraceMs);
+  add('settle', tuning.settleMs);
+  return args;
+}
+
+function defined(pair: { intervalMs: number | undefined; timeoutMs: number | undefined }) {
+  if (pair.intervalMs === undefined && pair.timeoutMs === undefined) return undefined;
+  const out: { intervalMs?: number; timeoutMs?: number } = {};
+  if (pair.intervalMs !== undefined) out.intervalMs = pair.intervalMs;
+  if (pair.timeoutMs !== undefined) out.timeoutMs = pair.timeoutMs;
+  return out;
+}

@@ -1,0 +1,47 @@
+/** `gridlink cloud`: a local cloud in the foreground until SIGINT or SIGTERM. */
+import { startLocalCloud, type LocalCloudOptions } from '../cloud/local-cloud.js';
+import { jsonLinesLogger } from './log.js';
+import type { CloudCommandOptions } from './cloud-args.js';
+
+export async function runCloud(options: CloudCommandOptions): Promise<number> {
+  const stopSignal = new AbortController();
+  const onSignal = (): void => stopSignal.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const cloud = await startLocalCloud({ ...cloudOptions(options), signal: stopSignal.signal }).catch((error: unknown) => {
+      // Ctrl-C while the nodes were starting: nothing is left running, and that is not a failure.
+      if (stopSignal.signal.aborted) return undefined;
+      throw error;
+    });
+    if (cloud === undefined) return 130;
+    process.stdout.write(nodeTable(cloud.nodes));
+    process.stdout.write('Ctrl-C stops the cloud.\n');
+    if (!stopSignal.signal.aborted) {
+      await new Promise<void>((resolve) => stopSignal.signal.addEventListener('abort', () => resolve(), { once: true }));
+    }
+    await cloud.stop();
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+export function cloudOptions(options: CloudCommandOptions): LocalCloudOptions {
+  const out: LocalCloudOptions = { nodes: options.nodes, host: options.host };
+  if (options.ids !== undefined) out.ids = options.ids;
+  if (options.heartbeat !== undefined) out.heartbeat = options.heartbeat;
+  if (options.peerHeartbeat !== undefined) out.peerHeartbeat = options.peerHeartbeat;
+  if (options.memberGraceMs !== undefined) out.memberGraceMs = options.memberGraceMs;
+  if (options.settleMs !== undefined) out.settleMs = options.settleMs;
+  if (options.verbose) out.logger = jsonLinesLogger(process.stderr);
+  return out;
+}
+
+/** A plain two-column table: ids padded to the longest one. */
+export function nodeTable(nodes: ReadonlyArray<{ id: string; url: string }>): string {
+  const width = Math.max(4, ...nodes.map((node) => node.id.length));
+  const rows = [`${'NODE'.padEnd(width)}  URL`, ...nodes.map((node) => `${node.id.padEnd(width)}  ${node.url}`)];
+  return `${rows.join('\n')}\n`;
+}

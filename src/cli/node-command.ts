@@ -1,0 +1,68 @@
+/**
+ * `gridlink node`: runs one node until a signal (or the parent, over stdin) says stop.
+ *
+ * SIGTERM is a planned shutdown: drain (clients migrate away), then exit 0. SIGINT closes at once.
+ * Under the local cloud (GRIDLINK_CONTROL=stdin) stdin also carries control lines, e.g.
+ * `{"cmd":"drain","deadlineMs":2000}`, and its end means the parent died: the node closes and exits
+ * rather than lingering as an orphan.
+ */
+import type { Logger } from '../core/logger.js';
+import { startNode, type NodeServer, type NodeServerOptions } from '../server/node-server.js';
+import { listenForControl } from './control.js';
+import { jsonLinesLogger } from './log.js';
+import type { NodeCommandOptions } from './node-args.js';
+
+// An orphaned node gives its clients this long to see a clean close before it just exits.
+const ORPHAN_CLOSE_MS = 1000;
+
+export async function runNode(options: NodeCommandOptions): Promise<number> {
+  const logger = options.verbose ? jsonLinesLogger(process.stderr, { node: options.id }) : undefined;
+  const server = await startNode(serverOptions(options, logger));
+  process.stdout.write(
+    `${JSON.stringify({ event: 'listening', id: server.id, port: server.port, url: server.url })}\n`,
+  );
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (how: 'drain' | 'close', deadlineMs?: number): void => {
+      if (stopping) {
+        // A second Ctrl-C while draining means "now".
+        if (how === 'close') resolve(130);
+        return;
+      }
+      stopping = true;
+      void shutdown(server, how, deadlineMs, logger).then(resolve);
+    };
+    process.on('SIGTERM', () => stop('drain'));
+    process.on('SIGINT', () => stop('close'));
+    if (process.env.GRIDLINK_CONTROL === 'stdin') {
+      listenForControl((command) => stop('drain', command.deadlineMs), () => {
+        setTimeout(() => resolve(0), ORPHAN_CLOSE_MS).unref();
+        stop('close');
+      });
+    }
+  });
+}
+
+async function shutdown(server: NodeServer, how: 'drain' | 'close', deadlineMs: number | undefined, logger: Logger | undefined): Promise<number> {
+  try {
+    if (how === 'drain') await server.drain(deadlineMs === undefined ? undefined : { deadlineMs });
+    await server.close();
+    return 0;
+  } catch (error) {
+    logger?.error('shutdown failed', { error: error instanceof Error ? error.message : String(error) });
+    return 1;
+  }
+}
+
+export function serverOptions(options: NodeCommandOptions, logger: Logger | undefined): NodeServerOptions {
+  const out: NodeServerOptions = { id: options.id, port: options.port, host: options.host, peers: options.peers };
+  const secret = process.env.GRIDLINK_SECRET;
+  if (secret !== undefined && secret !== '') out.secret = secret;
+  if (options.url !== undefined) out.url = options.url;
+  if (options.heartbeat !== undefined) out.heartbeat = options.heartbeat;
+  if (options.peerHeartbeat !== undefined) out.peerHeartbeat = options.peerHeartbeat;
+  if (options.memberGraceMs !== undefined) out.memberGraceMs = options.memberGraceMs;
+  if (options.settleMs !== undefined) out.settleMs = options.settleMs;
+  if (logger !== undefined) out.logger = logger;
+  return out;
+}

@@ -1,0 +1,264 @@
+/**
+ * The embedded default cloud: nodes as child processes on loopback, each behind its own fault
+ * proxy. Every URL anyone sees — clients, and the nodes' peer links — is a proxy's, so a black hole
+ * or a reset on a node's proxy cuts its peers off from it exactly as its clients. (One-way only: a
+ * node's own links to its peers go through *their* proxies, so a black-holed node still hears them.
+ * Its view does not matter while nobody can reach it, and peers judge it by their own links.)
+ *
+ * Proxies start first (port 0), so every node's URL and peer list are known before any node runs;
+ * each child then reports the port it listens on and its proxy is pointed there. A restarted node
+ * gets a new port but keeps its proxy, hence its URL.
+ */
+import { abortError, linkedController, onAbort } from '../core/abort.js';
+import { ClosedError, ConnectError, GridlinkError, OptionsError } from '../core/errors.js';
+import { rendezvousOwner } from '../choose/rendezvous.js';
+import { tuningArgs } from '../cli/args.js';
+import { spawnChildNode, type ChildNode } from './child-node.js';
+import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
+import { normalizeCloudOptions, wsUrl, type CloudConfig, type LocalCloudOptions } from './local-cloud-options.js';
+
+export type { LocalCloudOptions } from './local-cloud-options.js';
+
+export type LocalNodeState = 'running' | 'killed' | 'drained' | 'stopped';
+
+export interface LocalNodeView {
+  id: string;
+  /** The proxy's URL: stable across restarts. */
+  url: string;
+  pid: number | undefined;
+  state: LocalNodeState;
+  blackholed: boolean;
+}
+
+export interface LocalCloud {
+  /** Proxy URLs, in id order. */
+  readonly nodes: ReadonlyArray<{ id: string; url: string }>;
+  readonly urls: string[];
+  node(id: string): LocalNodeView;
+  /** Host of a session as the cloud should see it: rendezvous owner over nodes running and not black-holed. */
+  hostOf(session: string): { id: string; url: string } | undefined;
+  /** SIGKILL the node; resolves when it has exited. */
+  kill(id: string): Promise<void>;
+  /** Start a killed or drained node again (same id, same URL); resolves when it listens. */
+  restart(id: string): Promise<void>;
+  /** Ask the node to drain (its clients migrate away); resolves when it has exited. */
+  drain(id: string, options?: { deadlineMs?: number }): Promise<void>;
+  blackhole(id: string): void;
+  heal(id: string): void;
+  setLatency(id: string, ms: number): void;
+  /** Reset every current connection to the node (TCP RST), both ways. */
+  reset(id: string): void;
+  /** Kill every node and close every proxy; idempotent. */
+  stop(): Promise<void>;
+}
+
+interface Member {
+  readonly id: string;
+  readonly url: string;
+  readonly proxy: FaultProxy;
+  child: ChildNode | undefined;
+  state: LocalNodeState;
+  blackholed: boolean;
+  // Set when the cloud itself ends the child, so its exit is not reported as a crash.
+  exiting: boolean;
+  // Operations on one node run one at a time, so kill/restart/drain cannot interleave.
+  queue: Promise<void>;
+}
+
+// A drain past its deadline gets this much more before the child is SIGKILLed.
+const DRAIN_GRACE_MS = 5000;
+const DEFAULT_DRAIN_MS = 5000;
+
+export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
+  const config = normalizeCloudOptions(options);
+  if (config.signal?.aborted === true) throw abortError(config.signal, 'starting the local cloud');
+  const members: Member[] = [];
+  const cloud = new Cloud(config, members);
+  try {
+    for (const id of config.ids) {
+      const proxy = await startFaultProxy({ target: { port: 0 }, host: config.host });
+      const url = wsUrl(config.host, proxy.port);
+      members.push({ id, url, proxy, child: undefined, state: 'stopped', blackholed: false, exiting: false, queue: Promise.resolve() });
+    }
+    await Promise.all(members.map((member) => cloud.spawn(member)));
+  } catch (error) {
+    await cloud.stop();
+    throw error;
+  }
+  return cloud;
+}
+
+class Cloud implements LocalCloud {
+  private stopping: Promise<void> | undefined;
+  // Aborted by the caller's signal or by stop(); cancels children still starting.
+  private readonly lifetime: ReturnType<typeof linkedController>;
+  private readonly starting = new Set<Promise<void>>();
+  // Children must die with the parent even when nobody calls stop(): 'exit' runs synchronously.
+  private readonly killOnExit = (): void => {
+    for (const member of this.members) if (member.child?.hasExited === false) member.child.kill('SIGKILL');
+  };
+
+  constructor(
+    private readonly config: CloudConfig,
+    private readonly members: Member[],
+  ) {
+    this.lifetime = linkedController(config.signal);
+    process.on('exit', this.killOnExit);
+    onAbort(this.lifetime.controller.signal, () => void this.stop());
+  }
+
+  get nodes(): ReadonlyArray<{ id: string; url: string }> {
+    return this.members.map((member) => ({ id: member.id, url: member.url }));
+  }
+
+  get urls(): string[] {
+    return this.members.map((member) => member.url);
+  }
+
+  node(id: string): LocalNodeView {
+    const member = this.member(id);
+    return { id: member.id, url: member.url, pid: member.child?.pid, state: member.state, blackholed: member.blackholed };
+  }
+
+  hostOf(session: string): { id: string; url: string } | undefined {
+    // A node being drained or killed has already left placement, as the nodes themselves see it.
+    const live = this.members.filter((member) => member.state === 'running' && !member.blackholed && !member.exiting);
+    const owner = rendezvousOwner(session, live, (member) => member.id);
+    return owner === undefined ? undefined : { id: owner.id, url: owner.url };
+  }
+
+  kill(id: string): Promise<void> {
+    return this.serial(id, async (member) => {
+      await this.exit(member, 'SIGKILL');
+      member.state = 'killed';
+    });
+  }
+
+  restart(id: string): Promise<void> {
+    return this.serial(id, async (member) => {
+      if (member.state === 'running') {
+        throw new OptionsError('GRIDLINK_INVALID_ARGUMENT', `node ${id} is running; kill or drain it before restart`);
+      }
+      await this.spawn(member);
+    });
+  }
+
+  drain(id: string, options: { deadlineMs?: number } = {}): Promise<void> {
+    return this.serial(id, async (member) => {
+      const child = member.child;
+      if (child === undefined || child.hasExited) return;
+      const deadlineMs = options.deadlineMs ?? DEFAULT_DRAIN_MS;
+      // The control line carries the deadline; SIGTERM (the node's other way in) cannot.
+      member.exiting = true;
+      if (options.deadlineMs === undefined || !child.control({ cmd: 'drain', deadlineMs })) child.kill('SIGTERM');
+      const guard = new Promise<'late'>((resolve) => setTimeout(resolve, deadlineMs + DRAIN_GRACE_MS, 'late').unref());
+      const exit = await Promise.race([child.exited, guard]);
+      if (exit === 'late') {
+        await this.exit(member, 'SIGKILL');
+        member.state = 'killed';
+        throw new ConnectError('GRIDLINK_TIMEOUT', `node ${id} did not exit within ${deadlineMs + DRAIN_GRACE_MS} ms of drain`);
+      }
+      member.state = 'drained';
+      if (exit.code !== 0) {
+        throw new GridlinkError('GRIDLINK_CLOSED', `node ${id} exited with code ${exit.code} (signal ${exit.signal}) after drain`);
+      }
+    });
+  }
+
+  blackhole(id: string): void {
+    const member = this.member(id);
+    member.proxy.blackhole();
+    member.blackholed = true;
+  }
+
+  heal(id: string): void {
+    const member = this.member(id);
+    member.proxy.heal();
+    member.blackholed = false;
+  }
+
+  setLatency(id: string, ms: number): void {
+    this.member(id).proxy.setLatency(ms);
+  }
+
+  reset(id: string): void {
+    this.member(id).proxy.resetAll();
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.lifetime.controller.abort(new ClosedError('GRIDLINK_CLOSED', 'the local cloud was stopped'));
+      this.lifetime.dispose();
+      await Promise.allSettled(this.starting);
+      await Promise.all(
+        this.members.map(async (member) => {
+          await this.exit(member, 'SIGKILL');
+          member.state = 'stopped';
+          await member.proxy.close();
+        }),
+      );
+      process.off('exit', this.killOnExit);
+    })();
+    return this.stopping;
+  }
+
+  /** Starts the member's child and points its proxy at it; the member is 'running' after. */
+  spawn(member: Member): Promise<void> {
+    const start = this.spawnChild(member);
+    this.starting.add(start);
+    const forget = (): void => {
+      this.starting.delete(start);
+    };
+    start.then(forget, forget);
+    return start;
+  }
+
+  private async spawnChild(member: Member): Promise<void> {
+    const peers = this.members.filter((other) => other !== member);
+    const args = ['--id', member.id, '--port', '0', '--host', '127.0.0.1', '--url', member.url];
+    for (const peer of peers) args.push('--peer', `${peer.id}=${peer.url}`);
+    args.push(...tuningArgs(this.config));
+    if (this.config.verbose) args.push('--verbose');
+    const child = await spawnChildNode({
+      id: member.id,
+      cliPath: this.config.cliPath,
+      args,
+      secret: this.config.secret,
+      logger: this.config.logger,
+      startTimeoutMs: this.config.startTimeoutMs,
+      signal: this.lifetime.controller.signal,
+    });
+    member.child = child;
+    member.exiting = false;
+    member.proxy.setTarget({ host: '127.0.0.1', port: child.port });
+    member.state = 'running';
+    // A child that dies on its own (crash) is as good as killed; placement must stop counting it.
+    void child.exited.then((exit) => {
+      if (member.child !== child || member.exiting) return;
+      member.state = 'killed';
+      this.config.logger.warn(`node ${member.id} exited unexpectedly`, { node: member.id, ...exit });
+    });
+  }
+
+  private async exit(member: Member, signal: NodeJS.Signals): Promise<void> {
+    const child = member.child;
+    if (child === undefined) return;
+    member.exiting = true;
+    child.kill(signal);
+    await child.exited;
+  }
+
+  private serial(id: string, operation: (member: Member) => Promise<void>): Promise<void> {
+    const member = this.member(id);
+    if (this.stopping !== undefined) return Promise.reject(new ClosedError('GRIDLINK_CLOSED', 'the local cloud was stopped'));
+    const run = member.queue.then(() => operation(member));
+    member.queue = run.catch(() => {});
+    return run;
+  }
+
+  private member(id: string): Member {
+    const member = this.members.find((candidate) => candidate.id === id);
+    if (member === undefined) throw new OptionsError('GRIDLINK_INVALID_ARGUMENT', `no node '${id}' in this local cloud`);
+    return member;
+  }
+}
