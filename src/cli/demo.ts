@@ -32,8 +32,11 @@ async function until(what: string, predicate: () => boolean, guardMs = PHASE_GUA
   }
 }
 
+/** The node every member of `session` is connected to, or undefined while they are not all on one. */
 function hostOf(members: Member[], session: string): string | undefined {
-  const nodes = new Set(members.filter((m) => m.session === session).map((m) => (m.client.state === 'connected' ? m.client.node?.id : '?')));
+  const inSession = members.filter((m) => m.session === session);
+  if (!inSession.every((m) => m.client.state === 'connected')) return undefined;
+  const nodes = new Set(inSession.map((m) => m.client.node?.id));
   return nodes.size === 1 ? [...nodes][0] : undefined;
 }
 
@@ -55,7 +58,7 @@ export async function runDemo(_argv: string[], print: (line: string) => void = (
           if (state === 'migrating') member.migratingSince = timeline.now();
         });
         client.on('migrated', ({ from, to, reason, downtimeMs }) =>
-          timeline.log(`${session}: ${name} moved ${from.id} -> ${to.id} (${reason.code}), without a link for ${downtimeMs.toFixed(1)} ms`),
+          timeline.log(`${session}: ${name} moved ${from.id} -> ${to.id} (${reason.code}) in ${downtimeMs.toFixed(1)} ms`),
         );
         members.push(member);
       }

@@ -207,8 +207,11 @@ export function decodeNodeFrame(raw: string | Uint8Array, limits: CodecLimits): 
       };
     case 'redirect':
       return { t: 'redirect', node: r.node('node'), reason: r.text('reason', 256) };
-    case 'drain':
-      return { t: 'drain', deadlineMs: r.count('deadlineMs') };
+    case 'drain': {
+      const frame: NodeFrame = { t: 'drain', deadlineMs: r.count('deadlineMs') };
+      if (obj.to !== undefined) frame.to = r.node('to');
+      return frame;
+    }
     case 'error':
       return { t: 'error', code: r.text('code', 64), message: r.text('message', 1024) };
     default:

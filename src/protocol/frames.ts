@@ -104,6 +104,8 @@ export interface LeftFrame {
 export interface DrainFrame {
   t: 'drain';
   deadlineMs: number;
+  /** Where the session goes next, as the draining node sees it (a hint; checked by the client). */
+  to?: NodeInfo;
 }
 
 export interface ErrorFrame {

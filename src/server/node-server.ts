@@ -159,7 +159,12 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
     // Leave placement first, so peers stop sending clients here before the clients start moving.
     this.peers.announceDrain();
     for (const peer of this.inbound) peer.send({ t: 'peer-drain' });
-    for (const link of this.links) if (link.attached) link.send({ t: 'drain', deadlineMs });
+    // Tell each client where its session goes next, so it need not search for it.
+    for (const link of this.links) {
+      if (!link.attached) continue;
+      const next = this.placement.decide(link.hello.session);
+      link.send(next.kind === 'redirect' ? { t: 'drain', deadlineMs, to: next.node } : { t: 'drain', deadlineMs });
+    }
     if (this.links.size === 0) allLeft();
     return done;
   }

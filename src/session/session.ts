@@ -35,7 +35,7 @@ export interface MigrationInfo {
   readonly from: NodeInfo;
   readonly to: NodeInfo;
   readonly reason: Reason;
-  /** From the moment the old link was given up to the moment the new one was joined. */
+  /** Time spent migrating: from giving up the old link (or, for a drain, deciding to leave it) to joining the new one. Sends are buffered meanwhile. */
   readonly downtimeMs: number;
 }
 
@@ -249,23 +249,31 @@ export class Session {
       case 'drain':
         // Send the draining node to the back of the line so the next round does not ask it first.
         this.connector.cooldown.fail(link.node.url);
-        if (link === this.#link) this.#migrate({ code: 'drain', message: `node ${link.node.id} is draining` }, undefined);
+        if (link === this.#link) this.#migrate({ code: 'drain', message: `node ${link.node.id} is draining` }, undefined, this.#hint(link, frame.to));
         return;
-      case 'redirect':
+      case 'redirect': {
         // The cloud moved the session's host (e.g. its rendezvous owner came back): move there,
         // make-before-break, like a drain — but only to a node of our own cloud.
         if (link !== this.#link) return;
-        try {
-          const target = this.connector.nodes.check(frame.node, `node ${link.node.id}'s redirect`);
-          this.#migrate({ code: 'redirect', message: `node ${link.node.id} moved the session to ${target.id}` }, undefined, target);
-        } catch (error) {
-          this.helper.onError(error as GridlinkError);
-        }
+        const target = this.#hint(link, frame.node);
+        if (target !== undefined) this.#migrate({ code: 'redirect', message: `node ${link.node.id} moved the session to ${target.id}` }, undefined, target);
         return;
+      }
       default:
         // welcome/error after the handshake: the node broke the protocol; leave it.
         this.#onLinkDead(link, new LinkError('GRIDLINK_PROTOCOL', `node ${link.node.id} sent '${frame.t}' on an open link`, { retriable: true }));
         link.close(CloseCode.protocolError, 'protocol error');
+    }
+  }
+
+  /** A node's hint of where to go, if it names a node of our cloud (else reported and ignored). */
+  #hint(link: Link, node: NodeInfo | undefined): NodeInfo | undefined {
+    if (node === undefined) return undefined;
+    try {
+      return this.connector.nodes.check(node, `node ${link.node.id}'s hint`);
+    } catch (error) {
+      this.helper.onError(error as GridlinkError);
+      return undefined;
     }
   }
 
