@@ -509,7 +509,8 @@ describe('node server: drain', () => {
     const onA = sessionOwnedBy('a', ids);
     const alice = await join(a, onA, 'alice');
     const draining = a.drain({ deadlineMs: 10_000 });
-    expect(await alice.c.next('drain')).toEqual({ t: 'drain', deadlineMs: 10_000 });
+    // The drain names the session's next host, so the client can move in one hop.
+    expect(await alice.c.next('drain')).toEqual({ t: 'drain', deadlineMs: 10_000, to: b.info });
     expect(await (await fetch(`http://127.0.0.1:${a.port}/healthz`)).json()).toEqual({ id: 'a', status: 'draining' });
     await until(() => !b.stats().alivePeers.includes('a'), 'b to take a out of placement');
     expect(b.hostOf(onA).id).toBe('b');
