@@ -10,9 +10,10 @@ export default defineConfig([
     format: ['esm', 'cjs'],
     platform: 'node',
     target: 'node20',
-    dts: true,
+    // Types for the library entries only (the CLI has no API). dist/ is emptied by `npm run build`
+    // before tsup starts: a `clean` here would race the browser builds, which run concurrently.
+    dts: { entry: { node: 'src/node.ts', server: 'src/server.ts' } },
     sourcemap: true,
-    clean: true,
     shims: true,
     splitting: true,
     noExternal: ['p-retry', 'is-network-error'],
