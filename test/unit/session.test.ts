@@ -1,0 +1,257 @@
+/**
+ * The client's state machine, in isolation: a scripted in-memory platform plays the nodes, so the
+ * tests can assert exact state sequences and single-flight migration. Real nodes are the
+ * integration ring's job; this ring pins down the transitions.
+ */
+import { describe, expect, it } from 'vitest';
+import { createClient } from '../../src/client/create-client.js';
+import type { ConnectOptions } from '../../src/client/options.js';
+import type { OpenWebSocketOptions, Platform, WebSocketLike } from '../../src/platform/types.js';
+
+type Listener = (event: never) => void;
+
+/** One in-memory socket; the script decides what the "node" answers. */
+class FakeSocket implements WebSocketLike {
+  readyState = 0;
+  bufferedAmount = 0;
+  protocol = 'gridlink.v1';
+  binaryType = 'arraybuffer';
+  readonly sent: Array<Record<string, unknown>> = [];
+  readonly #listeners = new Map<string, Listener[]>();
+
+  constructor(
+    readonly url: string,
+    private readonly onFrame: (socket: FakeSocket, frame: Record<string, unknown>) => void,
+  ) {}
+
+  addEventListener(type: string, listener: Listener): void {
+    this.#listeners.set(type, [...(this.#listeners.get(type) ?? []), listener]);
+  }
+
+  emit(type: string, event: unknown): void {
+    for (const listener of this.#listeners.get(type) ?? []) (listener as (e: unknown) => void)(event);
+  }
+
+  open(): void {
+    this.readyState = 1;
+    this.emit('open', {});
+  }
+
+  send(data: string): void {
+    const frame = JSON.parse(data) as Record<string, unknown>;
+    this.sent.push(frame);
+    queueMicrotask(() => this.onFrame(this, frame));
+  }
+
+  /** The node says something. */
+  push(frame: Record<string, unknown>): void {
+    if (this.readyState === 1) this.emit('message', { data: JSON.stringify(frame) });
+  }
+
+  close(code = 1000, reason = ''): void {
+    if (this.readyState >= 2) return;
+    this.readyState = 3;
+    queueMicrotask(() => this.emit('close', { code, reason, wasClean: true }));
+  }
+
+  /** The node vanishes (a reset). */
+  drop(): void {
+    this.close(1006, '');
+  }
+}
+
+interface World {
+  platform: Platform;
+  sockets: FakeSocket[];
+  /** Node behaviour per URL: 'up' welcomes, 'down' refuses the connection. */
+  nodes: Map<string, 'up' | 'down'>;
+}
+
+const A = 'ws://a.test/';
+const B = 'ws://b.test/';
+
+function world(): World {
+  const w: World = { sockets: [], nodes: new Map([[A, 'up'], [B, 'up']]), platform: undefined as unknown as Platform };
+  const id = (url: string) => new URL(url).hostname.split('.')[0] as string;
+  const onFrame = (socket: FakeSocket, frame: Record<string, unknown>) => {
+    if (frame.t !== 'hello') return;
+    socket.push({
+      t: 'welcome',
+      v: 1,
+      node: { id: id(socket.url), url: socket.url },
+      session: frame.session,
+      client: frame.client,
+      resume: 'token',
+      nodes: [...w.nodes.keys()].map((url) => ({ id: id(url), url })),
+      heartbeat: { intervalMs: 1000, timeoutMs: 10000 },
+      members: ['peer'],
+      base: {},
+    });
+  };
+  w.platform = {
+    name: 'node',
+    now: () => performance.now(),
+    openWebSocket(url: string, _options: OpenWebSocketOptions): WebSocketLike {
+      const socket = new FakeSocket(url, onFrame);
+      w.sockets.push(socket);
+      queueMicrotask(() => (w.nodes.get(url) === 'up' ? socket.open() : socket.drop()));
+      return socket;
+    },
+  };
+  return w;
+}
+
+const fast: Partial<ConnectOptions> = { retry: { minDelayMs: 1, maxDelayMs: 5, maxElapsedMs: 200 }, staggerMs: 1000, cooldown: { baseMs: 50, maxMs: 50 } };
+
+function start(w: World, extra: Partial<ConnectOptions> = {}) {
+  const client = createClient(w.platform, { session: 's', clientId: 'me', nodes: [A, B], ...fast, ...extra });
+  const states: string[] = [];
+  const reasons: string[] = [];
+  client.on('state', (state, change) => {
+    states.push(state);
+    reasons.push(change.reason.code);
+  });
+  const migrations: Array<{ from: string; to: string; reason: string }> = [];
+  client.on('migrated', (m) => migrations.push({ from: m.from.id, to: m.to.id, reason: m.reason.code }));
+  client.on('error', () => {});
+  return { client, states, reasons, migrations };
+}
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
+async function until(predicate: () => boolean): Promise<void> {
+  for (let i = 0; i < 400 && !predicate(); i++) await tick();
+  expect(predicate()).toBe(true);
+}
+
+const socketTo = (w: World, url: string) => w.sockets.filter((s) => s.url === url && s.readyState === 1).at(-1) as FakeSocket;
+
+describe('client state machine', () => {
+  it('connecting -> connected on the first welcome', async () => {
+    const w = world();
+    const { client, states } = start(w);
+    await client.ready;
+    expect(states).toEqual(['connected']);
+    expect(client.node?.id).toBe('a');
+    expect(client.members).toEqual(['peer']);
+  });
+
+  it('a lost link migrates once: connected -> migrating -> connected, reason link-lost', async () => {
+    const w = world();
+    const { client, states, reasons, migrations } = start(w);
+    await client.ready;
+    w.nodes.set(A, 'down');
+    socketTo(w, A).drop();
+    await until(() => migrations.length === 1);
+    expect(states).toEqual(['connected', 'migrating', 'connected']);
+    expect(reasons).toEqual(['joined', 'link-lost', 'migrated']);
+    expect(migrations).toEqual([{ from: 'a', to: 'b', reason: 'link-lost' }]);
+  });
+
+  it('a drain notice and a close arriving together make one migration, make-before-break', async () => {
+    const w = world();
+    const { client, states, migrations } = start(w);
+    await client.ready;
+    const old = socketTo(w, A);
+    old.push({ t: 'drain', deadlineMs: 1000, to: { id: 'b', url: B } });
+    old.push({ t: 'drain', deadlineMs: 1000 });
+    await until(() => migrations.length === 1);
+    old.drop();
+    await tick();
+    expect(states).toEqual(['connected', 'migrating', 'connected']);
+    expect(migrations).toEqual([{ from: 'a', to: 'b', reason: 'drain' }]);
+    // The old link was closed by the client only after the new one was joined.
+    expect(old.readyState).toBe(3);
+    expect(client.node?.id).toBe('b');
+  });
+
+  it('sends made while migrating are buffered, then replayed in order after the welcome', async () => {
+    const w = world();
+    const { client, migrations } = start(w);
+    await client.ready;
+    client.send('one');
+    w.nodes.set(A, 'down');
+    w.nodes.set(B, 'down');
+    socketTo(w, A).drop();
+    await until(() => client.state === 'migrating');
+    client.send('two');
+    expect(client.bufferedBytes).toBeGreaterThan(0);
+    w.nodes.set(B, 'up');
+    await until(() => migrations.length === 1);
+    const replayed = socketTo(w, B).sent.filter((f) => f.t === 'msg').map((f) => [f.seq, f.d]);
+    expect(replayed).toEqual([
+      [1, 'one'],
+      [2, 'two'],
+    ]);
+  });
+
+  it('acked frees the buffer; resend replays from the seq asked', async () => {
+    const w = world();
+    const { client } = start(w);
+    await client.ready;
+    for (const d of ['1', '2', '3']) client.send(d);
+    const link = socketTo(w, A);
+    link.push({ t: 'acked', upTo: 2 });
+    await tick();
+    const oneLeft = client.bufferedBytes;
+    link.push({ t: 'resend', from: 3 });
+    await tick();
+    expect(link.sent.filter((f) => f.t === 'msg').map((f) => f.seq)).toEqual([1, 2, 3, 3]);
+    link.push({ t: 'acked', upTo: 3 });
+    await tick();
+    expect(oneLeft).toBeGreaterThan(0);
+    expect(client.bufferedBytes).toBe(0);
+  });
+
+  it('gives up after retry.maxElapsedMs: connecting -> failed, ready rejects with GRIDLINK_NO_NODES', async () => {
+    const w = world();
+    w.nodes.set(A, 'down');
+    w.nodes.set(B, 'down');
+    const { client, states } = start(w);
+    await expect(client.ready).rejects.toMatchObject({ code: 'GRIDLINK_NO_NODES' });
+    expect(states).toEqual(['failed']);
+    expect(() => client.send('x')).toThrowError(expect.objectContaining({ code: 'GRIDLINK_CLOSED' }));
+  });
+
+  it('close() while migrating ends in closed, and a late welcome cannot revive the client', async () => {
+    const w = world();
+    const { client, states } = start(w);
+    await client.ready;
+    w.nodes.set(A, 'down');
+    w.nodes.set(B, 'down');
+    socketTo(w, A).drop();
+    await until(() => client.state === 'migrating');
+    await client.close();
+    w.nodes.set(B, 'up');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(states).toEqual(['connected', 'migrating', 'closed']);
+    expect(w.sockets.every((s) => s.readyState !== 1)).toBe(true);
+  });
+
+  it('close() says bye and is idempotent', async () => {
+    const w = world();
+    const { client, states } = start(w);
+    await client.ready;
+    const link = socketTo(w, A);
+    await client.close();
+    await client.close();
+    expect(link.sent.at(-1)).toEqual({ t: 'bye' });
+    expect(states).toEqual(['connected', 'closed']);
+  });
+
+  it('a duplicate or early message is held back: delivery stays exactly once and in order', async () => {
+    const w = world();
+    const { client } = start(w);
+    const got: Array<[string, number | undefined]> = [];
+    client.on('message', (data, meta) => got.push([String(data), meta.seq]));
+    await client.ready;
+    const link = socketTo(w, A);
+    for (const seq of [1, 3, 2, 2, 1, 4]) link.push({ t: 'msg', from: 'peer', seq, d: `m${seq}` });
+    await tick();
+    expect(got).toEqual([
+      ['m1', 1],
+      ['m2', 2],
+      ['m3', 3],
+      ['m4', 4],
+    ]);
+  });
+});
