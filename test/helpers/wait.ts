@@ -9,18 +9,3 @@ export async function waitFor(what: string, predicate: () => boolean, guardMs = 
     await sleep(5);
   }
 }
-
-/** Resolves with the first event's arguments. */
-export function once<T extends unknown[]>(
-  emitter: { once(event: string, fn: (...args: T) => void): unknown },
-  event: string,
-  guardMs = 20_000,
-): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`hang guard: no '${event}' within ${guardMs} ms`)), guardMs);
-    emitter.once(event, (...args: T) => {
-      clearTimeout(timer);
-      resolve(args);
-    });
-  });
-}

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, isGridlinkError, type GridlinkError } from '../../dist/node.js';
 import { startLocalCloud, type LocalCloud } from '../../dist/server.js';
 import { closeAll, member, type Member } from '../helpers/members.js';
-import { once, waitFor } from '../helpers/wait.js';
+import { waitFor } from '../helpers/wait.js';
 
 let cloud: LocalCloud;
 const members: Member[] = [];
@@ -29,9 +29,9 @@ describe('lifecycle', () => {
     expect(ann.client.state).toBe('connected');
     expect(ann.client.node?.id).toBe(cloud.hostOf('life')?.id);
     await waitFor('ann to see bob', () => ann.client.members.includes('bob'));
-    const left = once<[{ clientId: string }]>(ann.client, 'left');
+    const left = new Promise<{ clientId: string }>((resolve) => ann.client.once('left', resolve));
     await bob.client.close();
-    expect((await left)[0].clientId).toBe('bob');
+    expect((await left).clientId).toBe('bob');
     expect(bob.client.state).toBe('closed');
     expect(() => bob.client.send('late')).toThrowError(expect.objectContaining({ code: 'GRIDLINK_CLOSED' }));
   });
