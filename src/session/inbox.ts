@@ -41,17 +41,7 @@ export class Inbox {
     if (seq <= mark) return NONE;
     if (seq > mark + 1) return this.#hold(from, mark, frame);
     const deliver = [frame];
-    let next = seq + 1;
-    const held = this.#held.get(from);
-    if (held !== undefined) {
-      for (let m = held.get(next); m !== undefined; m = held.get(next)) {
-        held.delete(next);
-        deliver.push(m);
-        next++;
-      }
-      if (held.size === 0) this.#held.delete(from);
-    }
-    this.#advance(from, next - 1);
+    this.#advance(from, this.#releaseRun(from, seq + 1, deliver) - 1);
     return { deliver };
   }
 
@@ -68,15 +58,21 @@ export class Inbox {
     // its own chance to fill (or its own report).
     const first = Math.min(...held.keys());
     const deliver: MsgFrame[] = [];
-    let next = first;
+    this.#advance(from, this.#releaseRun(from, first, deliver) - 1);
+    return { deliver, gap: { from, expected: mark + 1, resumedAt: first } };
+  }
+
+  /** Moves the unbroken run of held messages that starts at `next` into `deliver`; returns the seq after it. */
+  #releaseRun(from: string, next: number, deliver: MsgFrame[]): number {
+    const held = this.#held.get(from);
+    if (held === undefined) return next;
     for (let m = held.get(next); m !== undefined; m = held.get(next)) {
       held.delete(next);
       deliver.push(m);
       next++;
     }
     if (held.size === 0) this.#held.delete(from);
-    this.#advance(from, next - 1);
-    return { deliver, gap: { from, expected: mark + 1, resumedAt: first } };
+    return next;
   }
 
   #advance(from: string, mark: number): void {
