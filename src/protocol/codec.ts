@@ -183,6 +183,8 @@ export function decodeNodeFrame(raw: string | Uint8Array, limits: CodecLimits): 
       return { t: 'pong', id: r.count('id') };
     case 'acked':
       return { t: 'acked', upTo: r.count('upTo') };
+    case 'gap':
+      return { t: 'gap', from: r.id('from'), upTo: r.count('upTo', 1) };
     case 'resend':
       return { t: 'resend', from: r.count('from', 1) };
     case 'joined':
@@ -192,8 +194,8 @@ export function decodeNodeFrame(raw: string | Uint8Array, limits: CodecLimits): 
       if (reason === undefined) throw new LinkError('GRIDLINK_PROTOCOL', "invalid 'left' frame: 'reason' must be 'bye' or 'timeout'");
       return { t: 'left', client: r.id('client'), reason };
     }
-    case 'welcome':
-      return {
+    case 'welcome': {
+      const frame: NodeFrame = {
         t: 'welcome',
         v: r.count('v', 1),
         node: r.node('node'),
@@ -205,6 +207,10 @@ export function decodeNodeFrame(raw: string | Uint8Array, limits: CodecLimits): 
         members: r.ids('members'),
         base: r.watermarks('base'),
       };
+      const want = r.optCount('want', 1);
+      if (want !== undefined) frame.want = want;
+      return frame;
+    }
     case 'redirect':
       return { t: 'redirect', node: r.node('node'), reason: r.text('reason', 256) };
     case 'drain': {
@@ -231,6 +237,8 @@ export function decodeClientFrame(raw: string | Uint8Array, limits: CodecLimits)
     }
     case 'ack':
       return { t: 'ack', recv: r.watermarks('recv') };
+    case 'gap':
+      return { t: 'gap', upTo: r.count('upTo', 1) };
     case 'ping': {
       const id = r.optCount('id');
       return id === undefined ? { t: 'ping' } : { t: 'ping', id };

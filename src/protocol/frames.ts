@@ -69,6 +69,11 @@ export interface WelcomeFrame {
   members: string[];
   /** Starting watermark for senders this client has not heard from yet (it joined after them). */
   base: Watermarks;
+  /**
+   * The lowest of this client's seqs that some member has not confirmed (min watermark + 1), when
+   * the node knows one. A sender that no longer holds it answers with `gap`.
+   */
+  want?: number;
 }
 
 export interface RedirectFrame {
@@ -117,6 +122,18 @@ export interface ErrorFrame {
 // ---- both directions ------------------------------------------------------------------------
 
 /**
+ * Client -> node: "I no longer hold my messages up to `upTo`" (a member was asked for them after
+ * every member then known had confirmed them, e.g. it came back after its grace period). Node ->
+ * client: the same, relayed with `from`. A receiver below `upTo` reports GRIDLINK_MESSAGE_GAP and
+ * moves on: never a silent hole.
+ */
+export interface GapFrame {
+  t: 'gap';
+  from?: string;
+  upTo: number;
+}
+
+/**
  * Application data. Reliable messages carry `seq` (per sender, from 1, no gaps); volatile ones do
  * not. Client -> node omits `from`; node -> client sets it. `b: 1` marks base64-encoded binary.
  */
@@ -139,7 +156,7 @@ export interface PongFrame {
   id: number;
 }
 
-export type ClientFrame = HelloFrame | ByeFrame | AckFrame | MsgFrame | PingFrame | PongFrame;
+export type ClientFrame = HelloFrame | ByeFrame | AckFrame | GapFrame | MsgFrame | PingFrame | PongFrame;
 export type NodeFrame =
   | WelcomeFrame
   | RedirectFrame
@@ -149,6 +166,7 @@ export type NodeFrame =
   | LeftFrame
   | DrainFrame
   | ErrorFrame
+  | GapFrame
   | MsgFrame
   | PingFrame
   | PongFrame;

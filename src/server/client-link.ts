@@ -11,11 +11,11 @@ import type { RawData, WebSocket } from 'ws';
 import { isGridlinkError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { decodeClientFrame, encodeFrame } from '../protocol/codec.js';
-import { CloseCode, type AckFrame, type ByeFrame, type ClientFrame, type HeartbeatSettings, type HelloFrame, type MsgFrame, type NodeFrame } from '../protocol/frames.js';
+import { CloseCode, type AckFrame, type ByeFrame, type ClientFrame, type GapFrame, type HeartbeatSettings, type HelloFrame, type MsgFrame, type NodeFrame } from '../protocol/frames.js';
 import { Liveness } from '../core/liveness.js';
 import type { MemberLink } from './session-host.js';
 
-export type SessionFrame = MsgFrame | AckFrame | ByeFrame;
+export type SessionFrame = MsgFrame | AckFrame | ByeFrame | GapFrame;
 
 export interface ClientLinkHost {
   /** A session frame from an attached link, in arrival order. */

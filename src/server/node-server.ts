@@ -184,6 +184,9 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
       case 'ack':
         this.sessions.ack(link, frame);
         break;
+      case 'gap':
+        this.sessions.gap(link, frame.upTo);
+        break;
       case 'bye':
         this.sessions.bye(link);
         link.close(CloseCode.normal, 'bye');
@@ -267,7 +270,7 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
         link.refuse(decision.code, decision.message, CloseCode.drained);
         return;
       }
-      const result = this.sessions.join(link, hello, ({ members, base }) => ({
+      const result = this.sessions.join(link, hello, ({ members, base, want }) => ({
         t: 'welcome',
         v: PROTOCOL_VERSION,
         node: this.info,
@@ -278,6 +281,7 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
         heartbeat: this.config.heartbeat,
         members,
         base,
+        ...(want === undefined ? {} : { want }),
       }));
       if (result.kind === 'rejected') {
         link.refuse('rejected', result.message, CloseCode.rejected);

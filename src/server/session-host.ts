@@ -57,6 +57,8 @@ export type JoinResult = { kind: 'joined' } | { kind: 'rejected'; message: strin
 export interface WelcomeParts {
   readonly members: string[];
   readonly base: Watermarks;
+  /** The joiner's lowest seq a member still needs, when known (see WelcomeFrame.want). */
+  readonly want: number | undefined;
 }
 
 export class SessionHost {
@@ -128,7 +130,7 @@ export class SessionHost {
     }
 
     const members = [...session.members.keys()].filter((id) => id !== member.id);
-    link.send(welcome({ members, base }));
+    link.send(welcome({ members, base, want: this.lowestWanted(session, member.id) }));
     if (replaced !== undefined) replaced.close(CloseCode.replaced, 'replaced by a newer link');
 
     for (const other of session.members.values()) {
@@ -158,6 +160,26 @@ export class SessionHost {
     }
     // A sender alone in its session has delivered to everyone there is: ack what it sent.
     if (frame.seq !== undefined && session.members.size === 1) this.recompute(session, [member.id]);
+  }
+
+  /** A sender no longer holds its messages up to `upTo`: tell the others, so none waits in silence. */
+  gap(link: MemberLink, upTo: number): void {
+    const entry = this.byLink.get(link);
+    if (entry === undefined) return;
+    const { session, member } = entry;
+    for (const other of session.members.values()) {
+      if (other !== member && other.attachment.kind === 'attached') other.attachment.link.send({ t: 'gap', from: member.id, upTo });
+    }
+  }
+
+  /** min over the other members' known watermarks for `sender`, plus one; undefined if none is known. */
+  private lowestWanted(session: Session, sender: string): number | undefined {
+    let min: number | undefined;
+    for (const other of session.members.values()) {
+      const seq = other.id === sender ? undefined : other.recv.get(sender);
+      if (seq !== undefined && (min === undefined || seq < min)) min = seq;
+    }
+    return min === undefined ? undefined : min + 1;
   }
 
   /** A receiver's cumulative watermarks; may raise the senders' acknowledgements. */

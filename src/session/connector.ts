@@ -133,7 +133,11 @@ function race(deps: ConnectorDeps, candidates: NodeInfo[], failed: Set<string>, 
         return;
       }
       active++;
-      attempt(deps, node, failed, signal).then(
+      // Happy eyeballs staggers connects, not handshakes: once this candidate's socket is open,
+      // the node is alive and will answer, and a second attempt would only add load (which, in a
+      // storm of reconnecting clients, is what slows everyone down). Its failure still moves on.
+      const opened = (): void => clearTimeout(stagger);
+      attempt(deps, node, failed, signal, opened).then(
         (joined) => {
           active--;
           if (done) joined.link.close(1000, 'another node answered first');
@@ -153,14 +157,15 @@ function race(deps: ConnectorDeps, candidates: NodeInfo[], failed: Set<string>, 
   });
 }
 
-/** One chain: dial a node, say hello, follow its redirects. */
-async function attempt(deps: ConnectorDeps, first: NodeInfo, failed: Set<string>, signal: AbortSignal): Promise<Joined> {
+/** One chain: dial a node, say hello, follow its redirects. `opened` fires when a socket opens. */
+async function attempt(deps: ConnectorDeps, first: NodeInfo, failed: Set<string>, signal: AbortSignal, opened: () => void): Promise<Joined> {
   const { settings } = deps;
   let node = first;
   for (let hops = 0; ; hops++) {
     let link: Link | undefined;
     try {
       const transport = await dial(deps.platform, node.url, { timeoutMs: settings.connectTimeoutMs, signal });
+      opened();
       link = new Link(transport, node, { heartbeat: settings.heartbeat, maxFrameBytes: settings.maxFrameBytes, now: deps.platform.now });
       const answer = await link.join(deps.hello([...failed]), { timeoutMs: settings.connectTimeoutMs, signal });
       if (answer.kind === 'welcome') {

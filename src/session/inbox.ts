@@ -75,6 +75,20 @@ export class Inbox {
     return next;
   }
 
+  /**
+   * The sender no longer holds its messages up to `upTo`: if we are below it, give up on them
+   * (reported as a gap) and deliver what we held beyond it.
+   */
+  skipTo(from: string, upTo: number): Received {
+    const mark = this.#marks.get(from);
+    if (mark === undefined || mark >= upTo) return NONE;
+    const deliver: MsgFrame[] = [];
+    const held = this.#held.get(from);
+    if (held !== undefined) for (const seq of held.keys()) if (seq <= upTo) held.delete(seq);
+    this.#advance(from, this.#releaseRun(from, upTo + 1, deliver) - 1);
+    return { deliver, gap: { from, expected: mark + 1, resumedAt: upTo + 1 } };
+  }
+
   #advance(from: string, mark: number): void {
     this.#marks.set(from, mark);
     this.#dirty.add(from);

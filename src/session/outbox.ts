@@ -30,6 +30,11 @@ export class Outbox {
     return this.#bytes;
   }
 
+  /** The lowest seq still held (lastSeq + 1 when nothing is). */
+  get floor(): number {
+    return this.#entries[this.#head]?.seq ?? this.#lastSeq + 1;
+  }
+
   get size(): number {
     return this.#entries.length - this.#head;
   }

@@ -18,7 +18,7 @@ import type { Link } from '../link/link.js';
 import { encodeFrame } from '../protocol/codec.js';
 import { CloseCode, PROTOCOL_VERSION, type HelloFrame, type MsgFrame, type NodeFrame, type NodeInfo } from '../protocol/frames.js';
 import { join, type ConnectorDeps, type Joined } from './connector.js';
-import { Inbox } from './inbox.js';
+import { Inbox, type Received } from './inbox.js';
 import { Outbox } from './outbox.js';
 
 export type SessionState = 'connecting' | 'connected' | 'migrating' | 'closed' | 'failed';
@@ -101,6 +101,7 @@ export class Session {
       const joined = await this.#join([]);
       this.#adopt(joined);
       this.#machine.transition(['connecting'], 'connected', { code: 'joined', message: `joined on node ${joined.node.id}` });
+      this.#listen(joined.link);
     } catch (error) {
       throw this.#giveUp(error, 'connecting');
     }
@@ -166,7 +167,11 @@ export class Session {
     return join({ ...this.connector, hello }, prefer === undefined ? request : { ...request, prefer });
   }
 
-  /** Makes a freshly joined link the session's link: state from the welcome, replay, ack. */
+  /**
+   * Makes a freshly joined link the session's link: state from the welcome, then the replay. The
+   * caller then announces the new state and only after that calls `#listen`, so the application
+   * never hears from a node before it has been told the client is there.
+   */
   #adopt({ link, welcome, node }: Joined): void {
     this.#link = link;
     this.#node = node;
@@ -177,9 +182,22 @@ export class Session {
     this.#inbox.setBase(welcome.base);
     this.#members.clear();
     for (const member of welcome.members) if (member !== this.settings.clientId) this.#members.add(member);
-    link.attach({ onFrame: (frame) => this.#onFrame(link, frame), onDead: (error) => this.#onLinkDead(link, error) });
     // Everything not yet confirmed goes out again; receivers drop what they already have.
-    for (const entry of this.#outbox.from(1)) link.sendText(entry.text);
+    this.#replay(link, welcome.want ?? this.#outbox.floor);
+  }
+
+  #listen(link: Link): void {
+    link.attach({ onFrame: (frame) => this.#onFrame(link, frame), onDead: (error) => this.#onLinkDead(link, error) });
+  }
+
+  /**
+   * Re-sends the outbox from `from`. If a member needs messages we no longer hold (it came back
+   * after everyone then present had confirmed them), say so first instead of leaving it waiting.
+   */
+  #replay(link: Link, from: number): void {
+    const floor = this.#outbox.floor;
+    if (from < floor) link.send({ t: 'gap', upTo: floor - 1 });
+    for (const entry of this.#outbox.from(from)) link.sendText(entry.text);
   }
 
   #migrate(reason: Reason, failedNode: NodeInfo | undefined, prefer?: NodeInfo): void {
@@ -201,6 +219,7 @@ export class Session {
         const downtimeMs = this.connector.platform.now() - started;
         this.#machine.transition(['migrating'], 'connected', { code: 'migrated', message: `migrated from ${from.id} to ${joined.node.id}` });
         this.helper.onMigrated({ from, to: joined.node, reason, downtimeMs });
+        if (this.#link === joined.link) this.#listen(joined.link);
       })
       .catch((error: unknown) => {
         if (this.#machine.is('migrating')) this.#giveUp(error, 'migrating');
@@ -233,9 +252,10 @@ export class Session {
         this.#outbox.confirmUpTo(frame.upTo);
         return;
       case 'resend':
-        if (link === this.#link && this.#machine.is('connected')) {
-          for (const entry of this.#outbox.from(frame.from)) link.sendText(entry.text);
-        }
+        if (link === this.#link && this.#machine.is('connected')) this.#replay(link, frame.from);
+        return;
+      case 'gap':
+        if (frame.from !== undefined) this.#deliver(this.#inbox.skipTo(frame.from, frame.upTo));
         return;
       case 'joined':
         if (frame.client !== this.settings.clientId && !this.#members.has(frame.client)) {
@@ -293,17 +313,21 @@ export class Session {
       this.helper.onMessage(data, { from: frame.from as string, seq: undefined, volatile: true });
       return;
     }
-    const { deliver, gap } = this.#inbox.receive(frame);
+    this.#deliver(this.#inbox.receive(frame), frame, data);
+  }
+
+  /** Hands messages to the application in order; `first` is already decoded. */
+  #deliver({ deliver, gap }: Received, first?: MsgFrame, firstData?: string | Uint8Array): void {
     if (gap !== undefined) {
       this.helper.onError(
         new SessionError('GRIDLINK_MESSAGE_GAP', `messages ${gap.expected}..${gap.resumedAt - 1} from ${gap.from} never arrived; delivery resumed at ${gap.resumedAt}`),
       );
     }
     for (const m of deliver) {
-      const payload = m === frame ? data : m.b === 1 ? base64ToBytes(m.d) : m.d;
+      const payload = m === first && firstData !== undefined ? firstData : m.b === 1 ? base64ToBytes(m.d) : m.d;
       this.helper.onMessage(payload, { from: m.from as string, seq: m.seq, volatile: false });
     }
-    if (deliver.length > 0) this.#scheduleAck();
+    if (deliver.length > 0 || gap !== undefined) this.#scheduleAck();
   }
 
   #scheduleAck(): void {

@@ -170,3 +170,25 @@ describe('Inbox: reorder-buffer overflow never loses a message silently', () => 
   });
 });
 
+
+describe('Inbox.skipTo (a sender no longer holds what we miss)', () => {
+  const msg = (seq: number): MsgFrame => ({ t: 'msg', from: 'a', seq, d: String(seq) });
+
+  it('reports the hole and releases what was held beyond it', () => {
+    const inbox = new Inbox(100);
+    inbox.receive(msg(1));
+    inbox.receive(msg(5));
+    const out = inbox.skipTo('a', 4);
+    expect(out.gap).toEqual({ from: 'a', expected: 2, resumedAt: 5 });
+    expect(out.deliver.map((m) => m.seq)).toEqual([5]);
+    expect(inbox.watermarks()).toEqual({ a: 5 });
+  });
+
+  it('is a no-op for a receiver already at or past upTo, and for an unknown sender', () => {
+    const inbox = new Inbox(100);
+    inbox.receive(msg(1));
+    inbox.receive(msg(2));
+    expect(inbox.skipTo('a', 2)).toEqual({ deliver: [] });
+    expect(inbox.skipTo('nobody', 9)).toEqual({ deliver: [] });
+  });
+});

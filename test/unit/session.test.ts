@@ -254,4 +254,59 @@ describe('client state machine', () => {
       ['m4', 4],
     ]);
   });
+
+  it('a gap notice from a sender is reported as GRIDLINK_MESSAGE_GAP and delivery moves on', async () => {
+    const w = world();
+    const { client } = start(w);
+    const errors: string[] = [];
+    const got: number[] = [];
+    client.on('error', (e) => errors.push(e.code));
+    client.on('message', (_d, meta) => got.push(meta.seq as number));
+    await client.ready;
+    const link = socketTo(w, A);
+    link.push({ t: 'msg', from: 'peer', seq: 1, d: 'x' });
+    link.push({ t: 'gap', from: 'peer', upTo: 4 });
+    link.push({ t: 'msg', from: 'peer', seq: 5, d: 'x' });
+    await tick();
+    expect(errors).toEqual(['GRIDLINK_MESSAGE_GAP']);
+    expect(got).toEqual([1, 5]);
+  });
+
+  it('asked to resend what it no longer holds, a sender says gap before replaying the rest', async () => {
+    const w = world();
+    const { client } = start(w);
+    await client.ready;
+    for (const d of ['1', '2', '3']) client.send(d);
+    const link = socketTo(w, A);
+    link.push({ t: 'acked', upTo: 2 });
+    link.push({ t: 'resend', from: 1 });
+    await tick();
+    const after = link.sent.slice(link.sent.findIndex((f) => f.t === 'gap'));
+    expect(after.map((f) => (f.t === 'gap' ? `gap<=${f.upTo}` : `msg${f.seq}`))).toEqual(['gap<=2', 'msg3']);
+  });
+
+  it('after a migration, the state event comes before any message from the new node', async () => {
+    const w = world();
+    const { client, migrations } = start(w);
+    const events: string[] = [];
+    client.on('state', (s) => events.push(`state:${s}`));
+    client.on('message', () => events.push('message'));
+    await client.ready;
+    events.length = 0;
+    // The new node greets with a message in the same breath as its welcome.
+    const original = w.platform.openWebSocket.bind(w.platform);
+    w.platform.openWebSocket = (url, options) => {
+      const socket = original(url, options) as FakeSocket;
+      const send = socket.send.bind(socket);
+      socket.send = (data: string) => {
+        send(data);
+        if ((JSON.parse(data) as { t: string }).t === 'hello') queueMicrotask(() => socket.push({ t: 'msg', from: 'peer', seq: 1, d: 'hi' }));
+      };
+      return socket;
+    };
+    w.nodes.set(A, 'down');
+    socketTo(w, A).drop();
+    await until(() => migrations.length === 1 && events.includes('message'));
+    expect(events).toEqual(['state:migrating', 'state:connected', 'message']);
+  });
 });
