@@ -1,0 +1,198 @@
+// Shared helpers for the benchmarks: statistics, formatting, timing guards, and the one-line
+// result protocol between a benchmark child process and bench/run.mjs.
+import { performance } from 'node:perf_hooks';
+
+export const QUICK = process.env.GRIDLINK_BENCH_QUICK === '1';
+export const now = () => performance.now();
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Nearest-rank percentile of an array of numbers (p in 0..100). */
+export function percentile(values, p) {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
+}
+
+export function summarize(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const sum = sorted.reduce((a, b) => a + b, 0);
+  return {
+    n: sorted.length,
+    min: sorted[0] ?? NaN,
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+    max: sorted[sorted.length - 1] ?? NaN,
+    mean: sorted.length ? sum / sorted.length : NaN,
+  };
+}
+
+export function ms(value) {
+  if (value === undefined || value === null || Number.isNaN(value)) return '—';
+  if (!Number.isFinite(value)) return '∞';
+  return value >= 100 ? `${Math.round(value)} ms` : `${value.toFixed(1)} ms`;
+}
+
+export function int(value) {
+  return Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : String(value);
+}
+
+/** One row of a result table: what, the figure, the goal, and whether it meets it (undefined = no goal). */
+export function row(metric, value, goal = '', met = undefined) {
+  return { metric, value, goal, met };
+}
+
+export function markdownTable(rows) {
+  const lines = ['| metric | measured | goal | meets goal |', '|---|---:|---|:---:|'];
+  for (const r of rows) {
+    const mark = r.met === undefined ? '' : r.met ? '✅' : '❌';
+    lines.push(`| ${r.metric} | ${r.value} | ${r.goal} | ${mark} |`);
+  }
+  return lines.join('\n');
+}
+
+export function textTable(rows) {
+  const cells = [['metric', 'measured', 'goal', 'ok'], ...rows.map((r) => [r.metric, String(r.value), r.goal, r.met === undefined ? '' : r.met ? 'yes' : 'NO'])];
+  const widths = cells[0].map((_, i) => Math.max(...cells.map((c) => c[i].length)));
+  return cells.map((c) => c.map((cell, i) => cell.padEnd(widths[i])).join('  ')).join('\n');
+}
+
+/** Progress goes to stderr so stdout carries only the result line. */
+export function log(...args) {
+  process.stderr.write(`${args.join(' ')}\n`);
+}
+
+export const RESULT_PREFIX = '@@bench-result ';
+
+/**
+ * Runs a benchmark's main function as a standalone script: prints its result as one JSON line
+ * (read by run.mjs) plus a readable table, and exits (so a stray handle cannot keep it alive).
+ */
+export async function main(name, run) {
+  let result;
+  try {
+    result = await run();
+  } catch (error) {
+    result = { name, error: error?.stack ?? String(error) };
+  }
+  result.name ??= name;
+  if (result.rows) log(`\n${result.title ?? name}\n${textTable(result.rows)}\n`);
+  if (result.error) log(`\n${name} failed: ${result.error}\n`);
+  process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`, () => process.exit(result.error ? 1 : 0));
+}
+
+/** Resolves when predicate() is true (polled), rejects after timeoutMs with a message. */
+export async function waitFor(predicate, timeoutMs, what, everyMs = 5) {
+  const deadline = now() + timeoutMs;
+  while (!predicate()) {
+    if (now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+/** Rejects if promise has not settled within timeoutMs. */
+export function withTimeout(promise, timeoutMs, what) {
+  let timer;
+  const guard = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms: ${what}`)), timeoutMs);
+  });
+  return Promise.race([promise, guard]).finally(() => clearTimeout(timer));
+}
+
+/** Closes clients without letting one slow close hold the benchmark. */
+export async function closeAll(clients, timeoutMs = 5000) {
+  await withTimeout(Promise.allSettled(clients.map((c) => c.close())), timeoutMs, 'closing clients').catch(() => {});
+}
+
+/** Connects `count` clients via make(i), `batch` at a time, awaiting each batch's `ready`. */
+export async function rampConnect(count, batch, make, timeoutMs = 30_000) {
+  const clients = [];
+  for (let i = 0; i < count; i += batch) {
+    const group = [];
+    for (let j = i; j < Math.min(count, i + batch); j++) group.push(make(j));
+    clients.push(...group);
+    await withTimeout(Promise.all(group.map((c) => c.ready)), timeoutMs, `clients ${i}..${i + group.length - 1} ready`);
+  }
+  return clients;
+}
+
+/** Session ids whose host (as the local cloud places them) is `nodeId`. */
+export function sessionsOn(cloud, nodeId, count, prefix) {
+  const ids = [];
+  for (let i = 0; ids.length < count && i < count * 100; i++) {
+    const id = `${prefix}-${i}`;
+    if (cloud.hostOf(id)?.id === nodeId) ids.push(id);
+  }
+  return ids;
+}
+
+/** Spawns `node script` (a server printing `{"url":…}` as its first line); stop() ends it. */
+export async function spawnServer(script, timeoutMs = 15_000) {
+  const { spawn } = await import('node:child_process');
+  const { createInterface } = await import('node:readline');
+  const child = spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const stop = async () => {
+    child.stdin.end();
+    const late = setTimeout(() => child.kill('SIGKILL'), 3000);
+    await exited;
+    clearTimeout(late);
+  };
+  try {
+    const url = await withTimeout(
+      new Promise((resolve, reject) => {
+        const lines = createInterface({ input: child.stdout });
+        lines.once('line', (line) => resolve(JSON.parse(line).url));
+        child.once('exit', (code) => reject(new Error(`${script} exited (${code}) before listening`)));
+      }),
+      timeoutMs,
+      `${script} listening`,
+    );
+    child.stdout.resume();
+    return { url, pid: child.pid, stop };
+  } catch (error) {
+    child.kill('SIGKILL');
+    await exited;
+    throw error;
+  }
+}
+
+/**
+ * A local cloud in a child process (bench/cloud-child.mjs): `{ nodes, urls, hostOf, kill, stop }`.
+ * `hostOf` ranks over the nodes not killed, as the cloud's own placement does.
+ */
+export async function remoteCloud(nodes = 3, timeoutMs = 30_000) {
+  const { fork } = await import('node:child_process');
+  const { rendezvousOwner } = await import('../dist/server.js');
+  const child = fork(new URL('./cloud-child.mjs', import.meta.url), { env: { ...process.env, NODES: String(nodes) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const ready = await withTimeout(new Promise((resolve, reject) => {
+    child.once('message', resolve);
+    child.once('exit', (code) => reject(new Error(`cloud child exited (${code})`)));
+  }), timeoutMs, 'cloud child ready');
+  const killed = new Set();
+  let seq = 0;
+  const call = (cmd, id) => withTimeout(new Promise((resolve, reject) => {
+    const mine = ++seq;
+    const onMessage = (msg) => {
+      if (msg.seq !== mine) return;
+      child.off('message', onMessage);
+      if (msg.error) reject(new Error(msg.error));
+      else resolve();
+    };
+    child.on('message', onMessage);
+    child.send({ seq: mine, cmd, id });
+  }), timeoutMs, `cloud ${cmd}`);
+  return {
+    nodes: ready.nodes,
+    urls: ready.nodes.map((n) => n.url),
+    hostOf: (session) => rendezvousOwner(session, ready.nodes.filter((n) => !killed.has(n.id)), (n) => n.id),
+    kill: async (id) => {
+      killed.add(id);
+      await call('kill', id);
+    },
+    stop: async () => {
+      await call('stop').catch(() => child.kill('SIGKILL'));
+    },
+  };
+}
