@@ -213,7 +213,7 @@ export async function run() {
       row('diagnostic: idle clients, bench process load after the kill', load(idle.loadAfter)),
     ],
     how:
-      `local cloud of 3 node processes; ${int(CLIENTS)} clients in the benchmark process (which also runs the cloud's fault proxies), ramped 100 at a time, ${PER_SESSION} per session, all ${SESSIONS} sessions chosen so node ${VICTIM} hosts them; ` +
+      `local cloud of 3 node processes; ${int(CLIENTS)} clients in the benchmark process (the cloud and its fault proxies run in a process of their own), ramped 100 at a time, ${PER_SESSION} per session, all ${SESSIONS} sessions chosen so node ${VICTIM} hosts them; ` +
       `each client sends \`\${clientId}:\${n}\` reliably every ${SEND_EVERY_MS} ms; ${BEFORE_KILL_MS / 1000} s after sending starts node ${VICTIM} is SIGKILLed; ` +
       `re-homed = the client's \`migrated\` event to another node; sending stops once all are re-homed (at least ${AFTER_KILL_MIN_MS / 1000} s, at most ${AFTER_KILL_MAX_MS / 1000} s after the kill), ` +
       "then every receiver's numbers per sender are checked against 1..sent. The diagnostic run repeats it with no traffic.",
