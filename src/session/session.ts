@@ -9,7 +9,6 @@
  *        │                    │                               │
  *        └──── gave up ───────┴──────────▶ failed ◀───────────┘      (any) ──close()──▶ closed
  */
-import { abortError } from '../core/abort.js';
 import { base64ToBytes, bytesToBase64 } from '../core/base64.js';
 import { ClosedError, GridlinkError, LinkError, SessionError, isGridlinkError } from '../core/errors.js';
 import { StateMachine, type Reason, type StateChange } from '../core/state.js';
@@ -138,12 +137,6 @@ export class Session {
       link.send({ t: 'bye' });
     }
     link?.close(CloseCode.normal, 'bye');
-  }
-
-  /** Aborted from outside (the caller's signal): like close(), with the abort as the reason. */
-  abort(signal: AbortSignal): void {
-    const error = abortError(signal, 'the client');
-    void this.close({ code: 'aborted', message: error.message });
   }
 
   // ---- joining and migrating ----------------------------------------------------------------
