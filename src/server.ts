@@ -4,6 +4,9 @@
  */
 export { startNode } from './server/node-server.js';
 export type { NodeServer, NodeServerOptions, NodeStats } from './server/node-server.js';
+export { startDnsServer } from './server/dns/server.js';
+export type { DnsServer, DnsServerOptions } from './server/dns/server.js';
+export type { CloudView, CloudSnapshot, CloudNode, NodeLoad } from './server/dns/view.js';
 export { startLocalCloud } from './cloud/local-cloud.js';
 export type { LocalCloud, LocalCloudOptions } from './cloud/local-cloud.js';
 export { startFaultProxy } from './cloud/fault-proxy.js';

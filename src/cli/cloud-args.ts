@@ -1,4 +1,5 @@
 /** `gridlink cloud`: the command line of a local cloud, parsed and checked without starting it. */
+import { isZoneName } from '../server/dns/names.js';
 import {
   TUNING_OPTIONS,
   TUNING_USAGE,
@@ -16,6 +17,10 @@ export interface CloudCommandOptions extends NodeTuning {
   nodes: number;
   ids?: string[];
   host: string;
+  /** The cloud's DNS zone: every node runs its DNS server. */
+  cloud?: string;
+  /** First DNS port (node i: dnsPort + i); default ephemeral. */
+  dnsPort?: number;
   verbose: boolean;
 }
 
@@ -28,6 +33,8 @@ Options:
   --nodes <n>                how many nodes, 1-26 (default 3)
   --ids <a,b,c>              node ids, comma-separated (default a, b, c, ...)
   --host <address>           address the proxies listen on (default 127.0.0.1)
+  --cloud <zone>             serve the cloud's DNS zone (e.g. cloud.test) from every node, on 127.0.0.1
+  --dns-port <port>          first DNS port: node i listens on port + i (default: any free ports)
 ${TUNING_USAGE}
   --verbose                  show the nodes' logs on stderr
   -h, --help                 show this help`;
@@ -36,6 +43,8 @@ const OPTIONS = {
   nodes: { type: 'string' },
   ids: { type: 'string' },
   host: { type: 'string' },
+  cloud: { type: 'string' },
+  'dns-port': { type: 'string' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   ...TUNING_OPTIONS,
@@ -59,5 +68,11 @@ export function parseCloudArgs(argv: string[]): Parsed<CloudCommandOptions> {
     ...parseTuning(values),
   };
   if (ids !== undefined) options.ids = ids;
+  const cloud = stringValue(values, 'cloud');
+  if (cloud !== undefined && !isZoneName(cloud)) throw new UsageError(`--cloud must be a DNS zone name like cloud.test, got '${cloud}'`);
+  if (cloud !== undefined) options.cloud = cloud;
+  const dnsPort = intValue(values, 'dns-port', 0, 65535 - (nodes - 1));
+  if (dnsPort !== undefined && cloud === undefined) throw new UsageError('--dns-port needs --cloud');
+  if (dnsPort !== undefined) options.dnsPort = dnsPort;
   return { kind: 'run', options };
 }

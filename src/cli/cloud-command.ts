@@ -16,6 +16,7 @@ export async function runCloud(options: CloudCommandOptions): Promise<number> {
     });
     if (cloud === undefined) return 130;
     process.stdout.write(nodeTable(cloud.nodes));
+    if (cloud.zone !== undefined) process.stdout.write(dnsLines(cloud.zone, cloud.dns));
     process.stdout.write('Ctrl-C stops the cloud.\n');
     if (!stopSignal.signal.aborted) {
       await new Promise<void>((resolve) => stopSignal.signal.addEventListener('abort', () => resolve(), { once: true }));
@@ -31,6 +32,8 @@ export async function runCloud(options: CloudCommandOptions): Promise<number> {
 export function cloudOptions(options: CloudCommandOptions): LocalCloudOptions {
   const out: LocalCloudOptions = { nodes: options.nodes, host: options.host };
   if (options.ids !== undefined) out.ids = options.ids;
+  if (options.cloud !== undefined) out.cloud = options.cloud;
+  if (options.dnsPort !== undefined) out.dnsPort = options.dnsPort;
   if (options.heartbeat !== undefined) out.heartbeat = options.heartbeat;
   if (options.peerHeartbeat !== undefined) out.peerHeartbeat = options.peerHeartbeat;
   if (options.memberGraceMs !== undefined) out.memberGraceMs = options.memberGraceMs;
@@ -44,4 +47,14 @@ export function nodeTable(nodes: ReadonlyArray<{ id: string; url: string }>): st
   const width = Math.max(4, ...nodes.map((node) => node.id.length));
   const rows = [`${'NODE'.padEnd(width)}  URL`, ...nodes.map((node) => `${node.id.padEnd(width)}  ${node.url}`)];
   return `${rows.join('\n')}\n`;
+}
+
+/** Where the cloud's DNS answers, and a query to try. */
+export function dnsLines(zone: string, servers: readonly string[]): string {
+  const first = servers[0];
+  if (first === undefined) return '';
+  const at = first.lastIndexOf(':');
+  const host = first.slice(0, at).replace(/^\[(.*)\]$/, '$1');
+  return `DNS for ${zone} (UDP and TCP): ${servers.join(' ')}\n` +
+    `Try: dig @${host} -p ${first.slice(at + 1)} _gridlink._tcp.${zone} SRV\n`;
 }

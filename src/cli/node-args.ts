@@ -1,4 +1,7 @@
 /** `gridlink node`: the command line of one cloud node, parsed and checked without starting it. */
+import { isIP } from 'node:net';
+import { isZoneName } from '../server/dns/names.js';
+import { parseCidr } from '../server/dns/subnets.js';
 import {
   TUNING_OPTIONS,
   TUNING_USAGE,
@@ -21,6 +24,15 @@ export interface NodeCommandOptions extends NodeTuning {
   /** Advertised URL (e.g. the fault proxy's in the local cloud); default: the node's own. */
   url?: string;
   peers: { id: string; url: string }[];
+  /** The cloud's DNS zone: run its DNS server beside the node. */
+  cloud?: string;
+  dnsPort?: number;
+  dnsHost?: string;
+  dnsTtlSec?: number;
+  /** The IP address DNS publishes for this node. */
+  address?: string;
+  region?: string;
+  subnets?: string[];
   /** Log to stderr as JSON lines. */
   verbose: boolean;
 }
@@ -29,6 +41,7 @@ export const NODE_USAGE = `Usage: gridlink node --id <id> [options]
 
 Runs one gridlink cloud node. Prints one JSON line when listening:
   {"event":"listening","id":"a","port":7001,"url":"ws://127.0.0.1:7001"}
+(with --cloud, also "dns":"127.0.0.1:5353": where its DNS server listens, UDP and TCP).
 SIGTERM drains (clients migrate away) and exits 0; SIGINT closes and exits 0.
 The resume-token secret shared by the cloud's nodes comes from the GRIDLINK_SECRET environment variable.
 
@@ -38,6 +51,13 @@ Options:
   --host <address>           address to listen on (default 127.0.0.1)
   --url <ws-url>             URL to advertise to clients and peers (default: the listening address)
   --peer <id=ws-url>         another node of the cloud (repeat for each)
+  --cloud <zone>             the cloud's DNS zone (e.g. cloud.test): run its DNS server beside the node
+  --dns-port <port>          DNS server port, UDP and TCP (default 0: any free port)
+  --dns-host <address>       DNS server address (default: --host)
+  --dns-ttl <seconds>        TTL of the DNS records (default 5)
+  --address <ip>             the IP address DNS publishes for this node (default: --url's host, if an IP)
+  --region <name>            this node's region, for "closest node" DNS answers
+  --subnet <cidr>            clients in this block get this node first (repeat for each)
 ${TUNING_USAGE}
   --verbose                  log to stderr as JSON lines
   -h, --help                 show this help`;
@@ -48,6 +68,13 @@ const OPTIONS = {
   host: { type: 'string' },
   url: { type: 'string' },
   peer: { type: 'string', multiple: true },
+  cloud: { type: 'string' },
+  'dns-port': { type: 'string' },
+  'dns-host': { type: 'string' },
+  'dns-ttl': { type: 'string' },
+  address: { type: 'string' },
+  region: { type: 'string' },
+  subnet: { type: 'string', multiple: true },
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   ...TUNING_OPTIONS,
@@ -77,7 +104,37 @@ export function parseNodeArgs(argv: string[]): Parsed<NodeCommandOptions> {
     ...parseTuning(values),
   };
   if (url !== undefined) options.url = wsUrl('url', url);
+  Object.assign(options, dnsFlags(values));
   return { kind: 'run', options };
+}
+
+type DnsFlags = Pick<NodeCommandOptions, 'cloud' | 'dnsPort' | 'dnsHost' | 'dnsTtlSec' | 'address' | 'region' | 'subnets'>;
+
+function dnsFlags(values: ReturnType<typeof parseStrict>): DnsFlags {
+  const out: DnsFlags = {};
+  const cloud = stringValue(values, 'cloud');
+  if (cloud !== undefined) {
+    if (!isZoneName(cloud)) throw new UsageError(`--cloud must be a DNS zone name like cloud.example.com, got '${cloud}'`);
+    out.cloud = cloud;
+  } else {
+    for (const flag of ['dns-port', 'dns-host', 'dns-ttl']) if (values[flag] !== undefined) throw new UsageError(`--${flag} needs --cloud`);
+  }
+  const dnsPort = intValue(values, 'dns-port', 0, 65535);
+  const dnsTtlSec = intValue(values, 'dns-ttl', 0, 86_400);
+  if (dnsPort !== undefined) out.dnsPort = dnsPort;
+  if (dnsTtlSec !== undefined) out.dnsTtlSec = dnsTtlSec;
+  for (const [flag, key] of [['dns-host', 'dnsHost'], ['address', 'address']] as const) {
+    const text = stringValue(values, flag);
+    if (text === undefined) continue;
+    if (isIP(text) === 0) throw new UsageError(`--${flag} must be an IP address, got '${text}'`);
+    out[key] = text;
+  }
+  const region = stringValue(values, 'region');
+  if (region !== undefined) out.region = region;
+  const subnets = stringList(values, 'subnet');
+  for (const cidr of subnets) if (parseCidr(cidr) === undefined) throw new UsageError(`--subnet must be a CIDR block like 10.1.0.0/16, got '${cidr}'`);
+  if (subnets.length > 0) out.subnets = subnets;
+  return out;
 }
 
 function parsePeer(text: string): { id: string; url: string } {

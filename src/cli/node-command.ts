@@ -18,9 +18,8 @@ const ORPHAN_CLOSE_MS = 1000;
 export async function runNode(options: NodeCommandOptions): Promise<number> {
   const logger = options.verbose ? jsonLinesLogger(process.stderr, { node: options.id }) : undefined;
   const server = await startNode(serverOptions(options, logger));
-  process.stdout.write(
-    `${JSON.stringify({ event: 'listening', id: server.id, port: server.port, url: server.url })}\n`,
-  );
+  const dns = server.dns === undefined ? {} : { dns: server.dns.address };
+  process.stdout.write(`${JSON.stringify({ event: 'listening', id: server.id, port: server.port, url: server.url, ...dns })}\n`);
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (how: 'drain' | 'close', deadlineMs?: number): void => {
@@ -63,6 +62,13 @@ export function serverOptions(options: NodeCommandOptions, logger: Logger | unde
   if (options.peerHeartbeat !== undefined) out.peerHeartbeat = options.peerHeartbeat;
   if (options.memberGraceMs !== undefined) out.memberGraceMs = options.memberGraceMs;
   if (options.settleMs !== undefined) out.settleMs = options.settleMs;
+  if (options.cloud !== undefined) out.cloud = options.cloud;
+  if (options.dnsPort !== undefined) out.dnsPort = options.dnsPort;
+  if (options.dnsHost !== undefined) out.dnsHost = options.dnsHost;
+  if (options.dnsTtlSec !== undefined) out.dnsTtlSec = options.dnsTtlSec;
+  if (options.address !== undefined) out.address = options.address;
+  if (options.region !== undefined) out.region = options.region;
+  if (options.subnets !== undefined) out.subnets = options.subnets;
   if (logger !== undefined) out.logger = logger;
   return out;
 }

@@ -33,6 +33,8 @@ export interface ChildNode {
   readonly pid: number | undefined;
   /** The port the node listens on (behind its proxy). */
   readonly port: number;
+  /** `host:port` of the node's DNS server, when it runs one. */
+  readonly dns: string | undefined;
   /** Settles when the process has exited (and its pid is reaped). Never rejects. */
   readonly exited: Promise<ChildExit>;
   readonly hasExited: boolean;
@@ -76,14 +78,14 @@ export function spawnChildNode(spec: ChildNodeSpec): Promise<ChildNode> {
 
   return new Promise<ChildNode>((resolve, reject) => {
     const describe = (): string => (stderrTail.length > 0 ? `; its stderr ends with:\n${stderrTail.join('\n')}` : '');
-    const finish = (error: Error | undefined, port?: number): void => {
+    const finish = (error: Error | undefined, record?: ListeningRecord): void => {
       clearTimeout(timer);
       unsubscribe();
       lines?.off('line', onLine);
       child.off('close', onExit);
       child.off('error', onError);
-      if (error === undefined && port !== undefined) {
-        resolve(handle(child, port, exited, () => exitInfo !== undefined));
+      if (error === undefined && record !== undefined) {
+        resolve(handle(child, record, exited, () => exitInfo !== undefined));
         return;
       }
       child.kill('SIGKILL');
@@ -91,8 +93,8 @@ export function spawnChildNode(spec: ChildNodeSpec): Promise<ChildNode> {
       void exited.then(() => reject(error));
     };
     const onLine = (line: string): void => {
-      const port = listeningPort(line, spec.id);
-      if (port !== undefined) finish(undefined, port);
+      const record = listeningRecord(line, spec.id);
+      if (record !== undefined) finish(undefined, record);
     };
     const onExit = (code: number | null, signal: NodeJS.Signals | null): void =>
       finish(
@@ -122,12 +124,13 @@ export function spawnChildNode(spec: ChildNodeSpec): Promise<ChildNode> {
   });
 }
 
-function handle(child: ChildProcess, port: number, exited: Promise<ChildExit>, hasExited: () => boolean): ChildNode {
+function handle(child: ChildProcess, { port, dns }: ListeningRecord, exited: Promise<ChildExit>, hasExited: () => boolean): ChildNode {
   // Keep draining stdout after the listening line so a chatty child never blocks on a full pipe.
   child.stdout?.resume();
   return {
     pid: child.pid,
     port,
+    dns,
     exited,
     get hasExited() {
       return hasExited();
@@ -143,8 +146,19 @@ function handle(child: ChildProcess, port: number, exited: Promise<ChildExit>, h
   };
 }
 
+export interface ListeningRecord {
+  readonly port: number;
+  /** `host:port` of the node's DNS server (`"dns"` in the record), when it runs one. */
+  readonly dns: string | undefined;
+}
+
 /** The port from `{"event":"listening","id":…,"port":…}` when the line is that record for `id`. */
 export function listeningPort(line: string, id: string): number | undefined {
+  return listeningRecord(line, id)?.port;
+}
+
+/** Port and DNS address from the listening record of node `id`; undefined for any other line. */
+export function listeningRecord(line: string, id: string): ListeningRecord | undefined {
   if (!line.startsWith('{')) return undefined;
   try {
     const value: unknown = JSON.parse(line);
@@ -152,7 +166,8 @@ export function listeningPort(line: string, id: string): number | undefined {
     const record = value as Record<string, unknown>;
     const port = record.port;
     if (record.event !== 'listening' || record.id !== id) return undefined;
-    return typeof port === 'number' && Number.isInteger(port) && port > 0 && port <= 65535 ? port : undefined;
+    if (typeof port !== 'number' || !Number.isInteger(port) || port <= 0 || port > 65535) return undefined;
+    return { port, dns: typeof record.dns === 'string' && record.dns.length <= 64 ? record.dns : undefined };
   } catch {
     return undefined;
   }

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { OptionsError } from '../core/errors.js';
 import { safeLogger, type Logger } from '../core/logger.js';
 import { NODE_ID, type NodeTuning } from '../cli/args.js';
+import { canonicalName, isZoneName } from '../server/dns/names.js';
 
 export interface LocalCloudOptions extends NodeTuning {
   /** How many nodes, 1..26; default 3 (or the number of `ids`). */
@@ -22,6 +23,10 @@ export interface LocalCloudOptions extends NodeTuning {
   logger?: Logger;
   /** Aborting during start rejects (nothing left running); aborting later stops the cloud. */
   signal?: AbortSignal;
+  /** The cloud's DNS zone (e.g. 'cloud.test'): every node runs the cloud's DNS server on 127.0.0.1. */
+  cloud?: string;
+  /** First DNS port: node i listens on dnsPort + i (UDP and TCP). Default 0: ephemeral ports. */
+  dnsPort?: number;
 }
 
 /** Normalized options: what the rest of src/cloud/ sees. */
@@ -34,6 +39,10 @@ export interface CloudConfig extends NodeTuning {
   logger: Logger;
   verbose: boolean;
   signal: AbortSignal | undefined;
+  /** Canonical DNS zone, when the nodes run DNS. */
+  zone: string | undefined;
+  /** 0 = ephemeral. */
+  dnsPort: number;
 }
 
 export function normalizeCloudOptions(options: LocalCloudOptions): CloudConfig {
@@ -59,7 +68,22 @@ export function normalizeCloudOptions(options: LocalCloudOptions): CloudConfig {
     logger: safeLogger(options.logger),
     verbose: options.logger !== undefined,
     signal: options.signal,
+    zone: undefined,
+    dnsPort: 0,
   };
+  if (options.cloud !== undefined) {
+    if (typeof options.cloud !== 'string' || !isZoneName(options.cloud)) fail(`cloud must be a DNS zone name like 'cloud.test', got '${String(options.cloud)}'`);
+    config.zone = canonicalName(options.cloud);
+    for (const id of ids) if (!/^[A-Za-z0-9-]{1,63}$/.test(id)) fail(`ids: '${id}' must be a DNS label (1-63 of A-Z a-z 0-9 -) when cloud is set`);
+  }
+  if (options.dnsPort !== undefined) {
+    if (config.zone === undefined) fail('dnsPort is set but cloud is not');
+    const dnsPort = options.dnsPort;
+    if (!Number.isInteger(dnsPort) || dnsPort < 0 || dnsPort + (dnsPort === 0 ? 0 : count - 1) > 65535) {
+      fail(`dnsPort must be an integer 0..${65536 - count} (node i uses dnsPort + i)`);
+    }
+    config.dnsPort = dnsPort;
+  }
   // The children take these as integer flags; a fraction would fail there, far from the caller.
   const tuning = [options.heartbeat?.intervalMs, options.heartbeat?.timeoutMs, options.peerHeartbeat?.intervalMs,
     options.peerHeartbeat?.timeoutMs, options.memberGraceMs, options.settleMs];

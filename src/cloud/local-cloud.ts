@@ -28,12 +28,21 @@ export interface LocalNodeView {
   pid: number | undefined;
   state: LocalNodeState;
   blackholed: boolean;
+  /** `127.0.0.1:port` of its DNS server (option `cloud`); a stopped node's last one. */
+  dns: string | undefined;
 }
 
 export interface LocalCloud {
   /** Proxy URLs, in id order. */
   readonly nodes: ReadonlyArray<{ id: string; url: string }>;
   readonly urls: string[];
+  /** The DNS zone the nodes serve (option `cloud`), canonical; undefined without DNS. */
+  readonly zone: string | undefined;
+  /**
+   * `127.0.0.1:port` of every node's DNS server, in id order (empty without `cloud`). A node
+   * restarted with ephemeral DNS ports gets a new one; a killed node's entry answers nothing.
+   */
+  readonly dns: string[];
   node(id: string): LocalNodeView;
   /** Host of a session as the cloud should see it: rendezvous owner over nodes running and not black-holed. */
   hostOf(session: string): { id: string; url: string } | undefined;
@@ -63,6 +72,7 @@ interface Member {
   exiting: boolean;
   // Operations on one node run one at a time, so kill/restart/drain cannot interleave.
   queue: Promise<void>;
+  dns: string | undefined;
 }
 
 // A drain past its deadline gets this much more before the child is SIGKILLed.
@@ -78,7 +88,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     for (const id of config.ids) {
       const proxy = await startFaultProxy({ target: { port: 0 }, host: config.host });
       const url = wsUrl(config.host, proxy.port);
-      members.push({ id, url, proxy, child: undefined, state: 'stopped', blackholed: false, exiting: false, queue: Promise.resolve() });
+      members.push({ id, url, proxy, child: undefined, state: 'stopped', blackholed: false, exiting: false, queue: Promise.resolve(), dns: undefined });
     }
     await Promise.all(members.map((member) => cloud.spawn(member)));
   } catch (error) {
@@ -115,9 +125,17 @@ class Cloud implements LocalCloud {
     return this.members.map((member) => member.url);
   }
 
+  get zone(): string | undefined {
+    return this.config.zone;
+  }
+
+  get dns(): string[] {
+    return this.members.flatMap((member) => (member.dns === undefined ? [] : [member.dns]));
+  }
+
   node(id: string): LocalNodeView {
     const member = this.member(id);
-    return { id: member.id, url: member.url, pid: member.child?.pid, state: member.state, blackholed: member.blackholed };
+    return { id: member.id, url: member.url, pid: member.child?.pid, state: member.state, blackholed: member.blackholed, dns: member.dns };
   }
 
   hostOf(session: string): { id: string; url: string } | undefined {
@@ -217,6 +235,11 @@ class Cloud implements LocalCloud {
     const peers = this.members.filter((other) => other !== member);
     const args = ['--id', member.id, '--port', '0', '--host', '127.0.0.1', '--url', member.url];
     for (const peer of peers) args.push('--peer', `${peer.id}=${peer.url}`);
+    if (this.config.zone !== undefined) {
+      // The advertised URL stays the proxy's, so SRV records carry the proxy ports clients must dial.
+      const dnsPort = this.config.dnsPort === 0 ? 0 : this.config.dnsPort + this.members.indexOf(member);
+      args.push('--cloud', this.config.zone, '--dns-port', String(dnsPort), '--dns-host', '127.0.0.1');
+    }
     args.push(...tuningArgs(this.config));
     if (this.config.verbose) args.push('--verbose');
     const child = await spawnChildNode({
@@ -230,6 +253,7 @@ class Cloud implements LocalCloud {
     });
     member.child = child;
     member.exiting = false;
+    member.dns = child.dns;
     member.proxy.setTarget({ host: '127.0.0.1', port: child.port });
     member.state = 'running';
     // A child that dies on its own (crash) is as good as killed; placement must stop counting it.

@@ -1,6 +1,6 @@
 /**
  * The inbound side of a peer link: another node dialled us and said `peer-hello`. It only answers:
- * pongs to its pings (that is how it judges us alive) and notes its `peer-drain`. Our own view of
+ * pongs to its pings (that is how it judges us alive), and notes its `peer-drain` and its `load`. Our own view of
  * that node comes from our outbound link to it (`peers.ts`), never from this one.
  */
 import type { RawData, WebSocket } from 'ws';
@@ -8,11 +8,13 @@ import type { Logger } from '../core/logger.js';
 import { CloseCode } from '../protocol/frames.js';
 import { rawText } from './client-link.js';
 import { Liveness } from '../core/liveness.js';
-import { decodePeerFrame, encodePeerFrame, type PeerFrame } from './peer-frames.js';
+import { decodePeerFrame, encodePeerFrame, type LoadFrame, type PeerFrame } from './peer-frames.js';
 
 export interface InboundPeerHost {
   /** The peer announced it is draining. */
   drained(peerId: string): void;
+  /** The peer reported its load. */
+  loadReported(peerId: string, load: LoadFrame): void;
   closed(link: InboundPeer): void;
 }
 
@@ -66,5 +68,6 @@ export class InboundPeer {
     this.liveness.received();
     if (frame.t === 'ping' && frame.id !== undefined) this.send({ t: 'pong', id: frame.id });
     else if (frame.t === 'peer-drain') this.host.drained(this.peerId);
+    else if (frame.t === 'load') this.host.loadReported(this.peerId, frame);
   }
 }

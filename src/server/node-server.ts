@@ -17,6 +17,12 @@ import { PeerMonitor } from './peers.js';
 import { Placement } from './placement.js';
 import { SessionHost, type MemberLink } from './session-host.js';
 import { createTokenSigner, type TokenSigner } from './tokens.js';
+import { LoadReporter, NodeCloudView } from './cloud-view.js';
+import { startDnsServer, type DnsServer } from './dns/server.js';
+import type { NodeLoad } from './dns/view.js';
+import { handleRequest } from './http-routes.js';
+import { listen, waitForSockets } from './listen.js';
+import type { LoadFrame } from './peer-frames.js';
 
 export type { NodeServerOptions } from './options.js';
 
@@ -37,6 +43,8 @@ export interface NodeServer {
   readonly url: string;
   readonly port: number;
   readonly info: NodeInfo;
+  /** The cloud's DNS server running beside this node (option `cloud`), e.g. `{ address: '127.0.0.1:5353' }`. */
+  readonly dns: { readonly address: string; readonly host: string; readonly port: number } | undefined;
   stats(): NodeStats;
   /** Host of `session` as this node currently sees it (rendezvous over the live set). */
   hostOf(session: string): NodeInfo;
@@ -60,17 +68,17 @@ export async function startNode(options: NodeServerOptions): Promise<NodeServer>
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const hostPart = config.host.includes(':') ? `[${config.host}]` : config.host;
   const info: NodeInfo = { id: config.id, url: config.url ?? `ws://${hostPart}:${port}` };
-  return new Node(config, http, info, port);
-}
-
-function listen(http: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(port, host, () => {
-      http.off('error', reject);
-      resolve();
-    });
-  });
+  const node = new Node(config, http, info, port);
+  if (config.dns !== undefined) {
+    try {
+      const { zone, port: dnsPort, host, ttlSec } = config.dns;
+      node.attachDns(await startDnsServer({ zone, port: dnsPort, host, ttlSec, view: node.view, logger: config.logger }));
+    } catch (error) {
+      await node.close();
+      throw error;
+    }
+  }
+  return node;
 }
 
 /** How long close() lets clients answer the close handshake before cutting their sockets. */
@@ -87,6 +95,10 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
   private readonly links = new Set<ClientLink>();
   private readonly inbound = new Set<InboundPeer>();
   private rebalanceTimer: NodeJS.Timeout | undefined;
+  /** What this node's DNS server answers from; kept up to date even without one (cheap). */
+  readonly view: NodeCloudView;
+  private readonly loadReporter: LoadReporter;
+  private dnsServer: DnsServer | undefined;
 
   constructor(
     private readonly config: NodeConfig,
@@ -102,13 +114,24 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
       logger: config.logger,
       verifyResume: (token, session, client) => this.tokens.verify(token, session, client),
     });
+    this.view = new NodeCloudView({
+      self: info,
+      peers: config.peers,
+      place: config,
+      load: () => this.load(),
+      running: () => this.state.kind === 'running',
+      alivePeers: () => this.peers.alive(),
+    });
     this.peers = new PeerMonitor({
       self: config.id,
       peers: config.peers,
       heartbeat: config.peerHeartbeat,
       logger: config.logger,
       onChange: () => this.scheduleRebalance(),
+      onLoad: (peerId, frame) => this.view.noteLoad(peerId, frame),
+      currentLoad: () => this.view.ownLoad(),
     });
+    this.loadReporter = new LoadReporter(this.view, (frame) => this.peers.broadcast(frame), config.peerHeartbeat.intervalMs);
     this.placement = new Placement(info, config.peers, this.peers, () => this.state.kind !== 'running');
     // Frames above maxFrameBytes must reach the codec to be answered with 4006; ws's own limit
     // (which closes with 1009) is only the backstop against absurd sizes.
@@ -128,6 +151,19 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
 
   get url(): string {
     return this.info.url;
+  }
+
+  get dns(): NodeServer['dns'] {
+    const server = this.dnsServer;
+    return server === undefined ? undefined : { address: server.address, host: server.host, port: server.port };
+  }
+
+  attachDns(server: DnsServer): void {
+    this.dnsServer = server;
+  }
+
+  load(): NodeLoad {
+    return { links: this.links.size, sessions: this.sessions.stats().sessions };
   }
 
   stats(): NodeStats {
@@ -211,16 +247,20 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
     this.peers.noteDrain(peerId);
   }
 
+  loadReported(peerId: string, load: LoadFrame): void {
+    this.view.noteLoad(peerId, load);
+  }
+
   // ---- connections ---------------------------------------------------------------------------
 
   private request(req: IncomingMessage, res: ServerResponse): void {
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method === 'GET' && path === '/healthz') {
-      const body = JSON.stringify({ id: this.id, status: this.state.kind === 'running' ? 'ok' : 'draining' });
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(body);
-      return;
-    }
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    handleRequest(req, res, {
+      id: this.id,
+      running: () => this.state.kind === 'running',
+      load: () => this.load(),
+      hostOf: (session) => this.placement.hostOf(session),
+      dnsAddress: () => this.dnsServer?.address,
+    });
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -324,6 +364,8 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
     const done = (async () => {
       drain?.allLeft();
       clearTimeout(this.rebalanceTimer);
+      this.loadReporter.stop();
+      const dnsClosed = this.dnsServer?.close();
       for (const link of [...this.links]) link.close(CloseCode.goingAway, 'node closing');
       for (const peer of [...this.inbound]) peer.close(CloseCode.goingAway, 'node closing');
       this.peers.stop();
@@ -335,21 +377,10 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
       this.http.closeAllConnections();
       await new Promise<void>((resolve) => this.wss.close(() => resolve()));
       await httpClosed;
+      await dnsClosed;
       this.config.logger.info('node closed', { node: this.id });
     })();
     this.state = { kind: 'closed', done };
     return done;
   }
-}
-
-/** Resolves when every upgraded socket is gone, or after `ms`. */
-function waitForSockets(wss: WebSocketServer, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const started = Date.now();
-    const check = (): void => {
-      if (wss.clients.size === 0 || Date.now() - started >= ms) resolve();
-      else setTimeout(check, 10);
-    };
-    check();
-  });
 }

@@ -3,10 +3,14 @@
  * naming the option; the rest of `src/server/` sees only the readonly `NodeConfig`.
  */
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { OptionsError } from '../core/errors.js';
 import { safeLogger, type Logger } from '../core/logger.js';
 import { MAX_ID_LENGTH } from '../protocol/codec.js';
 import type { HeartbeatSettings, NodeInfo } from '../protocol/frames.js';
+import { isHostLabel, isZoneName, canonicalName } from './dns/names.js';
+import { parseCidr } from './dns/subnets.js';
+import { MAX_REGION_LENGTH, MAX_SUBNETS } from './peer-frames.js';
 
 export interface NodeServerOptions {
   /** Stable node id (1..128 chars), the same across restarts. */
@@ -35,7 +39,29 @@ export interface NodeServerOptions {
   tokenTtlMs?: number;
   /** Default deadline of `drain()`; default 5000. */
   drainDeadlineMs?: number;
+  /** The cloud's DNS zone (e.g. 'cloud.example.com'): set it and the node runs the cloud's DNS server beside itself. */
+  cloud?: string;
+  /** UDP+TCP port of the DNS server; default 0 (ephemeral: see `NodeServer.dns`). */
+  dnsPort?: number;
+  /** Address the DNS server listens on (an IP literal); default: `host`. */
+  dnsHost?: string;
+  /** TTL of the DNS records; default 5. */
+  dnsTtlSec?: number;
+  /** The IP address DNS publishes for this node; default: the advertised URL's host, when it is an IP. */
+  address?: string;
+  /** This node's region, for "closest node" DNS answers. */
+  region?: string;
+  /** CIDR blocks whose clients this node is closest to (DNS ranks it first for them). */
+  subnets?: string[];
   logger?: Logger;
+}
+
+/** The DNS server a node runs beside itself (`cloud` set). */
+export interface NodeDnsConfig {
+  readonly zone: string;
+  readonly port: number;
+  readonly host: string;
+  readonly ttlSec: number;
 }
 
 export interface NodeConfig {
@@ -55,6 +81,10 @@ export interface NodeConfig {
   readonly drainDeadlineMs: number;
   /** A connection that sends nothing at all is dropped after this long. */
   readonly handshakeTimeoutMs: number;
+  readonly dns: NodeDnsConfig | undefined;
+  readonly address: string | undefined;
+  readonly region: string | undefined;
+  readonly subnets: readonly string[] | undefined;
   readonly logger: Logger;
 }
 
@@ -122,6 +152,43 @@ function peers(value: unknown, self: string): NodeInfo[] {
   return out;
 }
 
+function dnsConfig(options: NodeServerOptions, host: string, ids: string[]): NodeDnsConfig | undefined {
+  if (options.cloud === undefined) {
+    for (const name of ['dnsPort', 'dnsHost', 'dnsTtlSec'] as const) if (options[name] !== undefined) fail(`${name} is set but cloud is not`);
+    return undefined;
+  }
+  if (typeof options.cloud !== 'string' || !isZoneName(options.cloud)) fail(`cloud must be a DNS zone name like 'cloud.example.com', got '${String(options.cloud)}'`);
+  // Node ids become DNS names (<id>.<zone>), so with DNS on they must be labels.
+  ids.forEach((nodeId, i) => {
+    const label = nodeId.toLowerCase();
+    if (!isHostLabel(label) || label.startsWith('_')) fail(`${i === 0 ? 'id' : 'peers[].id'} '${nodeId}' must be a DNS label (1-63 of a-z 0-9 - _, not starting with _) when cloud is set`);
+  });
+  const dnsHost = options.dnsHost ?? host;
+  if (typeof dnsHost !== 'string' || isIP(dnsHost) === 0) {
+    fail(options.dnsHost === undefined ? `dnsHost must be set to an IP address when host ('${host}') is not one` : 'dnsHost must be an IP address literal');
+  }
+  const port = options.dnsPort ?? 0;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) fail('dnsPort must be an integer 0..65535');
+  const ttlSec = options.dnsTtlSec ?? 5;
+  if (typeof ttlSec !== 'number' || !Number.isInteger(ttlSec) || ttlSec < 0 || ttlSec > 86_400) fail('dnsTtlSec must be an integer 0..86400');
+  return { zone: canonicalName(options.cloud), port, host: dnsHost, ttlSec };
+}
+
+function placeOptions(options: NodeServerOptions): Pick<NodeConfig, 'address' | 'region' | 'subnets'> {
+  const { address, region, subnets } = options;
+  if (address !== undefined && (typeof address !== 'string' || isIP(address) === 0)) fail(`address must be an IPv4 or IPv6 address, got '${String(address)}'`);
+  if (region !== undefined && (typeof region !== 'string' || region.length === 0 || region.length > MAX_REGION_LENGTH)) {
+    fail(`region must be a string of 1..${MAX_REGION_LENGTH} characters`);
+  }
+  if (subnets !== undefined) {
+    if (!Array.isArray(subnets) || subnets.length > MAX_SUBNETS) fail(`subnets must be an array of at most ${MAX_SUBNETS} CIDR blocks`);
+    subnets.forEach((cidr: unknown, i) => {
+      if (typeof cidr !== 'string' || parseCidr(cidr) === undefined) fail(`subnets[${i}] must be a CIDR block like '10.1.0.0/16', got '${String(cidr)}'`);
+    });
+  }
+  return { address, region, subnets: subnets === undefined ? undefined : [...subnets] };
+}
+
 export function normalizeOptions(options: NodeServerOptions): NodeConfig {
   if (!isObject(options)) fail('options must be an object');
   const nodeId = id(options.id, 'id');
@@ -139,12 +206,13 @@ export function normalizeOptions(options: NodeServerOptions): NodeConfig {
   }
   if (options.logger !== undefined && !isObject(options.logger)) fail('logger must be an object with debug/info/warn/error');
   const clientHeartbeat = heartbeat(options.heartbeat, 'heartbeat', { intervalMs: 1000, timeoutMs: 10_000 });
+  const peerList = peers(options.peers, nodeId);
   return {
     id: nodeId,
     port,
     host,
     url,
-    peers: peers(options.peers, nodeId),
+    peers: peerList,
     secret: options.secret ?? randomBytes(32).toString('base64url'),
     heartbeat: clientHeartbeat,
     peerHeartbeat: heartbeat(options.peerHeartbeat, 'peerHeartbeat', { intervalMs: 500, timeoutMs: 1500 }),
@@ -155,6 +223,8 @@ export function normalizeOptions(options: NodeServerOptions): NodeConfig {
     drainDeadlineMs: duration(options.drainDeadlineMs, 'drainDeadlineMs', 5000, 0),
     // A connection that never says hello is as dead as a silent link; 5 s at most.
     handshakeTimeoutMs: Math.min(5000, clientHeartbeat.timeoutMs),
+    dns: dnsConfig(options, host, [nodeId, ...peerList.map((peer) => peer.id)]),
+    ...placeOptions(options),
     logger: safeLogger(options.logger),
   };
 }

@@ -3,15 +3,33 @@
  * frame tells a node which kind of connection it has (`peer-hello` vs `hello`). Decoded as strictly
  * as client frames: a peer link is still input from the network.
  */
+import { isIP } from 'node:net';
 import { LinkError } from '../core/errors.js';
 import { MAX_ID_LENGTH } from '../protocol/codec.js';
+import { parseCidr } from './dns/subnets.js';
 
 export type PeerFrame =
   | { t: 'peer-hello'; id: string; v: number }
   | { t: 'ping'; id?: number }
   | { t: 'pong'; id: number }
   /** The sender is draining: leave it out of placement at once. */
-  | { t: 'peer-drain' };
+  | { t: 'peer-drain' }
+  /** The sender's load (and how DNS should publish it), sent when a link opens and whenever it changes. */
+  | LoadFrame;
+
+export interface LoadFrame {
+  t: 'load';
+  links: number;
+  sessions: number;
+  /** The sender's address for DNS (when its URL's host is a name, not an IP). */
+  address?: string;
+  region?: string;
+  subnets?: string[];
+}
+
+/** Limits of a load frame's descriptive fields (they must fit a peer frame with room to spare). */
+export const MAX_REGION_LENGTH = 64;
+export const MAX_SUBNETS = 32;
 
 /** Peer frames are tiny; anything big on a peer link is an error. */
 export const MAX_PEER_FRAME_BYTES = 4096;
@@ -57,6 +75,8 @@ export function decodePeerFrame(raw: string | Uint8Array): PeerFrame {
       return { t: 'pong', id: pingId(obj.id, true) as number };
     case 'peer-drain':
       return { t: 'peer-drain' };
+    case 'load':
+      return loadFrame(obj);
     default:
       return protocolError(`unknown peer frame type '${String(obj.t).slice(0, 32)}'`);
   }
@@ -65,4 +85,30 @@ export function decodePeerFrame(raw: string | Uint8Array): PeerFrame {
 /** Cheap check used on a connection's first frame: does it claim to be a peer? */
 export function looksLikePeerHello(raw: string | Uint8Array): boolean {
   return typeof raw === 'string' && raw.length <= MAX_PEER_FRAME_BYTES && raw.includes('"peer-hello"');
+}
+
+function count(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) protocolError(`'load' needs '${name}', an integer >= 0`);
+  return value;
+}
+
+function loadFrame(obj: Record<string, unknown>): LoadFrame {
+  const frame: LoadFrame = { t: 'load', links: count(obj.links, 'links'), sessions: count(obj.sessions, 'sessions') };
+  const { address, region, subnets } = obj;
+  if (address !== undefined) {
+    if (typeof address !== 'string' || address.length > 64 || isIP(address) === 0) protocolError("'load' field 'address' must be an IP address");
+    frame.address = address;
+  }
+  if (region !== undefined) {
+    if (typeof region !== 'string' || region.length === 0 || region.length > MAX_REGION_LENGTH) protocolError(`'load' field 'region' must be 1..${MAX_REGION_LENGTH} characters`);
+    frame.region = region;
+  }
+  if (subnets !== undefined) {
+    if (!Array.isArray(subnets) || subnets.length > MAX_SUBNETS) protocolError(`'load' field 'subnets' must be a list of at most ${MAX_SUBNETS} CIDR blocks`);
+    frame.subnets = subnets.map((entry: unknown) => {
+      if (typeof entry !== 'string' || parseCidr(entry) === undefined) protocolError("'load' field 'subnets' must hold CIDR blocks");
+      return entry;
+    });
+  }
+  return frame;
 }

@@ -14,7 +14,7 @@ import { setUnrefTimeout } from '../core/timers.js';
 import { SUBPROTOCOL, PROTOCOL_VERSION, type HeartbeatSettings, type NodeInfo } from '../protocol/frames.js';
 import { Backoff } from './backoff.js';
 import { Liveness } from '../core/liveness.js';
-import { decodePeerFrame, encodePeerFrame, MAX_PEER_FRAME_BYTES, type PeerFrame } from './peer-frames.js';
+import { decodePeerFrame, encodePeerFrame, MAX_PEER_FRAME_BYTES, type LoadFrame, type PeerFrame } from './peer-frames.js';
 
 export interface PeerMonitorOptions {
   readonly self: string;
@@ -23,6 +23,10 @@ export interface PeerMonitorOptions {
   readonly logger: Logger;
   /** Called with the new alive set (sorted ids) whenever it changes. */
   readonly onChange?: (alive: string[]) => void;
+  /** A peer reported its load (on our link to it; normally it reports on its own link to us). */
+  readonly onLoad?: (id: string, load: LoadFrame) => void;
+  /** This node's current load, sent on every link as soon as it opens (then `broadcast` keeps it fresh). */
+  readonly currentLoad?: () => LoadFrame;
 }
 
 type Link =
@@ -153,6 +157,11 @@ export class PeerMonitor {
     for (const peer of this.peers.values()) if (peer.link.kind === 'open') this.send(peer.link.ws, { t: 'peer-drain' });
   }
 
+  /** Sends `frame` on every open link to a peer (e.g. this node's new load). */
+  broadcast(frame: PeerFrame): void {
+    for (const peer of this.peers.values()) if (peer.link.kind === 'open') this.send(peer.link.ws, frame);
+  }
+
   stop(): void {
     this.settleAll();
     for (const peer of this.peers.values()) {
@@ -218,6 +227,8 @@ export class PeerMonitor {
     liveness.start();
     this.send(ws, { t: 'peer-hello', id: this.options.self, v: PROTOCOL_VERSION });
     this.send(ws, { t: 'ping', id: this.nextPingId++ });
+    const load = this.options.currentLoad?.();
+    if (load !== undefined) this.send(ws, load);
     if (this.selfDraining) this.send(ws, { t: 'peer-drain' });
   }
 
@@ -247,6 +258,9 @@ export class PeerMonitor {
         break;
       case 'peer-drain':
         peer.standing = 'draining';
+        break;
+      case 'load':
+        this.options.onLoad?.(peer.info.id, frame);
         break;
       case 'peer-hello':
         break; // not expected on our own outbound link; harmless
