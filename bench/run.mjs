@@ -17,6 +17,8 @@ const BENCHMARKS = [
   { name: 'storm', guardMs: 240_000 },
   { name: 'throughput', guardMs: 120_000 },
   { name: 'memory', guardMs: 120_000, flags: ['--expose-gc'] },
+  { name: 'dns-server', guardMs: 120_000 },
+  { name: 'resolve-cost', guardMs: 120_000 },
 ];
 
 const onlyIndex = process.argv.indexOf('--only');

@@ -3,12 +3,13 @@
  * (`src/node.ts`, `src/browser.ts`) add `connect()` bound to their platform.
  */
 export { Client } from './client/client.js';
-export type { ClientEvents, ClientState, MessageMeta, MigrationInfo, SendOptions } from './client/client.js';
+export type { ClientEvents, ClientState, MessageMeta, MigrationInfo, NodesEvent, SendOptions } from './client/client.js';
 export { createClient } from './client/create-client.js';
-export type { ConnectOptions } from './client/options.js';
+export type { CloudResolverOptions, ConnectOptions } from './client/options.js';
 export type { Policy, PolicyContext, PolicyFunction, PolicyName } from './choose/policy.js';
 export { rendezvousOwner, rendezvousRank } from './choose/rendezvous.js';
-export type { Resolver } from './resolve/resolver.js';
+export type { ResolvedNode, Resolver } from './resolve/resolver.js';
+export type { CachedResolver } from './resolve/with-cache.js';
 export { staticResolver } from './resolve/resolver.js';
 export type { NodeInfo, HeartbeatSettings } from './protocol/frames.js';
 export { PROTOCOL_VERSION, SUBPROTOCOL } from './protocol/frames.js';
@@ -27,4 +28,4 @@ export {
   isGridlinkError,
   hasCode,
 } from './core/errors.js';
-export type { Platform } from './platform/types.js';
+export type { DnsAddress, DnsLookup, DnsSrv, Platform } from './platform/types.js';

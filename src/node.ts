@@ -1,7 +1,9 @@
 /** `gridlink` for Node.js: the shared API with `connect()` bound to the undici platform. */
 import { Client } from './client/client.js';
+import { cloudResolver } from './client/cloud-resolver.js';
 import { createClient } from './client/create-client.js';
-import type { ConnectOptions } from './client/options.js';
+import type { CloudResolverOptions, ConnectOptions } from './client/options.js';
+import type { CachedResolver } from './resolve/with-cache.js';
 import { nodePlatform } from './platform/node/index.js';
 
 export * from './index.js';
@@ -9,4 +11,12 @@ export * from './index.js';
 /** Joins a session on the cloud. Returns at once; await `client.ready` to know it is joined. */
 export function connect(options: ConnectOptions): Client {
   return createClient(nodePlatform, options);
+}
+
+/**
+ * The cloud's DNS as a cached resolver (TTLs honoured) that several clients can share through
+ * their `resolver` option. `connect({ cloud })` builds its own; this is for sharing and inspection.
+ */
+export function createCloudResolver(options: CloudResolverOptions): CachedResolver {
+  return cloudResolver(nodePlatform, options);
 }

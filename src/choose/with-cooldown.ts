@@ -1,19 +1,27 @@
 /**
  * Cross-cutting: nodes that recently failed sit out a cooldown. They are moved behind the others
  * (soonest-back first) rather than removed, so a cloud whose every node is cooling still gets tried.
+ * Synchronous over a synchronous policy, asynchronous over one that measures.
  */
 import type { Cooldown } from '../core/cooldown.js';
-import type { Policy } from './policy.js';
+import type { NodeInfo } from '../protocol/frames.js';
+import { isPromise, type Policy, type SyncPolicy } from './policy.js';
 
+export function withCooldown(policy: SyncPolicy, cooldown: Cooldown): SyncPolicy;
+export function withCooldown(policy: Policy, cooldown: Cooldown): Policy;
 export function withCooldown(policy: Policy, cooldown: Cooldown): Policy {
+  const order = <N extends NodeInfo>(nodes: N[]): N[] => {
+    // Read each node's cooldown once: the clock moves, and a node must land in exactly one group.
+    const ranked = nodes.map((node) => ({ node, until: cooldown.until(node.url) }));
+    const ready = ranked.filter((r) => r.until === 0);
+    const cooling = ranked.filter((r) => r.until !== 0).sort((a, b) => a.until - b.until);
+    return [...ready, ...cooling].map((r) => r.node);
+  };
   return {
     name: policy.name,
     rank(nodes, context) {
-      // Read each node's cooldown once: the clock moves, and a node must land in exactly one group.
-      const ranked = policy.rank(nodes, context).map((node) => ({ node, until: cooldown.until(node.url) }));
-      const ready = ranked.filter((r) => r.until === 0);
-      const cooling = ranked.filter((r) => r.until !== 0).sort((a, b) => a.until - b.until);
-      return [...ready, ...cooling].map((r) => r.node);
+      const ranked = policy.rank(nodes, context);
+      return isPromise(ranked) ? ranked.then(order) : order(ranked);
     },
   };
 }

@@ -6,6 +6,7 @@
 import { isGridlinkError } from '../core/errors.js';
 import { CLOUD_USAGE, parseCloudArgs } from './cloud-args.js';
 import { NODE_USAGE, parseNodeArgs } from './node-args.js';
+import { PROBE_USAGE, parseProbeArgs } from './probe-args.js';
 import { UsageError } from './args.js';
 
 export const USAGE = `Usage: gridlink <command> [options]
@@ -14,6 +15,7 @@ Commands:
   node     run one cloud node
   cloud    run a local cloud (nodes on loopback behind fault proxies) in the foreground
   demo     watch a session survive its host's death on a local cloud
+  probe    resolve a cloud like a client does and show its nodes' health and load
 
 Run 'gridlink <command> --help' for a command's options.`;
 
@@ -42,6 +44,12 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
         if (parsed.kind === 'help') return help(io, CLOUD_USAGE);
         const { runCloud } = await import('./cloud-command.js');
         return await runCloud(parsed.options);
+      }
+      case 'probe': {
+        const parsed = parseProbeArgs(rest);
+        if (parsed.kind === 'help') return help(io, PROBE_USAGE);
+        const { runProbe } = await import('./probe.js');
+        return await runProbe(parsed.options, io);
       }
       case 'demo': {
         const { runDemo } = await import('./demo.js');
@@ -74,5 +82,6 @@ function help(io: CliIo, text: string): number {
 function usageOf(command: string | undefined): string {
   if (command === 'node') return NODE_USAGE;
   if (command === 'cloud') return CLOUD_USAGE;
+  if (command === 'probe') return PROBE_USAGE;
   return USAGE;
 }

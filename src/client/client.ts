@@ -6,10 +6,29 @@ import { EventEmitter } from 'eventemitter3';
 import { OptionsError, type GridlinkError } from '../core/errors.js';
 import type { StateChange } from '../core/state.js';
 import type { NodeInfo } from '../protocol/frames.js';
+import type { ResolvedNode } from '../resolve/resolver.js';
 import type { MessageMeta, MigrationInfo, Session, SessionHelper, SessionState } from '../session/session.js';
 
 export type ClientState = SessionState;
 export type { MessageMeta, MigrationInfo };
+
+/** What the `nodes` event tells. */
+export interface NodesEvent {
+  /** The nodes the next connection round will choose from, in the cloud's order. */
+  readonly nodes: readonly ResolvedNode[];
+  /**
+   * `resolver`: a new answer from the resolver (DNS, your resolver, the static list);
+   * `advertised`: the connected node's list changed it; `stale`: the resolver failed and its last
+   * good answer is used instead (`error` says why).
+   */
+  readonly source: 'resolver' | 'advertised' | 'stale';
+  readonly error?: GridlinkError;
+}
+
+/** The session's reports plus the client's own (the node list); create-client wires both. */
+export interface ClientHelper extends SessionHelper {
+  onNodes(event: NodesEvent): void;
+}
 
 export interface SendOptions {
   /** Best effort: not numbered, not kept, not replayed; dropped (send returns false) while migrating. */
@@ -30,6 +49,8 @@ export interface ClientEvents {
   left: (member: { clientId: string }) => void;
   /** Something went wrong. Non-fatal unless the state also moves to `failed`. */
   error: (error: GridlinkError) => void;
+  /** The known nodes changed (resolver answer, advertised list), or a stale answer is in use because the resolver failed. */
+  nodes: (event: NodesEvent) => void;
 }
 
 export class Client extends EventEmitter<ClientEvents> {
@@ -39,7 +60,7 @@ export class Client extends EventEmitter<ClientEvents> {
   readonly clientId: string;
   readonly #session: Session;
 
-  constructor(session: string, clientId: string, build: (helper: SessionHelper) => Session) {
+  constructor(session: string, clientId: string, build: (helper: ClientHelper) => Session) {
     super();
     this.session = session;
     this.clientId = clientId;
@@ -49,6 +70,7 @@ export class Client extends EventEmitter<ClientEvents> {
       onMigrated: (info) => this.#emit('migrated', info),
       onMember: (kind, id) => this.#emit(kind, { clientId: id }),
       onError: (error) => this.#emit('error', error),
+      onNodes: (event) => this.#emit('nodes', event),
     });
     this.ready = this.#session.start();
     // `ready` keeps its rejection for whoever awaits it; this only stops an unobserved rejection

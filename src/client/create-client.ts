@@ -1,46 +1,72 @@
 /**
- * The only file that assembles the layers: options -> resolver -> node list -> policy (with
- * cooldown) -> connector -> session -> client. Platform entries call `createClient(platform, …)`.
+ * The only file that assembles the layers: options -> resolvers (the cloud's DNS with cache and
+ * last-known-good, the caller's, the static list) -> node list -> policy (with cooldown) ->
+ * connector -> session -> client. Platform entries call `createClient(platform, …)`.
  */
 import { Cooldown } from '../core/cooldown.js';
 import { randomId } from '../core/ids.js';
 import { onAbort } from '../core/abort.js';
-import { createPolicy } from '../choose/policy.js';
+import { OptionsError, type GridlinkError } from '../core/errors.js';
+import { latencyPolicy } from '../choose/latency.js';
+import { createPolicy, type Policy } from '../choose/policy.js';
 import { withCooldown } from '../choose/with-cooldown.js';
-import type { Platform } from '../platform/types.js';
+import { probeHealth } from '../dial/health.js';
+import type { DnsLookup, Platform } from '../platform/types.js';
+import { combineResolvers } from '../resolve/combine.js';
+import { dnsResolver } from '../resolve/dns.js';
 import { hostOf, NodeList } from '../resolve/node-list.js';
-import { staticResolver, type Resolver } from '../resolve/resolver.js';
+import type { Resolver } from '../resolve/resolver.js';
+import { withCache } from '../resolve/with-cache.js';
+import { withLastKnownGood } from '../resolve/with-last-known-good.js';
 import { Session } from '../session/session.js';
-import { Client } from './client.js';
+import { Client, type ClientHelper } from './client.js';
 import { normalizeOptions, type ConnectOptions, type NormalizedOptions } from './options.js';
 
-/** The configured resolver first; the static list after it, and alone when the resolver fails. */
-function resolverFor(options: NormalizedOptions): Resolver {
-  const fixed = staticResolver(options.nodes);
-  const custom = options.resolver;
-  if (custom === undefined) return fixed;
-  if (options.nodes.length === 0) return custom;
-  return {
-    async resolve(signal) {
-      try {
-        return [...(await custom.resolve(signal)), ...options.nodes];
-      } catch (error) {
-        if (signal.aborted) throw error;
-        return options.nodes;
-      }
-    },
-  };
+/** The platform's DNS for `cloud`, built once per client; refused where the platform has none. */
+function dnsFor(platform: Platform, options: NormalizedOptions): DnsLookup | undefined {
+  if (options.cloud === undefined) return undefined;
+  if (platform.dns === undefined) {
+    throw new OptionsError('GRIDLINK_INVALID_OPTION', `cloud needs DNS, which the ${platform.name} platform cannot query; give nodes or a resolver`);
+  }
+  try {
+    return platform.dns(options.dns);
+  } catch (cause) {
+    throw new OptionsError('GRIDLINK_INVALID_OPTION', `dns was refused by the platform: ${(cause as Error).message}`, { cause });
+  }
+}
+
+function resolverFor(platform: Platform, options: NormalizedOptions, lookup: DnsLookup | undefined, helper: ClientHelper, nodes: NodeList): Resolver {
+  const warn = (error: GridlinkError): void => helper.onError(error);
+  const sources: Resolver[] = [];
+  if (lookup !== undefined && options.cloud !== undefined) {
+    const dns = dnsResolver(lookup, { cloud: options.cloud, scheme: options.scheme, port: options.port, maxNodes: options.maxNodes, onProblem: warn });
+    sources.push(withLastKnownGood(withCache(dns, platform.now), (error) => helper.onNodes({ nodes: nodes.all(), source: 'stale', error })));
+  }
+  if (options.resolver !== undefined) sources.push(options.resolver);
+  return combineResolvers(sources, options.nodes, warn);
+}
+
+function policyFor(platform: Platform, options: NormalizedOptions): Policy {
+  if (options.policy !== 'latency') return createPolicy(options.policy);
+  if (platform.fetch === undefined) throw new OptionsError('GRIDLINK_INVALID_OPTION', `policy 'latency' needs HTTP, which the ${platform.name} platform lacks`);
+  return latencyPolicy({
+    // The policy bounds each measurement with its own timeout, through `signal`.
+    measure: async (node, signal) => (await probeHealth(platform, node, { signal })).rttMs,
+    now: platform.now,
+  });
 }
 
 export function createClient(platform: Platform, input: ConnectOptions): Client {
   const options = normalizeOptions(input);
   const clientId = options.clientId ?? randomId();
-  const nodes = new NodeList(
-    { hosts: new Set([...options.nodes.map((n) => hostOf(n.url)), ...options.allowHosts]), zones: options.allowHosts },
-    options.maxNodes,
-  );
+  const lookup = dnsFor(platform, options);
+  const policy = policyFor(platform, options);
   const cooldown = new Cooldown(options.cooldown, platform.now);
+  // A `cloud` admits its own zone; the IPs its DNS answers are admitted by the node list itself.
+  const zones = options.cloud === undefined ? options.allowHosts : [options.cloud, ...options.allowHosts];
+  const allow = { hosts: new Set([...options.nodes.map((n) => hostOf(n.url)), ...options.allowHosts]), zones };
   const client = new Client(options.session, clientId, (helper) => {
+    const nodes = new NodeList(allow, options.maxNodes, (list, source) => helper.onNodes({ nodes: list, source }));
     return new Session(
       {
         session: options.session,
@@ -52,9 +78,9 @@ export function createClient(platform: Platform, input: ConnectOptions): Client 
       {
         platform,
         settings: options,
-        resolver: resolverFor(options),
+        resolver: resolverFor(platform, options, lookup, helper, nodes),
         nodes,
-        policy: withCooldown(createPolicy(options.policy), cooldown),
+        policy: withCooldown(policy, cooldown),
         cooldown,
         logger: options.logger,
         warn: (error) => helper.onError(error),

@@ -10,6 +10,7 @@ import type { PolicyFunction, PolicyName } from '../choose/policy.js';
 import type { HeartbeatSettings, NodeInfo } from '../protocol/frames.js';
 import { MAX_ID_LENGTH } from '../protocol/codec.js';
 import type { Resolver } from '../resolve/resolver.js';
+import { isDnsName } from '../resolve/dns.js';
 
 export interface ConnectOptions {
   /** The session to join. Required. */
@@ -18,6 +19,17 @@ export interface ConnectOptions {
   nodes?: ReadonlyArray<string | NodeInfo>;
   /** A resolver of your own (DNS, discovery document, …); combined with `nodes` if both are given. */
   resolver?: Resolver;
+  /**
+   * The cloud's DNS name (`cloud.example.com`): nodes come from `SRV _gridlink._tcp.<cloud>`, else
+   * from the name's A/AAAA records. Node only (browsers: `nodes` or a `resolver`).
+   */
+  cloud?: string;
+  /** DNS servers to ask for `cloud` ('ip' or 'ip:port'); the system's by default. Node only. */
+  dns?: readonly string[];
+  /** Scheme of node URLs built from DNS answers. Default `'wss'`. */
+  scheme?: 'ws' | 'wss';
+  /** Node port when the cloud has no SRV record. Default 443 for wss, 80 for ws. */
+  port?: number;
   /** Extra host names a redirect or an advertised node list may send the client to. */
   allowHosts?: readonly string[];
   /** This client's id within the session; random by default. Keep it to resume after a restart. */
@@ -56,6 +68,10 @@ export interface NormalizedOptions {
   readonly clientId: string | undefined;
   readonly nodes: readonly NodeInfo[];
   readonly resolver: Resolver | undefined;
+  readonly cloud: string | undefined;
+  readonly dns: readonly string[];
+  readonly scheme: 'ws' | 'wss';
+  readonly port: number;
   readonly allowHosts: readonly string[];
   readonly policy: PolicyName | PolicyFunction;
   readonly heartbeat: HeartbeatSettings;
@@ -117,11 +133,67 @@ function nodeEntry(entry: unknown, index: number): NodeInfo {
   return { id: nodeId, url: parsed.href };
 }
 
+/** A DNS name: letters, digits, '-', '_' in dot-separated labels; lower-cased, trailing dot dropped. */
+function cloudName(value: unknown): string {
+  const name = typeof value === 'string' ? value.toLowerCase().replace(/\.$/, '') : '';
+  if (!isDnsName(name)) fail('cloud must be a DNS name such as cloud.example.com');
+  return name;
+}
+
+const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)$/;
+const IPV6 = /^[0-9a-f:.]*:[0-9a-f:.]*$/i;
+
+/** 'ip', 'ip:port', '[ipv6]' or '[ipv6]:port': what node:dns's setServers takes (no names). */
+function dnsServers(value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) fail(`dns must be an array of 'ip' or 'ip:port' strings`);
+  return value.map((entry: unknown, i) => {
+    const text = typeof entry === 'string' ? entry : '';
+    const match = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(text) ?? /^([^:]+)(?::(\d{1,5}))?$/.exec(text) ?? [text, text, undefined];
+    const [, host = '', port] = match;
+    const ipOk = IPV4.test(host) || (IPV6.test(host) && (text.startsWith('[') || !text.includes(']')));
+    if (!ipOk || (port !== undefined && (Number(port) < 1 || Number(port) > 65535))) {
+      fail(`dns[${i}] must be an IP address with an optional port ('127.0.0.1:5353', '[::1]:53'), got '${String(entry).slice(0, 100)}'`);
+    }
+    return text;
+  });
+}
+
 /** Frozen all the way down (but not into the caller's resolver, signal or logger objects). */
 function deepFreeze<T extends NormalizedOptions>(options: T): T {
-  for (const value of [options.nodes, options.heartbeat, options.retry, options.cooldown, options.allowHosts]) Object.freeze(value);
+  for (const value of [options.nodes, options.dns, options.heartbeat, options.retry, options.cooldown, options.allowHosts]) Object.freeze(value);
   for (const node of options.nodes) Object.freeze(node);
   return Object.freeze(options);
+}
+
+/** Options of a stand-alone cloud resolver (`createCloudResolver`), shared with `connect()`'s. */
+export interface CloudResolverOptions {
+  cloud: string;
+  dns?: readonly string[];
+  scheme?: 'ws' | 'wss';
+  port?: number;
+  maxNodes?: number;
+}
+
+export interface NormalizedCloudOptions {
+  readonly cloud: string;
+  readonly dns: readonly string[];
+  readonly scheme: 'ws' | 'wss';
+  readonly port: number;
+  readonly maxNodes: number;
+}
+
+export function normalizeCloudOptions(input: CloudResolverOptions): NormalizedCloudOptions {
+  if (typeof input !== 'object' || input === null) fail('options must be an object');
+  const scheme = input.scheme ?? 'wss';
+  if (scheme !== 'ws' && scheme !== 'wss') fail(`scheme must be 'ws' or 'wss'`);
+  return Object.freeze({
+    cloud: cloudName(input.cloud),
+    dns: Object.freeze(dnsServers(input.dns)),
+    scheme,
+    port: integer('port', input.port, scheme === 'wss' ? 443 : 80, 1, 65535),
+    maxNodes: integer('maxNodes', input.maxNodes, 64, 1, 4096),
+  });
 }
 
 export function normalizeOptions(input: ConnectOptions): NormalizedOptions {
@@ -131,10 +203,15 @@ export function normalizeOptions(input: ConnectOptions): NormalizedOptions {
   if (input.nodes !== undefined && !Array.isArray(input.nodes)) fail('nodes must be an array');
   const nodes = (input.nodes ?? []).map(nodeEntry);
   if (input.resolver !== undefined && typeof input.resolver?.resolve !== 'function') fail('resolver must have a resolve(signal) method');
-  if (nodes.length === 0 && input.resolver === undefined) fail('give at least one of nodes or resolver, so the client can find the cloud');
+  const cloud = input.cloud === undefined ? undefined : cloudName(input.cloud);
+  if (nodes.length === 0 && input.resolver === undefined && cloud === undefined) fail('give at least one of nodes, cloud or resolver, so the client can find the cloud');
+  const dns = dnsServers(input.dns);
+  if (dns.length > 0 && cloud === undefined) fail('dns needs cloud: the DNS servers are asked for the cloud name');
+  const scheme = input.scheme ?? 'wss';
+  if (scheme !== 'ws' && scheme !== 'wss') fail(`scheme must be 'ws' or 'wss'`);
   const policy = input.policy ?? 'assigned';
-  if (typeof policy !== 'function' && !['assigned', 'affinity', 'round-robin'].includes(policy)) {
-    fail(`policy must be 'assigned', 'affinity', 'round-robin' or a function`);
+  if (typeof policy !== 'function' && !['assigned', 'latency', 'affinity', 'round-robin'].includes(policy)) {
+    fail(`policy must be 'assigned', 'latency', 'affinity', 'round-robin' or a function`);
   }
   const heartbeat = group('heartbeat', input.heartbeat);
   const retry = group('retry', input.retry);
@@ -158,6 +235,10 @@ export function normalizeOptions(input: ConnectOptions): NormalizedOptions {
     clientId,
     nodes,
     resolver: input.resolver,
+    cloud,
+    dns,
+    scheme,
+    port: integer('port', input.port, scheme === 'wss' ? 443 : 80, 1, 65535),
     allowHosts: (input.allowHosts ?? []).map((h) => h.toLowerCase()),
     policy,
     heartbeat: { intervalMs, timeoutMs },

@@ -29,6 +29,8 @@ export interface DialOptions {
   readonly timeoutMs: number;
   readonly signal: AbortSignal;
   readonly headers?: Record<string, string>;
+  /** Dial this IP (from the cloud's DNS) while Host and SNI stay the URL's name; Node only. */
+  readonly address?: string;
 }
 
 const OPEN = 1;
@@ -95,7 +97,11 @@ export function dial(platform: Platform, url: string, options: DialOptions): Pro
     }
     let ws: WebSocketLike;
     try {
-      ws = platform.openWebSocket(url, { protocols: [SUBPROTOCOL], ...(options.headers ? { headers: options.headers } : {}) });
+      ws = platform.openWebSocket(url, {
+        protocols: [SUBPROTOCOL],
+        ...(options.headers ? { headers: options.headers } : {}),
+        ...(options.address === undefined ? {} : { address: options.address }),
+      });
     } catch (cause) {
       reject(new ConnectError('GRIDLINK_CONNECT_FAILED', `cannot open a WebSocket to ${url}`, { cause, retriable: false }));
       return;

@@ -23,6 +23,50 @@ export interface OpenWebSocketOptions {
   readonly protocols: string[];
   /** Extra handshake headers (Node only; browsers cannot set them and ignore this). */
   readonly headers?: Record<string, string>;
+  /**
+   * An IP address to dial instead of resolving the URL's host; `Host` (and TLS SNI) stay the URL's
+   * name. Node only: a browser cannot choose the address it connects to and ignores this.
+   */
+  readonly address?: string;
+}
+
+export interface HttpGetOptions {
+  readonly signal: AbortSignal;
+  /** As for `openWebSocket`: dial this IP, keep the URL's name for Host and SNI. Ignored by browsers. */
+  readonly address?: string;
+}
+
+/** The subset of the WHATWG Response that gridlink reads. */
+export interface HttpResponseLike {
+  readonly status: number;
+  json(): Promise<unknown>;
+}
+
+/** An address record; `ttl` in seconds as the DNS server gave it. */
+export interface DnsAddress {
+  readonly address: string;
+  readonly ttl: number;
+}
+
+/** An SRV record. Node's API gives no TTL for SRV answers. */
+export interface DnsSrv {
+  readonly name: string;
+  readonly port: number;
+  readonly priority: number;
+  readonly weight: number;
+}
+
+/**
+ * DNS queries against a fixed set of servers. Contract: each method resolves with the records (an
+ * empty list is allowed) or rejects with the platform's raw error, whose `code` is one of node:dns's
+ * (`ENOTFOUND`, `ENODATA`, `ETIMEOUT`, `ECONNREFUSED`, `ECANCELLED`, …); `src/resolve/dns-errors.ts`
+ * classifies it once. Aborting `signal` cancels the lookup's outstanding queries. Queries fail fast
+ * (bounded timeout and tries) so a dead DNS server costs a round little.
+ */
+export interface DnsLookup {
+  srv(name: string, signal: AbortSignal): Promise<DnsSrv[]>;
+  a(name: string, signal: AbortSignal): Promise<DnsAddress[]>;
+  aaaa(name: string, signal: AbortSignal): Promise<DnsAddress[]>;
 }
 
 export interface Platform {
@@ -30,4 +74,11 @@ export interface Platform {
   openWebSocket(url: string, options: OpenWebSocketOptions): WebSocketLike;
   /** Monotonic clock in milliseconds. */
   now(): number;
+  /** One HTTP GET (health probes, the latency policy). Absent on platforms without fetch. */
+  readonly fetch?: (url: string, options: HttpGetOptions) => Promise<HttpResponseLike>;
+  /**
+   * DNS lookups against `servers` ('ip' or 'ip:port'; empty = the system's servers). Node only:
+   * browsers cannot send DNS queries (DNS-over-HTTPS is a resolver of its own).
+   */
+  readonly dns?: (servers: readonly string[]) => DnsLookup;
 }

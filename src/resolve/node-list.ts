@@ -1,12 +1,24 @@
 /**
  * The client's list of the cloud's nodes: what the resolver answered and what connected nodes
- * advertised, kept apart and merged with explicit rules. Entries are keyed by URL (a static list
- * gives URLs before any node has told us its id). Every advertised or redirected-to node is checked
- * against the cloud the client was configured for before it is accepted: a node cannot send a
- * client to a host outside its cloud.
+ * advertised, kept apart and merged with explicit rules. Every advertised or redirected-to node is
+ * checked against the cloud the client was configured for before it is accepted: a node cannot
+ * send a client to a host outside its cloud.
+ *
+ * Merge rules:
+ * - Resolved nodes come first, in the resolver's order; advertised ones follow.
+ * - One entry per node: entries with the same URL (and dial address), or the same id, are one
+ *   node, and the resolved entry wins. (DNS names a node `ws://a.cloud.test:7001/` and dials it by
+ *   IP; the node itself advertises `ws://127.0.0.1:7001/`: same id, same node, and the name from
+ *   the cloud's DNS is the one to keep.)
+ * - A node's id as the node gave it (`learnId`, from its welcome) replaces the id of an entry
+ *   listed by URL only (a static list). Entries with a dial address keep the id their resolver
+ *   gave: several of them can share one URL (a cloud name with several A records).
+ * - Allowed hosts: the configured names and zones, plus the IP addresses the resolver answered
+ *   (the cloud's own DNS vouches for them), so a node advertising its IP URL is accepted.
  */
 import { ConnectError, type GridlinkError } from '../core/errors.js';
 import type { NodeInfo } from '../protocol/frames.js';
+import type { ResolvedNode } from './resolver.js';
 
 export interface NodeListChange {
   readonly added: NodeInfo[];
@@ -20,6 +32,9 @@ export interface Allowlist {
   readonly zones: readonly string[];
 }
 
+/** Told when the merged list changed (members or order); `source` is the side that changed. */
+export type NodeListListener = (nodes: ResolvedNode[], source: 'resolver' | 'advertised') => void;
+
 export function normalizeUrl(url: string): string {
   return new URL(url).href;
 }
@@ -28,15 +43,21 @@ export function hostOf(url: string): string {
   return new URL(url).hostname.toLowerCase().replace(/^\[|\]$/g, '');
 }
 
+const keyOf = (node: ResolvedNode): string => `${node.url} ${node.address ?? ''}`;
+const ADDRESS = /^[0-9a-f.:]{2,45}$/i;
+
 export class NodeList {
-  #resolved: NodeInfo[] = [];
+  #resolved: ResolvedNode[] = [];
   #advertised: NodeInfo[] = [];
   /** Ids learned from nodes themselves, by URL. */
   readonly #ids = new Map<string, string>();
+  /** IP addresses the resolver answered; oldest forgotten first past the cap. */
+  readonly #addresses = new Set<string>();
 
   constructor(
     private readonly allow: Allowlist,
     private readonly maxNodes: number,
+    private readonly onChange?: NodeListListener,
   ) {}
 
   isAllowed(url: string): boolean {
@@ -47,36 +68,48 @@ export class NodeList {
     } catch {
       return false;
     }
-    if (this.allow.hosts.has(host)) return true;
+    if (this.allow.hosts.has(host) || this.#addresses.has(host)) return true;
     return this.allow.zones.some((zone) => host === zone || host.endsWith(`.${zone}`));
   }
 
-  /** Throws `GRIDLINK_FOREIGN_NODE` unless `node` belongs to this cloud; returns it normalized. */
-  check(node: NodeInfo, source: string): NodeInfo {
+  /**
+   * Throws `GRIDLINK_FOREIGN_NODE` unless `node` belongs to this cloud. Returns the listed entry
+   * for that node (same id) when there is one — so a redirect to `b` dials `b` as the resolver
+   * named it — and `node` normalized otherwise.
+   */
+  check(node: NodeInfo, source: string): ResolvedNode {
     if (!this.isAllowed(node.url)) {
       throw new ConnectError('GRIDLINK_FOREIGN_NODE', `${source} named ${node.url}, which is outside the configured cloud`, { retriable: true });
     }
-    return { id: node.id, url: normalizeUrl(node.url) };
+    return this.all().find((listed) => listed.id === node.id) ?? { id: node.id, url: normalizeUrl(node.url) };
   }
 
   /**
    * Replaces the resolver's answer. The resolver is trusted to name the cloud (it was configured
    * by the caller), but each entry must still be a ws(s) URL; bad ones are returned, not thrown.
    */
-  setResolved(nodes: readonly NodeInfo[]): NodeListChange & { refused: GridlinkError[] } {
+  setResolved(nodes: readonly ResolvedNode[]): NodeListChange & { refused: GridlinkError[] } {
     const before = this.all();
     const refused: GridlinkError[] = [];
-    const accepted: NodeInfo[] = [];
+    const accepted: ResolvedNode[] = [];
     for (const node of nodes.slice(0, this.maxNodes)) {
       try {
         if (!/^wss?:$/.test(new URL(node.url).protocol)) throw new TypeError('not a ws:// or wss:// URL');
-        accepted.push({ id: node.id, url: normalizeUrl(node.url) });
+        if (node.address !== undefined && !(typeof node.address === 'string' && ADDRESS.test(node.address))) throw new TypeError('not an IP address');
+        const url = normalizeUrl(node.url);
+        if (node.address === undefined) {
+          accepted.push({ id: node.id, url });
+        } else {
+          const address = node.address.toLowerCase();
+          accepted.push({ id: node.id, url, address });
+          this.#trust(address);
+        }
       } catch (cause) {
         refused.push(new ConnectError('GRIDLINK_NO_NODES', `the resolver answered an unusable node address: ${String(node.url).slice(0, 200)}`, { cause, retriable: true }));
       }
     }
     this.#resolved = dedupe(accepted);
-    return { ...diff(before, this.all()), refused };
+    return { ...this.#report(before, 'resolver'), refused };
   }
 
   /** Accepts a connected node's list; returns the change and the entries it refused. */
@@ -86,7 +119,8 @@ export class NodeList {
     const accepted: NodeInfo[] = [];
     for (const node of nodes.slice(0, this.maxNodes)) {
       try {
-        const checked = this.check(node, 'an advertised node list');
+        if (!this.isAllowed(node.url)) throw this.#foreign(node);
+        const checked = { id: node.id, url: normalizeUrl(node.url) };
         this.#ids.set(checked.url, checked.id);
         accepted.push(checked);
       } catch (error) {
@@ -94,7 +128,7 @@ export class NodeList {
       }
     }
     this.#advertised = dedupe(accepted);
-    return { ...diff(before, this.all()), refused };
+    return { ...this.#report(before, 'advertised'), refused };
   }
 
   /** Records the id a node gave for itself in its welcome. */
@@ -102,26 +136,51 @@ export class NodeList {
     this.#ids.set(normalizeUrl(url), id);
   }
 
-  /** Resolved nodes first (the cloud's order), then advertised ones not already listed. */
-  all(): NodeInfo[] {
-    const seen = new Set<string>();
-    const out: NodeInfo[] = [];
+  /** Resolved nodes first (the cloud's order), then advertised ones that are not the same node. */
+  all(): ResolvedNode[] {
+    const keys = new Set<string>();
+    const ids = new Set<string>();
+    const out: ResolvedNode[] = [];
     for (const node of [...this.#resolved, ...this.#advertised]) {
-      if (seen.has(node.url) || out.length >= this.maxNodes) continue;
-      seen.add(node.url);
-      out.push({ id: this.#ids.get(node.url) ?? node.id, url: node.url });
+      if (out.length >= this.maxNodes) break;
+      const address = (node as ResolvedNode).address;
+      const id = address === undefined ? (this.#ids.get(node.url) ?? node.id) : node.id;
+      const entry: ResolvedNode = address === undefined ? { id, url: node.url } : { id, url: node.url, address };
+      if (keys.has(keyOf(entry)) || ids.has(id)) continue;
+      keys.add(keyOf(entry));
+      ids.add(id);
+      out.push(entry);
     }
     return out;
   }
+
+  #foreign(node: NodeInfo): GridlinkError {
+    return new ConnectError('GRIDLINK_FOREIGN_NODE', `an advertised node list named ${node.url}, which is outside the configured cloud`, { retriable: true });
+  }
+
+  #trust(address: string): void {
+    this.#addresses.delete(address);
+    this.#addresses.add(address);
+    // Bounded: a resolver answering ever new addresses cannot grow this without end.
+    if (this.#addresses.size > this.maxNodes * 4) this.#addresses.delete(this.#addresses.values().next().value as string);
+  }
+
+  #report(before: ResolvedNode[], source: 'resolver' | 'advertised'): NodeListChange {
+    const after = this.all();
+    const change = diff(before, after);
+    const same = before.length === after.length && before.every((n, i) => keyOf(n) === keyOf(after[i] as ResolvedNode) && n.id === after[i]?.id);
+    if (!same) this.onChange?.(after, source);
+    return change;
+  }
 }
 
-function dedupe(nodes: NodeInfo[]): NodeInfo[] {
+function dedupe<T extends ResolvedNode>(nodes: T[]): T[] {
   const seen = new Set<string>();
-  return nodes.filter((n) => !seen.has(n.url) && seen.add(n.url));
+  return nodes.filter((n) => !seen.has(keyOf(n)) && seen.add(keyOf(n)));
 }
 
-function diff(before: NodeInfo[], after: NodeInfo[]): NodeListChange {
-  const had = new Set(before.map((n) => n.url));
-  const has = new Set(after.map((n) => n.url));
-  return { added: after.filter((n) => !had.has(n.url)), deleted: before.filter((n) => !has.has(n.url)) };
+function diff(before: ResolvedNode[], after: ResolvedNode[]): NodeListChange {
+  const had = new Set(before.map(keyOf));
+  const has = new Set(after.map(keyOf));
+  return { added: after.filter((n) => !had.has(keyOf(n))), deleted: before.filter((n) => !has.has(keyOf(n))) };
 }

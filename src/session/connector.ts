@@ -5,7 +5,7 @@
  * Rounds repeat with jittered exponential backoff (core/retry) until one succeeds, a failure is
  * final, or the signal aborts.
  */
-import { linkedController } from '../core/abort.js';
+import { abortError, linkedController } from '../core/abort.js';
 import { ConnectError, GridlinkError, isGridlinkError } from '../core/errors.js';
 import type { Cooldown } from '../core/cooldown.js';
 import type { Logger } from '../core/logger.js';
@@ -17,7 +17,7 @@ import { Link } from '../link/link.js';
 import type { Platform } from '../platform/types.js';
 import type { HeartbeatSettings, HelloFrame, NodeInfo, WelcomeFrame } from '../protocol/frames.js';
 import type { NodeList } from '../resolve/node-list.js';
-import type { Resolver } from '../resolve/resolver.js';
+import type { ResolvedNode, Resolver } from '../resolve/resolver.js';
 
 export interface ConnectorSettings {
   readonly session: string;
@@ -54,7 +54,7 @@ export interface JoinRequest {
   /** Nodes already known to have failed (e.g. the one we are migrating away from). */
   readonly failed: readonly string[];
   /** A node to try first (the target of a redirect on an open link); checked against the cloud. */
-  readonly prefer?: NodeInfo;
+  readonly prefer?: ResolvedNode;
   readonly signal: AbortSignal;
 }
 
@@ -80,10 +80,12 @@ async function refreshNodes(deps: ConnectorDeps, signal: AbortSignal): Promise<v
   }
 }
 
-async function joinRound(deps: ConnectorDeps, failed: Set<string>, prefer: NodeInfo | undefined, signal: AbortSignal): Promise<Joined> {
+async function joinRound(deps: ConnectorDeps, failed: Set<string>, prefer: ResolvedNode | undefined, signal: AbortSignal): Promise<Joined> {
   await refreshNodes(deps, signal);
-  const ranked = deps.policy.rank(deps.nodes.all(), { session: deps.settings.session, failed });
-  const candidates = prefer === undefined ? ranked : [prefer, ...ranked.filter((n) => n.url !== prefer.url)];
+  // A policy may measure (latency): it gets the round's signal, and an abort ends the round.
+  const ranked = await deps.policy.rank(deps.nodes.all(), { session: deps.settings.session, failed, signal });
+  if (signal.aborted) throw abortError(signal, 'joining the session');
+  const candidates = prefer === undefined ? ranked : [prefer, ...ranked.filter((n) => n.url !== prefer.url && n.id !== prefer.id)];
   if (candidates.length === 0) {
     throw new ConnectError('GRIDLINK_NO_NODES', 'no nodes known for this cloud', { retriable: true });
   }
@@ -97,7 +99,7 @@ async function joinRound(deps: ConnectorDeps, failed: Set<string>, prefer: NodeI
 }
 
 /** Staggered attempts over `candidates`; resolves with the first welcome. */
-function race(deps: ConnectorDeps, candidates: NodeInfo[], failed: Set<string>, signal: AbortSignal): Promise<Joined> {
+function race(deps: ConnectorDeps, candidates: ResolvedNode[], failed: Set<string>, signal: AbortSignal): Promise<Joined> {
   return new Promise<Joined>((resolve, reject) => {
     let next = 0;
     let active = 0;
@@ -158,13 +160,14 @@ function race(deps: ConnectorDeps, candidates: NodeInfo[], failed: Set<string>, 
 }
 
 /** One chain: dial a node, say hello, follow its redirects. `opened` fires when a socket opens. */
-async function attempt(deps: ConnectorDeps, first: NodeInfo, failed: Set<string>, signal: AbortSignal, opened: () => void): Promise<Joined> {
+async function attempt(deps: ConnectorDeps, first: ResolvedNode, failed: Set<string>, signal: AbortSignal, opened: () => void): Promise<Joined> {
   const { settings } = deps;
   let node = first;
   for (let hops = 0; ; hops++) {
     let link: Link | undefined;
     try {
-      const transport = await dial(deps.platform, node.url, { timeoutMs: settings.connectTimeoutMs, signal });
+      const dialOptions = { timeoutMs: settings.connectTimeoutMs, signal };
+      const transport = await dial(deps.platform, node.url, node.address === undefined ? dialOptions : { ...dialOptions, address: node.address });
       opened();
       link = new Link(transport, node, { heartbeat: settings.heartbeat, maxFrameBytes: settings.maxFrameBytes, now: deps.platform.now });
       const answer = await link.join(deps.hello([...failed]), { timeoutMs: settings.connectTimeoutMs, signal });
