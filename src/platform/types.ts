@@ -69,6 +69,16 @@ export interface DnsLookup {
   aaaa(name: string, signal: AbortSignal): Promise<DnsAddress[]>;
 }
 
+/** What the platform tells a client about its surroundings (browsers: page visibility, network). */
+export interface LifecycleHandlers {
+  /** The page became visible again (or the machine woke): timers may have slept; check the link now. */
+  wake(): void;
+  /** The network came back: check the link now, and stop waiting to reconnect. */
+  online(): void;
+  /** The network is gone: reconnecting now would only burn attempts. */
+  offline(): void;
+}
+
 export interface Platform {
   readonly name: 'node' | 'browser';
   openWebSocket(url: string, options: OpenWebSocketOptions): WebSocketLike;
@@ -81,4 +91,8 @@ export interface Platform {
    * browsers cannot send DNS queries (DNS-over-HTTPS is a resolver of its own).
    */
   readonly dns?: (servers: readonly string[]) => DnsLookup;
+  /** Subscribes to lifecycle events; returns the unsubscribe function. Absent where there are none (Node). */
+  readonly watchLifecycle?: (handlers: LifecycleHandlers) => () => void;
+  /** True when the platform knows it has no network (navigator.onLine === false). */
+  readonly isOffline?: () => boolean;
 }

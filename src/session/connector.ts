@@ -16,7 +16,7 @@ import { dial } from '../dial/transport.js';
 import { Link } from '../link/link.js';
 import type { Platform } from '../platform/types.js';
 import type { HeartbeatSettings, HelloFrame, NodeInfo, WelcomeFrame } from '../protocol/frames.js';
-import type { NodeList } from '../resolve/node-list.js';
+import { nodeKey, normalizeUrl, type NodeList } from '../resolve/node-list.js';
 import type { ResolvedNode, Resolver } from '../resolve/resolver.js';
 
 export interface ConnectorSettings {
@@ -80,12 +80,35 @@ async function refreshNodes(deps: ConnectorDeps, signal: AbortSignal): Promise<v
   }
 }
 
+/**
+ * While the platform says there is no network, a round would only fail and use up backoff; wait
+ * for the network instead (or for the signal).
+ */
+function untilOnline(platform: Platform, signal: AbortSignal): Promise<void> {
+  if (platform.isOffline?.() !== true || platform.watchLifecycle === undefined) return Promise.resolve();
+  const watch = platform.watchLifecycle;
+  return new Promise<void>((resolve, reject) => {
+    const done = (): void => {
+      unwatch();
+      signal.removeEventListener('abort', aborted);
+    };
+    const aborted = (): void => {
+      done();
+      reject(abortError(signal, 'waiting for the network'));
+    };
+    const unwatch = watch({ wake: () => {}, offline: () => {}, online: () => (done(), resolve()) });
+    if (signal.aborted) aborted();
+    else signal.addEventListener('abort', aborted, { once: true });
+  });
+}
+
 async function joinRound(deps: ConnectorDeps, failed: Set<string>, prefer: ResolvedNode | undefined, signal: AbortSignal): Promise<Joined> {
+  await untilOnline(deps.platform, signal);
   await refreshNodes(deps, signal);
   // A policy may measure (latency): it gets the round's signal, and an abort ends the round.
   const ranked = await deps.policy.rank(deps.nodes.all(), { session: deps.settings.session, failed, signal });
   if (signal.aborted) throw abortError(signal, 'joining the session');
-  const candidates = prefer === undefined ? ranked : [prefer, ...ranked.filter((n) => n.url !== prefer.url && n.id !== prefer.id)];
+  const candidates = prefer === undefined ? ranked : [prefer, ...ranked.filter((n) => nodeKey(n) !== nodeKey(prefer) && n.id !== prefer.id)];
   if (candidates.length === 0) {
     throw new ConnectError('GRIDLINK_NO_NODES', 'no nodes known for this cloud', { retriable: true });
   }
@@ -166,8 +189,14 @@ async function attempt(deps: ConnectorDeps, first: ResolvedNode, failed: Set<str
   for (let hops = 0; ; hops++) {
     let link: Link | undefined;
     try {
-      const dialOptions = { timeoutMs: settings.connectTimeoutMs, signal };
-      const transport = await dial(deps.platform, node.url, node.address === undefined ? dialOptions : { ...dialOptions, address: node.address });
+      const dialOptions = {
+        timeoutMs: settings.connectTimeoutMs,
+        signal,
+        ...(node.address === undefined ? {} : { address: node.address }),
+        // Behind a proxy, the node's sticky cookie is what routes this attempt to it.
+        ...(node.cookie === undefined ? {} : { cookie: node.cookie }),
+      };
+      const transport = await dial(deps.platform, node.url, dialOptions);
       opened();
       link = new Link(transport, node, { heartbeat: settings.heartbeat, maxFrameBytes: settings.maxFrameBytes, now: deps.platform.now });
       const answer = await link.join(deps.hello([...failed]), { timeoutMs: settings.connectTimeoutMs, signal });
@@ -176,8 +205,8 @@ async function attempt(deps: ConnectorDeps, first: ResolvedNode, failed: Set<str
           link.close(4001, 'welcome for another session');
           throw new ConnectError('GRIDLINK_PROTOCOL', `node ${node.id} welcomed us to session '${answer.welcome.session.slice(0, 64)}'`, { retriable: true });
         }
-        deps.cooldown.succeed(node.url);
-        return { link, welcome: answer.welcome, node: { id: answer.welcome.node.id, url: node.url } };
+        deps.cooldown.succeed(nodeKey(node));
+        return { link, welcome: answer.welcome, node: landedOn(node, answer.welcome.node) };
       }
       if (hops >= settings.maxRedirects) {
         throw new ConnectError('GRIDLINK_REDIRECT_LIMIT', `gave up after ${hops + 1} redirects (last to ${answer.node.id})`, { retriable: true });
@@ -189,11 +218,28 @@ async function attempt(deps: ConnectorDeps, first: ResolvedNode, failed: Set<str
       link?.close();
       if (signal.aborted) throw error;
       if (isGridlinkError(error) && error.code !== 'GRIDLINK_REJECTED' && error.code !== 'GRIDLINK_FOREIGN_NODE') {
-        deps.cooldown.fail(node.url);
+        deps.cooldown.fail(nodeKey(node));
         failed.add(node.id);
       }
       if (isGridlinkError(error) && error.code === 'GRIDLINK_FOREIGN_NODE') deps.warn(error);
       throw error;
     }
+  }
+}
+
+/**
+ * The node as dialled (its URL is the one we trust), named as it named itself. Dialled through a
+ * proxy without a cookie, the welcome's cookie (same URL) says which backend we landed on.
+ */
+function landedOn(dialled: ResolvedNode, self: NodeInfo): NodeInfo {
+  const cookie = dialled.cookie ?? (self.cookie !== undefined && sameUrl(self.url, dialled.url) ? self.cookie : undefined);
+  return cookie === undefined ? { id: self.id, url: dialled.url } : { id: self.id, url: dialled.url, cookie };
+}
+
+function sameUrl(a: string, b: string): boolean {
+  try {
+    return normalizeUrl(a) === normalizeUrl(b);
+  } catch {
+    return false;
   }
 }

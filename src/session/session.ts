@@ -9,26 +9,20 @@
  *        │                    │                               │
  *        └──── gave up ───────┴──────────▶ failed ◀───────────┘      (any) ──close()──▶ closed
  */
-import { base64ToBytes, bytesToBase64 } from '../core/base64.js';
+import { bytesToBase64 } from '../core/base64.js';
 import { ClosedError, GridlinkError, LinkError, SessionError, isGridlinkError } from '../core/errors.js';
 import { StateMachine, type Reason, type StateChange } from '../core/state.js';
-import { setUnrefTimeout, type TimerHandle } from '../core/timers.js';
 import type { Link } from '../link/link.js';
 import { encodeFrame } from '../protocol/codec.js';
+import { nodeKey } from '../resolve/node-list.js';
 import { CloseCode, PROTOCOL_VERSION, type HelloFrame, type MsgFrame, type NodeFrame, type NodeInfo } from '../protocol/frames.js';
 import { join, type ConnectorDeps, type Joined } from './connector.js';
-import { Inbox, type Received } from './inbox.js';
+import { Receiver, type MessageMeta } from './receiver.js';
 import { Outbox } from './outbox.js';
 
 export type SessionState = 'connecting' | 'connected' | 'migrating' | 'closed' | 'failed';
 
-export interface MessageMeta {
-  /** Client id of the sender. */
-  readonly from: string;
-  /** The sender's sequence number; undefined for volatile messages. */
-  readonly seq: number | undefined;
-  readonly volatile: boolean;
-}
+export type { MessageMeta };
 
 export interface MigrationInfo {
   readonly from: NodeInfo;
@@ -58,15 +52,15 @@ export interface SessionSettings {
 export class Session {
   readonly #machine: StateMachine<SessionState>;
   readonly #outbox: Outbox;
-  readonly #inbox: Inbox;
+  readonly #receiver: Receiver;
   readonly #members = new Set<string>();
   readonly #lifetime = new AbortController();
   #link: Link | undefined;
   #node: NodeInfo | undefined;
   #resume: string | undefined;
   #migration: Promise<void> | undefined;
-  #ackTimer: TimerHandle | undefined;
   #failure: GridlinkError | undefined;
+  #unwatch: (() => void) | undefined;
 
   constructor(
     private readonly settings: SessionSettings,
@@ -74,7 +68,14 @@ export class Session {
     private readonly helper: SessionHelper,
   ) {
     this.#outbox = new Outbox(settings.maxBufferedBytes);
-    this.#inbox = new Inbox(settings.maxHeldMessages);
+    this.#receiver = new Receiver(
+      { self: settings.clientId, maxHeldMessages: settings.maxHeldMessages, ackDelayMs: settings.ackDelayMs },
+      {
+        onMessage: (data, meta) => helper.onMessage(data, meta),
+        onError: (error) => helper.onError(error),
+        ackLink: () => (this.#machine.is('connected', 'migrating') ? this.#link : undefined),
+      },
+    );
     this.#machine = new StateMachine<SessionState>('connecting', (change) => helper.onState(change));
   }
 
@@ -96,6 +97,11 @@ export class Session {
 
   /** Joins for the first time. Resolves when connected; rejects with the reason it cannot. */
   async start(): Promise<void> {
+    this.#unwatch = this.connector.platform.watchLifecycle?.({
+      wake: () => this.#checkLink('the page became visible'),
+      online: () => this.#checkLink('the network came back'),
+      offline: () => {},
+    });
     try {
       const joined = await this.#join([]);
       this.#adopt(joined);
@@ -133,7 +139,7 @@ export class Session {
     if (!this.#machine.transition(['connecting', 'connected', 'migrating'], 'closed', reason)) return;
     this.#teardown(new ClosedError('GRIDLINK_CLOSED', 'the client was closed'));
     if (link?.isOpen) {
-      this.#flushAck(link);
+      this.#receiver.flushAck(link);
       link.send({ t: 'bye' });
     }
     link?.close(CloseCode.normal, 'bye');
@@ -148,7 +154,7 @@ export class Session {
         v: PROTOCOL_VERSION,
         session: this.settings.session,
         client: this.settings.clientId,
-        recv: this.#inbox.watermarks(),
+        recv: this.#receiver.watermarks(),
         members: [...this.#members],
       };
       if (this.#resume !== undefined) frame.resume = this.#resume;
@@ -172,7 +178,7 @@ export class Session {
     this.connector.nodes.learnId(node.url, node.id);
     const { refused } = this.connector.nodes.setAdvertised(welcome.nodes);
     for (const error of refused) this.helper.onError(error);
-    this.#inbox.setBase(welcome.base);
+    this.#receiver.setBase(welcome.base);
     this.#members.clear();
     for (const member of welcome.members) if (member !== this.settings.clientId) this.#members.add(member);
     // Everything not yet confirmed goes out again; receivers drop what they already have.
@@ -222,9 +228,25 @@ export class Session {
       });
   }
 
+  /**
+   * After the platform slept (a hidden tab's timers are throttled) or the network came back, do not
+   * wait for the heartbeat timer to notice a dead link: ask the node now. A link that answers is
+   * kept; one that does not within a short deadline is treated as dead and the session moves.
+   */
+  #checkLink(why: string): void {
+    const link = this.#link;
+    if (link === undefined || !this.#machine.is('connected')) return;
+    const { timeoutMs } = this.connector.settings.heartbeat;
+    link.ping({ timeoutMs: Math.min(timeoutMs, 2000) }).catch((cause: unknown) => {
+      if (link !== this.#link || !link.isOpen) return;
+      this.#onLinkDead(link, new LinkError('GRIDLINK_HEARTBEAT_TIMEOUT', `node ${link.node.id} did not answer a check (${why})`, { cause, retriable: true }));
+      link.close(CloseCode.heartbeatTimeout, 'no answer to a check');
+    });
+  }
+
   #onLinkDead(link: Link, error: GridlinkError): void {
     if (link !== this.#link) return; // an old link (e.g. the drained one) going away is expected
-    this.connector.cooldown.fail(link.node.url);
+    this.connector.cooldown.fail(nodeKey(link.node));
     this.helper.onError(error);
     if (this.#machine.is('migrating')) {
       // The draining link died before the new one was joined; the migration in flight continues.
@@ -248,7 +270,7 @@ export class Session {
         if (link === this.#link && this.#machine.is('connected')) this.#replay(link, frame.from);
         return;
       case 'gap':
-        if (frame.from !== undefined) this.#deliver(this.#inbox.skipTo(frame.from, frame.upTo));
+        if (frame.from !== undefined) this.#receiver.skipTo(frame.from, frame.upTo);
         return;
       case 'joined':
         if (frame.client !== this.settings.clientId && !this.#members.has(frame.client)) {
@@ -261,7 +283,7 @@ export class Session {
         return;
       case 'drain':
         // Send the draining node to the back of the line so the next round does not ask it first.
-        this.connector.cooldown.fail(link.node.url);
+        this.connector.cooldown.fail(nodeKey(link.node));
         if (link === this.#link) this.#migrate({ code: 'drain', message: `node ${link.node.id} is draining` }, undefined, this.#hint(link, frame.to));
         return;
       case 'redirect': {
@@ -291,49 +313,10 @@ export class Session {
   }
 
   #onMsg(link: Link, frame: MsgFrame): void {
-    if (frame.from === this.settings.clientId) return; // our own message echoed back: never deliver
-    let data: string | Uint8Array = frame.d;
-    if (frame.b === 1) {
-      try {
-        data = base64ToBytes(frame.d);
-      } catch (cause) {
-        this.#onLinkDead(link, new LinkError('GRIDLINK_PROTOCOL', `node ${link.node.id} relayed binary data that is not base64`, { cause, retriable: true }));
-        link.close(CloseCode.protocolError, 'protocol error');
-        return;
-      }
-    }
-    if (frame.seq === undefined) {
-      this.helper.onMessage(data, { from: frame.from as string, seq: undefined, volatile: true });
-      return;
-    }
-    this.#deliver(this.#inbox.receive(frame), frame, data);
-  }
-
-  /** Hands messages to the application in order; `first` is already decoded. */
-  #deliver({ deliver, gap }: Received, first?: MsgFrame, firstData?: string | Uint8Array): void {
-    if (gap !== undefined) {
-      this.helper.onError(
-        new SessionError('GRIDLINK_MESSAGE_GAP', `messages ${gap.expected}..${gap.resumedAt - 1} from ${gap.from} never arrived; delivery resumed at ${gap.resumedAt}`),
-      );
-    }
-    for (const m of deliver) {
-      const payload = m === first && firstData !== undefined ? firstData : m.b === 1 ? base64ToBytes(m.d) : m.d;
-      this.helper.onMessage(payload, { from: m.from as string, seq: m.seq, volatile: false });
-    }
-    if (deliver.length > 0 || gap !== undefined) this.#scheduleAck();
-  }
-
-  #scheduleAck(): void {
-    if (this.#ackTimer !== undefined) return;
-    this.#ackTimer = setUnrefTimeout(() => {
-      this.#ackTimer = undefined;
-      if (this.#link !== undefined && this.#machine.is('connected', 'migrating')) this.#flushAck(this.#link);
-    }, this.settings.ackDelayMs);
-  }
-
-  #flushAck(link: Link): void {
-    const recv = this.#inbox.takeChanged();
-    if (recv !== undefined) link.send({ t: 'ack', recv });
+    const error = this.#receiver.receive(frame);
+    if (error === undefined) return;
+    this.#onLinkDead(link, new LinkError(error.code, `node ${link.node.id}: ${error.message}`, { cause: error.cause, retriable: true }));
+    link.close(CloseCode.protocolError, 'protocol error');
   }
 
   // ---- ending ---------------------------------------------------------------------------------
@@ -351,8 +334,9 @@ export class Session {
   }
 
   #teardown(reason: GridlinkError): void {
-    clearTimeout(this.#ackTimer);
-    this.#ackTimer = undefined;
+    this.#unwatch?.();
+    this.#unwatch = undefined;
+    this.#receiver.stop();
     this.#lifetime.abort(reason);
   }
 }

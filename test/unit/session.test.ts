@@ -62,6 +62,9 @@ class FakeSocket implements WebSocketLike {
 
 interface World {
   platform: Platform;
+  frozen: Set<string>;
+  lifecycle: { wake(): void; online(): void; offline(): void } | undefined;
+  offline: boolean;
   sockets: FakeSocket[];
   /** Node behaviour per URL: 'up' welcomes, 'down' refuses the connection. */
   nodes: Map<string, 'up' | 'down'>;
@@ -71,9 +74,11 @@ const A = 'ws://a.test/';
 const B = 'ws://b.test/';
 
 function world(): World {
-  const w: World = { sockets: [], nodes: new Map([[A, 'up'], [B, 'up']]), platform: undefined as unknown as Platform };
+  const w: World = { sockets: [], nodes: new Map([[A, 'up'], [B, 'up']]), platform: undefined as unknown as Platform, frozen: new Set(), lifecycle: undefined, offline: false };
   const id = (url: string) => new URL(url).hostname.split('.')[0] as string;
   const onFrame = (socket: FakeSocket, frame: Record<string, unknown>) => {
+    if (w.frozen.has(socket.url)) return; // a node that went silent (a pulled cable)
+    if (frame.t === 'ping' && frame.id !== undefined) socket.push({ t: 'pong', id: frame.id });
     if (frame.t !== 'hello') return;
     socket.push({
       t: 'welcome',
@@ -88,9 +93,20 @@ function world(): World {
       base: {},
     });
   };
+  const watchers = new Set<{ wake(): void; online(): void; offline(): void }>();
+  w.lifecycle = {
+    wake: () => watchers.forEach((h) => h.wake()),
+    online: () => watchers.forEach((h) => h.online()),
+    offline: () => watchers.forEach((h) => h.offline()),
+  };
   w.platform = {
     name: 'node',
     now: () => performance.now(),
+    watchLifecycle: (handlers) => {
+      watchers.add(handlers);
+      return () => watchers.delete(handlers);
+    },
+    isOffline: () => w.offline,
     openWebSocket(url: string, _options: OpenWebSocketOptions): WebSocketLike {
       const socket = new FakeSocket(url, onFrame);
       w.sockets.push(socket);
@@ -119,7 +135,7 @@ function start(w: World, extra: Partial<ConnectOptions> = {}) {
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
 async function until(predicate: () => boolean): Promise<void> {
-  for (let i = 0; i < 400 && !predicate(); i++) await tick();
+  for (let i = 0; i < 1000 && !predicate(); i++) await tick();
   expect(predicate()).toBe(true);
 }
 
@@ -308,5 +324,38 @@ describe('client state machine', () => {
     socketTo(w, A).drop();
     await until(() => migrations.length === 1 && events.includes('message'));
     expect(events).toEqual(['state:migrating', 'state:connected', 'message']);
+  });
+
+  it('on wake, a link that does not answer a check is given up at once (not after the heartbeat timeout)', async () => {
+    const w = world();
+    const { client, migrations } = start(w, { heartbeat: { intervalMs: 1000, timeoutMs: 60_000 } });
+    await client.ready;
+    w.frozen.add(A); // silent, but no close: only a check can tell
+    w.lifecycle?.wake();
+    await until(() => migrations.length === 1);
+    expect(migrations).toEqual([{ from: 'a', to: 'b', reason: 'heartbeat-timeout' }]);
+  });
+
+  it('on wake, a link that answers the check is kept', async () => {
+    const w = world();
+    const { client, states } = start(w, { heartbeat: { intervalMs: 1000, timeoutMs: 60_000 } });
+    await client.ready;
+    w.lifecycle?.wake();
+    w.lifecycle?.online();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(states).toEqual(['connected']);
+  });
+
+  it('while offline it waits for the network instead of burning attempts', async () => {
+    const w = world();
+    w.offline = true;
+    const { client, states } = start(w);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(w.sockets).toEqual([]);
+    expect(client.state).toBe('connecting');
+    w.offline = false;
+    w.lifecycle?.online();
+    await client.ready;
+    expect(states).toEqual(['connected']);
   });
 });

@@ -1,0 +1,113 @@
+/**
+ * The receiving side of a session: decode what members sent, hand it to the application exactly
+ * once and in each sender's order (via the inbox), report holes, and confirm delivery to the node
+ * with batched `ack`s. The session owns links and migration; this owns what arrives on them.
+ */
+import { base64ToBytes } from '../core/base64.js';
+import { LinkError, SessionError, type GridlinkError } from '../core/errors.js';
+import { setUnrefTimeout, type TimerHandle } from '../core/timers.js';
+import type { Link } from '../link/link.js';
+import type { MsgFrame, Watermarks } from '../protocol/frames.js';
+import { Inbox, type Received } from './inbox.js';
+
+export interface MessageMeta {
+  /** Client id of the sender. */
+  readonly from: string;
+  /** The sender's sequence number; undefined for volatile messages. */
+  readonly seq: number | undefined;
+  readonly volatile: boolean;
+}
+
+export interface ReceiverHost {
+  onMessage(data: string | Uint8Array, meta: MessageMeta): void;
+  onError(error: GridlinkError): void;
+  /** The link confirmations go out on now; undefined while there is none. */
+  ackLink(): Link | undefined;
+}
+
+export interface ReceiverSettings {
+  /** Our own client id: our messages echoed back are never delivered. */
+  readonly self: string;
+  readonly maxHeldMessages: number;
+  readonly ackDelayMs: number;
+}
+
+export class Receiver {
+  readonly #inbox: Inbox;
+  #ackTimer: TimerHandle | undefined;
+
+  constructor(
+    private readonly settings: ReceiverSettings,
+    private readonly host: ReceiverHost,
+  ) {
+    this.#inbox = new Inbox(settings.maxHeldMessages);
+  }
+
+  /** What we have delivered, per sender (sent in every hello). */
+  watermarks(): Watermarks {
+    return this.#inbox.watermarks();
+  }
+
+  setBase(base: Watermarks): void {
+    this.#inbox.setBase(base);
+  }
+
+  /** Delivers a relayed message (and whatever it unblocks). Returns an error if the frame is unusable. */
+  receive(frame: MsgFrame): GridlinkError | undefined {
+    if (frame.from === this.settings.self) return undefined;
+    let data: string | Uint8Array = frame.d;
+    if (frame.b === 1) {
+      try {
+        data = base64ToBytes(frame.d);
+      } catch (cause) {
+        return new LinkError('GRIDLINK_PROTOCOL', 'a relayed binary message is not base64', { cause, retriable: true });
+      }
+    }
+    if (frame.seq === undefined) {
+      this.host.onMessage(data, { from: frame.from as string, seq: undefined, volatile: true });
+      return undefined;
+    }
+    this.#deliver(this.#inbox.receive(frame), frame, data);
+    return undefined;
+  }
+
+  /** The sender no longer holds its messages up to `upTo` (a `gap` notice). */
+  skipTo(from: string, upTo: number): void {
+    this.#deliver(this.#inbox.skipTo(from, upTo));
+  }
+
+  /** Sends the watermarks that changed, now (before a bye, say). */
+  flushAck(link: Link): void {
+    const recv = this.#inbox.takeChanged();
+    if (recv !== undefined) link.send({ t: 'ack', recv });
+  }
+
+  stop(): void {
+    clearTimeout(this.#ackTimer);
+    this.#ackTimer = undefined;
+  }
+
+  /** Hands messages to the application in order; `first` is already decoded. */
+  #deliver({ deliver, gap }: Received, first?: MsgFrame, firstData?: string | Uint8Array): void {
+    if (gap !== undefined) {
+      this.host.onError(
+        new SessionError('GRIDLINK_MESSAGE_GAP', `messages ${gap.expected}..${gap.resumedAt - 1} from ${gap.from} never arrived; delivery resumed at ${gap.resumedAt}`),
+      );
+    }
+    for (const m of deliver) {
+      const payload = m === first && firstData !== undefined ? firstData : m.b === 1 ? base64ToBytes(m.d) : m.d;
+      this.host.onMessage(payload, { from: m.from as string, seq: m.seq, volatile: false });
+    }
+    if (deliver.length > 0 || gap !== undefined) this.#scheduleAck();
+  }
+
+  /** One `ack` per `ackDelayMs` at most while messages flow; a migration's hello carries the rest. */
+  #scheduleAck(): void {
+    if (this.#ackTimer !== undefined) return;
+    this.#ackTimer = setUnrefTimeout(() => {
+      this.#ackTimer = undefined;
+      const link = this.host.ackLink();
+      if (link !== undefined) this.flushAck(link);
+    }, this.settings.ackDelayMs);
+  }
+}
