@@ -19,6 +19,15 @@ export interface CodecLimits {
 }
 
 export const MAX_ID_LENGTH = 128;
+/** Longest `name=value` sticky cookie a node may name (HAProxy's are a few bytes). */
+export const MAX_COOKIE_LENGTH = 256;
+// RFC 6265: the name is an HTTP token; the value is cookie-octets (no controls, space, '"', ',', ';', '\\').
+const COOKIE_PAIR = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+=[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]+$/;
+
+/** A single cookie pair such as `SRVNAME=S1`: what a proxy needs to route to one node. */
+export function isCookiePair(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= MAX_COOKIE_LENGTH && COOKIE_PAIR.test(value);
+}
 export const MAX_LIST_LENGTH = 4096;
 const MAX_SEQ = Number.MAX_SAFE_INTEGER;
 
@@ -136,7 +145,12 @@ function nodeInfo(value: unknown, type: string, field: string): NodeInfo {
   if (!/^wss?:\/\//i.test(url)) {
     throw new LinkError('GRIDLINK_PROTOCOL', `invalid '${type}' frame: '${field}.url' must be a ws:// or wss:// URL`);
   }
-  return { id: r.id('id'), url };
+  const cookie = (value as Record<string, unknown>).cookie;
+  if (cookie === undefined) return { id: r.id('id'), url };
+  if (!isCookiePair(cookie)) {
+    throw new LinkError('GRIDLINK_PROTOCOL', `invalid '${type}' frame: '${field}.cookie' must be one name=value cookie pair of at most ${MAX_COOKIE_LENGTH} chars`);
+  }
+  return { id: r.id('id'), url, cookie };
 }
 
 function parseObject(raw: string | Uint8Array, limits: CodecLimits): Record<string, unknown> {
@@ -187,8 +201,10 @@ export function decodeNodeFrame(raw: string | Uint8Array, limits: CodecLimits): 
       return { t: 'gap', from: r.id('from'), upTo: r.count('upTo', 1) };
     case 'resend':
       return { t: 'resend', from: r.count('from', 1) };
-    case 'joined':
-      return { t: 'joined', client: r.id('client') };
+    case 'joined': {
+      const base = r.optCount('base');
+      return base === undefined ? { t: 'joined', client: r.id('client') } : { t: 'joined', client: r.id('client'), base };
+    }
     case 'left': {
       const reason = obj.reason === 'bye' ? 'bye' : obj.reason === 'timeout' ? 'timeout' : undefined;
       if (reason === undefined) throw new LinkError('GRIDLINK_PROTOCOL', "invalid 'left' frame: 'reason' must be 'bye' or 'timeout'");
@@ -262,6 +278,8 @@ export function decodeClientFrame(raw: string | Uint8Array, limits: CodecLimits)
       if (failed !== undefined) frame.failed = failed;
       const via = r.optId('via');
       if (via !== undefined) frame.via = via;
+      const sent = r.optCount('sent');
+      if (sent !== undefined) frame.sent = sent;
       return frame;
     }
     default:

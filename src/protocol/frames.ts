@@ -8,10 +8,15 @@ export const PROTOCOL_VERSION = 1;
 /** WebSocket subprotocol both ends negotiate, so a plain WebSocket server is refused early. */
 export const SUBPROTOCOL = 'gridlink.v1';
 
-/** A node as the protocol names it: a stable id and the URL clients dial. */
+/**
+ * A node as the protocol names it: a stable id and the URL clients dial. Behind a reverse proxy
+ * every node has the proxy's URL, and `cookie` (one `name=value` pair, e.g. `SRVNAME=S1`) is what
+ * makes the proxy route a request to this node: the client sends it with the upgrade request.
+ */
 export interface NodeInfo {
   readonly id: string;
   readonly url: string;
+  readonly cookie?: string;
 }
 
 /** Per-sender receive watermarks: sender client id -> highest reliable seq delivered in order. */
@@ -37,6 +42,12 @@ export interface HelloFrame {
   members: string[];
   /** Node ids that failed this client during the current migration (the host weighs the report). */
   failed?: string[];
+  /**
+   * This client's highest reliable seq so far (0 if none): where a member that meets it as a sender
+   * starts. Without it, a member that joined before this client sent anything would, after a
+   * migration, be taken for a newcomer and skip what was sent while it was there.
+   */
+  sent?: number;
   /** Id of the node this client is migrating away from, if any. */
   via?: string;
 }
@@ -97,6 +108,8 @@ export interface ResendFrame {
 export interface JoinedFrame {
   t: 'joined';
   client: string;
+  /** The newcomer's position as a sender (its `hello.sent`): receivers start after it. */
+  base?: number;
 }
 
 export interface LeftFrame {

@@ -38,8 +38,11 @@ type Settle = { kind: 'settling'; timer: NodeJS.Timeout } | { kind: 'settled' };
 interface Session {
   readonly id: string;
   readonly members: Map<string, Member>;
-  /** Highest reliable seq relayed per sender: the starting watermark of a member joining later. */
-  readonly relayed: Map<string, number>;
+  /**
+   * Each sender's position: the highest reliable seq it declared (hello.sent) or we relayed. A member
+   * meeting that sender starts after it. Unknown (absent) only for a sender that never said.
+   */
+  readonly positions: Map<string, number>;
   settle: Settle;
 }
 
@@ -112,12 +115,15 @@ export class SessionHost {
     if (replaced !== undefined) this.byLink.delete(replaced);
     this.byLink.set(link, { session, member });
 
-    // Watermarks: what the joiner reports; for senders it does not list, what we relayed so far
-    // (it receives what is sent after it joined). A sender we never relayed stays unknown.
+    // The joiner as a sender: where it stands, so members meeting it start after that point.
+    if (hello.sent !== undefined) session.positions.set(member.id, Math.max(session.positions.get(member.id) ?? 0, hello.sent));
+
+    // Watermarks: what the joiner reports; for senders it does not list, their position now (it
+    // receives what is sent after it joined). A sender that never said where it stands stays unknown.
     member.recv = new Map();
     for (const [sender, seq] of Object.entries(hello.recv)) if (sender !== member.id) member.recv.set(sender, seq);
     const base: Watermarks = {};
-    for (const [sender, seq] of session.relayed) {
+    for (const [sender, seq] of session.positions) {
       if (sender === member.id || member.recv.has(sender)) continue;
       member.recv.set(sender, seq);
       base[sender] = seq;
@@ -135,7 +141,13 @@ export class SessionHost {
 
     for (const other of session.members.values()) {
       if (other === member || other.attachment.kind !== 'attached') continue;
-      if (!wasAttached) other.attachment.link.send({ t: 'joined', client: member.id });
+      if (!wasAttached) {
+        // Tell the others where the newcomer stands as a sender; they start after it (so does our
+        // record of them, which otherwise would hold the newcomer's acknowledgements as unknown).
+        const base = session.positions.get(member.id);
+        if (base !== undefined && !other.recv.has(member.id)) other.recv.set(member.id, base);
+        other.attachment.link.send(base === undefined ? { t: 'joined', client: member.id } : { t: 'joined', client: member.id, base });
+      }
       const have = Object.hasOwn(hello.recv, other.id) ? hello.recv[other.id] : undefined;
       if (have !== undefined) other.attachment.link.send({ t: 'resend', from: have + 1 });
     }
@@ -151,7 +163,7 @@ export class SessionHost {
     const out: MsgFrame = { t: 'msg', from: member.id, d: frame.d };
     if (frame.seq !== undefined) {
       out.seq = frame.seq;
-      if (frame.seq > (session.relayed.get(member.id) ?? 0)) session.relayed.set(member.id, frame.seq);
+      if (frame.seq > (session.positions.get(member.id) ?? 0)) session.positions.set(member.id, frame.seq);
     }
     if (frame.b === 1) out.b = 1;
     this.relayedCount++;
@@ -244,7 +256,7 @@ export class SessionHost {
   }
 
   private createSession(hello: HelloFrame): Session {
-    const session: Session = { id: hello.session, members: new Map(), relayed: new Map(), settle: { kind: 'settled' } };
+    const session: Session = { id: hello.session, members: new Map(), positions: new Map(), settle: { kind: 'settled' } };
     // A session arriving by migration may have members still on their way that nobody here knows
     // of: acknowledge nothing until they had time to arrive and report what they have.
     const migrating = hello.via !== undefined || hello.members.some((id) => id !== hello.client);
@@ -306,7 +318,7 @@ export class SessionHost {
       if (sender === undefined || sender.attachment.kind !== 'attached') continue;
       let upTo: number | undefined;
       if (session.members.size === 1) {
-        upTo = session.relayed.get(id) ?? 0;
+        upTo = session.positions.get(id) ?? 0;
       } else {
         for (const other of session.members.values()) {
           if (other === sender) continue;

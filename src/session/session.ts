@@ -160,6 +160,7 @@ export class Session {
       if (this.#resume !== undefined) frame.resume = this.#resume;
       if (failedNow.length > 0) frame.failed = [...failedNow];
       if (via !== undefined) frame.via = via.id;
+      frame.sent = this.#outbox.lastSeq;
       return frame;
     };
     const request = { failed, signal: this.#lifetime.signal };
@@ -273,6 +274,8 @@ export class Session {
         if (frame.from !== undefined) this.#receiver.skipTo(frame.from, frame.upTo);
         return;
       case 'joined':
+        // Where the newcomer stands as a sender: we start after it, and say so after a migration.
+        if (frame.base !== undefined && frame.client !== this.settings.clientId) this.#receiver.setBase({ [frame.client]: frame.base });
         if (frame.client !== this.settings.clientId && !this.#members.has(frame.client)) {
           this.#members.add(frame.client);
           this.helper.onMember('joined', frame.client);

@@ -358,4 +358,20 @@ describe('client state machine', () => {
     await client.ready;
     expect(states).toEqual(['connected']);
   });
+
+  it('regression (found by the soak): a member that never heard from a sender still tells the next host where it stands', async () => {
+    const w = world();
+    const { client, migrations } = start(w);
+    await client.ready;
+    // 'quiet' joined after us and has sent nothing we received yet; then our node dies.
+    socketTo(w, A).push({ t: 'joined', client: 'quiet', base: 0 });
+    await tick();
+    w.nodes.set(A, 'down');
+    socketTo(w, A).drop();
+    await until(() => migrations.length === 1);
+    const hello = socketTo(w, B).sent.find((f) => f.t === 'hello') as { recv: Record<string, number>; sent: number };
+    // Without the 0, the new host would take us for a newcomer and skip quiet's first messages.
+    expect(hello.recv).toEqual({ quiet: 0 });
+    expect(hello.sent).toBe(0);
+  });
 });
