@@ -135,7 +135,8 @@ export async function runSoak({ seconds = 60, seed = Date.now() % 1e9, nodes = 5
     const stuck = members.filter((m) => m.client.state !== 'connected').map((m) => `${m.name}:${m.client.state}`);
     await Promise.all(members.map((m) => m.client.close()));
     members.length = 0;
-    await sleep(200);
+    // Closing sockets and their timers take a moment to go; measure once they had it.
+    await sleep(2000);
     gc?.();
     gc?.();
     const heapAfter = process.memoryUsage().heapUsed;
@@ -188,6 +189,7 @@ export function reportMarkdown(r) {
     `| all clients connected again after repair | ${r.reconnected ? `yes, in ${r.reconnectMs.toFixed(0)} ms` : 'no'} | yes | ${r.reconnected ? '✅' : '❌'} |`,
     `| clients stuck | ${r.stuck.length} | 0 | ${r.stuck.length === 0 ? '✅' : '❌'} |`,
     `| heap growth in the client process (after closing) | ${r.heapGrowthBytes === undefined ? 'n/a (run with --expose-gc)' : mb(r.heapGrowthBytes)} |  |  |`,
+    `| open handles in the client process after closing, vs before | ${r.handleGrowth >= 0 ? '+' : ''}${r.handleGrowth} | ~0 | ${Math.abs(r.handleGrowth) <= 5 ? '✅' : '❌'} |`,
     `| largest node RSS seen | ${mb(r.maxNodeRssBytes)} | bounded |  |`,
     '',
     `How measured: \`npm run soak\` (bench/soak.mjs, faults from bench/soak-faults.mjs); local cloud of node processes behind fault proxies; each client sends \`name:n\` reliably every 500 ms; a receiver checks every arrival is exactly the next number from that sender; splits sampled every 50 ms; after the fault period everything is repaired and the run waits for reconnection and delivery. Client error events: ${JSON.stringify(r.errors)}.`,

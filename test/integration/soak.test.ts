@@ -19,6 +19,8 @@ it(`survives ${seconds} s of seeded faults (seed ${seed}) with every message exa
   expect(report.delivered, summary).toBe(true);
   expect(report.stuck, summary).toEqual([]);
   expect(report.expected, summary).toBeGreaterThan(0);
+  // Nothing left behind per migration: sockets and timers are all released once clients close.
+  expect(Math.abs(report.handleGrowth), summary).toBeLessThanOrEqual(5);
   // Bounded: no node process grew without limit under churn.
   expect(report.maxNodeRssBytes, summary).toBeLessThan(512 * 1024 * 1024);
 }, (seconds + 150) * 1000);
