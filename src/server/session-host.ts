@@ -31,6 +31,11 @@ interface Member {
   recv: Map<string, number>;
   /** Highest `acked.upTo` sent to this member on its current link. */
   ackedSent: number;
+  /**
+   * Since when this member has been behind (sent messages it has not confirmed) without confirming
+   * anything new; undefined while it keeps up. See `sweepStalled`.
+   */
+  stalledSince?: number;
 }
 
 type Settle = { kind: 'settling'; timer: NodeJS.Timeout } | { kind: 'settled' };
@@ -52,6 +57,8 @@ export interface SessionHostOptions {
   readonly logger: Logger;
   /** Whether `token` proves the hello comes from the client already attached under this id. */
   verifyResume(token: string | undefined, session: string, client: string): boolean;
+  /** An attached member that confirms nothing new for this long while behind is cut; default 10000. */
+  readonly stallMs?: number;
 }
 
 export type JoinResult = { kind: 'joined' } | { kind: 'rejected'; message: string };
@@ -69,7 +76,32 @@ export class SessionHost {
   private readonly byLink = new Map<MemberLink, { session: Session; member: Member }>();
   private relayedCount = 0;
 
-  constructor(private readonly options: SessionHostOptions) {}
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly options: SessionHostOptions) {
+    const stallMs = options.stallMs ?? 10_000;
+    this.sweeper = setInterval(() => this.sweepStalled(stallMs), Math.min(1000, stallMs));
+    this.sweeper.unref();
+  }
+
+  /**
+   * A member that receives but never confirms (a frozen client that still holds its socket, one
+   * that stopped reading) holds back every sender's outbox in its session until they refuse sends.
+   * Heartbeats do not catch it if it still pings, nor buffer sizes (kernel buffers absorb a lot),
+   * so we watch what actually matters: confirmations. Cut links are detached like any lost link.
+   */
+  private sweepStalled(stallMs: number): void {
+    const now = Date.now();
+    for (const session of this.sessions.values()) {
+      for (const member of session.members.values()) {
+        if (member.attachment.kind !== 'attached' || member.stalledSince === undefined) continue;
+        if (now - member.stalledSince < stallMs) continue;
+        this.options.logger.warn('member confirms nothing; cutting its link', { session: session.id, client: member.id });
+        member.stalledSince = undefined;
+        member.attachment.link.close(1013, 'not confirming');
+      }
+    }
+  }
 
   stats(): { sessions: number; members: number; relayed: number } {
     let members = 0;
@@ -110,6 +142,7 @@ export class SessionHost {
       member = existing;
       this.unattach(member);
       member.attachment = { kind: 'attached', link };
+      member.stalledSince = undefined; // a new link starts with a clean slate
       member.ackedSent = 0; // a new link has heard no acked yet
     }
     if (replaced !== undefined) this.byLink.delete(replaced);
@@ -168,7 +201,10 @@ export class SessionHost {
     if (frame.b === 1) out.b = 1;
     this.relayedCount++;
     for (const other of session.members.values()) {
-      if (other !== member && other.attachment.kind === 'attached') other.attachment.link.send(out);
+      if (other !== member && other.attachment.kind === 'attached') {
+        other.attachment.link.send(out);
+        if (frame.seq !== undefined) other.stalledSince ??= Date.now();
+      }
     }
     // A sender alone in its session has delivered to everyone there is: ack what it sent.
     if (frame.seq !== undefined && session.members.size === 1) this.recompute(session, [member.id]);
@@ -210,7 +246,18 @@ export class SessionHost {
         changed.push(sender);
       }
     }
-    if (changed.length > 0) this.recompute(session, changed);
+    if (changed.length > 0) {
+      // Progress restarts the stall clock; being fully caught up stops it.
+      member.stalledSince = this.caughtUp(session, member) ? undefined : Date.now();
+      this.recompute(session, changed);
+    }
+  }
+
+  private caughtUp(session: Session, member: Member): boolean {
+    for (const [sender, position] of session.positions) {
+      if (sender !== member.id && (member.recv.get(sender) ?? 0) < position) return false;
+    }
+    return true;
   }
 
   /** Clean leave: removed at once. */
@@ -252,6 +299,7 @@ export class SessionHost {
 
   /** Stops every timer (node shutdown). Links are the caller's to close. */
   stop(): void {
+    clearInterval(this.sweeper);
     for (const id of [...this.sessions.keys()]) this.evict(id, () => {});
   }
 
