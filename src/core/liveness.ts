@@ -49,7 +49,16 @@ export class Liveness {
 
   /** Any inbound frame: proof of life. */
   received(): void {
-    this.lastInbound = this.now();
+    const now = this.now();
+    this.lastInbound = now;
+    // Answer life with life: a hidden browser tab runs its timers rarely (once a minute after a
+    // while) but still receives frames, so when one arrives and we have been quiet for an interval,
+    // ping now rather than waiting for a timer that may not run in time for the peer.
+    const interval = this.settings.intervalMs;
+    if (interval !== undefined && this.state.kind === 'running' && now - this.lastOutbound >= interval) {
+      this.lastOutbound = now;
+      this.host.sendPing();
+    }
   }
 
   /** Any outbound frame: makes the next ping unnecessary. */

@@ -167,3 +167,27 @@ describe('Liveness stop', () => {
     expect(host.pings.length).toBeLessThanOrEqual(3);
   });
 });
+
+describe('Liveness when timers are throttled (hidden browser tab)', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 1_000_000 });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('a frame arriving after an idle interval is answered with a ping at once, without any timer', () => {
+    const host = fakeHost();
+    const hb = new Liveness(host, settings, () => Date.now());
+    hb.start();
+    // The tab's timers do not run: only the clock moves, and a frame arrives.
+    vi.setSystemTime(Date.now() + 5_000);
+    hb.received();
+    expect(host.pings).toEqual([5000]);
+    // Not again for the next frame within the interval.
+    vi.setSystemTime(Date.now() + 200);
+    hb.received();
+    expect(host.pings).toEqual([5000]);
+    hb.stop();
+  });
+});
