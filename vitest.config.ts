@@ -16,7 +16,8 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts', 'test/package/**/*.test.ts'],
+          // test/browser drives the built bundle in real Chromium against real nodes: same ring.
+          include: ['test/integration/**/*.test.ts', 'test/package/**/*.test.ts', 'test/browser/**/*.test.ts'],
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 60_000,

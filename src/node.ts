@@ -4,13 +4,15 @@ import { cloudResolver } from './client/cloud-resolver.js';
 import { createClient } from './client/create-client.js';
 import type { CloudResolverOptions, ConnectOptions } from './client/options.js';
 import type { CachedResolver } from './resolve/with-cache.js';
-import { nodePlatform } from './platform/node/index.js';
+import { createNodePlatform, nodePlatform } from './platform/node/index.js';
 
 export * from './index.js';
 
 /** Joins a session on the cloud. Returns at once; await `client.ready` to know it is joined. */
 export function connect(options: ConnectOptions): Client {
-  return createClient(nodePlatform, options);
+  // A platform per client: its own cookie jar (a proxy's sticky cookie) and its own TLS trust.
+  const tls = typeof options === 'object' && options !== null ? options.tls : undefined;
+  return createClient(createNodePlatform(tls === undefined ? {} : { tls }), options);
 }
 
 /**

@@ -11,6 +11,7 @@
 import { linkedController } from '../core/abort.js';
 import { setUnrefTimeout } from '../core/timers.js';
 import type { NodeInfo } from '../protocol/frames.js';
+import { nodeKey } from '../resolve/node-list.js';
 import type { Policy, PolicyContext } from './policy.js';
 
 export interface LatencySettings {
@@ -30,7 +31,7 @@ interface Measurement {
   readonly at: number;
 }
 
-const keyOf = (node: NodeInfo & { readonly address?: string }): string => `${node.url} ${node.address ?? ''}`;
+const keyOf = (node: NodeInfo & { readonly address?: string }): string => `${nodeKey(node)} ${node.address ?? ''}`;
 
 export function latencyPolicy(settings: LatencySettings): Policy {
   const probes = settings.probes ?? 3;

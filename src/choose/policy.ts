@@ -11,6 +11,7 @@
  * - `round-robin`: rotate the start, to spread load when the cloud gives no order.
  * - a function: your own ranking.
  */
+import { nodeKey } from '../resolve/node-list.js';
 import { rendezvousRank } from './rendezvous.js';
 import type { NodeInfo } from '../protocol/frames.js';
 
@@ -66,11 +67,11 @@ export function customPolicy(fn: PolicyFunction): Policy {
   return {
     name: 'custom',
     rank<N extends NodeInfo>(nodes: readonly N[], context: PolicyContext) {
-      const known = new Map(nodes.map((n) => [n.url, n]));
+      const known = new Map(nodes.map((n) => [nodeKey(n), n]));
       const pick = (answer: readonly NodeInfo[]): N[] => {
         const out: N[] = [];
         for (const node of answer) {
-          const match = known.get(node.url);
+          const match = known.get(nodeKey(node));
           if (match !== undefined && !out.includes(match)) out.push(match);
         }
         return out;

@@ -1,5 +1,6 @@
 /** `gridlink node`: the command line of one cloud node, parsed and checked without starting it. */
 import { isIP } from 'node:net';
+import { isCookiePair } from '../protocol/codec.js';
 import { isZoneName } from '../server/dns/names.js';
 import { parseCidr } from '../server/dns/subnets.js';
 import {
@@ -23,7 +24,11 @@ export interface NodeCommandOptions extends NodeTuning {
   host: string;
   /** Advertised URL (e.g. the fault proxy's in the local cloud); default: the node's own. */
   url?: string;
-  peers: { id: string; url: string }[];
+  peers: { id: string; url: string; cookie?: string }[];
+  /** Behind a reverse proxy: its public URL and this node's sticky cookie there. */
+  proxy?: { url: string; cookie: string };
+  /** Proxies whose X-Forwarded-For / X-Forwarded-Host are believed. */
+  trustedProxies?: string[];
   /** The cloud's DNS zone: run its DNS server beside the node. */
   cloud?: string;
   dnsPort?: number;
@@ -51,6 +56,10 @@ Options:
   --host <address>           address to listen on (default 127.0.0.1)
   --url <ws-url>             URL to advertise to clients and peers (default: the listening address)
   --peer <id=ws-url>         another node of the cloud (repeat for each)
+  --proxy-url <ws-url>       behind a reverse proxy: its public URL, which clients are told to use
+  --proxy-cookie <n=v>       this node's sticky cookie at the proxy (e.g. SRVNAME=S1); needs --proxy-url
+  --peer-cookie <id=n=v>     a peer's sticky cookie at the proxy (e.g. b=SRVNAME=S2; repeat for each)
+  --trusted-proxy <ip|cidr>  believe X-Forwarded-For/-Host only from this address (repeat for each)
   --cloud <zone>             the cloud's DNS zone (e.g. cloud.test): run its DNS server beside the node
   --dns-port <port>          DNS server port, UDP and TCP (default 0: any free port)
   --dns-host <address>       DNS server address (default: --host)
@@ -68,6 +77,10 @@ const OPTIONS = {
   host: { type: 'string' },
   url: { type: 'string' },
   peer: { type: 'string', multiple: true },
+  'proxy-url': { type: 'string' },
+  'proxy-cookie': { type: 'string' },
+  'peer-cookie': { type: 'string', multiple: true },
+  'trusted-proxy': { type: 'string', multiple: true },
   cloud: { type: 'string' },
   'dns-port': { type: 'string' },
   'dns-host': { type: 'string' },
@@ -104,8 +117,35 @@ export function parseNodeArgs(argv: string[]): Parsed<NodeCommandOptions> {
     ...parseTuning(values),
   };
   if (url !== undefined) options.url = wsUrl('url', url);
-  Object.assign(options, dnsFlags(values));
+  Object.assign(options, dnsFlags(values), proxyFlags(values, peers));
   return { kind: 'run', options };
+}
+
+type ProxyFlags = Pick<NodeCommandOptions, 'proxy' | 'trustedProxies'>;
+
+/** --proxy-url/--proxy-cookie (both or neither), --peer-cookie id=name=value, --trusted-proxy. */
+function proxyFlags(values: ReturnType<typeof parseStrict>, peers: NodeCommandOptions['peers']): ProxyFlags {
+  const out: ProxyFlags = {};
+  const proxyUrl = stringValue(values, 'proxy-url');
+  const proxyCookie = stringValue(values, 'proxy-cookie');
+  if ((proxyUrl === undefined) !== (proxyCookie === undefined)) throw new UsageError('--proxy-url and --proxy-cookie go together');
+  if (proxyUrl !== undefined && proxyCookie !== undefined) out.proxy = { url: wsUrl('proxy-url', proxyUrl), cookie: cookiePair('proxy-cookie', proxyCookie) };
+  for (const text of stringList(values, 'peer-cookie')) {
+    if (out.proxy === undefined) throw new UsageError('--peer-cookie needs --proxy-url and --proxy-cookie');
+    const at = text.indexOf('=');
+    const peer = peers.find((p) => p.id === text.slice(0, at));
+    if (at <= 0 || peer === undefined) throw new UsageError(`--peer-cookie must be id=name=value for a --peer id, got '${text}'`);
+    peer.cookie = cookiePair('peer-cookie', text.slice(at + 1));
+  }
+  const trusted = stringList(values, 'trusted-proxy');
+  for (const entry of trusted) if (parseCidr(entry) === undefined) throw new UsageError(`--trusted-proxy must be an IP address or CIDR block, got '${entry}'`);
+  if (trusted.length > 0) out.trustedProxies = trusted;
+  return out;
+}
+
+function cookiePair(flag: string, text: string): string {
+  if (!isCookiePair(text)) throw new UsageError(`--${flag} must be one name=value cookie pair like SRVNAME=S1, got '${text}'`);
+  return text;
 }
 
 type DnsFlags = Pick<NodeCommandOptions, 'cloud' | 'dnsPort' | 'dnsHost' | 'dnsTtlSec' | 'address' | 'region' | 'subnets'>;

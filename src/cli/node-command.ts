@@ -58,6 +58,8 @@ export function serverOptions(options: NodeCommandOptions, logger: Logger | unde
   const secret = process.env.GRIDLINK_SECRET;
   if (secret !== undefined && secret !== '') out.secret = secret;
   if (options.url !== undefined) out.url = options.url;
+  if (options.proxy !== undefined) out.proxy = options.proxy;
+  if (options.trustedProxies !== undefined) out.trustedProxies = options.trustedProxies;
   if (options.heartbeat !== undefined) out.heartbeat = options.heartbeat;
   if (options.peerHeartbeat !== undefined) out.peerHeartbeat = options.peerHeartbeat;
   if (options.memberGraceMs !== undefined) out.memberGraceMs = options.memberGraceMs;

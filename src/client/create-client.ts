@@ -1,7 +1,8 @@
 /**
- * The only file that assembles the layers: options -> resolvers (the cloud's DNS with cache and
- * last-known-good, the caller's, the static list) -> node list -> policy (with cooldown) ->
- * connector -> session -> client. Platform entries call `createClient(platform, …)`.
+ * The only file that assembles the layers: options -> resolvers (the cloud's DNS — over the
+ * platform's DNS or DNS-over-HTTPS — and discovery documents, each with cache and last-known-good;
+ * the caller's; the static list) -> node list -> policy (with cooldown) -> connector -> session ->
+ * client. Platform entries call `createClient(platform, …)`.
  */
 import { Cooldown } from '../core/cooldown.js';
 import { randomId } from '../core/ids.js';
@@ -13,34 +14,47 @@ import { withCooldown } from '../choose/with-cooldown.js';
 import { probeHealth } from '../dial/health.js';
 import type { DnsLookup, Platform } from '../platform/types.js';
 import { combineResolvers } from '../resolve/combine.js';
+import { discoverySource } from '../resolve/discovery.js';
 import { dnsResolver } from '../resolve/dns.js';
 import { hostOf, NodeList } from '../resolve/node-list.js';
-import type { Resolver } from '../resolve/resolver.js';
+import type { AnswerSource, Resolver } from '../resolve/resolver.js';
 import { withCache } from '../resolve/with-cache.js';
 import { withLastKnownGood } from '../resolve/with-last-known-good.js';
 import { Session } from '../session/session.js';
 import { Client, type ClientHelper } from './client.js';
+import { cloudLookup } from './cloud-resolver.js';
 import { normalizeOptions, type ConnectOptions, type NormalizedOptions } from './options.js';
 
-/** The platform's DNS for `cloud`, built once per client; refused where the platform has none. */
+/** The DNS for `cloud` (DoH or the platform's), built once per client; refused where there is none. */
 function dnsFor(platform: Platform, options: NormalizedOptions): DnsLookup | undefined {
   if (options.cloud === undefined) return undefined;
-  if (platform.dns === undefined) {
-    throw new OptionsError('GRIDLINK_INVALID_OPTION', `cloud needs DNS, which the ${platform.name} platform cannot query; give nodes or a resolver`);
-  }
-  try {
-    return platform.dns(options.dns);
-  } catch (cause) {
-    throw new OptionsError('GRIDLINK_INVALID_OPTION', `dns was refused by the platform: ${(cause as Error).message}`, { cause });
-  }
+  return cloudLookup(platform, { dns: options.dns, doh: options.doh, timeoutMs: options.connectTimeoutMs });
 }
 
-function resolverFor(platform: Platform, options: NormalizedOptions, lookup: DnsLookup | undefined, helper: ClientHelper, nodes: NodeList): Resolver {
+/** Hosts a discovery document named: it vouches for them, as the cloud's DNS does for its IPs. */
+const MAX_VOUCHED_HOSTS = 256;
+
+function resolverFor(platform: Platform, options: NormalizedOptions, lookup: DnsLookup | undefined, helper: ClientHelper, nodes: NodeList, vouch: (host: string) => void): Resolver {
   const warn = (error: GridlinkError): void => helper.onError(error);
+  // The cloud's own answers are cached for their lifetime and kept when their source fails.
+  const cached = (source: AnswerSource): Resolver => withLastKnownGood(withCache(source, platform.now), (error) => helper.onNodes({ nodes: nodes.all(), source: 'stale', error }));
   const sources: Resolver[] = [];
   if (lookup !== undefined && options.cloud !== undefined) {
-    const dns = dnsResolver(lookup, { cloud: options.cloud, scheme: options.scheme, port: options.port, maxNodes: options.maxNodes, onProblem: warn });
-    sources.push(withLastKnownGood(withCache(dns, platform.now), (error) => helper.onNodes({ nodes: nodes.all(), source: 'stale', error })));
+    sources.push(cached(dnsResolver(lookup, { cloud: options.cloud, scheme: options.scheme, port: options.port, maxNodes: options.maxNodes, onProblem: warn })));
+  }
+  if (options.discovery.length > 0) {
+    const get = platform.fetch;
+    if (get === undefined) throw new OptionsError('GRIDLINK_INVALID_OPTION', `discovery needs HTTP, which the ${platform.name} platform lacks`);
+    const documents = discoverySource({ urls: options.discovery, get, timeoutMs: options.connectTimeoutMs, maxNodes: options.maxNodes, onProblem: warn });
+    sources.push(
+      cached({
+        async lookup(signal) {
+          const answer = await documents.lookup(signal);
+          for (const node of answer.nodes) vouch(hostOf(node.url));
+          return answer;
+        },
+      }),
+    );
   }
   if (options.resolver !== undefined) sources.push(options.resolver);
   return combineResolvers(sources, options.nodes, warn);
@@ -64,7 +78,12 @@ export function createClient(platform: Platform, input: ConnectOptions): Client 
   const cooldown = new Cooldown(options.cooldown, platform.now);
   // A `cloud` admits its own zone; the IPs its DNS answers are admitted by the node list itself.
   const zones = options.cloud === undefined ? options.allowHosts : [options.cloud, ...options.allowHosts];
-  const allow = { hosts: new Set([...options.nodes.map((n) => hostOf(n.url)), ...options.allowHosts]), zones };
+  const hosts = new Set([...options.nodes.map((n) => hostOf(n.url)), ...options.allowHosts]);
+  const allow = { hosts, zones };
+  const configured = hosts.size;
+  const vouch = (host: string): void => {
+    if (hosts.size < configured + MAX_VOUCHED_HOSTS) hosts.add(host);
+  };
   const client = new Client(options.session, clientId, (helper) => {
     const nodes = new NodeList(allow, options.maxNodes, (list, source) => helper.onNodes({ nodes: list, source }));
     return new Session(
@@ -78,7 +97,7 @@ export function createClient(platform: Platform, input: ConnectOptions): Client 
       {
         platform,
         settings: options,
-        resolver: resolverFor(platform, options, lookup, helper, nodes),
+        resolver: resolverFor(platform, options, lookup, helper, nodes, vouch),
         nodes,
         policy: withCooldown(policy, cooldown),
         cooldown,

@@ -21,11 +21,16 @@ export interface ConnectOptions {
   resolver?: Resolver;
   /**
    * The cloud's DNS name (`cloud.example.com`): nodes come from `SRV _gridlink._tcp.<cloud>`, else
-   * from the name's A/AAAA records. Node only (browsers: `nodes` or a `resolver`).
+   * from the name's A/AAAA records. Asked over DNS-over-HTTPS when `doh` is given (browsers must
+   * give it), else over the platform's DNS (Node).
    */
   cloud?: string;
   /** DNS servers to ask for `cloud` ('ip' or 'ip:port'); the system's by default. Node only. */
   dns?: readonly string[];
+  /** DNS-over-HTTPS endpoints (RFC 8484) to ask for `cloud`, in turn: e.g. every node's `/dns-query`. */
+  doh?: string | readonly string[];
+  /** Discovery document URLs (`https://node/.well-known/gridlink`), asked in turn, for the cloud's nodes. */
+  discovery?: string | readonly string[];
   /** Scheme of node URLs built from DNS answers. Default `'wss'`. */
   scheme?: 'ws' | 'wss';
   /** Node port when the cloud has no SRV record. Default 443 for wss, 80 for ws. */
@@ -61,6 +66,11 @@ export interface ConnectOptions {
   signal?: AbortSignal;
   /** Opt-in diagnostics; tokens are redacted. */
   logger?: Logger;
+  /**
+   * `wss://` trust (Node only; browsers use the system's): extra certificate authorities in PEM,
+   * e.g. a private cloud's or a test CA. Certificates are always verified.
+   */
+  tls?: { ca?: string | Uint8Array | ReadonlyArray<string | Uint8Array> };
 }
 
 export interface NormalizedOptions {
@@ -70,6 +80,8 @@ export interface NormalizedOptions {
   readonly resolver: Resolver | undefined;
   readonly cloud: string | undefined;
   readonly dns: readonly string[];
+  readonly doh: readonly string[];
+  readonly discovery: readonly string[];
   readonly scheme: 'ws' | 'wss';
   readonly port: number;
   readonly allowHosts: readonly string[];
@@ -133,6 +145,15 @@ function nodeEntry(entry: unknown, index: number): NodeInfo {
   return { id: nodeId, url: parsed.href };
 }
 
+/** `tls.ca`: PEM text or bytes, or a list of them. Read by the Node platform, checked here. */
+function checkTls(tls: ConnectOptions['tls']): void {
+  if (tls === undefined) return;
+  if (typeof tls !== 'object' || tls === null || Array.isArray(tls)) fail('tls must be an object { ca? }');
+  const isPem = (v: unknown): boolean => typeof v === 'string' || v instanceof Uint8Array;
+  const ca = tls.ca;
+  if (ca !== undefined && !isPem(ca) && !(Array.isArray(ca) && ca.every(isPem))) fail('tls.ca must be a PEM string or Buffer, or an array of them');
+}
+
 /** A DNS name: letters, digits, '-', '_' in dot-separated labels; lower-cased, trailing dot dropped. */
 function cloudName(value: unknown): string {
   const name = typeof value === 'string' ? value.toLowerCase().replace(/\.$/, '') : '';
@@ -159,9 +180,25 @@ function dnsServers(value: unknown): string[] {
   });
 }
 
+/** One http(s) URL or a list of them (`doh`, `discovery`). */
+function httpUrls(name: string, value: unknown): string[] {
+  if (value === undefined) return [];
+  const list: unknown[] = Array.isArray(value) ? value : [value];
+  if (list.length === 0) fail(`${name} must name at least one URL`);
+  return list.map((entry, i) => {
+    try {
+      const url = new URL(String(entry));
+      if ((url.protocol === 'http:' || url.protocol === 'https:') && typeof entry === 'string') return url.href;
+    } catch {
+      // reported below
+    }
+    return fail(`${name}${Array.isArray(value) ? `[${i}]` : ''} must be an http:// or https:// URL, got '${String(entry).slice(0, 100)}'`);
+  });
+}
+
 /** Frozen all the way down (but not into the caller's resolver, signal or logger objects). */
 function deepFreeze<T extends NormalizedOptions>(options: T): T {
-  for (const value of [options.nodes, options.dns, options.heartbeat, options.retry, options.cooldown, options.allowHosts]) Object.freeze(value);
+  for (const value of [options.nodes, options.dns, options.doh, options.discovery, options.heartbeat, options.retry, options.cooldown, options.allowHosts]) Object.freeze(value);
   for (const node of options.nodes) Object.freeze(node);
   return Object.freeze(options);
 }
@@ -170,6 +207,10 @@ function deepFreeze<T extends NormalizedOptions>(options: T): T {
 export interface CloudResolverOptions {
   cloud: string;
   dns?: readonly string[];
+  /** DNS-over-HTTPS endpoints; required where the platform has no DNS (browsers). */
+  doh?: string | readonly string[];
+  /** One DoH request may take this long. Default 2000. */
+  timeoutMs?: number;
   scheme?: 'ws' | 'wss';
   port?: number;
   maxNodes?: number;
@@ -178,6 +219,8 @@ export interface CloudResolverOptions {
 export interface NormalizedCloudOptions {
   readonly cloud: string;
   readonly dns: readonly string[];
+  readonly doh: readonly string[];
+  readonly timeoutMs: number;
   readonly scheme: 'ws' | 'wss';
   readonly port: number;
   readonly maxNodes: number;
@@ -187,9 +230,14 @@ export function normalizeCloudOptions(input: CloudResolverOptions): NormalizedCl
   if (typeof input !== 'object' || input === null) fail('options must be an object');
   const scheme = input.scheme ?? 'wss';
   if (scheme !== 'ws' && scheme !== 'wss') fail(`scheme must be 'ws' or 'wss'`);
+  const dns = dnsServers(input.dns);
+  const doh = httpUrls('doh', input.doh);
+  if (dns.length > 0 && doh.length > 0) fail('give dns or doh, not both: they are two ways to ask the same DNS');
   return Object.freeze({
     cloud: cloudName(input.cloud),
-    dns: Object.freeze(dnsServers(input.dns)),
+    dns: Object.freeze(dns),
+    doh: Object.freeze(doh),
+    timeoutMs: number('timeoutMs', input.timeoutMs, 2000, 10),
     scheme,
     port: integer('port', input.port, scheme === 'wss' ? 443 : 80, 1, 65535),
     maxNodes: integer('maxNodes', input.maxNodes, 64, 1, 4096),
@@ -204,9 +252,15 @@ export function normalizeOptions(input: ConnectOptions): NormalizedOptions {
   const nodes = (input.nodes ?? []).map(nodeEntry);
   if (input.resolver !== undefined && typeof input.resolver?.resolve !== 'function') fail('resolver must have a resolve(signal) method');
   const cloud = input.cloud === undefined ? undefined : cloudName(input.cloud);
-  if (nodes.length === 0 && input.resolver === undefined && cloud === undefined) fail('give at least one of nodes, cloud or resolver, so the client can find the cloud');
+  const discovery = httpUrls('discovery', input.discovery);
+  if (nodes.length === 0 && input.resolver === undefined && cloud === undefined && discovery.length === 0) {
+    fail('give at least one of nodes, cloud, discovery or resolver, so the client can find the cloud');
+  }
   const dns = dnsServers(input.dns);
   if (dns.length > 0 && cloud === undefined) fail('dns needs cloud: the DNS servers are asked for the cloud name');
+  const doh = httpUrls('doh', input.doh);
+  if (doh.length > 0 && cloud === undefined) fail('doh needs cloud: the DNS-over-HTTPS servers are asked for the cloud name');
+  if (doh.length > 0 && dns.length > 0) fail('give dns or doh, not both: they are two ways to ask the same DNS');
   const scheme = input.scheme ?? 'wss';
   if (scheme !== 'ws' && scheme !== 'wss') fail(`scheme must be 'ws' or 'wss'`);
   const policy = input.policy ?? 'assigned';
@@ -230,6 +284,7 @@ export function normalizeOptions(input: ConnectOptions): NormalizedOptions {
     fail('logger must have debug, info, warn and error methods');
   }
   if (input.signal !== undefined && !(typeof input.signal === 'object' && 'aborted' in input.signal)) fail('signal must be an AbortSignal');
+  checkTls(input.tls);
   return deepFreeze({
     session,
     clientId,
@@ -237,6 +292,8 @@ export function normalizeOptions(input: ConnectOptions): NormalizedOptions {
     resolver: input.resolver,
     cloud,
     dns,
+    doh,
+    discovery,
     scheme,
     port: integer('port', input.port, scheme === 'wss' ? 443 : 80, 1, 65535),
     allowHosts: (input.allowHosts ?? []).map((h) => h.toLowerCase()),

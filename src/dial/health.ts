@@ -54,7 +54,11 @@ export async function getJson(platform: Platform, node: NodeInfo & { readonly ad
         }, options.timeoutMs);
   const started = platform.now();
   try {
-    const response = await fetch(url, { signal: controller.signal, ...(node.address === undefined ? {} : { address: node.address }) });
+    const response = await fetch(url, {
+      signal: controller.signal,
+      ...(node.address === undefined ? {} : { address: node.address }),
+      ...(node.cookie === undefined ? {} : { cookie: node.cookie }),
+    });
     const rttMs = platform.now() - started;
     // Read the body either way: an unread body holds the keep-alive connection.
     const body = await response.json().catch((cause: unknown) => cause);

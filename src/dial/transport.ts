@@ -31,6 +31,8 @@ export interface DialOptions {
   readonly headers?: Record<string, string>;
   /** Dial this IP (from the cloud's DNS) while Host and SNI stay the URL's name; Node only. */
   readonly address?: string;
+  /** A proxy's sticky cookie (`name=value`) that routes this attempt to one node; Node only. */
+  readonly cookie?: string;
 }
 
 const OPEN = 1;
@@ -101,6 +103,7 @@ export function dial(platform: Platform, url: string, options: DialOptions): Pro
         protocols: [SUBPROTOCOL],
         ...(options.headers ? { headers: options.headers } : {}),
         ...(options.address === undefined ? {} : { address: options.address }),
+        ...(options.cookie === undefined ? {} : { cookie: options.cookie }),
       });
     } catch (cause) {
       reject(new ConnectError('GRIDLINK_CONNECT_FAILED', `cannot open a WebSocket to ${url}`, { cause, retriable: false }));

@@ -28,18 +28,29 @@ export interface OpenWebSocketOptions {
    * name. Node only: a browser cannot choose the address it connects to and ignores this.
    */
   readonly address?: string;
+  /**
+   * A `name=value` cookie to send with this request (a proxy's sticky cookie naming one backend),
+   * in place of a stored cookie of the same name. Node only: a browser sends its own cookies.
+   */
+  readonly cookie?: string;
 }
 
 export interface HttpGetOptions {
   readonly signal: AbortSignal;
   /** As for `openWebSocket`: dial this IP, keep the URL's name for Host and SNI. Ignored by browsers. */
   readonly address?: string;
+  /** As for `openWebSocket`: this request's sticky cookie. Ignored by browsers. */
+  readonly cookie?: string;
 }
 
 /** The subset of the WHATWG Response that gridlink reads. */
 export interface HttpResponseLike {
   readonly status: number;
+  /** Only `content-type` is read (a DNS-over-HTTPS answer must be `application/dns-message`). */
+  readonly headers: { get(name: string): string | null };
   json(): Promise<unknown>;
+  /** The body as bytes (DNS-over-HTTPS answers are binary). */
+  arrayBuffer(): Promise<ArrayBuffer>;
 }
 
 /** An address record; `ttl` in seconds as the DNS server gave it. */

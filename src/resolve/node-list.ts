@@ -15,8 +15,14 @@
  *   gave: several of them can share one URL (a cloud name with several A records).
  * - Allowed hosts: the configured names and zones, plus the IP addresses the resolver answered
  *   (the cloud's own DNS vouches for them), so a node advertising its IP URL is accepted.
+ * - Behind a reverse proxy every node has the proxy's URL and a sticky `cookie` that routes to it:
+ *   the same URL with different cookies is different nodes (`nodeKey`), and a URL that some entry
+ *   names with a cookie is shared, so it identifies no node: an id learned for it is not applied
+ *   (the proxy's bare URL stays "whichever node the proxy picks"), and it goes after the nodes
+ *   named by cookie.
  */
 import { ConnectError, type GridlinkError } from '../core/errors.js';
+import { isCookiePair } from '../protocol/codec.js';
 import type { NodeInfo } from '../protocol/frames.js';
 import type { ResolvedNode } from './resolver.js';
 
@@ -43,7 +49,25 @@ export function hostOf(url: string): string {
   return new URL(url).hostname.toLowerCase().replace(/^\[|\]$/g, '');
 }
 
-const keyOf = (node: ResolvedNode): string => `${node.url} ${node.address ?? ''}`;
+/**
+ * What tells two entries apart everywhere a node is keyed (cooldown, dedupe, the connector's
+ * preferred node): the URL, plus the sticky cookie when the node sits behind a proxy.
+ */
+export function nodeKey(node: NodeInfo): string {
+  return node.cookie === undefined ? node.url : `${node.url} cookie:${node.cookie}`;
+}
+
+const keyOf = (node: ResolvedNode): string => `${nodeKey(node)} ${node.address ?? ''}`;
+
+/** A copy of `node` with only the fields a list entry carries, `url` normalized. */
+function entry(node: NodeInfo, url: string, address?: string): ResolvedNode {
+  return {
+    id: node.id,
+    url,
+    ...(node.cookie === undefined ? {} : { cookie: node.cookie }),
+    ...(address === undefined ? {} : { address }),
+  };
+}
 const ADDRESS = /^[0-9a-f.:]{2,45}$/i;
 
 export class NodeList {
@@ -81,7 +105,7 @@ export class NodeList {
     if (!this.isAllowed(node.url)) {
       throw new ConnectError('GRIDLINK_FOREIGN_NODE', `${source} named ${node.url}, which is outside the configured cloud`, { retriable: true });
     }
-    return this.all().find((listed) => listed.id === node.id) ?? { id: node.id, url: normalizeUrl(node.url) };
+    return this.all().find((listed) => listed.id === node.id) ?? entry(node, normalizeUrl(node.url));
   }
 
   /**
@@ -97,11 +121,12 @@ export class NodeList {
         if (!/^wss?:$/.test(new URL(node.url).protocol)) throw new TypeError('not a ws:// or wss:// URL');
         if (node.address !== undefined && !(typeof node.address === 'string' && ADDRESS.test(node.address))) throw new TypeError('not an IP address');
         const url = normalizeUrl(node.url);
+        if (node.cookie !== undefined && !isCookiePair(node.cookie)) throw new TypeError('not a name=value cookie pair');
         if (node.address === undefined) {
-          accepted.push({ id: node.id, url });
+          accepted.push(entry(node, url));
         } else {
           const address = node.address.toLowerCase();
-          accepted.push({ id: node.id, url, address });
+          accepted.push(entry(node, url, address));
           this.#trust(address);
         }
       } catch (cause) {
@@ -120,8 +145,8 @@ export class NodeList {
     for (const node of nodes.slice(0, this.maxNodes)) {
       try {
         if (!this.isAllowed(node.url)) throw this.#foreign(node);
-        const checked = { id: node.id, url: normalizeUrl(node.url) };
-        this.#ids.set(checked.url, checked.id);
+        const checked = entry(node, normalizeUrl(node.url));
+        if (checked.cookie === undefined) this.#ids.set(checked.url, checked.id);
         accepted.push(checked);
       } catch (error) {
         refused.push(error as GridlinkError);
@@ -141,17 +166,22 @@ export class NodeList {
     const keys = new Set<string>();
     const ids = new Set<string>();
     const out: ResolvedNode[] = [];
-    for (const node of [...this.#resolved, ...this.#advertised]) {
+    const all = [...this.#resolved, ...this.#advertised];
+    const shared = new Set(all.filter((node) => node.cookie !== undefined).map((node) => node.url));
+    for (const node of all) {
       if (out.length >= this.maxNodes) break;
       const address = (node as ResolvedNode).address;
-      const id = address === undefined ? (this.#ids.get(node.url) ?? node.id) : node.id;
-      const entry: ResolvedNode = address === undefined ? { id, url: node.url } : { id, url: node.url, address };
-      if (keys.has(keyOf(entry)) || ids.has(id)) continue;
-      keys.add(keyOf(entry));
-      ids.add(id);
-      out.push(entry);
+      const learned = address === undefined && node.cookie === undefined && !shared.has(node.url) ? this.#ids.get(node.url) : undefined;
+      const listed = entry({ ...node, id: learned ?? node.id }, node.url, address);
+      if (keys.has(keyOf(listed)) || ids.has(listed.id)) continue;
+      keys.add(keyOf(listed));
+      ids.add(listed.id);
+      out.push(listed);
     }
-    return out;
+    // Once the nodes behind a proxy are known by cookie, the bare proxy URL ("whichever backend the
+    // proxy picks, with whatever cookie the jar holds", possibly a dead one's) is the fallback.
+    const bare = (node: ResolvedNode): boolean => node.cookie === undefined && shared.has(node.url);
+    return [...out.filter((node) => !bare(node)), ...out.filter(bare)];
   }
 
   #foreign(node: NodeInfo): GridlinkError {

@@ -13,6 +13,7 @@ import type { Logger } from '../core/logger.js';
 import { decodeClientFrame, encodeFrame } from '../protocol/codec.js';
 import { CloseCode, type AckFrame, type ByeFrame, type ClientFrame, type GapFrame, type HeartbeatSettings, type HelloFrame, type MsgFrame, type NodeFrame } from '../protocol/frames.js';
 import { Liveness } from '../core/liveness.js';
+import type { RequestOrigin } from './forwarded-route.js';
 import type { MemberLink } from './session-host.js';
 
 export type SessionFrame = MsgFrame | AckFrame | ByeFrame | GapFrame;
@@ -40,11 +41,20 @@ type LinkState =
 const MAX_QUEUED = 256;
 /** A client that stops reading is cut off rather than buffered for without bound. */
 export const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+/**
+ * A member whose outgoing buffer stays above this for a whole heartbeat timeout is not reading.
+ * Cutting it matters for everyone else: it holds back the confirmations of every sender in its
+ * session, whose bounded outboxes then fill and refuse sends. A reader that keeps up drains below
+ * this constantly; one that cannot, for seconds on end, is too slow for a live session.
+ */
+export const STALL_BYTES = 256 * 1024;
 /** A close handshake the other end never completes must not hold the socket open. */
 const CLOSE_GRACE_MS = 2000;
 
 export class ClientLink implements MemberLink {
   private state: LinkState = { kind: 'placing', queued: [] };
+  /** Since when the outgoing buffer has stayed above STALL_BYTES (see watchBackpressure). */
+  private stalledSince: number | undefined;
   private readonly liveness: Liveness;
 
   constructor(
@@ -53,6 +63,8 @@ export class ClientLink implements MemberLink {
     readonly hello: HelloFrame,
     private readonly options: ClientLinkOptions,
     private readonly host: ClientLinkHost,
+    /** Who the client is, as the upgrade request said (forwarded headers from a trusted proxy). */
+    readonly origin: RequestOrigin,
   ) {
     this.liveness = new Liveness(
       {
@@ -96,8 +108,20 @@ export class ClientLink implements MemberLink {
     if (this.state.kind === 'closed' || this.ws.readyState !== this.ws.OPEN) return;
     this.ws.send(encodeFrame(frame));
     this.liveness.sent();
-    if (this.ws.bufferedAmount > MAX_BUFFERED_BYTES) {
-      this.options.logger.warn('client is not reading; closing its link', { client: this.hello.client, buffered: this.ws.bufferedAmount });
+    this.watchBackpressure();
+  }
+
+  /** Runs on every send, idle pings included, so a stalled reader is noticed even when traffic stops. */
+  private watchBackpressure(): void {
+    const buffered = this.ws.bufferedAmount;
+    if (buffered < STALL_BYTES) {
+      this.stalledSince = undefined;
+      return;
+    }
+    const now = Date.now();
+    this.stalledSince ??= now;
+    if (buffered > MAX_BUFFERED_BYTES || now - this.stalledSince > this.options.heartbeat.timeoutMs) {
+      this.options.logger.warn('client is not reading; closing its link', { client: this.hello.client, buffered });
       this.close(1013, 'client too slow');
     }
   }

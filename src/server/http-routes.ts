@@ -1,12 +1,22 @@
 /**
  * The node's plain HTTP endpoints, beside the WebSocket upgrades:
- *   GET /healthz             {"id","status":"ok"|"draining","load":{"links","sessions"},"dns"?}
- *   GET /host?session=<id>   {"host":{"id","url"}}: where this node would place the session now
- * Both are for operators and tools (`gridlink probe`), not for clients' hot path.
+ *   GET /healthz               {"id","status":"ok"|"draining","load":{"links","sessions"},"dns"?}
+ *   GET /host?session=<id>     {"host":{"id","url"}}: where this node would place the session now
+ *   GET /.well-known/gridlink  the discovery document (`discovery.ts`): the cloud's nodes, best first
+ *   GET|POST /dns-query        DNS-over-HTTPS (`dns/doh.ts`), when the node runs the cloud's DNS
+ * The first two are for operators and tools (`gridlink probe`, the latency policy); the last two
+ * are how browser pages find the cloud.
+ *
+ * CORS: every answer carries `Access-Control-Allow-Origin: *` — pages on any origin may read them,
+ * none of them depends on who asks, and without credentials (never allowed with `*`) a page cannot
+ * make a node act on a user's cookies. Preflights (a DoH POST's `content-type` needs one) are
+ * answered for the two discovery routes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MAX_ID_LENGTH } from '../protocol/codec.js';
 import type { NodeInfo } from '../protocol/frames.js';
+import { WELL_KNOWN_PATH, type DiscoveryDocument } from './discovery.js';
+import { DOH_PATH, serveDoh, type DnsAnswerer } from './dns/doh.js';
 import type { NodeLoad } from './dns/view.js';
 
 export interface RouteHost {
@@ -16,10 +26,31 @@ export interface RouteHost {
   hostOf(session: string): NodeInfo;
   /** `host:port` of this node's DNS server, when it runs one. */
   dnsAddress(): string | undefined;
+  /** Answers a DNS query given as bytes; undefined when the node runs no DNS server (DoH is then 404). */
+  dnsQuery?(query: Buffer, source: string): Buffer | undefined;
+  /** The discovery document, as this node sees the cloud, for an asker at `source`. */
+  discovery?(source: string): DiscoveryDocument;
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
+const CORS = { 'access-control-allow-origin': '*' };
+const PREFLIGHT = {
+  ...CORS,
+  'access-control-allow-methods': 'GET, POST, OPTIONS',
+  'access-control-allow-headers': 'content-type, accept',
+  'access-control-max-age': '86400',
+};
+
+function json(res: ServerResponse, status: number, body: unknown, cache = 'no-store'): void {
+  res.writeHead(status, { ...CORS, 'content-type': 'application/json', 'cache-control': cache }).end(JSON.stringify(body));
+}
+
+function notFound(res: ServerResponse): void {
+  res.writeHead(404, { ...CORS, 'content-type': 'text/plain' }).end('not found\n');
+}
+
+/** The asker's IP without the IPv4-mapped prefix (as the DNS server sees UDP askers). */
+function sourceOf(req: IncomingMessage): string {
+  return (req.socket.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.)/, '');
 }
 
 export function handleRequest(req: IncomingMessage, res: ServerResponse, host: RouteHost): void {
@@ -30,12 +61,28 @@ export function handleRequest(req: IncomingMessage, res: ServerResponse, host: R
     res.writeHead(400, { 'content-type': 'text/plain' }).end('bad request\n');
     return;
   }
-  if (req.method === 'GET' && url.pathname === '/healthz') {
+  const path = url.pathname;
+  if (req.method === 'OPTIONS' && (path === DOH_PATH || path === WELL_KNOWN_PATH)) {
+    res.writeHead(204, PREFLIGHT).end();
+    return;
+  }
+  if (path === DOH_PATH) {
+    if (host.dnsQuery === undefined || host.dnsAddress() === undefined) return notFound(res);
+    const answer: DnsAnswerer = (query, source) => host.dnsQuery?.(query, source);
+    void serveDoh(req, res, url, answer, sourceOf(req), CORS);
+    return;
+  }
+  if (req.method === 'GET' && path === WELL_KNOWN_PATH && host.discovery !== undefined) {
+    const document = host.discovery(sourceOf(req));
+    json(res, 200, document, `max-age=${document.ttl}`);
+    return;
+  }
+  if (req.method === 'GET' && path === '/healthz') {
     const dns = host.dnsAddress();
     json(res, 200, { id: host.id, status: host.running() ? 'ok' : 'draining', load: host.load(), ...(dns === undefined ? {} : { dns }) });
     return;
   }
-  if (req.method === 'GET' && url.pathname === '/host') {
+  if (req.method === 'GET' && path === '/host') {
     const session = url.searchParams.get('session');
     if (session === null || session.length === 0 || session.length > MAX_ID_LENGTH) {
       json(res, 400, { error: `query parameter 'session' must be 1..${MAX_ID_LENGTH} characters` });
@@ -45,5 +92,5 @@ export function handleRequest(req: IncomingMessage, res: ServerResponse, host: R
     json(res, 200, { host: { id: node.id, url: node.url } });
     return;
   }
-  res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+  notFound(res);
 }

@@ -21,6 +21,9 @@ import { LoadReporter, NodeCloudView } from './cloud-view.js';
 import { startDnsServer, type DnsServer } from './dns/server.js';
 import type { NodeLoad } from './dns/view.js';
 import { handleRequest } from './http-routes.js';
+import { discoveryDocument } from './discovery.js';
+import { handleWhoami, logLink, requestOrigin, type RequestOrigin, type WhoamiHost } from './forwarded-route.js';
+import { publicPeer, publicSelf } from './proxy-view.js';
 import { listen, waitForSockets } from './listen.js';
 import type { LoadFrame } from './peer-frames.js';
 
@@ -99,6 +102,10 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
   readonly view: NodeCloudView;
   private readonly loadReporter: LoadReporter;
   private dnsServer: DnsServer | undefined;
+  /** This node and its peers as clients reach them (through the proxy, with cookies, if any). */
+  private readonly publicInfo: NodeInfo;
+  private readonly publicNodes: NodeInfo[];
+  private readonly whoami: WhoamiHost;
 
   constructor(
     private readonly config: NodeConfig,
@@ -107,6 +114,9 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
     readonly port: number,
   ) {
     this.id = config.id;
+    this.publicInfo = publicSelf(info, config.proxy);
+    this.publicNodes = [this.publicInfo, ...config.peers.map((peer) => publicPeer(peer, config.proxy))];
+    this.whoami = { id: config.id, trustedProxies: config.trustedProxies, cookie: config.proxy?.cookie };
     this.tokens = createTokenSigner(config.secret, config.tokenTtlMs);
     this.sessions = new SessionHost({
       settleMs: config.settleMs,
@@ -132,7 +142,8 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
       currentLoad: () => this.view.ownLoad(),
     });
     this.loadReporter = new LoadReporter(this.view, (frame) => this.peers.broadcast(frame), config.peerHeartbeat.intervalMs);
-    this.placement = new Placement(info, config.peers, this.peers, () => this.state.kind !== 'running');
+    // Placement's answers go to clients (redirect, drain.to), so it names nodes as clients reach them.
+    this.placement = new Placement(this.publicInfo, this.publicNodes.slice(1), this.peers, () => this.state.kind !== 'running');
     // Frames above maxFrameBytes must reach the codec to be answered with 4006; ws's own limit
     // (which closes with 1009) is only the backstop against absurd sizes.
     this.wss = new WebSocketServer({
@@ -254,12 +265,16 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
   // ---- connections ---------------------------------------------------------------------------
 
   private request(req: IncomingMessage, res: ServerResponse): void {
+    if (handleWhoami(req, res, this.whoami)) return;
     handleRequest(req, res, {
       id: this.id,
       running: () => this.state.kind === 'running',
       load: () => this.load(),
       hostOf: (session) => this.placement.hostOf(session),
       dnsAddress: () => this.dnsServer?.address,
+      dnsQuery: (query, source) => this.dnsServer?.query(query, source),
+      discovery: (source) =>
+        discoveryDocument(this.view.snapshot(), { nodes: this.publicNodes, heartbeat: this.config.heartbeat, cloud: this.config.dns?.zone, ttlSec: this.config.dns?.ttlSec, source }),
     });
   }
 
@@ -267,13 +282,15 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
     socket.on('error', () => socket.destroy());
     if (this.state.kind === 'closed') return rejectUpgrade(socket, '503 Service Unavailable');
     if (!offersSubprotocol(req)) return rejectUpgrade(socket, '400 Bad Request');
+    // Read now: the request (forwarded headers, cookie) is gone once the socket is a WebSocket.
+    const origin = requestOrigin(req, this.whoami);
     this.wss.handleUpgrade(req, socket, head, (ws) =>
-      awaitFirstFrame(ws, this.config.handshakeTimeoutMs, this.config, this.config.logger, (first) => this.accept(ws, first)),
+      awaitFirstFrame(ws, this.config.handshakeTimeoutMs, this.config, this.config.logger, (first) => this.accept(ws, first, origin)),
     );
   }
 
   /** The first frame decided what the connection is. */
-  private accept(ws: WebSocket, first: LinkFirstFrame): void {
+  private accept(ws: WebSocket, first: LinkFirstFrame, origin: RequestOrigin): void {
     if (this.state.kind === 'closed') {
       ws.terminate();
       return;
@@ -285,8 +302,9 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
       if (this.state.kind === 'draining') link.send({ t: 'peer-drain' });
       return;
     }
-    const link = new ClientLink(ws, first.hello, this.config, this);
+    const link = new ClientLink(ws, first.hello, this.config, this, origin);
     this.links.add(link);
+    logLink(this.config.logger, first.hello, origin);
     void this.admit(link);
   }
 
@@ -313,11 +331,11 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
       const result = this.sessions.join(link, hello, ({ members, base, want }) => ({
         t: 'welcome',
         v: PROTOCOL_VERSION,
-        node: this.info,
+        node: this.publicInfo,
         session: hello.session,
         client: hello.client,
         resume: this.tokens.issue(hello.session, hello.client),
-        nodes: [this.info, ...this.config.peers],
+        nodes: this.publicNodes,
         heartbeat: this.config.heartbeat,
         members,
         base,

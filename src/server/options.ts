@@ -6,11 +6,12 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { OptionsError } from '../core/errors.js';
 import { safeLogger, type Logger } from '../core/logger.js';
-import { MAX_ID_LENGTH } from '../protocol/codec.js';
+import { isCookiePair, MAX_ID_LENGTH } from '../protocol/codec.js';
 import type { HeartbeatSettings, NodeInfo } from '../protocol/frames.js';
 import { isHostLabel, isZoneName, canonicalName } from './dns/names.js';
 import { parseCidr } from './dns/subnets.js';
 import { MAX_REGION_LENGTH, MAX_SUBNETS } from './peer-frames.js';
+import type { ProxySettings } from './proxy-view.js';
 
 export interface NodeServerOptions {
   /** Stable node id (1..128 chars), the same across restarts. */
@@ -21,8 +22,22 @@ export interface NodeServerOptions {
   host?: string;
   /** URL clients and peers reach this node at (advertised); default `ws://${host}:${port}`. */
   url?: string;
-  /** The other nodes of the cloud. An entry with this node's own id is ignored. */
+  /**
+   * The other nodes of the cloud. An entry with this node's own id is ignored. Behind a proxy,
+   * `cookie` is the peer's sticky cookie there (`SRVNAME=S2`): clients are sent to it through the proxy.
+   */
   peers?: NodeInfo[];
+  /**
+   * This node sits behind a reverse proxy with sticky cookies: clients are told to reach every node
+   * at `url` (the proxy's public URL) with that node's `cookie` (e.g. `SRVNAME=S1`, as the proxy's
+   * `server … cookie S1` line inserts it). Peers still dial each other at their own URLs.
+   */
+  proxy?: { url: string; cookie: string };
+  /**
+   * Addresses (IPs or CIDR blocks) of the reverse proxies whose `X-Forwarded-For` and
+   * `X-Forwarded-Host` this node believes; from any other peer those headers are ignored. Default none.
+   */
+  trustedProxies?: string[];
   /** HMAC secret shared by the cloud for resume tokens; default random per node. */
   secret?: string;
   /** Node <-> client heartbeat; defaults 1000 / 10000 (generous: browser tabs get throttled). */
@@ -71,6 +86,8 @@ export interface NodeConfig {
   /** Undefined until the port is known, unless the caller gave one. */
   readonly url: string | undefined;
   readonly peers: readonly NodeInfo[];
+  readonly proxy: ProxySettings | undefined;
+  readonly trustedProxies: readonly string[];
   readonly secret: string;
   readonly heartbeat: HeartbeatSettings;
   readonly peerHeartbeat: HeartbeatSettings;
@@ -146,10 +163,35 @@ function peers(value: unknown, self: string): NodeInfo[] {
     const url = wsUrl(entry.url, `peers[${i}].url`);
     if (seen.has(peerId)) fail(`peers[${i}].id '${peerId}' is listed twice`);
     seen.add(peerId);
+    if (entry.cookie !== undefined && !isCookiePair(entry.cookie)) fail(`peers[${i}].cookie must be one name=value cookie pair like 'SRVNAME=S2'`);
     // A local cloud may hand every node the full list; a node is not its own peer.
-    if (peerId !== self) out.push({ id: peerId, url });
+    if (peerId !== self) out.push(entry.cookie === undefined ? { id: peerId, url } : { id: peerId, url, cookie: entry.cookie });
   });
   return out;
+}
+
+function proxySettings(value: unknown, peerList: readonly NodeInfo[]): ProxySettings | undefined {
+  if (value === undefined) {
+    if (peerList.some((peer) => peer.cookie !== undefined)) fail('peers[].cookie is set but proxy is not: peer cookies name nodes behind the proxy');
+    return undefined;
+  }
+  if (!isObject(value)) fail(`proxy must be an object { url, cookie }`);
+  const url = wsUrl(value.url, 'proxy.url');
+  if (!isCookiePair(value.cookie)) fail(`proxy.cookie must be one name=value cookie pair like 'SRVNAME=S1'`);
+  const name = value.cookie.slice(0, value.cookie.indexOf('=') + 1);
+  peerList.forEach((peer, i) => {
+    if (peer.cookie !== undefined && !peer.cookie.startsWith(name)) fail(`peers[${i}].cookie must use the proxy's cookie name (${name.slice(0, -1)})`);
+  });
+  return { url, cookie: value.cookie };
+}
+
+function trustedProxies(value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.length > 256) fail('trustedProxies must be an array of at most 256 IP addresses or CIDR blocks');
+  return value.map((entry: unknown, i) => {
+    if (typeof entry !== 'string' || parseCidr(entry) === undefined) fail(`trustedProxies[${i}] must be an IP address or CIDR block like '10.0.0.0/8', got '${String(entry)}'`);
+    return entry;
+  });
 }
 
 function dnsConfig(options: NodeServerOptions, host: string, ids: string[]): NodeDnsConfig | undefined {
@@ -213,6 +255,8 @@ export function normalizeOptions(options: NodeServerOptions): NodeConfig {
     host,
     url,
     peers: peerList,
+    proxy: proxySettings(options.proxy, peerList),
+    trustedProxies: trustedProxies(options.trustedProxies),
     secret: options.secret ?? randomBytes(32).toString('base64url'),
     heartbeat: clientHeartbeat,
     peerHeartbeat: heartbeat(options.peerHeartbeat, 'peerHeartbeat', { intervalMs: 500, timeoutMs: 1500 }),

@@ -1,30 +1,49 @@
 /**
  * The Node platform: undici's WebSocket client and fetch, node:dns. undici (not the global
  * WebSocket, which Node 20 lacks without a flag) takes a dispatcher and handshake headers: that is
- * how a node resolved through the cloud's DNS is dialled by IP while Host and SNI stay its name.
+ * how a node resolved through the cloud's DNS is dialled by IP while Host and SNI stay its name, how
+ * a custom CA is trusted, and how the client's cookie jar (a reverse proxy's sticky cookie) rides on
+ * every request. A platform is built per client: each client has its own jar.
  */
-import { fetch, WebSocket } from 'undici';
+import type { LookupFunction } from 'node:net';
+import { Agent, fetch, WebSocket, type Dispatcher } from 'undici';
 import type { HttpGetOptions, HttpResponseLike, OpenWebSocketOptions, Platform, WebSocketLike } from '../types.js';
 import { monotonicNow } from '../../core/timers.js';
+import { cookies } from './cookie-interceptor.js';
+import { CookieJar } from './cookie-jar.js';
 import { nodeDns } from './dns.js';
 import { PinnedAgents } from './pinned-agents.js';
 
-/** A fresh Node platform (its own pool of pinned-address agents). */
-export function createNodePlatform(): Platform {
-  const agents = new PinnedAgents();
+export interface NodePlatformOptions {
+  /** Extra trust for `wss://`: certificate authorities (PEM) besides Node's own. Verification stays on. */
+  readonly tls?: { readonly ca?: string | Uint8Array | ReadonlyArray<string | Uint8Array> };
+}
+
+const KEEP_ALIVE_MS = 4000;
+
+/** A fresh Node platform: its own cookie jar and its own agents (pinned-address ones included). */
+export function createNodePlatform(options: NodePlatformOptions = {}): Platform {
+  const jar = new CookieJar();
+  const ca = options.tls?.ca;
+  const create = (lookup: LookupFunction | undefined): Dispatcher =>
+    new Agent({
+      connect: { ...(lookup === undefined ? {} : { lookup }), ...(ca === undefined ? {} : { ca: ca as string | Buffer | Array<string | Buffer> }) },
+      keepAliveTimeout: KEEP_ALIVE_MS,
+    }).compose(cookies(jar));
+  const direct = create(undefined);
+  const pinned = new PinnedAgents(create);
+  const dispatcher = (address: string | undefined): Dispatcher => (address === undefined ? direct : pinned.for(address));
+  // The request's own sticky cookie travels as a Cookie header; the interceptor merges the jar's.
+  const cookieHeader = (cookie: string | undefined): Record<string, string> => (cookie === undefined ? {} : { cookie });
   return {
     name: 'node',
     openWebSocket(url: string, options: OpenWebSocketOptions): WebSocketLike {
-      const init = {
-        protocols: options.protocols,
-        ...(options.headers === undefined ? {} : { headers: options.headers }),
-        ...(options.address === undefined ? {} : { dispatcher: agents.for(options.address) }),
-      };
+      const headers = { ...options.headers, ...cookieHeader(options.cookie) };
+      const init = { protocols: options.protocols, headers, dispatcher: dispatcher(options.address) };
       return new WebSocket(url, init) as unknown as WebSocketLike;
     },
     fetch(url: string, options: HttpGetOptions): Promise<HttpResponseLike> {
-      const init = { signal: options.signal, ...(options.address === undefined ? {} : { dispatcher: agents.for(options.address) }) };
-      return fetch(url, init);
+      return fetch(url, { signal: options.signal, headers: cookieHeader(options.cookie), dispatcher: dispatcher(options.address) });
     },
     dns: nodeDns,
     now: monotonicNow,

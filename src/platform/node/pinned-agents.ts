@@ -6,13 +6,14 @@
  *
  * One agent per address, kept in a small map: health probes reuse its keep-alive connections, and a
  * WebSocket's socket leaves the agent once upgraded, so closing an old agent never cuts a link.
+ * The agents come from the platform's factory, so they carry its TLS settings and cookie jar.
  */
 import type { LookupFunction } from 'node:net';
-import { Agent } from 'undici';
+import type { Dispatcher } from 'undici';
 
 const MAX_AGENTS = 64;
 
-function pinnedLookup(address: string): LookupFunction {
+export function pinnedLookup(address: string): LookupFunction {
   const family = address.includes(':') ? 6 : 4;
   return (_hostname, options, callback) => {
     // Node 20 connects with autoSelectFamily, which asks for every address (`all: true`).
@@ -21,18 +22,23 @@ function pinnedLookup(address: string): LookupFunction {
   };
 }
 
-export class PinnedAgents {
-  readonly #agents = new Map<string, Agent>();
+/** Builds a dispatcher; `lookup` set = dial that pinned address. */
+export type AgentFactory = (lookup: LookupFunction | undefined) => Dispatcher;
 
-  for(address: string): Agent {
+export class PinnedAgents {
+  readonly #agents = new Map<string, Dispatcher>();
+
+  constructor(private readonly create: AgentFactory) {}
+
+  for(address: string): Dispatcher {
     let agent = this.#agents.get(address);
     if (agent !== undefined) return agent;
     if (this.#agents.size >= MAX_AGENTS) {
-      const [oldest, old] = this.#agents.entries().next().value as [string, Agent];
+      const [oldest, old] = this.#agents.entries().next().value as [string, Dispatcher];
       this.#agents.delete(oldest);
       void old.close().catch(() => {});
     }
-    agent = new Agent({ connect: { lookup: pinnedLookup(address) }, keepAliveTimeout: 4000 });
+    agent = this.create(pinnedLookup(address));
     this.#agents.set(address, agent);
     return agent;
   }

@@ -21,6 +21,11 @@ export interface DnsServer {
   readonly host: string;
   /** `host:port` (`[host]:port` for IPv6), e.g. for `dig @host -p port` or a client's `dns` option. */
   readonly address: string;
+  /**
+   * Answers one query given as bytes (DNS-over-HTTPS: `src/server/dns/doh.ts`), from `source` (the
+   * asker's IP). No size limit but DNS's own 64 KiB; undefined when the query must not be answered.
+   */
+  query(bytes: Buffer, source: string): Buffer | undefined;
   /** Stops listening, closes every TCP connection; resolves when all is closed. Idempotent. */
   close(): Promise<void>;
 }
@@ -30,6 +35,9 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   const { udp, tcp, port } = await bindBoth(config);
   return new Dns(config, udp, tcp, port);
 }
+
+/** HTTPS (DoH) answers, like TCP ones, are limited only by DNS's 64 KiB. */
+type Transport = 'udp' | 'tcp' | 'https';
 
 const UDP_RECV_BUFFER_BYTES = 1 << 20;
 /** Queries longer than this are answered but not cached. */
@@ -129,6 +137,10 @@ class Dns implements DnsServer {
     return this.closing;
   }
 
+  query(bytes: Buffer, source: string): Buffer | undefined {
+    return this.answer(bytes, source, 'https');
+  }
+
   private udpMessage(message: Buffer, remote: RemoteInfo): void {
     if (remote.port === 0) return; // nowhere to answer
     const answer = this.answer(message, remote.address, 'udp');
@@ -139,7 +151,7 @@ class Dns implements DnsServer {
   }
 
   /** Bytes in, bytes out (or nothing). Never throws: a failure is logged and answered SERVFAIL or dropped. */
-  private answer(bytes: Buffer, source: string, transport: 'udp' | 'tcp'): Buffer | undefined {
+  private answer(bytes: Buffer, source: string, transport: Transport): Buffer | undefined {
     try {
       if (bytes.length < HEADER_BYTES) return undefined;
       let snapshot: CloudSnapshot;
@@ -165,28 +177,28 @@ class Dns implements DnsServer {
     }
   }
 
-  private compute(bytes: Buffer, transport: 'udp' | 'tcp', context: Omit<QueryContext, 'settings'>): Buffer | undefined {
+  private compute(bytes: Buffer, transport: Transport, context: Omit<QueryContext, 'settings'>): Buffer | undefined {
     const decoded = decodeQuery(bytes);
     if (decoded.kind === 'drop') return undefined;
     if (decoded.kind === 'formerr') return encodeResponse(decoded.response, CLASSIC_UDP_BYTES);
     const response = buildResponse(decoded.packet, { settings: this.settings, ...context });
-    return response === undefined ? undefined : encodeResponse(response, transport === 'tcp' ? MAX_TCP_BYTES : udpLimit(decoded.packet));
+    return response === undefined ? undefined : encodeResponse(response, transport === 'udp' ? udpLimit(decoded.packet) : MAX_TCP_BYTES);
   }
 
   /** The view failed: SERVFAIL, with the question echoed when there is one. */
-  private serverFailure(bytes: Buffer, transport: 'udp' | 'tcp'): Buffer | undefined {
+  private serverFailure(bytes: Buffer, transport: Transport): Buffer | undefined {
     const decoded = decodeQuery(bytes);
     if (decoded.kind !== 'query') return decoded.kind === 'formerr' ? encodeResponse(decoded.response, CLASSIC_UDP_BYTES) : undefined;
     const failed = buildResponse(decoded.packet, { settings: this.settings, snapshot: { nodes: [] }, rotation: 0 });
     if (failed === undefined) return undefined;
     setRcode(failed, Rcode.SERVFAIL);
     failed.flags = (failed.flags ?? 0) & ~(1 << 10); // not authoritative for an answer it could not give
-    return encodeResponse({ ...failed, answers: [], authorities: [] }, transport === 'tcp' ? MAX_TCP_BYTES : udpLimit(decoded.packet));
+    return encodeResponse({ ...failed, answers: [], authorities: [] }, transport === 'udp' ? udpLimit(decoded.packet) : MAX_TCP_BYTES);
   }
 }
 
 /** FNV-1a of the asker's address: different askers start the rotation at different nodes. */
-function sourceHash(source: string): number {
+export function sourceHash(source: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < source.length; i++) hash = Math.imul(hash ^ source.charCodeAt(i), 0x01000193);
   return (hash >>> 0) % 0x7fffffff;
