@@ -34,7 +34,7 @@ Options:
   --ids <a,b,c>              node ids, comma-separated (default a, b, c, ...)
   --host <address>           address the proxies listen on (default 127.0.0.1)
   --cloud <zone>             serve the cloud's DNS zone (e.g. cloud.test) from every node, on 127.0.0.1
-  --dns-port <port>          first DNS port: node i listens on port + i (default: any free ports)
+  --dns-port <port>          first DNS port: node i listens on port + i (default: ports the system picks)
 ${TUNING_USAGE}
   --verbose                  show the nodes' logs on stderr
   -h, --help                 show this help`;

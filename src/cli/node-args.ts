@@ -52,7 +52,7 @@ The resume-token secret shared by the cloud's nodes comes from the GRIDLINK_SECR
 
 Options:
   --id <id>                  this node's id (required)
-  --port <port>              port to listen on (default 0: any free port)
+  --port <port>              port to listen on (default 0: one the system picks)
   --host <address>           address to listen on (default 127.0.0.1)
   --url <ws-url>             URL to advertise to clients and peers (default: the listening address)
   --peer <id=ws-url>         another node of the cloud (repeat for each)
@@ -61,7 +61,7 @@ Options:
   --peer-cookie <id=n=v>     a peer's sticky cookie at the proxy (e.g. b=SRVNAME=S2; repeat for each)
   --trusted-proxy <ip|cidr>  believe X-Forwarded-For/-Host only from this address (repeat for each)
   --cloud <zone>             the cloud's DNS zone (e.g. cloud.test): run its DNS server beside the node
-  --dns-port <port>          DNS server port, UDP and TCP (default 0: any free port)
+  --dns-port <port>          DNS server port, UDP and TCP (default 0: one the system picks)
   --dns-host <address>       DNS server address (default: --host)
   --dns-ttl <seconds>        TTL of the DNS records (default 5)
   --address <ip>             the IP address DNS publishes for this node (default: --url's host, if an IP)

@@ -3,6 +3,7 @@
  * its lifecycle into promises. It holds no connection logic of its own.
  */
 import { EventEmitter } from 'eventemitter3';
+import { abortError, onAbort } from '../core/abort.js';
 import { OptionsError, type GridlinkError } from '../core/errors.js';
 import type { StateChange } from '../core/state.js';
 import type { NodeInfo } from '../protocol/frames.js';
@@ -60,7 +61,7 @@ export class Client extends EventEmitter<ClientEvents> {
   readonly clientId: string;
   readonly #session: Session;
 
-  constructor(session: string, clientId: string, build: (helper: ClientHelper) => Session) {
+  constructor(session: string, clientId: string, build: (helper: ClientHelper) => Session, signal?: AbortSignal) {
     super();
     this.session = session;
     this.clientId = clientId;
@@ -72,6 +73,13 @@ export class Client extends EventEmitter<ClientEvents> {
       onError: (error) => this.#emit('error', error),
       onNodes: (event) => this.#emit('nodes', event),
     });
+    if (signal !== undefined) {
+      // The state change says `aborted`, so an abort is told apart from an ordinary close.
+      const unsubscribe = onAbort(signal, () => void this.#session.close({ code: 'aborted', message: abortError(signal, 'the client').message }));
+      this.on('state', (state) => {
+        if (state === 'closed' || state === 'failed') unsubscribe();
+      });
+    }
     this.ready = this.#session.start();
     // `ready` keeps its rejection for whoever awaits it; this only stops an unobserved rejection
     // from crashing a process whose author listens to 'state'/'error' instead.

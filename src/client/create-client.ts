@@ -6,7 +6,6 @@
  */
 import { Cooldown } from '../core/cooldown.js';
 import { randomId } from '../core/ids.js';
-import { onAbort } from '../core/abort.js';
 import { OptionsError, type GridlinkError } from '../core/errors.js';
 import { latencyPolicy } from '../choose/latency.js';
 import { createPolicy, type Policy } from '../choose/policy.js';
@@ -106,13 +105,6 @@ export function createClient(platform: Platform, input: ConnectOptions): Client 
       },
       helper,
     );
-  });
-  if (options.signal !== undefined) {
-    const signal = options.signal;
-    const unsubscribe = onAbort(signal, () => void client.close());
-    client.on('state', (state) => {
-      if (state === 'closed' || state === 'failed') unsubscribe();
-    });
-  }
+  }, options.signal);
   return client;
 }

@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { OptionsError } from '../core/errors.js';
 import { CloseCode, PROTOCOL_VERSION, SUBPROTOCOL, type NodeInfo } from '../protocol/frames.js';
+import { admit } from './admission.js';
 import { ClientLink, type ClientLinkHost, type SessionFrame } from './client-link.js';
 import { awaitFirstFrame, closeSoon, offersSubprotocol, rejectUpgrade, type LinkFirstFrame } from './handshake.js';
 import { InboundPeer, type InboundPeerHost } from './inbound-peer.js';
@@ -305,30 +306,11 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
     const link = new ClientLink(ws, first.hello, this.config, this, origin);
     this.links.add(link);
     logLink(this.config.logger, first.hello, origin);
-    void this.admit(link);
-  }
-
-  /** Version check, placement (which may probe a reported node), then join or redirect. */
-  private async admit(link: ClientLink): Promise<void> {
-    const hello = link.hello;
-    try {
-      if (hello.v !== PROTOCOL_VERSION) {
-        link.refuse('version', `unsupported protocol version ${hello.v} (this node speaks ${PROTOCOL_VERSION})`, CloseCode.rejected);
-        return;
-      }
-      await this.placement.probe(hello);
-      if (!link.open) return;
-      const decision = this.placement.decide(hello.session);
-      if (decision.kind === 'redirect') {
-        link.send({ t: 'redirect', node: decision.node, reason: decision.reason });
-        link.close(CloseCode.redirect, 'redirect');
-        return;
-      }
-      if (decision.kind === 'refuse') {
-        link.refuse(decision.code, decision.message, CloseCode.drained);
-        return;
-      }
-      const result = this.sessions.join(link, hello, ({ members, base, want }) => ({
+    void admit(link, {
+      placement: this.placement,
+      sessions: this.sessions,
+      logger: this.config.logger,
+      welcome: (hello, parts) => ({
         t: 'welcome',
         v: PROTOCOL_VERSION,
         node: this.publicInfo,
@@ -337,21 +319,14 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
         resume: this.tokens.issue(hello.session, hello.client),
         nodes: this.publicNodes,
         heartbeat: this.config.heartbeat,
-        members,
-        base,
-        ...(want === undefined ? {} : { want }),
-      }));
-      if (result.kind === 'rejected') {
-        link.refuse('rejected', result.message, CloseCode.rejected);
-        return;
-      }
-      link.attach();
-    } catch (error) {
-      this.config.logger.error('unexpected error admitting a client', { client: hello.client, error });
-      link.close(1011, 'internal error');
-    }
+        members: parts.members,
+        base: parts.base,
+        ...(parts.want === undefined ? {} : { want: parts.want }),
+      }),
+    });
   }
 
+  /** Version check, placement (which may probe a reported node), then join or redirect. */
   /**
    * When the live set changes, a session hosted here may now belong to another node (a peer came
    * back). Its members are redirected there, or the session would be split between this node and

@@ -55,11 +55,14 @@ describe('lifecycle', () => {
   it('aborting the signal closes the client and rejects a pending ready', async () => {
     const controller = new AbortController();
     const client = connect({ session: 'abort', nodes: cloud.urls, signal: controller.signal });
+    const reasons: string[] = [];
+    client.on('state', (_state, change) => reasons.push(change.reason.code));
     controller.abort();
     const error = await client.ready.then(() => undefined, (e: unknown) => e);
     expect(isGridlinkError(error)).toBe(true);
     expect(['GRIDLINK_CLOSED', 'GRIDLINK_ABORTED']).toContain((error as GridlinkError).code);
     expect(client.state).toBe('closed');
+    expect(reasons).toEqual(['aborted']);
   });
 
   it('rejects ready with GRIDLINK_NO_NODES when no node of the cloud answers', async () => {
