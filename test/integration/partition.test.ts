@@ -1,0 +1,121 @@
+/**
+ * Real network partitions: nodes and client groups in their own network namespaces, partitions made
+ * by the kernel dropping packets (no reset, no FIN). A silently isolated host loses its sessions to
+ * the survivors and gets them back when it returns; a split brain hosts a session once per side
+ * that clients can reach, and the cloud re-converges on one node when it heals — with every
+ * message delivered exactly once, in order, across all of it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rendezvousOwner } from '../../dist/server.js';
+import { netnsAvailable, Topology, type Proc } from '../helpers/netns.js';
+
+const NODES = ['a', 'b', 'c'];
+const required = netnsAvailable();
+if (!required && process.env.CI === 'true') throw new Error('network namespaces (root + iproute2) are required under CI=true');
+
+let topo: Topology;
+const url = (id: string): string => `ws://${topo.host(id).ip}:7001`;
+
+interface Status {
+  state: string;
+  node?: string;
+  sent: number;
+  last: Record<string, number>;
+  violations: number;
+}
+
+function member(host: string, session: string, name: string): Proc {
+  return topo.spawn(host, process.execPath, ['test/helpers/partition-member.mjs'], { SESSION: session, NAME: name, NODES: NODES.map(url).join(',') });
+}
+
+const status = (p: Proc): Promise<Status> => p.waitFor('a status line', (l) => 'state' in l) as Promise<unknown> as Promise<Status>;
+
+async function until(what: string, check: () => Promise<boolean>, guardMs = 40_000): Promise<void> {
+  const deadline = Date.now() + guardMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`hang guard: ${what} not reached within ${guardMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Both on one node (optionally a given one), both connected. */
+async function together(p: Proc, q: Proc, on?: (node: string) => boolean): Promise<boolean> {
+  const [s, t] = [await status(p), await status(q)];
+  return s.state === 'connected' && t.state === 'connected' && s.node === t.node && s.node !== undefined && (on === undefined || on(s.node));
+}
+
+/** Stops sending, waits until each has everything the other sent, and checks nothing was off. */
+async function deliveredExactlyOnce(p: Proc, pName: string, q: Proc, qName: string): Promise<void> {
+  p.send({ cmd: 'send', on: false });
+  q.send({ cmd: 'send', on: false });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await until('delivery to complete', async () => {
+    const [s, t] = [await status(p), await status(q)];
+    return (t.last[pName] ?? 0) >= s.sent && (s.last[qName] ?? 0) >= t.sent;
+  });
+  const [s, t] = [await status(p), await status(q)];
+  expect(s.sent).toBeGreaterThan(20);
+  expect(t.last[pName]).toBe(s.sent);
+  expect(s.last[qName]).toBe(t.sent);
+  expect(s.violations + t.violations).toBe(0);
+}
+
+describe.skipIf(!required)(required ? 'network partitions (network namespaces)' : 'network partitions [SKIPPED: needs root and iproute2]', () => {
+  beforeAll(async () => {
+    topo = new Topology([...NODES, 'cl1', 'cl2']);
+    const secret = 'partition-test-secret';
+    const nodes = NODES.map((id) =>
+      topo.spawn(id, process.execPath, [
+        'dist/cli.js', 'node', '--id', id, '--host', topo.host(id).ip, '--port', '7001', '--url', url(id),
+        ...NODES.filter((p) => p !== id).flatMap((p) => ['--peer', `${p}=${url(p)}`]),
+      ], { GRIDLINK_SECRET: secret }),
+    );
+    await Promise.all(nodes.map((n) => n.waitFor('listening', (l) => l.event === 'listening')));
+  });
+
+  afterAll(() => {
+    topo?.destroy();
+  });
+
+  it('a silently isolated host loses its session to the survivors, and gets it back when it returns', async () => {
+    const session = ['iso-1', 'iso-2', 'iso-3', 'iso-4', 'iso-5'].find((s) => rendezvousOwner(s, NODES, (n) => n) === 'a') as string;
+    const p = member('cl1', session, 'p');
+    const q = member('cl2', session, 'q');
+    await until('both on a', () => together(p, q, (n) => n === 'a'));
+    p.send({ cmd: 'send', on: true });
+    q.send({ cmd: 'send', on: true });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    topo.split(['a'], ['b', 'c', 'cl1', 'cl2']); // a pulled cable: nothing in, nothing out, no reset
+    await until('both on one survivor', () => together(p, q, (n) => n !== 'a'));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    topo.healAll();
+    await until('both back on a (its owner)', () => together(p, q, (n) => n === 'a'));
+    await deliveredExactlyOnce(p, 'p', q, 'q');
+    p.send({ cmd: 'close' });
+    q.send({ cmd: 'close' });
+  });
+
+  it('a split brain hosts the session once per side, then re-converges on one node when it heals', async () => {
+    const session = 'split-1';
+    const owner = rendezvousOwner(session, NODES, (n) => n) as string;
+    const p = member('cl1', session, 'p');
+    const q = member('cl2', session, 'q');
+    await until('both on the owner', () => together(p, q, (n) => n === owner));
+    p.send({ cmd: 'send', on: true });
+    q.send({ cmd: 'send', on: true });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Side 1: node a and the clients of cl1. Side 2: nodes b, c and the clients of cl2.
+    topo.split(['a', 'cl1'], ['b', 'c', 'cl2']);
+    const sideTwoOwner = rendezvousOwner(session, ['b', 'c'], (n) => n) as string;
+    await until('each side on its own node', async () => {
+      const [s, t] = [await status(p), await status(q)];
+      return s.state === 'connected' && s.node === 'a' && t.state === 'connected' && t.node === sideTwoOwner;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    topo.healAll();
+    await until('one node again, the owner', () => together(p, q, (n) => n === owner));
+    await deliveredExactlyOnce(p, 'p', q, 'q');
+    p.send({ cmd: 'close' });
+    q.send({ cmd: 'close' });
+  });
+});
