@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system tools the test suite drives for real (Debian packages), if any is missing:
+#   ip       (iproute2)      - network namespaces for the partition tests
 #   dig      (dnsutils)      - a second DNS implementation that checks the cloud's DNS answers
 #   dnsmasq  (dnsmasq-base)  - the reference server in the DNS benchmark
 #   haproxy  (haproxy)       - the reverse proxy with sticky cookies the proxy tests run in front of nodes
@@ -8,7 +9,7 @@
 # Runs before `npm test` and in CI. Without root or apt-get it only says what is missing; the tests
 # that need a tool then fail under CI=true and are skipped (with the reason shown) otherwise.
 set -uo pipefail
-declare -A packages=([dig]=dnsutils [dnsmasq]=dnsmasq-base [haproxy]=haproxy [openssl]=openssl [chromium]=chromium)
+declare -A packages=([ip]=iproute2 [dig]=dnsutils [dnsmasq]=dnsmasq-base [haproxy]=haproxy [openssl]=openssl [chromium]=chromium)
 missing=()
 for tool in "${!packages[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("${packages[$tool]}")
