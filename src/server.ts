@@ -4,6 +4,7 @@
  */
 export { startNode } from './server/node-server.js';
 export type { NodeServer, NodeServerOptions, NodeStats } from './server/node-server.js';
+export type { AuthenticateRequest } from './server/options.js';
 export { startDnsServer } from './server/dns/server.js';
 export type { DnsServer, DnsServerOptions } from './server/dns/server.js';
 export type { CloudView, CloudSnapshot, CloudNode, NodeLoad } from './server/dns/view.js';

@@ -79,6 +79,8 @@ export interface NodeTuning {
   peerHeartbeat?: { intervalMs?: number; timeoutMs?: number };
   memberGraceMs?: number;
   settleMs?: number;
+  /** Joins per second per client address (node option `maxJoinsPerSecond`); Infinity: no limit. */
+  maxJoinsPerSecond?: number;
 }
 
 const MAX_MS = 24 * 60 * 60 * 1000;
@@ -90,6 +92,7 @@ export const TUNING_OPTIONS = {
   'peer-timeout': { type: 'string' },
   'member-grace': { type: 'string' },
   settle: { type: 'string' },
+  'max-joins-per-second': { type: 'string' },
 } as const satisfies Options;
 
 export const TUNING_USAGE = `  --heartbeat-interval <ms>  ping clients this often when idle
@@ -97,7 +100,8 @@ export const TUNING_USAGE = `  --heartbeat-interval <ms>  ping clients this ofte
   --peer-interval <ms>       ping peer nodes this often
   --peer-timeout <ms>        a peer silent this long leaves placement
   --member-grace <ms>        keep a detached member this long
-  --settle <ms>              hold acknowledgements this long after a migration`;
+  --settle <ms>              hold acknowledgements this long after a migration
+  --max-joins-per-second <n|off>  joins per second per client address (default 200)`;
 
 export function parseTuning(values: Values): NodeTuning {
   const ms = (name: string): number | undefined => intValue(values, name, 0, MAX_MS);
@@ -110,6 +114,8 @@ export function parseTuning(values: Values): NodeTuning {
   if (peerHeartbeat !== undefined) tuning.peerHeartbeat = peerHeartbeat;
   if (memberGraceMs !== undefined) tuning.memberGraceMs = memberGraceMs;
   if (settleMs !== undefined) tuning.settleMs = settleMs;
+  const joins = stringValue(values, 'max-joins-per-second');
+  if (joins !== undefined) tuning.maxJoinsPerSecond = joins === 'off' ? Number.POSITIVE_INFINITY : intValue(values, 'max-joins-per-second', 1, 1_000_000);
   return tuning;
 }
 
@@ -125,6 +131,9 @@ export function tuningArgs(tuning: NodeTuning): string[] {
   add('peer-timeout', tuning.peerHeartbeat?.timeoutMs);
   add('member-grace', tuning.memberGraceMs);
   add('settle', tuning.settleMs);
+  if (tuning.maxJoinsPerSecond !== undefined) {
+    args.push('--max-joins-per-second', tuning.maxJoinsPerSecond === Number.POSITIVE_INFINITY ? 'off' : String(tuning.maxJoinsPerSecond));
+  }
   return args;
 }
 

@@ -101,6 +101,7 @@ export function createClient(platform: Platform, input: ConnectOptions): Client 
         policy: withCooldown(policy, cooldown),
         cooldown,
         logger: options.logger,
+        token: options.token,
         warn: (error) => helper.onError(error),
       },
       helper,

@@ -8,8 +8,9 @@ import type { RetrySettings } from '../core/retry.js';
 import type { CooldownSettings } from '../core/cooldown.js';
 import type { PolicyFunction, PolicyName } from '../choose/policy.js';
 import type { HeartbeatSettings, NodeInfo } from '../protocol/frames.js';
-import { MAX_ID_LENGTH } from '../protocol/codec.js';
+import { MAX_ID_LENGTH, MAX_TOKEN_LENGTH } from '../protocol/codec.js';
 import type { Resolver } from '../resolve/resolver.js';
+import type { TokenSource } from '../session/connector.js';
 import { isDnsName } from '../resolve/dns.js';
 
 export interface ConnectOptions {
@@ -67,6 +68,17 @@ export interface ConnectOptions {
   /** Opt-in diagnostics; tokens are redacted. */
   logger?: Logger;
   /**
+   * Credential sent in every hello, for the node's `authenticate` hook (1..4096 chars). A node
+   * that refuses it fails the client with `GRIDLINK_UNAUTHORIZED`. Not with `getToken`.
+   */
+  token?: string;
+  /**
+   * Called for every join attempt's hello (first join and each migration), so an expired token is
+   * refreshed. Bounded by `connectTimeoutMs`; a throw or a timeout fails that attempt only. With
+   * it, a refused token is retried (the next call may return a fresh one). Not with `token`.
+   */
+  getToken?: () => string | Promise<string>;
+  /**
    * `wss://` trust (Node only; browsers use the system's): extra certificate authorities in PEM,
    * e.g. a private cloud's or a test CA. Certificates are always verified.
    */
@@ -99,6 +111,7 @@ export interface NormalizedOptions {
   readonly maxHeldMessages: number;
   readonly signal: AbortSignal | undefined;
   readonly logger: Logger;
+  readonly token: TokenSource | undefined;
 }
 
 function fail(message: string): never {
@@ -143,6 +156,20 @@ function nodeEntry(entry: unknown, index: number): NodeInfo {
   if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') fail(`nodes[${index}] must be a ws:// or wss:// URL`);
   const nodeId = typeof entry === 'string' ? parsed.href : id(`nodes[${index}].id`, (entry as NodeInfo).id);
   return { id: nodeId, url: parsed.href };
+}
+
+/** `token` or `getToken`, as the connector asks for it. */
+function tokenSource(token: unknown, getToken: unknown): TokenSource | undefined {
+  if (token !== undefined && getToken !== undefined) fail('give token or getToken, not both');
+  if (getToken !== undefined) {
+    if (typeof getToken !== 'function') fail('getToken must be a function returning a string or a promise of one');
+    const get = getToken as () => string | Promise<string>;
+    return { get: () => get(), refreshes: true };
+  }
+  if (token === undefined) return undefined;
+  // The message names the option, never the value: it is a credential.
+  if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) fail(`token must be a string of 1..${MAX_TOKEN_LENGTH} characters`);
+  return { get: () => token, refreshes: false };
 }
 
 /** `tls.ca`: PEM text or bytes, or a list of them. Read by the Node platform, checked here. */
@@ -316,5 +343,6 @@ export function normalizeOptions(input: ConnectOptions): NormalizedOptions {
     maxHeldMessages: integer('maxHeldMessages', input.maxHeldMessages, 10_000, 1),
     signal: input.signal,
     logger: safeLogger(input.logger),
+    token: tokenSource(input.token, input.getToken),
   });
 }

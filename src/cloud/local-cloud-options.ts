@@ -94,6 +94,11 @@ export function normalizeCloudOptions(options: LocalCloudOptions): CloudConfig {
   if (options.peerHeartbeat !== undefined) config.peerHeartbeat = options.peerHeartbeat;
   if (options.memberGraceMs !== undefined) config.memberGraceMs = options.memberGraceMs;
   if (options.settleMs !== undefined) config.settleMs = options.settleMs;
+  // Every client of a local cloud comes from one address (loopback), so the nodes' per-address
+  // join limit would throttle a test's or a demo's whole crowd: off unless asked for.
+  const joins = options.maxJoinsPerSecond ?? Number.POSITIVE_INFINITY;
+  if (joins !== Number.POSITIVE_INFINITY && (!Number.isSafeInteger(joins) || joins < 1)) fail('maxJoinsPerSecond must be an integer >= 1 (or Infinity: no limit)');
+  config.maxJoinsPerSecond = joins;
   return config;
 }
 

@@ -11,14 +11,33 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-const SECRET_KEYS = /^(token|resume|secret|authorization|cookie|password)$/i;
+const SECRET_KEYS = /^(token|resume|secret|authorization|cookie|password|getToken)$/i;
+/** Deep enough for any record gridlink writes; deeper values are summarized, not walked. */
+const MAX_DEPTH = 4;
 
-/** A copy of `fields` with secret-looking keys replaced by '[redacted]' (one level deep). */
+/**
+ * A copy of `fields` with secret-looking keys replaced by '[redacted]', in nested plain objects and
+ * arrays too (a call site that logs a frame or an options object must not leak what is inside).
+ */
 export function redact(fields: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
   if (fields === undefined) return undefined;
+  return redactObject(fields, 0);
+}
+
+function redactObject(fields: Record<string, unknown>, depth: number): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(fields)) out[key] = SECRET_KEYS.test(key) ? '[redacted]' : value;
+  for (const [key, value] of Object.entries(fields)) out[key] = SECRET_KEYS.test(key) ? '[redacted]' : redactValue(value, depth + 1);
   return out;
+}
+
+function redactValue(value: unknown, depth: number): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  // Errors, dates, buffers and class instances pass as they are: only data shapes are walked.
+  const plain = Array.isArray(value) || Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null;
+  if (!plain) return value;
+  if (depth >= MAX_DEPTH) return '[object]';
+  if (Array.isArray(value)) return value.map((item: unknown) => redactValue(item, depth + 1));
+  return redactObject(value as Record<string, unknown>, depth);
 }
 
 const noop = (): void => {};

@@ -43,10 +43,15 @@ type LinkState =
   | { kind: 'open'; held: NodeFrame[]; heldDeath: GridlinkError | undefined; host: LinkHost | undefined }
   | { kind: 'closed' };
 
-/** Maps a node's `error` frame to our codes: a refused join is final, a draining node is not. */
+/**
+ * Maps a node's `error` frame to our codes: a refused join is final, a draining or busy node is
+ * not. `unauthorized` is final here; the connector makes it retriable when `getToken` can fetch a
+ * fresh token for the next attempt.
+ */
 function nodeRefusal(node: NodeInfo, code: string, message: string): GridlinkError {
   const text = `node ${node.id} refused the join (${code}: ${message.slice(0, 200)})`;
   if (code === 'rejected') return new ConnectError('GRIDLINK_REJECTED', text, { retriable: false });
+  if (code === 'unauthorized') return new ConnectError('GRIDLINK_UNAUTHORIZED', text, { retriable: false });
   if (code === 'version') return new ConnectError('GRIDLINK_PROTOCOL', text, { retriable: false });
   return new ConnectError('GRIDLINK_CONNECT_FAILED', text, { retriable: true });
 }

@@ -29,6 +29,8 @@ export function isCookiePair(value: unknown): value is string {
   return typeof value === 'string' && value.length <= MAX_COOKIE_LENGTH && COOKIE_PAIR.test(value);
 }
 export const MAX_LIST_LENGTH = 4096;
+/** Longest `hello.token`: room for a signed JWT with claims, not for a payload smuggled in. */
+export const MAX_TOKEN_LENGTH = 4096;
 const MAX_SEQ = Number.MAX_SAFE_INTEGER;
 
 export function encodeFrame(frame: ClientFrame | NodeFrame): string {
@@ -274,6 +276,12 @@ export function decodeClientFrame(raw: string | Uint8Array, limits: CodecLimits)
       };
       const resume = obj.resume === undefined ? undefined : r.text('resume', 1024);
       if (resume !== undefined) frame.resume = resume;
+      if (obj.token !== undefined) {
+        // Checked without echoing it: the value is a credential and error messages get logged.
+        const token = r.text('token', MAX_TOKEN_LENGTH);
+        if (token.length === 0) throw new LinkError('GRIDLINK_PROTOCOL', "invalid 'hello' frame: 'token' must not be empty");
+        frame.token = token;
+      }
       const failed = r.optIds('failed');
       if (failed !== undefined) frame.failed = failed;
       const via = r.optId('via');

@@ -36,6 +36,11 @@ export interface HelloFrame {
   client: string;
   /** Resume token from an earlier welcome; proves this client id belongs to this caller. */
   resume?: string;
+  /**
+   * The caller's credential (option `token`, or `getToken()` asked again for every attempt), for the
+   * node's `authenticate` hook. Sent in every hello, never logged. At most 4096 chars.
+   */
+  token?: string;
   /** What this client has delivered, per sender, so the new host can have senders replay the rest. */
   recv: Watermarks;
   /** Members this client knows of; the host keeps room for the ones that have not arrived yet. */

@@ -1,11 +1,14 @@
 /**
- * Admission: what a node does with a client's hello. Version check, then placement (which may
- * probe a node the client reports failed), then join here or redirect to the host, or refuse. The
+ * Admission: what a node does with a client's hello. The join rate limit for the client's address,
+ * the version check, authentication (the caller's hook), then placement (which may probe a node the
+ * client reports failed), then join here or redirect to the host, or refuse. The
  * node server owns sockets and lifecycle; this owns the decision and the order of its steps.
  */
 import type { Logger } from '../core/logger.js';
 import { CloseCode, PROTOCOL_VERSION, type HelloFrame, type WelcomeFrame } from '../protocol/frames.js';
 import type { ClientLink } from './client-link.js';
+import type { JoinLimit } from './join-limit.js';
+import type { NodeServerOptions } from './options.js';
 import type { Placement } from './placement.js';
 import type { SessionHost, WelcomeParts } from './session-host.js';
 
@@ -15,13 +18,43 @@ export interface AdmissionDeps {
   readonly logger: Logger;
   /** Builds this node's welcome for a hello, from the session's parts. */
   readonly welcome: (hello: HelloFrame, parts: WelcomeParts) => WelcomeFrame;
+  readonly joinLimit: JoinLimit;
+  readonly authenticate: NodeServerOptions['authenticate'];
+  /** How long the hook may take (the client is waiting on it, and its link's liveness too). */
+  readonly authTimeoutMs: number;
+  /** Whether a resume token is valid for this session and client (the hook's `resumed`). */
+  readonly verifyResume: (token: string | undefined, session: string, client: string) => boolean;
 }
+
+/** What the client hears, whatever the hook said or threw: never an echo of the token. */
+const UNAUTHORIZED = 'authentication failed';
+/** WebSocket "try again later": the node is fine, this client should come back after a pause. */
+const TRY_AGAIN_LATER = 1013;
+
+type AuthVerdict = 'allow' | 'deny' | 'timeout';
 
 export async function admit(link: ClientLink, deps: AdmissionDeps): Promise<void> {
   const hello = link.hello;
   try {
+    // First and cheapest: an address over its rate gets nothing else from this node.
+    if (!deps.joinLimit.take(link.origin.address)) {
+      deps.logger.debug('join rate limit', { client: hello.client, address: link.origin.address });
+      link.refuse('busy', 'too many joins from this address; try again later', TRY_AGAIN_LATER);
+      return;
+    }
     if (hello.v !== PROTOCOL_VERSION) {
       link.refuse('version', `unsupported protocol version ${hello.v} (this node speaks ${PROTOCOL_VERSION})`, CloseCode.rejected);
+      return;
+    }
+    // Before placement: a client that may not join must not learn where the session is hosted.
+    const verdict = await authenticate(link, deps);
+    if (!link.open) return;
+    if (verdict === 'timeout') {
+      link.refuse('busy', 'authentication took too long; try again later', TRY_AGAIN_LATER);
+      return;
+    }
+    if (verdict === 'deny') {
+      link.refuse('unauthorized', UNAUTHORIZED, CloseCode.rejected);
       return;
     }
     // The only step that waits; the decision after it is synchronous, so nothing changes the view
@@ -48,4 +81,41 @@ export async function admit(link: ClientLink, deps: AdmissionDeps): Promise<void
     deps.logger.error('unexpected error admitting a client', { client: hello.client, error });
     link.close(1011, 'internal error');
   }
+}
+
+/** Runs the hook, bounded by `authTimeoutMs`; a throw is a refusal (logged without the token). */
+async function authenticate(link: ClientLink, deps: AdmissionDeps): Promise<AuthVerdict> {
+  const hook = deps.authenticate;
+  if (hook === undefined) return 'allow';
+  const { hello } = link;
+  const request = {
+    token: hello.token,
+    session: hello.session,
+    client: hello.client,
+    address: link.origin.address,
+    resumed: hello.resume !== undefined && deps.verifyResume(hello.resume, hello.session, hello.client),
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<AuthVerdict>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), deps.authTimeoutMs);
+    timer.unref();
+  });
+  const verdict = new Promise<boolean>((resolve) => resolve(hook(request))).then(
+    (ok): AuthVerdict => (ok === true ? 'allow' : 'deny'),
+    (error: unknown): AuthVerdict => {
+      deps.logger.warn('authenticate threw; client refused', { client: hello.client, error: scrub(error, hello.token) });
+      return 'deny';
+    },
+  );
+  try {
+    return await Promise.race([verdict, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The hook's error for the log, with the token cut out in case the hook's message quoted it. */
+function scrub(error: unknown, token: string | undefined): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return (token === undefined ? text : text.split(token).join('[redacted]')).slice(0, 500);
 }

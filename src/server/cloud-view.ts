@@ -22,6 +22,8 @@ export interface ViewHost {
   load(): NodeLoad;
   running(): boolean;
   alivePeers(): readonly string[];
+  /** Whether every peer has answered once (or the startup wait is over). */
+  settled(): boolean;
 }
 
 /** The IP of a URL whose host is an IP literal, and its port (the scheme's default when absent). */
@@ -89,7 +91,7 @@ export class NodeCloudView implements CloudView {
         healthy: alive.has(peer.id),
       });
     }
-    return { nodes, self: self.id };
+    return { nodes, self: self.id, settled: this.host.settled() };
   }
 }
 

@@ -18,6 +18,7 @@ import { PeerMonitor } from './peers.js';
 import { Placement } from './placement.js';
 import { SessionHost, type MemberLink } from './session-host.js';
 import { createTokenSigner, type TokenSigner } from './tokens.js';
+import { createJoinLimit, type JoinLimit } from './join-limit.js';
 import { LoadReporter, NodeCloudView } from './cloud-view.js';
 import { startDnsServer, type DnsServer } from './dns/server.js';
 import type { NodeLoad } from './dns/view.js';
@@ -93,6 +94,7 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
   private state: NodeState = { kind: 'running' };
   private readonly wss: WebSocketServer;
   private readonly tokens: TokenSigner;
+  private readonly joinLimit: JoinLimit;
   private readonly sessions: SessionHost;
   private readonly peers: PeerMonitor;
   private readonly placement: Placement;
@@ -119,6 +121,9 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
     this.publicNodes = [this.publicInfo, ...config.peers.map((peer) => publicPeer(peer, config.proxy))];
     this.whoami = { id: config.id, trustedProxies: config.trustedProxies, cookie: config.proxy?.cookie };
     this.tokens = createTokenSigner(config.secret, config.tokenTtlMs);
+    // Bursts of twice the rate: a cloud's worth of clients behind one NAT reconnecting after a
+    // failure should mostly fit; a loop of hellos from one address should not.
+    this.joinLimit = createJoinLimit(config.maxJoinsPerSecond, Math.max(1, 2 * config.maxJoinsPerSecond));
     this.sessions = new SessionHost({
       settleMs: config.settleMs,
       memberGraceMs: config.memberGraceMs,
@@ -132,6 +137,7 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
       load: () => this.load(),
       running: () => this.state.kind === 'running',
       alivePeers: () => this.peers.alive(),
+      settled: () => this.peers.isSettled(),
     });
     this.peers = new PeerMonitor({
       self: config.id,
@@ -310,6 +316,12 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
       placement: this.placement,
       sessions: this.sessions,
       logger: this.config.logger,
+      joinLimit: this.joinLimit,
+      authenticate: this.config.authenticate,
+      // Half the handshake timeout: a link says nothing before its welcome, so its liveness
+      // deadline (the same length) must not cut it before we can answer `busy`.
+      authTimeoutMs: this.config.handshakeTimeoutMs / 2,
+      verifyResume: (token, session, client) => this.tokens.verify(token, session, client),
       welcome: (hello, parts) => ({
         t: 'welcome',
         v: PROTOCOL_VERSION,
@@ -326,7 +338,6 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
     });
   }
 
-  /** Version check, placement (which may probe a reported node), then join or redirect. */
   /**
    * When the live set changes, a session hosted here may now belong to another node (a peer came
    * back). Its members are redirected there, or the session would be split between this node and

@@ -68,7 +68,35 @@ export interface NodeServerOptions {
   region?: string;
   /** CIDR blocks whose clients this node is closest to (DNS ranks it first for them). */
   subnets?: string[];
+  /**
+   * Decides whether a client may join, from its hello's `token` (option `token`/`getToken`), before
+   * placement: false or a throw refuses it (`error { code: 'unauthorized' }`, close 4004). Runs on
+   * every node a client reaches, first joins and migrations alike (`resumed`: the hello carries a
+   * valid resume token for this session and client). Bounded by half the handshake timeout
+   * (2.5 s by default): a hook still pending then answers `busy` (the client retries later), not
+   * `unauthorized`: a slow auth service is not a wrong token.
+   */
+  authenticate?: (request: AuthenticateRequest) => boolean | Promise<boolean>;
+  /**
+   * Joins (client hellos) accepted per second per client address, in bursts of up to twice that;
+   * more are answered `error { code: 'busy' }` and closed (1013). Default 200 (high enough for a
+   * failover storm of clients behind one NAT, low enough to blunt a flood); `Infinity` turns it
+   * off. Behind a reverse proxy, set `trustedProxies`, or every client shares the proxy's address.
+   */
+  maxJoinsPerSecond?: number;
   logger?: Logger;
+}
+
+/** What the `authenticate` hook is asked about. */
+export interface AuthenticateRequest {
+  /** The hello's `token`; undefined when the client sent none. A credential: do not log it. */
+  readonly token: string | undefined;
+  readonly session: string;
+  readonly client: string;
+  /** The client's address as this node believes it (forwarded only from `trustedProxies`). */
+  readonly address: string;
+  /** The hello carries a valid resume token for this session and client (a migration or a reconnect). */
+  readonly resumed: boolean;
 }
 
 /** The DNS server a node runs beside itself (`cloud` set). */
@@ -102,6 +130,8 @@ export interface NodeConfig {
   readonly address: string | undefined;
   readonly region: string | undefined;
   readonly subnets: readonly string[] | undefined;
+  readonly authenticate: NodeServerOptions['authenticate'];
+  readonly maxJoinsPerSecond: number;
   readonly logger: Logger;
 }
 
@@ -249,6 +279,11 @@ export function normalizeOptions(options: NodeServerOptions): NodeConfig {
   if (options.logger !== undefined && !isObject(options.logger)) fail('logger must be an object with debug/info/warn/error');
   const clientHeartbeat = heartbeat(options.heartbeat, 'heartbeat', { intervalMs: 1000, timeoutMs: 10_000 });
   const peerList = peers(options.peers, nodeId);
+  if (options.authenticate !== undefined && typeof options.authenticate !== 'function') fail('authenticate must be a function (request) => boolean | Promise<boolean>');
+  const maxJoinsPerSecond = options.maxJoinsPerSecond ?? 200;
+  if (typeof maxJoinsPerSecond !== 'number' || Number.isNaN(maxJoinsPerSecond) || maxJoinsPerSecond <= 0) {
+    fail('maxJoinsPerSecond must be a number > 0 (or Infinity: no limit)');
+  }
   return {
     id: nodeId,
     port,
@@ -269,6 +304,8 @@ export function normalizeOptions(options: NodeServerOptions): NodeConfig {
     handshakeTimeoutMs: Math.min(5000, clientHeartbeat.timeoutMs),
     dns: dnsConfig(options, host, [nodeId, ...peerList.map((peer) => peer.id)]),
     ...placeOptions(options),
+    authenticate: options.authenticate,
+    maxJoinsPerSecond,
     logger: safeLogger(options.logger),
   };
 }

@@ -92,6 +92,11 @@ export class PeerMonitor {
     return new Promise<void>((resolve) => this.settledWaiters.push(resolve));
   }
 
+  /** Synchronous form of `settled()`, for answers that cannot wait (DNS). */
+  isSettled(): boolean {
+    return this.unsettled.size === 0;
+  }
+
   private settle(peer: Peer): void {
     if (this.unsettled.delete(peer.info.id) && this.unsettled.size === 0) this.settleAll();
   }

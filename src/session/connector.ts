@@ -6,7 +6,7 @@
  * final, or the signal aborts.
  */
 import { abortError, linkedController } from '../core/abort.js';
-import { ConnectError, GridlinkError, isGridlinkError } from '../core/errors.js';
+import { ConnectError, GridlinkError, OptionsError, isGridlinkError } from '../core/errors.js';
 import type { Cooldown } from '../core/cooldown.js';
 import type { Logger } from '../core/logger.js';
 import { retryRounds, type RetrySettings } from '../core/retry.js';
@@ -15,6 +15,7 @@ import type { Policy } from '../choose/policy.js';
 import { dial } from '../dial/transport.js';
 import { Link } from '../link/link.js';
 import type { Platform } from '../platform/types.js';
+import { MAX_TOKEN_LENGTH } from '../protocol/codec.js';
 import type { HeartbeatSettings, HelloFrame, NodeInfo, WelcomeFrame } from '../protocol/frames.js';
 import { nodeKey, normalizeUrl, type NodeList } from '../resolve/node-list.js';
 import type { ResolvedNode, Resolver } from '../resolve/resolver.js';
@@ -29,6 +30,17 @@ export interface ConnectorSettings {
   readonly retry: RetrySettings;
 }
 
+/** Where a hello's `token` comes from: the `token` option, or the caller's `getToken`. */
+export interface TokenSource {
+  /** Asked once per hello (every attempt, every redirect hop), bounded by the attempt's timeout. */
+  get(): string | Promise<string>;
+  /**
+   * True for `getToken`: a token the node refused may be replaced by the next call, so
+   * `GRIDLINK_UNAUTHORIZED` is worth another round. A fixed `token` refused once is refused for good.
+   */
+  readonly refreshes: boolean;
+}
+
 export interface ConnectorDeps {
   readonly platform: Platform;
   readonly settings: ConnectorSettings;
@@ -39,6 +51,8 @@ export interface ConnectorDeps {
   readonly logger: Logger;
   /** Builds the hello for an attempt; `failed` lists the nodes that failed us so far. */
   readonly hello: (failed: readonly string[]) => HelloFrame;
+  /** The credential added to every hello, if the caller gave one. */
+  readonly token?: TokenSource | undefined;
   /** Non-fatal trouble worth telling the user about (a refused redirect, a resolver failure). */
   readonly warn: (error: GridlinkError) => void;
 }
@@ -138,8 +152,9 @@ function race(deps: ConnectorDeps, candidates: ResolvedNode[], failed: Set<strin
         resolve(result);
         return;
       }
-      // A final refusal (e.g. a rejected resume token) wins over transient failures.
-      const final = errors.find((e) => !e.retriable);
+      // A final refusal (e.g. a rejected resume token) wins over transient failures, and a refused
+      // credential says more than "no node accepted" (it is what the caller must fix).
+      const final = errors.find((e) => !e.retriable) ?? errors.find((e) => e.code === 'GRIDLINK_UNAUTHORIZED');
       reject(
         final ??
           new ConnectError('GRIDLINK_NO_NODES', `no node accepted the session (${errors.map((e) => e.message).join('; ').slice(0, 500)})`, {
@@ -187,6 +202,9 @@ async function attempt(deps: ConnectorDeps, first: ResolvedNode, failed: Set<str
   const { settings } = deps;
   let node = first;
   for (let hops = 0; ; hops++) {
+    // The credential first: a getToken() that fails or hangs is the caller's trouble, not the
+    // node's, so it must not put the node in cooldown (and no socket waits on it meanwhile).
+    const hello = await helloFor(deps, failed, signal);
     let link: Link | undefined;
     try {
       const dialOptions = {
@@ -199,7 +217,7 @@ async function attempt(deps: ConnectorDeps, first: ResolvedNode, failed: Set<str
       const transport = await dial(deps.platform, node.url, dialOptions);
       opened();
       link = new Link(transport, node, { heartbeat: settings.heartbeat, maxFrameBytes: settings.maxFrameBytes, now: deps.platform.now });
-      const answer = await link.join(deps.hello([...failed]), { timeoutMs: settings.connectTimeoutMs, signal });
+      const answer = await link.join(hello, { timeoutMs: settings.connectTimeoutMs, signal });
       if (answer.kind === 'welcome') {
         if (answer.welcome.session !== settings.session) {
           link.close(4001, 'welcome for another session');
@@ -217,14 +235,61 @@ async function attempt(deps: ConnectorDeps, first: ResolvedNode, failed: Set<str
     } catch (error) {
       link?.close();
       if (signal.aborted) throw error;
-      if (isGridlinkError(error) && error.code !== 'GRIDLINK_REJECTED' && error.code !== 'GRIDLINK_FOREIGN_NODE') {
+      // A node that refused our credential is healthy: no cooldown, and not reported as failed. A
+      // busy one (its join rate limit) is an ordinary retriable failure: cooldown, next candidate.
+      const code = isGridlinkError(error) ? error.code : undefined;
+      if (code !== undefined && code !== 'GRIDLINK_REJECTED' && code !== 'GRIDLINK_FOREIGN_NODE' && code !== 'GRIDLINK_UNAUTHORIZED') {
         deps.cooldown.fail(nodeKey(node));
         failed.add(node.id);
       }
-      if (isGridlinkError(error) && error.code === 'GRIDLINK_FOREIGN_NODE') deps.warn(error);
+      if (code === 'GRIDLINK_FOREIGN_NODE') deps.warn(error as GridlinkError);
+      if (code === 'GRIDLINK_UNAUTHORIZED' && deps.token?.refreshes === true) {
+        // getToken() may have a fresh token for the next round; see TokenSource.refreshes.
+        throw new ConnectError('GRIDLINK_UNAUTHORIZED', (error as GridlinkError).message, { cause: error, retriable: true });
+      }
       throw error;
     }
   }
+}
+
+/** The attempt's hello, with a token from `deps.token` (bounded by the attempt's timeout and signal). */
+async function helloFor(deps: ConnectorDeps, failed: ReadonlySet<string>, signal: AbortSignal): Promise<HelloFrame> {
+  const frame = deps.hello([...failed]);
+  if (deps.token !== undefined) frame.token = await fetchToken(deps.token, deps.settings.connectTimeoutMs, signal);
+  return frame;
+}
+
+/**
+ * Asks the token source, never longer than `timeoutMs` or past `signal`: a getToken() that hangs
+ * fails this attempt (retriable) instead of the client. Error messages never include the token.
+ */
+function fetchToken(source: TokenSource, timeoutMs: number, signal: AbortSignal): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let settled = false;
+    const settle = (fn: () => void): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal.removeEventListener('abort', aborted);
+      fn();
+    };
+    const aborted = (): void => settle(() => reject(abortError(signal, 'getToken()')));
+    const timer = setUnrefTimeout(
+      () => settle(() => reject(new ConnectError('GRIDLINK_TIMEOUT', `getToken() did not resolve within ${timeoutMs} ms`, { retriable: true }))),
+      timeoutMs,
+    );
+    if (signal.aborted) return aborted();
+    signal.addEventListener('abort', aborted, { once: true });
+    new Promise<string>((inner) => inner(source.get())).then(
+      (token: unknown) =>
+        settle(() => {
+          if (typeof token === 'string' && token.length > 0 && token.length <= MAX_TOKEN_LENGTH) resolve(token);
+          // The caller's bug, not a network hiccup: retrying would return the same thing.
+          else reject(new OptionsError('GRIDLINK_INVALID_ARGUMENT', `getToken() must resolve to a string of 1..${MAX_TOKEN_LENGTH} characters`));
+        }),
+      (cause: unknown) => settle(() => reject(new ConnectError('GRIDLINK_CONNECT_FAILED', 'getToken() failed', { cause, retriable: true }))),
+    );
+  });
 }
 
 /**

@@ -114,6 +114,7 @@ describe('the load peer frame', () => {
       load: () => ({ links: 2, sessions: 1 }),
       running: () => running,
       alivePeers: () => alive,
+      settled: () => true,
     });
     v.noteLoad('b', { t: 'load', links: 5, sessions: 2, address: '10.0.0.2' });
     v.noteLoad('zz', { t: 'load', links: 5, sessions: 2 }); // not a peer: ignored

@@ -161,6 +161,7 @@ class Dns implements DnsServer {
         this.config.logger.error('dns view snapshot threw', { error: error instanceof Error ? error.message : String(error) });
         return this.serverFailure(bytes, transport);
       }
+      if (snapshot.settled === false) return this.serverFailure(bytes, transport);
       const second = Math.floor(Date.now() / 1000);
       const context = { snapshot, source, rotation: (second + sourceHash(source)) % 0x7fffffff };
       // Big packets are not questions worth remembering (and would make big keys).

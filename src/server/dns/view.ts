@@ -34,6 +34,11 @@ export interface CloudSnapshot {
   readonly nodes: readonly CloudNode[];
   /** Id of the node this DNS server runs beside: its name is the SOA MNAME (primary server). */
   readonly self?: string | undefined;
+  /**
+   * False while the node has not yet heard from its peers (just started): its view of the cloud is
+   * "just me", so it answers SERVFAIL rather than a wrong list, and resolvers ask another node.
+   */
+  readonly settled?: boolean;
 }
 
 export interface CloudView {

@@ -1,0 +1,58 @@
+/**
+ * The node's join rate limit: a token bucket per client address (as the node believes it: the TCP
+ * peer, or the forwarded client behind a trusted proxy). A burst of reconnects after a node dies is
+ * normal and fits in the bucket; a single address hammering the node with hellos is answered
+ * `busy` cheaply, before authentication or placement spend anything on it.
+ */
+
+export interface JoinLimit {
+  /** Takes one join from `address`'s bucket; false when it is empty (the caller answers `busy`). */
+  take(address: string): boolean;
+}
+
+/** Addresses tracked at once; past it, full (idle) buckets are dropped, then the oldest. */
+const MAX_TRACKED = 10_000;
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+/**
+ * `perSecond` joins per second per address, with bursts of up to `burst`. `Infinity` turns the limit
+ * off. Memory stays bounded whatever the number of addresses (a spoofing-free attacker still has
+ * only the addresses it owns, but a large NAT pool must not grow the map without bound).
+ */
+export function createJoinLimit(perSecond: number, burst: number, now: () => number = () => performance.now()): JoinLimit {
+  if (perSecond === Number.POSITIVE_INFINITY) return { take: () => true };
+  const buckets = new Map<string, Bucket>();
+  const refill = (bucket: Bucket, t: number): void => {
+    bucket.tokens = Math.min(burst, bucket.tokens + ((t - bucket.at) / 1000) * perSecond);
+    bucket.at = t;
+  };
+  const prune = (t: number): void => {
+    for (const [address, bucket] of buckets) {
+      refill(bucket, t);
+      if (bucket.tokens >= burst) buckets.delete(address);
+    }
+    // Still full of active addresses: forget the oldest (they get a fresh bucket: lenient, bounded).
+    for (const address of buckets.keys()) {
+      if (buckets.size <= MAX_TRACKED / 2) break;
+      buckets.delete(address);
+    }
+  };
+  return {
+    take(address) {
+      const t = now();
+      let bucket = buckets.get(address);
+      if (bucket === undefined) {
+        if (buckets.size >= MAX_TRACKED) prune(t);
+        bucket = { tokens: burst, at: t };
+        buckets.set(address, bucket);
+      } else refill(bucket, t);
+      if (bucket.tokens < 1) return false;
+      bucket.tokens -= 1;
+      return true;
+    },
+  };
+}
