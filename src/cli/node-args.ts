@@ -1,6 +1,7 @@
 /** `gridlink node`: the command line of one cloud node, parsed and checked without starting it. */
 import { isIP } from 'node:net';
 import { isCookiePair } from '../protocol/codec.js';
+import type { NodeServerOptions } from '../server/options.js';
 import { isZoneName } from '../server/dns/names.js';
 import { parseCidr } from '../server/dns/subnets.js';
 import {
@@ -18,26 +19,14 @@ import {
   type Parsed,
 } from './args.js';
 
-export interface NodeCommandOptions extends NodeTuning {
+/** What `gridlink node` passes on to `startNode`: the same options, documented there, plus the CLI's own. */
+export interface NodeCommandOptions
+  extends NodeTuning,
+    Pick<NodeServerOptions, 'url' | 'proxy' | 'trustedProxies' | 'cloud' | 'dnsPort' | 'dnsHost' | 'dnsTtlSec' | 'address' | 'region' | 'subnets'> {
   id: string;
   port: number;
   host: string;
-  /** Advertised URL (e.g. the fault proxy's in the local cloud); default: the node's own. */
-  url?: string;
   peers: { id: string; url: string; cookie?: string }[];
-  /** Behind a reverse proxy: its public URL and this node's sticky cookie there. */
-  proxy?: { url: string; cookie: string };
-  /** Proxies whose X-Forwarded-For / X-Forwarded-Host are believed. */
-  trustedProxies?: string[];
-  /** The cloud's DNS zone: run its DNS server beside the node. */
-  cloud?: string;
-  dnsPort?: number;
-  dnsHost?: string;
-  dnsTtlSec?: number;
-  /** The IP address DNS publishes for this node. */
-  address?: string;
-  region?: string;
-  subnets?: string[];
   /** Log to stderr as JSON lines. */
   verbose: boolean;
 }

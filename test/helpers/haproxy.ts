@@ -11,6 +11,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { member, type Member } from './members.js';
 import { run, type Proc } from './spawn.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -213,4 +214,16 @@ export async function startProxiedCloud(options: ProxiedCloudOptions): Promise<P
     await cloud.stop();
     throw error;
   }
+}
+
+/** Members that know only the proxy's URL: which backend they reach is up to HAProxy. */
+export function joinThroughProxy(c: ProxiedCloud, into: Member[], session: string, names: string[], extra: Record<string, unknown> = {}): Member[] {
+  const joined = names.map((name) => member(name, { session, nodes: [c.url], ...extra }));
+  into.push(...joined);
+  return joined;
+}
+
+/** Which nodes logged a client link for `client`, in order (with the proxy's sticky cookie or not). */
+export function linksOf(c: ProxiedCloud, client: string): Array<{ node: string; sticky: unknown }> {
+  return c.log.filter((r) => r.message === 'client link' && r.fields.client === client).map((r) => ({ node: r.node, sticky: r.fields.sticky }));
 }

@@ -4,8 +4,8 @@
  * through the proxy's sticky cookies, and a SIGKILLed host is a migration with nothing lost.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { allDelivered, closeAll, commonNode, deliveryViolations, member, sendNext, type Member } from '../helpers/members.js';
-import { startProxiedCloud, type ConfigName, type ProxiedCloud } from '../helpers/haproxy.js';
+import { allDelivered, closeAll, commonNode, deliveryViolations, sendNext, type Member } from '../helpers/members.js';
+import { joinThroughProxy, linksOf, startProxiedCloud, type ConfigName, type ProxiedCloud } from '../helpers/haproxy.js';
 import { needing, requireTool } from '../helpers/tools.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
@@ -21,17 +21,7 @@ afterEach(async () => {
   cloud = undefined;
 });
 
-/** Members that know only the proxy's URL: which backend they reach is up to HAProxy. */
-function join(c: ProxiedCloud, session: string, names: string[], extra: Record<string, unknown> = {}): Member[] {
-  const joined = names.map((name) => member(name, { session, nodes: [c.url], ...extra }));
-  members.push(...joined);
-  return joined;
-}
 
-/** Which nodes logged a client link for `client`, in order (with the proxy's sticky cookie or not). */
-function linksOf(c: ProxiedCloud, client: string): Array<{ node: string; sticky: unknown }> {
-  return c.log.filter((r) => r.message === 'client link' && r.fields.client === client).map((r) => ({ node: r.node, sticky: r.fields.sticky }));
-}
 
 async function pumpAround(ms: Member[], failure: () => Promise<void>, victim: string): Promise<void> {
   const pump = setInterval(() => ms.forEach(sendNext), 5);
@@ -53,7 +43,7 @@ async function pumpAround(ms: Member[], failure: () => Promise<void>, victim: st
 describe.skipIf(!haveHaproxy)(needing('haproxy', 'behind HAProxy: placement and failover'), () => {
   it('two members converge on one backend, even when round robin sends them to different ones', async () => {
     cloud = await startProxiedCloud({ config: 'seed' });
-    const ms = join(cloud, 'converge', ['ann', 'bob', 'cy']);
+    const ms = joinThroughProxy(cloud, members, 'converge', ['ann', 'bob', 'cy']);
     await Promise.all(ms.map((m) => m.client.ready));
     const host = commonNode(ms);
     expect(host).toBeDefined();
@@ -73,7 +63,7 @@ describe.skipIf(!haveHaproxy)(needing('haproxy', 'behind HAProxy: placement and 
   for (const config of ['seed', 'recommended'] as ConfigName[]) {
     it(`SIGKILL of the hosting backend (${config} config): members converge on a live backend, exactly once`, async () => {
       cloud = await startProxiedCloud({ config });
-      const ms = join(cloud, `crash-${config}`, ['ann', 'bob', 'cy'], { connectTimeoutMs: 5000 });
+      const ms = joinThroughProxy(cloud, members, `crash-${config}`, ['ann', 'bob', 'cy'], { connectTimeoutMs: 5000 });
       await Promise.all(ms.map((m) => m.client.ready));
       const victim = commonNode(ms) as string;
       const c = cloud;

@@ -4,8 +4,8 @@
  * clients wait and retry rather than fail. Real HAProxy, real node processes.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { allDelivered, closeAll, commonNode, deliveryViolations, member, sendNext, type Member } from '../helpers/members.js';
-import { startProxiedCloud, type ProxiedCloud } from '../helpers/haproxy.js';
+import { allDelivered, closeAll, commonNode, deliveryViolations, sendNext, type Member } from '../helpers/members.js';
+import { joinThroughProxy, linksOf, startProxiedCloud, type ProxiedCloud } from '../helpers/haproxy.js';
 import { needing, requireTool } from '../helpers/tools.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 import { rendezvousOwner } from '../../dist/server.js';
@@ -22,15 +22,7 @@ afterEach(async () => {
   cloud = undefined;
 });
 
-function join(c: ProxiedCloud, session: string, names: string[], extra: Record<string, unknown> = {}): Member[] {
-  const joined = names.map((name) => member(name, { session, nodes: [c.url], ...extra }));
-  members.push(...joined);
-  return joined;
-}
 
-function linksOf(c: ProxiedCloud, client: string): Array<{ node: string; sticky: unknown }> {
-  return c.log.filter((r) => r.message === 'client link' && r.fields.client === client).map((r) => ({ node: r.node, sticky: r.fields.sticky }));
-}
 
 /** Restarts HAProxy on the same ports, as an operator's reload-by-restart would. */
 async function restartProxy(c: ProxiedCloud, downMs: number): Promise<void> {
@@ -43,7 +35,7 @@ describe.skipIf(!haveHaproxy)(needing('haproxy', 'behind HAProxy: the proxy itse
   it('keeps the sticky cookie across a forced reconnect: back on the same backend, every request with a cookie', async () => {
     cloud = await startProxiedCloud({ config: 'seed' });
     const c = cloud;
-    const [ann] = join(c, 'sticky', ['ann']) as [Member];
+    const [ann] = joinThroughProxy(c, members, 'sticky', ['ann']) as [Member];
     await ann.client.ready;
     const host = ann.client.node?.id as string;
     await waitFor('the host to log the link', () => linksOf(c, 'ann').at(-1)?.node === host);
@@ -62,7 +54,7 @@ describe.skipIf(!haveHaproxy)(needing('haproxy', 'behind HAProxy: the proxy itse
   it('a proxy restart: members reconnect through it and resume, exactly once', async () => {
     cloud = await startProxiedCloud({ config: 'recommended' });
     const c = cloud;
-    const ms = join(c, 'restart', ['ann', 'bob']);
+    const ms = joinThroughProxy(c, members, 'restart', ['ann', 'bob']);
     await Promise.all(ms.map((m) => m.client.ready));
     const host = commonNode(ms);
     const pump = setInterval(() => ms.forEach(sendNext), 5);
@@ -83,10 +75,10 @@ describe.skipIf(!haveHaproxy)(needing('haproxy', 'behind HAProxy: the proxy itse
   it('maxconn reached: a member waits and retries while its host is full, and joins once a slot frees', async () => {
     cloud = await startProxiedCloud({ config: 'seed', maxconn: 1 });
     const c = cloud;
-    const [ann] = join(c, 'full', ['ann']) as [Member];
+    const [ann] = joinThroughProxy(c, members, 'full', ['ann']) as [Member];
     await ann.client.ready;
     const host = ann.client.node?.id;
-    const [bob] = join(c, 'full', ['bob'], { connectTimeoutMs: 1000, retry: { maxDelayMs: 500 } }) as [Member];
+    const [bob] = joinThroughProxy(c, members, 'full', ['bob'], { connectTimeoutMs: 1000, retry: { maxDelayMs: 500 } }) as [Member];
     await sleep(3000);
     // HAProxy queues bob behind ann's WebSocket (or answers 503): bob keeps trying, not failed.
     expect(bob.client.state).toBe('connecting');
@@ -103,7 +95,7 @@ describe.skipIf(!haveHaproxy)(needing('haproxy', 'behind HAProxy: the proxy itse
     const sessions = c.nodes.map((node) => {
       for (let i = 0; ; i++) if (rendezvousOwner(`s${i}`, c.nodes, (n) => n.id)?.id === node.id) return { session: `s${i}`, host: node.id };
     });
-    const ms = sessions.map(({ session }, i) => join(c, session, [`m${i}`], { connectTimeoutMs: 1000, retry: { maxDelayMs: 500 } })[0] as Member);
+    const ms = sessions.map(({ session }, i) => joinThroughProxy(c, members, session, [`m${i}`], { connectTimeoutMs: 1000, retry: { maxDelayMs: 500 } })[0] as Member);
     await Promise.all(ms.map((m) => m.client.ready));
     ms.forEach((m, i) => expect(m.client.node?.id).toBe(sessions[i]?.host));
   });
