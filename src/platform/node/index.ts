@@ -3,7 +3,8 @@
  * WebSocket, which Node 20 lacks without a flag) takes a dispatcher and handshake headers: that is
  * how a node resolved through the cloud's DNS is dialled by IP while Host and SNI stay its name, how
  * a custom CA is trusted, and how the client's cookie jar (a reverse proxy's sticky cookie) rides on
- * every request. A platform is built per client: each client has its own jar.
+ * every request. A platform is built per client: each client has its own jar, composed on agents
+ * that all clients trusting the same CAs share (see pinned-agents.ts).
  */
 import type { LookupFunction } from 'node:net';
 import { Agent, fetch, WebSocket, type Dispatcher } from 'undici';
@@ -21,18 +22,40 @@ export interface NodePlatformOptions {
 
 const KEEP_ALIVE_MS = 4000;
 
-/** A fresh Node platform: its own cookie jar and its own agents (pinned-address ones included). */
+type Ca = NonNullable<NodePlatformOptions['tls']>['ca'];
+
+/** The process's agents, per set of trusted CAs (compared by value for a PEM string, else by reference). */
+const pools = new Map<Ca | null, PinnedAgents>();
+
+function poolFor(ca: Ca): PinnedAgents {
+  let pool = pools.get(ca ?? null);
+  if (pool === undefined) {
+    pool = new PinnedAgents(
+      (lookup: LookupFunction | undefined): Dispatcher =>
+        new Agent({
+          connect: { ...(lookup === undefined ? {} : { lookup }), ...(ca === undefined ? {} : { ca: ca as string | Buffer | Array<string | Buffer> }) },
+          keepAliveTimeout: KEEP_ALIVE_MS,
+        }),
+    );
+    pools.set(ca ?? null, pool);
+  }
+  return pool;
+}
+
+/** A fresh Node platform: its own cookie jar, over the process's shared agents. */
 export function createNodePlatform(options: NodePlatformOptions = {}): Platform {
   const jar = new CookieJar();
-  const ca = options.tls?.ca;
-  const create = (lookup: LookupFunction | undefined): Dispatcher =>
-    new Agent({
-      connect: { ...(lookup === undefined ? {} : { lookup }), ...(ca === undefined ? {} : { ca: ca as string | Buffer | Array<string | Buffer> }) },
-      keepAliveTimeout: KEEP_ALIVE_MS,
-    }).compose(cookies(jar));
-  const direct = create(undefined);
-  const pinned = new PinnedAgents(create);
-  const dispatcher = (address: string | undefined): Dispatcher => (address === undefined ? direct : pinned.for(address));
+  const pool = poolFor(options.tls?.ca);
+  const mine = new Map<string, Dispatcher>();
+  const dispatcher = (address: string | undefined): Dispatcher => {
+    const key = address ?? '';
+    let composed = mine.get(key);
+    if (composed === undefined) {
+      composed = pool.for(address).compose(cookies(jar));
+      mine.set(key, composed);
+    }
+    return composed;
+  };
   // The request's own sticky cookie travels as a Cookie header; the interceptor merges the jar's.
   const cookieHeader = (cookie: string | undefined): Record<string, string> => (cookie === undefined ? {} : { cookie });
   return {

@@ -4,14 +4,16 @@
  * to `net.connect` / `tls.connect`, and takes SNI and `Host` from the URL, so nothing else changes.
  * (Rewriting the URL to the IP instead would break SNI and certificate checks for `wss`.)
  *
- * One agent per address, kept in a small map: health probes reuse its keep-alive connections, and a
- * WebSocket's socket leaves the agent once upgraded, so closing an old agent never cuts a link.
- * The agents come from the platform's factory, so they carry its TLS settings and cookie jar.
+ * One agent per address (and one for ordinary dialling), shared by every client of the process
+ * that trusts the same CAs: an agent holds sockets, not client state, and one per client would cost
+ * every idle client tens of kilobytes. Each client composes its own cookie jar on top. A dropped
+ * agent is not closed (another client may still use it); an idle one holds no sockets after its
+ * keep-alive timeout, and a WebSocket's socket leaves the agent once upgraded anyway.
  */
 import type { LookupFunction } from 'node:net';
 import type { Dispatcher } from 'undici';
 
-const MAX_AGENTS = 64;
+const MAX_AGENTS = 1024;
 
 export function pinnedLookup(address: string): LookupFunction {
   const family = address.includes(':') ? 6 : 4;
@@ -30,16 +32,14 @@ export class PinnedAgents {
 
   constructor(private readonly create: AgentFactory) {}
 
-  for(address: string): Dispatcher {
-    let agent = this.#agents.get(address);
+  /** The agent that dials `address` (or dials normally, when undefined). */
+  for(address: string | undefined): Dispatcher {
+    const key = address ?? '';
+    let agent = this.#agents.get(key);
     if (agent !== undefined) return agent;
-    if (this.#agents.size >= MAX_AGENTS) {
-      const [oldest, old] = this.#agents.entries().next().value as [string, Dispatcher];
-      this.#agents.delete(oldest);
-      void old.close().catch(() => {});
-    }
-    agent = this.create(pinnedLookup(address));
-    this.#agents.set(address, agent);
+    if (this.#agents.size >= MAX_AGENTS) this.#agents.delete(this.#agents.keys().next().value as string);
+    agent = this.create(address === undefined ? undefined : pinnedLookup(address));
+    this.#agents.set(key, agent);
     return agent;
   }
 }
