@@ -10,8 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import * as dnsPacket from 'dns-packet';
-import { createInterface } from 'node:readline';
-import { QUICK, int, log, main, ms, now, row, sleep, summarize, withTimeout } from './lib.mjs';
+import { QUICK, int, log, main, ms, now, row, sleep, spawnServer, summarize, withTimeout } from './lib.mjs';
 
 const ZONE = 'cloud.test';
 const NODES = [
@@ -36,31 +35,8 @@ async function serve() {
 }
 
 /** This file with --serve, as a child; resolves with its DNS address once it listens. */
-async function startGridlink() {
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const stop = async () => {
-    child.stdin.end();
-    const late = setTimeout(() => child.kill('SIGKILL'), 3000);
-    await exited;
-    clearTimeout(late);
-  };
-  try {
-    const address = await withTimeout(
-      new Promise((resolve, reject) => {
-        createInterface({ input: child.stdout }).once('line', (line) => resolve(JSON.parse(line).url));
-        child.once('exit', (code) => reject(new Error(`gridlink DNS child exited (${code}) before listening`)));
-      }),
-      15_000,
-      'gridlink DNS child listening',
-    );
-    child.stdout.resume();
-    return { url: address, stop };
-  } catch (error) {
-    child.kill('SIGKILL');
-    await exited;
-    throw error;
-  }
+function startGridlink() {
+  return spawnServer(fileURLToPath(import.meta.url), 15_000, ['--serve']);
 }
 
 function freeUdpPort() {

@@ -127,11 +127,11 @@ export function sessionsOn(cloud, nodeId, count, prefix) {
   return ids;
 }
 
-/** Spawns `node script` (a server printing `{"url":…}` as its first line); stop() ends it. */
-export async function spawnServer(script, timeoutMs = 15_000) {
+/** Spawns `node script ...args` (a server printing `{"url":…}` as its first line); stop() ends it. */
+export async function spawnServer(script, timeoutMs = 15_000, args = []) {
   const { spawn } = await import('node:child_process');
   const { createInterface } = await import('node:readline');
-  const child = spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const stop = async () => {
     child.stdin.end();
