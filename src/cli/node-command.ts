@@ -19,8 +19,7 @@ export async function runNode(options: NodeCommandOptions): Promise<number> {
   const logger = options.verbose ? jsonLinesLogger(process.stderr, { node: options.id }) : undefined;
   const server = await startNode(serverOptions(options, logger));
   const dns = server.dns === undefined ? {} : { dns: server.dns.address };
-  process.stdout.write(`${JSON.stringify({ event: 'listening', id: server.id, port: server.port, url: server.url, ...dns })}\n`);
-  return new Promise<number>((resolve) => {
+  const exitCode = new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (how: 'drain' | 'close', deadlineMs?: number): void => {
       if (stopping) {
@@ -40,6 +39,10 @@ export async function runNode(options: NodeCommandOptions): Promise<number> {
       });
     }
   });
+  // Announce only once the handlers are in place: a parent that signals as soon as it reads this
+  // line must reach them, not Node's default SIGTERM action (which exits without draining).
+  process.stdout.write(`${JSON.stringify({ event: 'listening', id: server.id, port: server.port, url: server.url, ...dns })}\n`);
+  return exitCode;
 }
 
 async function shutdown(server: NodeServer, how: 'drain' | 'close', deadlineMs: number | undefined, logger: Logger | undefined): Promise<number> {

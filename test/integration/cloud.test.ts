@@ -271,4 +271,21 @@ describe('gridlink node (the CLI the cloud runs)', () => {
     child.kill('SIGTERM');
     expect(await exit).toBe(0);
   });
+
+  it('drains and exits 0 on a SIGTERM sent the moment it announces itself', async () => {
+    // Regression: the line used to go out before the handlers were installed, so a parent that
+    // signalled at once sometimes hit Node's default action (killed by SIGTERM, no drain).
+    const runs = Array.from({ length: 8 }, async (_, index) => {
+      const child = spawn(process.execPath, [CLI_JS, 'node', '--id', `quick-${index}`, '--port', '0'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, GRIDLINK_SECRET: 'test-secret' },
+      });
+      const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+        child.once('exit', (code, signal) => resolve({ code, signal })),
+      );
+      createInterface({ input: child.stdout }).once('line', () => child.kill('SIGTERM'));
+      return exit;
+    });
+    for (const exit of await Promise.all(runs)) expect(exit).toEqual({ code: 0, signal: null });
+  });
 });
