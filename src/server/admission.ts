@@ -61,7 +61,7 @@ export async function admit(link: ClientLink, deps: AdmissionDeps): Promise<void
     // (or starts a drain) between deciding and acting.
     await deps.placement.probe(hello);
     if (!link.open) return;
-    const decision = deps.placement.decide(hello.session);
+    const decision = deps.placement.decide(hello);
     if (decision.kind === 'redirect') {
       link.send({ t: 'redirect', node: decision.node, reason: decision.reason });
       link.close(CloseCode.redirect, 'redirect');

@@ -2,7 +2,8 @@
  * A gridlink node: the HTTP listener (health check + WebSocket upgrades), the first-frame switch
  * between client links and peer links, and the node's lifecycle (running -> draining -> closed).
  * Each concern it wires together lives in its own file: client-link (one connection), session-host
- * (membership and delivery), placement (who hosts what), peers (who is alive), tokens (resume).
+ * (membership and delivery), placement (who hosts what), pins (placement's exceptions), rebalance
+ * (moving sessions when placement changes), peers (who is alive), tokens (resume).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -16,7 +17,9 @@ import { InboundPeer, type InboundPeerHost } from './inbound-peer.js';
 import { normalizeOptions, type NodeConfig, type NodeServerOptions } from './options.js';
 import { PeerMonitor } from './peers.js';
 import { Placement } from './placement.js';
-import { SessionHost, type MemberLink } from './session-host.js';
+import { PinTable } from './pins.js';
+import { Rebalancer } from './rebalance.js';
+import { SessionHost } from './session-host.js';
 import { createTokenSigner, type TokenSigner } from './tokens.js';
 import { createJoinLimit, type JoinLimit } from './join-limit.js';
 import { LoadReporter, NodeCloudView } from './cloud-view.js';
@@ -98,9 +101,10 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
   private readonly sessions: SessionHost;
   private readonly peers: PeerMonitor;
   private readonly placement: Placement;
+  private readonly pins: PinTable;
+  private readonly rebalancer: Rebalancer;
   private readonly links = new Set<ClientLink>();
   private readonly inbound = new Set<InboundPeer>();
-  private rebalanceTimer: NodeJS.Timeout | undefined;
   /** What this node's DNS server answers from; kept up to date even without one (cheap). */
   readonly view: NodeCloudView;
   private readonly loadReporter: LoadReporter;
@@ -129,6 +133,16 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
       memberGraceMs: config.memberGraceMs,
       logger: config.logger,
       verifyResume: (token, session, client) => this.tokens.verify(token, session, client),
+      onSessionEnded: (session) => this.pins.release(session),
+    });
+    // This node's claims go out on the links its peers dialled: those are the links each peer
+    // judges this node alive by, so a claim is heard exactly as long as it can count.
+    this.pins = new PinTable(config.id, {
+      announce: (frame) => {
+        for (const peer of this.inbound) peer.send(frame);
+      },
+      changed: () => this.rebalancer.schedule(),
+      logger: config.logger,
     });
     this.view = new NodeCloudView({
       self: info,
@@ -144,13 +158,31 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
       peers: config.peers,
       heartbeat: config.peerHeartbeat,
       logger: config.logger,
-      onChange: () => this.scheduleRebalance(),
+      onChange: () => this.rebalancer.schedule(),
       onLoad: (peerId, frame) => this.view.noteLoad(peerId, frame),
       currentLoad: () => this.view.ownLoad(),
+      onPin: (peerId, frame) => this.pins.note(peerId, frame),
+      onLinkDown: (peerId) => this.pins.forget(peerId),
     });
     this.loadReporter = new LoadReporter(this.view, (frame) => this.peers.broadcast(frame), config.peerHeartbeat.intervalMs);
     // Placement's answers go to clients (redirect, drain.to), so it names nodes as clients reach them.
-    this.placement = new Placement(this.publicInfo, this.publicNodes.slice(1), this.peers, () => this.state.kind !== 'running');
+    this.placement = new Placement({
+      self: this.publicInfo,
+      peers: this.publicNodes.slice(1),
+      view: this.peers,
+      pins: this.pins,
+      draining: () => this.state.kind !== 'running',
+      logger: config.logger,
+    });
+    this.rebalancer = new Rebalancer({
+      self: config.id,
+      sessions: this.sessions,
+      placement: this.placement,
+      pins: this.pins,
+      delayMs: config.peerHeartbeat.intervalMs,
+      running: () => this.state.kind === 'running',
+      logger: config.logger,
+    });
     // Frames above maxFrameBytes must reach the codec to be answered with 4006; ws's own limit
     // (which closes with 1009) is only the backstop against absurd sizes.
     this.wss = new WebSocketServer({
@@ -216,7 +248,7 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
     // Tell each client where its session goes next, so it need not search for it.
     for (const link of this.links) {
       if (!link.attached) continue;
-      const next = this.placement.decide(link.hello.session);
+      const next = this.placement.decide(link.hello);
       link.send(next.kind === 'redirect' ? { t: 'drain', deadlineMs, to: next.node } : { t: 'drain', deadlineMs });
     }
     if (this.links.size === 0) allLeft();
@@ -307,6 +339,7 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
       const link = new InboundPeer(ws, first.id, this.config.peerHeartbeat.timeoutMs * 2, this.config.logger, this);
       this.inbound.add(link);
       if (this.state.kind === 'draining') link.send({ t: 'peer-drain' });
+      for (const frame of this.pins.frames()) link.send(frame);
       return;
     }
     const link = new ClientLink(ws, first.hello, this.config, this, origin);
@@ -338,36 +371,13 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
     });
   }
 
-  /**
-   * When the live set changes, a session hosted here may now belong to another node (a peer came
-   * back). Its members are redirected there, or the session would be split between this node and
-   * the new host's newcomers. Debounced: a flurry of peer changes (a cloud starting) acts once.
-   */
-  private scheduleRebalance(): void {
-    if (this.rebalanceTimer !== undefined || this.state.kind !== 'running') return;
-    this.rebalanceTimer = setTimeout(() => {
-      this.rebalanceTimer = undefined;
-      if (this.state.kind !== 'running') return;
-      for (const session of this.sessions.sessionIds()) {
-        const host = this.placement.hostOf(session);
-        if (host.id === this.id) continue;
-        this.config.logger.info('session moves to its new host', { session, node: host.id });
-        this.sessions.evict(session, (member: MemberLink) => {
-          member.send({ t: 'redirect', node: host, reason: 'rebalance' });
-          member.close(CloseCode.redirect, 'redirect');
-        });
-      }
-    }, this.config.peerHeartbeat.intervalMs);
-    this.rebalanceTimer.unref();
-  }
-
   private shutdown(): Promise<void> {
     if (this.state.kind === 'closed') return this.state.done;
     // close() during a drain ends the drain's wait too.
     const drain = this.state.kind === 'draining' ? this.state : undefined;
     const done = (async () => {
       drain?.allLeft();
-      clearTimeout(this.rebalanceTimer);
+      this.rebalancer.stop();
       this.loadReporter.stop();
       const dnsClosed = this.dnsServer?.close();
       for (const link of [...this.links]) link.close(CloseCode.goingAway, 'node closing');

@@ -15,7 +15,23 @@ export type PeerFrame =
   /** The sender is draining: leave it out of placement at once. */
   | { t: 'peer-drain' }
   /** The sender's load (and how DNS should publish it), sent when a link opens and whenever it changes. */
-  | LoadFrame;
+  | LoadFrame
+  /** The sender claims a session (see pins.ts); sent by the accepting side of a link, and again on each new link. */
+  | PinFrame
+  /** The sender no longer claims the session. */
+  | UnpinFrame;
+
+export interface PinFrame {
+  t: 'pin';
+  session: string;
+  /** Orders claims on one session: higher wins. */
+  epoch: number;
+}
+
+export interface UnpinFrame {
+  t: 'unpin';
+  session: string;
+}
 
 export interface LoadFrame {
   t: 'load';
@@ -77,6 +93,13 @@ export function decodePeerFrame(raw: string | Uint8Array): PeerFrame {
       return { t: 'peer-drain' };
     case 'load':
       return loadFrame(obj);
+    case 'pin': {
+      const epoch = obj.epoch;
+      if (typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || epoch < 1) protocolError("'pin' needs an 'epoch', an integer >= 1");
+      return { t: 'pin', session: sessionId(obj.session, 'pin'), epoch };
+    }
+    case 'unpin':
+      return { t: 'unpin', session: sessionId(obj.session, 'unpin') };
     default:
       return protocolError(`unknown peer frame type '${String(obj.t).slice(0, 32)}'`);
   }
@@ -85,6 +108,11 @@ export function decodePeerFrame(raw: string | Uint8Array): PeerFrame {
 /** Cheap check used on a connection's first frame: does it claim to be a peer? */
 export function looksLikePeerHello(raw: string | Uint8Array): boolean {
   return typeof raw === 'string' && raw.length <= MAX_PEER_FRAME_BYTES && raw.includes('"peer-hello"');
+}
+
+function sessionId(value: unknown, type: string): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) protocolError(`'${type}' needs a 'session' id`);
+  return value;
 }
 
 function count(value: unknown, name: string): number {

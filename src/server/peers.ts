@@ -7,6 +7,9 @@
  * Two more things take a live-looking peer out of placement:
  * - `peer-drain` from it (it is shutting down) — until a new link to it opens (a new process);
  * - a failed probe (`suspect`) after a client reported it failed — until its link shows life again.
+ *
+ * What a peer says about itself on our link (its load, its pinned sessions) is passed on as heard,
+ * and `onLinkDown` says when it lapses: the next link may lead to a new process.
  */
 import { WebSocket, type RawData } from 'ws';
 import type { Logger } from '../core/logger.js';
@@ -14,7 +17,7 @@ import { setUnrefTimeout } from '../core/timers.js';
 import { SUBPROTOCOL, PROTOCOL_VERSION, type HeartbeatSettings, type NodeInfo } from '../protocol/frames.js';
 import { Backoff } from './backoff.js';
 import { Liveness } from '../core/liveness.js';
-import { decodePeerFrame, encodePeerFrame, MAX_PEER_FRAME_BYTES, type LoadFrame, type PeerFrame } from './peer-frames.js';
+import { decodePeerFrame, encodePeerFrame, MAX_PEER_FRAME_BYTES, type LoadFrame, type PeerFrame, type PinFrame, type UnpinFrame } from './peer-frames.js';
 
 export interface PeerMonitorOptions {
   readonly self: string;
@@ -27,6 +30,10 @@ export interface PeerMonitorOptions {
   readonly onLoad?: (id: string, load: LoadFrame) => void;
   /** This node's current load, sent on every link as soon as it opens (then `broadcast` keeps it fresh). */
   readonly currentLoad?: () => LoadFrame;
+  /** A peer claimed a session or dropped its claim (see pins.ts). */
+  readonly onPin?: (id: string, frame: PinFrame | UnpinFrame) => void;
+  /** The open link to a peer went down: what was heard on it (its claims) no longer holds. */
+  readonly onLinkDown?: (id: string) => void;
 }
 
 type Link =
@@ -267,6 +274,10 @@ export class PeerMonitor {
       case 'load':
         this.options.onLoad?.(peer.info.id, frame);
         break;
+      case 'pin':
+      case 'unpin':
+        this.options.onPin?.(peer.info.id, frame);
+        break;
       case 'peer-hello':
         break; // not expected on our own outbound link; harmless
     }
@@ -285,6 +296,7 @@ export class PeerMonitor {
     ws.terminate();
     this.endProbe(peer, false);
     peer.link = { kind: 'waiting' };
+    if (link.kind === 'open') this.options.onLinkDown?.(peer.info.id);
     this.refresh();
     peer.backoff.runOnce(() => {
       if (peer.link.kind === 'waiting') this.dial(peer);

@@ -1,10 +1,15 @@
 /**
  * Placement: which node hosts a session. The host is the rendezvous owner of the session id among
  * the nodes this node believes alive — itself (unless draining) and its live peers — so every node
- * with the same view, and any client using the `affinity` policy, names the same host.
+ * with the same view, and any client using the `affinity` policy, names the same host. The one
+ * exception is a pinned session (pins.ts): it stays on the node that claimed it while that node
+ * is alive, because one of its members could not reach the rendezvous host.
  */
 import { rendezvousOwner } from '../choose/rendezvous.js';
+import type { Logger } from '../core/logger.js';
 import type { HelloFrame, NodeInfo } from '../protocol/frames.js';
+import type { PinTable } from './pins.js';
+import { RedirectMemory } from './redirect-memory.js';
 
 /** What placement needs from the peer monitor. */
 export interface PeerView {
@@ -20,21 +25,32 @@ export type Decision =
   /** Draining, and no other node is alive to take the session. */
   | { kind: 'refuse'; code: 'draining'; message: string };
 
-export class Placement {
-  private readonly byId: Map<string, NodeInfo>;
+export interface PlacementDeps {
+  /** This node, as clients reach it. */
+  readonly self: NodeInfo;
+  /** The peers, as clients reach them. */
+  readonly peers: readonly NodeInfo[];
+  readonly view: PeerView;
+  readonly pins: PinTable;
+  readonly draining: () => boolean;
+  readonly logger: Logger;
+}
 
-  constructor(
-    private readonly self: NodeInfo,
-    peers: readonly NodeInfo[],
-    private readonly view: PeerView,
-    private readonly draining: () => boolean,
-  ) {
-    this.byId = new Map(peers.map((peer) => [peer.id, peer]));
+export class Placement {
+  private readonly self: NodeInfo;
+  private readonly byId: Map<string, NodeInfo>;
+  private readonly view: PeerView;
+  private readonly redirects = new RedirectMemory();
+
+  constructor(private readonly deps: PlacementDeps) {
+    this.self = deps.self;
+    this.view = deps.view;
+    this.byId = new Map(deps.peers.map((peer) => [peer.id, peer]));
   }
 
   /** The host of `session` as this node sees it now. A draining node with no live peer names itself. */
   hostOf(session: string): NodeInfo {
-    return rendezvousOwner(session, this.candidates(this.draining()), (node) => node.id) ?? this.self;
+    return this.hostAmong(session, this.candidates(this.deps.draining())) ?? this.self;
   }
 
   /**
@@ -53,14 +69,31 @@ export class Placement {
    * Where a hello belongs, on the view as it is now. Synchronous on purpose: the caller acts on the
    * answer (join or redirect) before anything else can change the view or start a drain.
    */
-  decide(session: string): Decision {
-    if (this.draining()) {
-      const host = rendezvousOwner(session, this.candidates(true), (node) => node.id);
+  decide(hello: Pick<HelloFrame, 'session' | 'client' | 'resume' | 'failed'>): Decision {
+    const { session } = hello;
+    if (this.deps.draining()) {
+      const host = this.hostAmong(session, this.candidates(true));
       if (host === undefined) return { kind: 'refuse', code: 'draining', message: 'this node is draining and no other node is alive' };
       return { kind: 'redirect', node: host, reason: 'draining' };
     }
     const host = this.hostOf(session);
-    return host.id === this.self.id ? { kind: 'host' } : { kind: 'redirect', node: host, reason: 'not-host' };
+    if (host.id === this.self.id) return { kind: 'host' };
+    // The host is alive for us (a failed report was probed first), yet this client says it failed
+    // it: send it back once, but if it returns without having joined anywhere, it cannot reach the
+    // host, and the session comes here, where it can.
+    if (hello.failed?.includes(host.id) === true && this.redirects.sentBefore(hello, host.id)) {
+      this.deps.logger.info('a member cannot reach the host of its session; pinning it here', { session, client: hello.client, host: host.id });
+      this.deps.pins.claim(session);
+      return { kind: 'host' };
+    }
+    return { kind: 'redirect', node: host, reason: 'not-host' };
+  }
+
+  /** The pinned node among `candidates` if a claim counts, else the rendezvous owner. */
+  private hostAmong(session: string, candidates: NodeInfo[]): NodeInfo | undefined {
+    const pinned = this.deps.pins.pinnedTo(session, (id) => candidates.some((node) => node.id === id));
+    if (pinned !== undefined) return candidates.find((node) => node.id === pinned);
+    return rendezvousOwner(session, candidates, (node) => node.id);
   }
 
   private candidates(withoutSelf: boolean): NodeInfo[] {

@@ -59,6 +59,8 @@ export interface SessionHostOptions {
   verifyResume(token: string | undefined, session: string, client: string): boolean;
   /** An attached member that confirms nothing new for this long while behind is cut; default 10000. */
   readonly stallMs?: number;
+  /** The session is no longer hosted here (its last member left, or it was evicted). */
+  readonly onSessionEnded?: (session: string) => void;
 }
 
 export type JoinResult = { kind: 'joined' } | { kind: 'rejected'; message: string };
@@ -295,6 +297,7 @@ export class SessionHost {
         move(attachment.link);
       }
     }
+    this.options.onSessionEnded?.(sessionId);
   }
 
   /** Stops every timer (node shutdown). Links are the caller's to close. */
@@ -348,6 +351,7 @@ export class SessionHost {
     if (session.members.size === 0) {
       if (session.settle.kind === 'settling') clearTimeout(session.settle.timer);
       this.sessions.delete(session.id);
+      this.options.onSessionEnded?.(session.id);
       return;
     }
     // The member that left no longer holds anyone's acknowledgements back.

@@ -2,8 +2,9 @@
  * Real network partitions: nodes and client groups in their own network namespaces, partitions made
  * by the kernel dropping packets (no reset, no FIN). A silently isolated host loses its sessions to
  * the survivors and gets them back when it returns; a split brain hosts a session once per side
- * that clients can reach, and the cloud re-converges on one node when it heals — with every
- * message delivered exactly once, in order, across all of it.
+ * that clients can reach, and the cloud re-converges on one node when it heals; a one-sided
+ * partition (clients cut from a node its peers still reach) moves the session to a node every
+ * member reaches — with every message delivered exactly once, in order, across all of it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rendezvousOwner } from '../../dist/server.js';
@@ -114,6 +115,31 @@ describe.skipIf(!required)(required ? 'network partitions (network namespaces)' 
     await new Promise((resolve) => setTimeout(resolve, 1000));
     topo.healAll();
     await until('one node again, the owner', () => together(p, q, (n) => n === owner));
+    await deliveredExactlyOnce(p, 'p', q, 'q');
+    p.send({ cmd: 'close' });
+    q.send({ cmd: 'close' });
+  });
+
+  it('one-sided: a client group that cannot reach the host (its peers can) takes the session where all members can reach it', async () => {
+    const session = Array.from({ length: 50 }, (_, i) => `one-${i}`).find((s) => rendezvousOwner(s, NODES, (n) => n) === 'a') as string;
+    const p = member('cl1', session, 'p');
+    const q = member('cl2', session, 'q');
+    await until('both on a', () => together(p, q, (n) => n === 'a'));
+    p.send({ cmd: 'send', on: true });
+    q.send({ cmd: 'send', on: true });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // cl1 and a cannot talk; the nodes all still see each other, and q still reaches a.
+    topo.split(['cl1'], ['a']);
+    await until('both on one node p can reach', () => together(p, q, (n) => n !== 'a'));
+    const pinned = (await status(p)).node as string;
+    // Now q cannot reach that one: the only node both reach is the third.
+    topo.split(['cl2'], [pinned]);
+    const third = NODES.find((n) => n !== 'a' && n !== pinned) as string;
+    await until('both on the third node', () => together(p, q, (n) => n === third));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    topo.healAll();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await until('still on one node after healing', () => together(p, q));
     await deliveredExactlyOnce(p, 'p', q, 'q');
     p.send({ cmd: 'close' });
     q.send({ cmd: 'close' });

@@ -4,151 +4,15 @@
  * assertion; "nothing arrived" is checked after a ping/pong round trip, which the node answers in
  * order after everything it had to say.
  */
-import { createServer as createNetServer } from 'node:net';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { rendezvousOwner } from '../../src/choose/rendezvous.js';
 import { isGridlinkError } from '../../src/core/errors.js';
-import { startNode, type NodeServer, type NodeServerOptions } from '../../src/server/node-server.js';
+import { startNode, type NodeServer } from '../../src/server/node-server.js';
+import { cleanupAll, cleanups, cloud, freePorts, hello, join, node, RawClient, sessionOwnedBy, sockets, until, type Frame } from '../helpers/raw-node.js';
 
-type Frame = { t: string; [key: string]: unknown };
-
-const HANG_GUARD_MS = 5000;
-const nodes: NodeServer[] = [];
-const sockets: WebSocket[] = [];
-const cleanups: Array<() => Promise<void> | void> = [];
-
-afterEach(async () => {
-  for (const ws of sockets.splice(0)) ws.terminate();
-  await Promise.all(nodes.splice(0).map((node) => node.close()));
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
-
-async function node(options: NodeServerOptions): Promise<NodeServer> {
-  const started = await startNode(options);
-  nodes.push(started);
-  return started;
-}
-
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<ReturnType<typeof createNetServer>>((resolve) => {
-      const server = createNetServer();
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    })),
-  );
-  const ports = servers.map((server) => (server.address() as { port: number }).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
-}
-
-async function until(check: () => boolean, what: string, ms = HANG_GUARD_MS): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-/** A cloud of peered nodes, returned once every node sees every other alive. */
-async function cloud(ids: string[], extra: Partial<NodeServerOptions> = {}): Promise<NodeServer[]> {
-  const ports = await freePorts(ids.length);
-  const peers = ids.map((id, i) => ({ id, url: `ws://127.0.0.1:${ports[i]}` }));
-  const started = await Promise.all(ids.map((id, i) => node({ id, port: ports[i], peers, secret: 'cloud-secret', ...extra })));
-  await until(() => started.every((n) => n.stats().alivePeers.length === ids.length - 1), 'peers to see each other');
-  return started;
-}
-
-/** A session id whose rendezvous owner among `ids` is `owner`. */
-function sessionOwnedBy(owner: string, ids: string[], prefix = 'room'): string {
-  for (let i = 0; ; i++) {
-    const session = `${prefix}-${i}`;
-    if (rendezvousOwner(session, ids, (id) => id) === owner) return session;
-  }
-}
-
-class RawClient {
-  private readonly frames: Frame[] = [];
-  private wake: (() => void) | undefined;
-  private pingId = 1;
-  readonly closed: Promise<{ code: number; reason: string }>;
-
-  private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data, isBinary) => {
-      if (!isBinary) this.frames.push(JSON.parse(data.toString()) as Frame);
-      this.wake?.();
-    });
-    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
-    ws.on('error', () => {});
-  }
-
-  static async open(url: string): Promise<RawClient> {
-    const ws = new WebSocket(url, 'gridlink.v1');
-    sockets.push(ws);
-    const client = new RawClient(ws);
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
-    return client;
-  }
-
-  send(frame: Frame): void {
-    this.ws.send(JSON.stringify(frame));
-  }
-
-  /** Next frame (of type `t`, when given), consuming it and everything before it of other types. */
-  async next(t?: string): Promise<Frame> {
-    const deadline = Date.now() + HANG_GUARD_MS;
-    for (;;) {
-      const index = this.frames.findIndex((f) => t === undefined || f.t === t);
-      if (index >= 0) return this.frames.splice(0, index + 1).at(-1) as Frame;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for '${t ?? 'any'}' frame; have ${JSON.stringify(this.frames)}`);
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-        setTimeout(resolve, 50);
-      });
-    }
-  }
-
-  /** Round trip to the node: everything it sent before answering is buffered here afterwards. */
-  async sync(): Promise<void> {
-    const id = this.pingId++;
-    this.send({ t: 'ping', id });
-    const deadline = Date.now() + HANG_GUARD_MS;
-    while (!this.frames.some((f) => f.t === 'pong' && f.id === id)) {
-      if (Date.now() > deadline) throw new Error('no pong');
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    this.frames.splice(this.frames.findIndex((f) => f.t === 'pong' && f.id === id), 1);
-  }
-
-  /** Frames of type `t` received and not consumed yet. */
-  pending(t: string): Frame[] {
-    return this.frames.filter((f) => f.t === t);
-  }
-}
-
-interface HelloExtra {
-  recv?: Record<string, number>;
-  members?: string[];
-  resume?: string;
-  failed?: string[];
-  via?: string;
-}
-
-function hello(session: string, client: string, extra: HelloExtra = {}): Frame {
-  return { t: 'hello', v: 1, session, client, recv: {}, members: [], ...extra };
-}
-
-async function join(n: NodeServer | string, session: string, client: string, extra: HelloExtra = {}): Promise<{ c: RawClient; welcome: Frame }> {
-  const c = await RawClient.open(typeof n === 'string' ? n : n.url);
-  c.send(hello(session, client, extra));
-  const first = await c.next();
-  if (first.t !== 'welcome') throw new Error(`expected welcome, got ${JSON.stringify(first)}`);
-  return { c, welcome: first };
-}
+afterEach(cleanupAll);
 
 describe('node server: handshake', () => {
   it('welcomes a hello with the node, token, nodes, heartbeat, members and base', async () => {

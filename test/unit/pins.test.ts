@@ -1,0 +1,138 @@
+/** Placement's exceptions: the pin table, the redirect memory that triggers pins, and their peer frames. */
+import { describe, expect, it } from 'vitest';
+import { rendezvousOwner } from '../../src/choose/rendezvous.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { decodePeerFrame } from '../../src/server/peer-frames.js';
+import { MAX_CLAIMS_PER_PEER, PinTable } from '../../src/server/pins.js';
+import { RedirectMemory } from '../../src/server/redirect-memory.js';
+
+function table(self = 'b') {
+  const sent: unknown[] = [];
+  let changes = 0;
+  const pins = new PinTable(self, {
+    announce: (frame) => sent.push(frame),
+    changed: () => changes++,
+    logger: silentLogger,
+  });
+  return { pins, sent, changes: () => changes };
+}
+
+const anyone = (): boolean => true;
+
+describe('PinTable', () => {
+  it('claims above every known claim, announces it, and releases it once', () => {
+    const { pins, sent, changes } = table('b');
+    pins.note('c', { t: 'pin', session: 's', epoch: 4 });
+    expect(pins.pinnedTo('s', anyone)).toBe('c');
+    pins.claim('s');
+    expect(sent).toEqual([{ t: 'pin', session: 's', epoch: 5 }]);
+    expect(pins.pinnedTo('s', anyone)).toBe('b');
+    expect(pins.frames()).toEqual([{ t: 'pin', session: 's', epoch: 5 }]);
+    expect(pins.claimed()).toEqual(['s']);
+    pins.release('s');
+    pins.release('s');
+    expect(sent).toEqual([{ t: 'pin', session: 's', epoch: 5 }, { t: 'unpin', session: 's' }]);
+    expect(pins.pinnedTo('s', anyone)).toBe('c');
+    expect(changes()).toBe(3);
+  });
+
+  it('counts only claims of nodes placement may use', () => {
+    const { pins } = table('b');
+    pins.note('c', { t: 'pin', session: 's', epoch: 2 });
+    pins.note('d', { t: 'pin', session: 's', epoch: 1 });
+    expect(pins.pinnedTo('s', (node) => node !== 'c')).toBe('d');
+    expect(pins.pinnedTo('s', () => false)).toBeUndefined();
+    expect(pins.pinnedTo('other', anyone)).toBeUndefined();
+  });
+
+  it('breaks a tie between equal epochs by rendezvous weight, the same on every node', () => {
+    const session = 'tie';
+    const winner = rendezvousOwner(session, ['c', 'd'], (id) => id);
+    const onB = table('b').pins;
+    onB.note('c', { t: 'pin', session, epoch: 1 });
+    onB.note('d', { t: 'pin', session, epoch: 1 });
+    const onC = table('c').pins;
+    onC.claim(session);
+    onC.note('d', { t: 'pin', session, epoch: 1 });
+    expect(onB.pinnedTo(session, anyone)).toBe(winner);
+    expect(onC.pinnedTo(session, anyone)).toBe(winner);
+  });
+
+  it('forgets a peer\'s claims when its link goes down, and obeys its unpin', () => {
+    const { pins, changes } = table('b');
+    pins.note('c', { t: 'pin', session: 's', epoch: 1 });
+    pins.note('c', { t: 'pin', session: 's', epoch: 1 }); // repeated on a new link: no change
+    pins.note('c', { t: 'pin', session: 't', epoch: 1 });
+    expect(changes()).toBe(2);
+    pins.note('c', { t: 'unpin', session: 't' });
+    pins.note('c', { t: 'unpin', session: 't' });
+    expect(pins.pinnedTo('t', anyone)).toBeUndefined();
+    pins.forget('c');
+    pins.forget('c');
+    expect(pins.pinnedTo('s', anyone)).toBeUndefined();
+    expect(changes()).toBe(4);
+  });
+
+  it('keeps at most MAX_CLAIMS_PER_PEER claims from one peer', () => {
+    const { pins } = table('b');
+    for (let i = 0; i <= MAX_CLAIMS_PER_PEER; i++) pins.note('c', { t: 'pin', session: `s${i}`, epoch: 1 });
+    expect(pins.pinnedTo(`s${MAX_CLAIMS_PER_PEER - 1}`, anyone)).toBe('c');
+    expect(pins.pinnedTo(`s${MAX_CLAIMS_PER_PEER}`, anyone)).toBeUndefined();
+    pins.note('c', { t: 'pin', session: 's0', epoch: 2 }); // a known session may still change
+    pins.claim('s0');
+    expect(pins.frames()).toEqual([{ t: 'pin', session: 's0', epoch: 3 }]);
+  });
+});
+
+describe('RedirectMemory', () => {
+  it('knows a client that comes back with the same resume token (it joined nowhere since)', () => {
+    let now = 0;
+    const memory = new RedirectMemory(() => now);
+    const hello = { session: 's', client: 'bob', resume: 'token-1' };
+    expect(memory.sentBefore(hello, 'a')).toBe(false);
+    now += 5000;
+    expect(memory.sentBefore(hello, 'a')).toBe(true);
+    // Used up: a third report starts over.
+    expect(memory.sentBefore(hello, 'a')).toBe(false);
+  });
+
+  it('does not confuse another token, client, session or host', () => {
+    const memory = new RedirectMemory(() => 0);
+    expect(memory.sentBefore({ session: 's', client: 'bob' }, 'a')).toBe(false);
+    expect(memory.sentBefore({ session: 's', client: 'bob', resume: 'new' }, 'a')).toBe(false);
+    expect(memory.sentBefore({ session: 's', client: 'eve' }, 'a')).toBe(false);
+    expect(memory.sentBefore({ session: 't', client: 'bob' }, 'a')).toBe(false);
+    expect(memory.sentBefore({ session: 's', client: 'bob' }, 'c')).toBe(false);
+    expect(memory.sentBefore({ session: 's', client: 'bob' }, 'a')).toBe(true);
+  });
+
+  it('forgets after a minute, and holds at most 10 000 entries (the oldest go first)', () => {
+    let now = 0;
+    const memory = new RedirectMemory(() => now);
+    expect(memory.sentBefore({ session: 's', client: 'old' }, 'a')).toBe(false);
+    now = 60_001;
+    expect(memory.sentBefore({ session: 's', client: 'old' }, 'a')).toBe(false);
+    for (let i = 0; i < 10_000; i++) memory.sentBefore({ session: 's', client: `c${i}` }, 'a');
+    expect(memory.sentBefore({ session: 's', client: 'old' }, 'a')).toBe(false); // pushed out
+    expect(memory.sentBefore({ session: 's', client: 'c9999' }, 'a')).toBe(true);
+  });
+});
+
+describe('pin frames', () => {
+  it('decodes pin and unpin', () => {
+    expect(decodePeerFrame('{"t":"pin","session":"s","epoch":3}')).toEqual({ t: 'pin', session: 's', epoch: 3 });
+    expect(decodePeerFrame('{"t":"unpin","session":"s"}')).toEqual({ t: 'unpin', session: 's' });
+  });
+
+  it.each([
+    '{"t":"pin","session":"s"}',
+    '{"t":"pin","session":"s","epoch":0}',
+    '{"t":"pin","session":"s","epoch":1.5}',
+    '{"t":"pin","session":"","epoch":1}',
+    `{"t":"pin","session":"${'x'.repeat(129)}","epoch":1}`,
+    '{"t":"unpin"}',
+    '{"t":"unpin","session":7}',
+  ])('refuses %s with GRIDLINK_PROTOCOL', (raw) => {
+    expect(() => decodePeerFrame(raw)).toThrow(expect.objectContaining({ code: 'GRIDLINK_PROTOCOL' }));
+  });
+});
