@@ -26,7 +26,12 @@ export interface PinFrame {
   session: string;
   /** Orders claims on one session: higher wins. */
   epoch: number;
+  /** Nodes some member of the session could not reach (none of them should claim it). */
+  avoid?: string[];
 }
+
+/** At most this many nodes in a pin's `avoid` (the most recent are kept); it must fit a peer frame. */
+export const MAX_AVOID = 16;
 
 export interface UnpinFrame {
   t: 'unpin';
@@ -96,7 +101,9 @@ export function decodePeerFrame(raw: string | Uint8Array): PeerFrame {
     case 'pin': {
       const epoch = obj.epoch;
       if (typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || epoch < 1) protocolError("'pin' needs an 'epoch', an integer >= 1");
-      return { t: 'pin', session: sessionId(obj.session, 'pin'), epoch };
+      const frame: PinFrame = { t: 'pin', session: sessionId(obj.session, 'pin'), epoch };
+      if (obj.avoid !== undefined) frame.avoid = nodeIds(obj.avoid);
+      return frame;
     }
     case 'unpin':
       return { t: 'unpin', session: sessionId(obj.session, 'unpin') };
@@ -113,6 +120,14 @@ export function looksLikePeerHello(raw: string | Uint8Array): boolean {
 function sessionId(value: unknown, type: string): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) protocolError(`'${type}' needs a 'session' id`);
   return value;
+}
+
+function nodeIds(value: unknown): string[] {
+  if (!Array.isArray(value) || value.length > MAX_AVOID) protocolError(`'pin' field 'avoid' must list at most ${MAX_AVOID} node ids`);
+  return value.map((id: unknown) => {
+    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) protocolError("'pin' field 'avoid' must hold node ids");
+    return id;
+  });
 }
 
 function count(value: unknown, name: string): number {

@@ -14,10 +14,13 @@
  * - Two claims for one session (two nodes claimed at once, or a member of a pinned session could
  *   not reach the pinned node either) are ordered by epoch — a claim is made one above the highest
  *   the node knows — and then by rendezvous weight, so every node that knows them picks the same.
+ * - A claim carries the nodes members could not reach (`avoid`), its own reason included, and a
+ *   node on that list does not claim the session itself (placement.ts): a member could not reach
+ *   it. So a session whose members each lack a different node still settles on one they all reach.
  */
 import { rendezvousOwner } from '../choose/rendezvous.js';
 import type { Logger } from '../core/logger.js';
-import type { PinFrame, UnpinFrame } from './peer-frames.js';
+import { MAX_AVOID, type PinFrame, type UnpinFrame } from './peer-frames.js';
 
 export interface PinTableHooks {
   /** Send this to every peer (one of this node's own claims was made or dropped). */
@@ -30,11 +33,16 @@ export interface PinTableHooks {
 /** Bound on the claims kept from one peer: a confused or hostile peer must not grow this without end. */
 export const MAX_CLAIMS_PER_PEER = 100_000;
 
+interface Claim {
+  readonly epoch: number;
+  readonly avoid: readonly string[];
+}
+
 export class PinTable {
-  /** This node's claims: session -> epoch. */
-  private readonly own = new Map<string, number>();
-  /** Peers' claims, as heard on the current link to each: peer -> session -> epoch. */
-  private readonly heard = new Map<string, Map<string, number>>();
+  /** This node's claims, by session. */
+  private readonly own = new Map<string, Claim>();
+  /** Peers' claims, as heard on the current link to each: peer -> session -> claim. */
+  private readonly heard = new Map<string, Map<string, Claim>>();
 
   constructor(
     private readonly self: string,
@@ -45,27 +53,37 @@ export class PinTable {
   pinnedTo(session: string, usable: (node: string) => boolean): string | undefined {
     let epoch = 0;
     let leaders: string[] = [];
-    const consider = (node: string, claimEpoch: number | undefined): void => {
-      if (claimEpoch === undefined || claimEpoch < epoch || !usable(node)) return;
-      if (claimEpoch > epoch) {
-        epoch = claimEpoch;
+    for (const [node, claim] of this.claimsOn(session)) {
+      if (claim.epoch < epoch || !usable(node)) continue;
+      if (claim.epoch > epoch) {
+        epoch = claim.epoch;
         leaders = [];
       }
       leaders.push(node);
-    };
-    consider(this.self, this.own.get(session));
-    for (const [peer, claims] of this.heard) consider(peer, claims.get(session));
+    }
     return leaders.length <= 1 ? leaders[0] : rendezvousOwner(session, leaders, (node) => node);
   }
 
-  /** Claims `session` for this node, above every claim known for it. */
-  claim(session: string): void {
-    let epoch = this.own.get(session) ?? 0;
-    for (const claims of this.heard.values()) epoch = Math.max(epoch, claims.get(session) ?? 0);
-    epoch += 1;
-    this.own.set(session, epoch);
-    this.hooks.logger.info('session pinned here: a member cannot reach its host', { session, epoch });
-    this.hooks.announce({ t: 'pin', session, epoch });
+  /** Every node some member of `session` could not reach, by any claim known. */
+  avoided(session: string): Set<string> {
+    const out = new Set<string>();
+    for (const [, claim] of this.claimsOn(session)) for (const node of claim.avoid) out.add(node);
+    return out;
+  }
+
+  /**
+   * Claims `session` for this node, above every claim known for it, because a member could not
+   * reach `unreachable` (added to what the session avoids).
+   */
+  claim(session: string, unreachable: string): void {
+    let epoch = 0;
+    for (const [, claim] of this.claimsOn(session)) epoch = Math.max(epoch, claim.epoch);
+    const avoided = this.avoided(session);
+    avoided.delete(unreachable);
+    const claim: Claim = { epoch: epoch + 1, avoid: [...avoided, unreachable].slice(-MAX_AVOID) };
+    this.own.set(session, claim);
+    this.hooks.logger.info('session pinned here: a member cannot reach its host', { session, epoch: claim.epoch, avoid: claim.avoid });
+    this.hooks.announce(pinFrame(session, claim));
     this.hooks.changed();
   }
 
@@ -84,7 +102,7 @@ export class PinTable {
 
   /** This node's claims as frames, for a peer link that just opened. */
   frames(): PinFrame[] {
-    return [...this.own].map(([session, epoch]) => ({ t: 'pin', session, epoch }));
+    return [...this.own].map(([session, claim]) => pinFrame(session, claim));
   }
 
   /** A peer's `pin` or `unpin`. */
@@ -95,13 +113,25 @@ export class PinTable {
       return;
     }
     if (claims === undefined) this.heard.set(peer, (claims = new Map()));
-    if (claims.get(frame.session) === frame.epoch) return;
-    if (!claims.has(frame.session) && claims.size >= MAX_CLAIMS_PER_PEER) {
+    const known = claims.get(frame.session);
+    const avoid = frame.avoid ?? [];
+    if (known?.epoch === frame.epoch && known.avoid.join('\u0000') === avoid.join('\u0000')) return;
+    if (known === undefined && claims.size >= MAX_CLAIMS_PER_PEER) {
       this.hooks.logger.warn('peer claims too many pinned sessions; ignoring the rest', { peer, limit: MAX_CLAIMS_PER_PEER });
       return;
     }
-    claims.set(frame.session, frame.epoch);
+    claims.set(frame.session, { epoch: frame.epoch, avoid });
     this.hooks.changed();
+  }
+
+  /** Every claim known on `session`: this node's and its peers', by claimant. */
+  private *claimsOn(session: string): Generator<[string, Claim]> {
+    const own = this.own.get(session);
+    if (own !== undefined) yield [this.self, own];
+    for (const [peer, claims] of this.heard) {
+      const claim = claims.get(session);
+      if (claim !== undefined) yield [peer, claim];
+    }
   }
 
   /** The link to `peer` went down: what it claimed is no longer known to hold. */
@@ -110,4 +140,8 @@ export class PinTable {
     this.heard.delete(peer);
     if (claims !== undefined && claims.size > 0) this.hooks.changed();
   }
+}
+
+function pinFrame(session: string, claim: Claim): PinFrame {
+  return { t: 'pin', session, epoch: claim.epoch, avoid: [...claim.avoid] };
 }

@@ -80,13 +80,27 @@ export class Placement {
     if (host.id === this.self.id) return { kind: 'host' };
     // The host is alive for us (a failed report was probed first), yet this client says it failed
     // it: send it back once, but if it returns without having joined anywhere, it cannot reach the
-    // host, and the session comes here, where it can.
-    if (hello.failed?.includes(host.id) === true && this.redirects.sentBefore(hello, host.id)) {
-      this.deps.logger.info('a member cannot reach the host of its session; pinning it here', { session, client: hello.client, host: host.id });
-      this.deps.pins.claim(session);
-      return { kind: 'host' };
-    }
+    // host, and the session must move.
+    if (hello.failed?.includes(host.id) === true && this.redirects.sentBefore(hello, host.id)) return this.unreachable(hello, host);
     return { kind: 'redirect', node: host, reason: 'not-host' };
+  }
+
+  /**
+   * A member cannot reach the session's host. The session comes here, where it can — unless some
+   * member could not reach this node either: then to a node no member failed to reach, if any.
+   */
+  private unreachable(hello: Pick<HelloFrame, 'session' | 'client' | 'failed'>, host: NodeInfo): Decision {
+    const { session } = hello;
+    const avoid = this.deps.pins.avoided(session).add(host.id);
+    if (avoid.has(this.self.id)) {
+      const failed = new Set(hello.failed);
+      const others = this.candidates(true).filter((node) => !avoid.has(node.id) && !failed.has(node.id));
+      const better = rendezvousOwner(session, others, (node) => node.id);
+      if (better !== undefined) return { kind: 'redirect', node: better, reason: 'not-host' };
+    }
+    this.deps.logger.info('a member cannot reach the host of its session; pinning it here', { session, client: hello.client, host: host.id });
+    this.deps.pins.claim(session, host.id);
+    return { kind: 'host' };
   }
 
   /** The pinned node among `candidates` if a claim counts, else the rendezvous owner. */
