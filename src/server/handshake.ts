@@ -14,7 +14,7 @@ import { decodePeerFrame, looksLikePeerHello } from './peer-frames.js';
 
 export type FirstFrame =
   | { kind: 'client'; hello: HelloFrame }
-  | { kind: 'peer'; id: string; v: number }
+  | { kind: 'peer'; id: string; v: number; nonce: string | undefined }
   | { kind: 'invalid'; message: string; closeCode: number };
 
 /** A first frame that makes the connection a link. */
@@ -36,7 +36,7 @@ export function classifyFirstFrame(raw: string | Uint8Array, limits: CodecLimits
   if (looksLikePeerHello(raw)) {
     try {
       const frame = decodePeerFrame(raw);
-      if (frame.t === 'peer-hello') return { kind: 'peer', id: frame.id, v: frame.v };
+      if (frame.t === 'peer-hello') return { kind: 'peer', id: frame.id, v: frame.v, nonce: frame.nonce };
     } catch {
       // not a peer after all: judge it as a client frame
     }

@@ -12,8 +12,8 @@ import { OptionsError } from '../core/errors.js';
 import { CloseCode, PROTOCOL_VERSION, SUBPROTOCOL, type NodeInfo } from '../protocol/frames.js';
 import { admit } from './admission.js';
 import { ClientLink, type ClientLinkHost, type SessionFrame } from './client-link.js';
-import { awaitFirstFrame, closeSoon, offersSubprotocol, rejectUpgrade, type LinkFirstFrame } from './handshake.js';
-import { InboundPeer, type InboundPeerHost } from './inbound-peer.js';
+import { awaitFirstFrame, offersSubprotocol, rejectUpgrade, type LinkFirstFrame } from './handshake.js';
+import { acceptPeer, InboundPeer, type InboundPeerHost } from './inbound-peer.js';
 import { normalizeOptions, type NodeConfig, type NodeServerOptions } from './options.js';
 import { PeerMonitor } from './peers.js';
 import { Placement } from './placement.js';
@@ -21,6 +21,7 @@ import { PinTable } from './pins.js';
 import { Rebalancer } from './rebalance.js';
 import { SessionHost } from './session-host.js';
 import { createTokenSigner, type TokenSigner } from './tokens.js';
+import { createPeerAuth, type PeerAuth } from './peer-auth.js';
 import { createJoinLimit, type JoinLimit } from './join-limit.js';
 import { LoadReporter, NodeCloudView } from './cloud-view.js';
 import { startDnsServer, type DnsServer } from './dns/server.js';
@@ -31,36 +32,10 @@ import { handleWhoami, logLink, requestOrigin, type RequestOrigin, type WhoamiHo
 import { publicPeer, publicSelf } from './proxy-view.js';
 import { listen, waitForSockets } from './listen.js';
 import type { LoadFrame } from './peer-frames.js';
+import type { NodeServer, NodeStats } from './node-api.js';
 
 export type { NodeServerOptions } from './options.js';
-
-export interface NodeStats {
-  id: string;
-  /** Open client links. */
-  links: number;
-  sessions: number;
-  /** Members of hosted sessions, attached or detached. */
-  members: number;
-  /** Messages relayed since start. */
-  relayed: number;
-  alivePeers: string[];
-}
-
-export interface NodeServer {
-  readonly id: string;
-  readonly url: string;
-  readonly port: number;
-  readonly info: NodeInfo;
-  /** The cloud's DNS server running beside this node (option `cloud`), e.g. `{ address: '127.0.0.1:5353' }`. */
-  readonly dns: { readonly address: string; readonly host: string; readonly port: number } | undefined;
-  stats(): NodeStats;
-  /** Host of `session` as this node currently sees it (rendezvous over the live set). */
-  hostOf(session: string): NodeInfo;
-  /** Leaves placement, tells clients to migrate, resolves once they left or the deadline passed; then the node is closed. */
-  drain(options?: { deadlineMs?: number }): Promise<void>;
-  /** Immediate: closes every link (1001), stops the peer monitor, closes the listener. */
-  close(): Promise<void>;
-}
+export type { NodeServer, NodeStats } from './node-api.js';
 
 type NodeState =
   | { kind: 'running' }
@@ -97,6 +72,7 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
   private state: NodeState = { kind: 'running' };
   private readonly wss: WebSocketServer;
   private readonly tokens: TokenSigner;
+  private readonly peerAuth: PeerAuth;
   private readonly joinLimit: JoinLimit;
   private readonly sessions: SessionHost;
   private readonly peers: PeerMonitor;
@@ -125,6 +101,7 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
     this.publicNodes = [this.publicInfo, ...config.peers.map((peer) => publicPeer(peer, config.proxy))];
     this.whoami = { id: config.id, trustedProxies: config.trustedProxies, cookie: config.proxy?.cookie };
     this.tokens = createTokenSigner(config.secret, config.tokenTtlMs);
+    this.peerAuth = createPeerAuth(config.sharedSecret);
     // Bursts of twice the rate: a cloud's worth of clients behind one NAT reconnecting after a
     // failure should mostly fit; a loop of hellos from one address should not.
     this.joinLimit = createJoinLimit(config.maxJoinsPerSecond, Math.max(1, 2 * config.maxJoinsPerSecond));
@@ -155,6 +132,7 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
     });
     this.peers = new PeerMonitor({
       self: config.id,
+      auth: this.peerAuth,
       peers: config.peers,
       heartbeat: config.peerHeartbeat,
       logger: config.logger,
@@ -335,8 +313,8 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
       return;
     }
     if (first.kind === 'peer') {
-      if (first.v !== PROTOCOL_VERSION) return closeSoon(ws, CloseCode.rejected, 'unsupported peer protocol version');
-      const link = new InboundPeer(ws, first.id, this.config.peerHeartbeat.timeoutMs * 2, this.config.logger, this);
+      const link = acceptPeer(ws, first, { self: this.id, auth: this.peerAuth, timeoutMs: this.config.peerHeartbeat.timeoutMs * 2, logger: this.config.logger, host: this });
+      if (link === undefined) return;
       this.inbound.add(link);
       if (this.state.kind === 'draining') link.send({ t: 'peer-drain' });
       for (const frame of this.pins.frames()) link.send(frame);

@@ -38,7 +38,11 @@ export interface NodeServerOptions {
    * `X-Forwarded-Host` this node believes; from any other peer those headers are ignored. Default none.
    */
   trustedProxies?: string[];
-  /** HMAC secret shared by the cloud for resume tokens; default random per node. */
+  /**
+   * The cloud's shared secret: signs resume tokens and authenticates peer links. Default random per
+   * node: resume tokens then work only on the node that issued them, and peer links are not
+   * authenticated.
+   */
   secret?: string;
   /** Node <-> client heartbeat; defaults 1000 / 10000 (generous: browser tabs get throttled). */
   heartbeat?: { intervalMs?: number; timeoutMs?: number };
@@ -117,6 +121,8 @@ export interface NodeConfig {
   readonly proxy: ProxySettings | undefined;
   readonly trustedProxies: readonly string[];
   readonly secret: string;
+  /** The secret when one was given (peer links are authenticated only then). */
+  readonly sharedSecret: string | undefined;
   readonly heartbeat: HeartbeatSettings;
   readonly peerHeartbeat: HeartbeatSettings;
   readonly memberGraceMs: number;
@@ -293,6 +299,7 @@ export function normalizeOptions(options: NodeServerOptions): NodeConfig {
     proxy: proxySettings(options.proxy, peerList),
     trustedProxies: trustedProxies(options.trustedProxies),
     secret: options.secret ?? randomBytes(32).toString('base64url'),
+    sharedSecret: options.secret,
     heartbeat: clientHeartbeat,
     peerHeartbeat: heartbeat(options.peerHeartbeat, 'peerHeartbeat', { intervalMs: 500, timeoutMs: 1500 }),
     memberGraceMs: duration(options.memberGraceMs, 'memberGraceMs', 15_000, 0),

@@ -9,7 +9,12 @@ import { MAX_ID_LENGTH } from '../protocol/codec.js';
 import { parseCidr } from './dns/subnets.js';
 
 export type PeerFrame =
-  | { t: 'peer-hello'; id: string; v: number }
+  /** The dialler's first frame; `nonce` is its half of the authentication (peer-auth.ts). */
+  | { t: 'peer-hello'; id: string; v: number; nonce?: string }
+  /** The acceptor's first frame: who it is, its nonce, and its proof (`mac`, when it has a secret). */
+  | { t: 'peer-welcome'; id: string; nonce: string; mac?: string }
+  /** The dialler's proof, answering `peer-welcome`. */
+  | { t: 'peer-auth'; mac?: string }
   | { t: 'ping'; id?: number }
   | { t: 'pong'; id: number }
   /** The sender is draining: leave it out of placement at once. */
@@ -86,7 +91,20 @@ export function decodePeerFrame(raw: string | Uint8Array): PeerFrame {
       const { id, v } = obj;
       if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) protocolError("'peer-hello' needs a node 'id'");
       if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) protocolError("'peer-hello' needs a version 'v'");
-      return { t: 'peer-hello', id, v };
+      const nonce = token(obj.nonce, 'peer-hello', 'nonce');
+      return nonce === undefined ? { t: 'peer-hello', id, v } : { t: 'peer-hello', id, v, nonce };
+    }
+    case 'peer-welcome': {
+      const { id } = obj;
+      if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) protocolError("'peer-welcome' needs a node 'id'");
+      const nonce = token(obj.nonce, 'peer-welcome', 'nonce');
+      if (nonce === undefined) protocolError("'peer-welcome' needs a 'nonce'");
+      const mac = token(obj.mac, 'peer-welcome', 'mac');
+      return mac === undefined ? { t: 'peer-welcome', id, nonce } : { t: 'peer-welcome', id, nonce, mac };
+    }
+    case 'peer-auth': {
+      const mac = token(obj.mac, 'peer-auth', 'mac');
+      return mac === undefined ? { t: 'peer-auth' } : { t: 'peer-auth', mac };
     }
     case 'ping': {
       const id = pingId(obj.id, false);
@@ -110,6 +128,13 @@ export function decodePeerFrame(raw: string | Uint8Array): PeerFrame {
     default:
       return protocolError(`unknown peer frame type '${String(obj.t).slice(0, 32)}'`);
   }
+}
+
+/** An optional base64url field of the authentication (a nonce or a MAC): 16..64 characters. */
+function token(value: unknown, type: string, field: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_-]{16,64}$/.test(value)) protocolError(`'${type}' field '${field}' must be 16..64 base64url characters`);
+  return value;
 }
 
 /** Cheap check used on a connection's first frame: does it claim to be a peer? */

@@ -16,11 +16,14 @@ import type { Logger } from '../core/logger.js';
 import { setUnrefTimeout } from '../core/timers.js';
 import { SUBPROTOCOL, PROTOCOL_VERSION, type HeartbeatSettings, type NodeInfo } from '../protocol/frames.js';
 import { Backoff } from './backoff.js';
+import type { PeerAuth } from './peer-auth.js';
 import { Liveness } from '../core/liveness.js';
 import { decodePeerFrame, encodePeerFrame, MAX_PEER_FRAME_BYTES, type LoadFrame, type PeerFrame, type PinFrame, type UnpinFrame } from './peer-frames.js';
 
 export interface PeerMonitorOptions {
   readonly self: string;
+  /** Authentication of our links (peer-auth.ts): with a secret, nothing counts before the peer proves it. */
+  readonly auth: PeerAuth;
   readonly peers: readonly NodeInfo[];
   readonly heartbeat: HeartbeatSettings;
   readonly logger: Logger;
@@ -38,8 +41,11 @@ export interface PeerMonitorOptions {
 
 type Link =
   | { kind: 'dialing'; ws: WebSocket }
-  /** `heard`: a frame arrived on this link; a freshly opened link is not yet proof of a working peer. */
-  | { kind: 'open'; ws: WebSocket; liveness: Liveness; heard: boolean }
+  /**
+   * `heard`: a frame arrived on this link; a freshly opened link is not yet proof of a working peer.
+   * `nonce`: ours, for the authentication; `authed` once the peer proved the secret (or none is required).
+   */
+  | { kind: 'open'; ws: WebSocket; liveness: Liveness; heard: boolean; nonce: string; authed: boolean }
   | { kind: 'waiting' }
   | { kind: 'stopped' };
 
@@ -222,9 +228,13 @@ export class PeerMonitor {
 
   private opened(peer: Peer, ws: WebSocket): void {
     if (peer.link.kind !== 'dialing' || peer.link.ws !== ws) return;
+    const { auth } = this.options;
     const liveness = new Liveness(
       {
-        sendPing: () => this.send(ws, { t: 'ping', id: this.nextPingId++ }),
+        // Before the peer proved itself, it expects nothing from us but our proof.
+        sendPing: () => {
+          if (link.authed) this.send(ws, { t: 'ping', id: this.nextPingId++ });
+        },
         onDead: (silentMs) => {
           this.options.logger.warn('peer link silent; dead', { peer: peer.info.id, silentMs });
           this.down(peer, ws, 'silent');
@@ -232,16 +242,36 @@ export class PeerMonitor {
       },
       this.options.heartbeat,
     );
-    peer.link = { kind: 'open', ws, liveness, heard: false };
+    const link = { kind: 'open' as const, ws, liveness, heard: false, nonce: auth.nonce(), authed: !auth.required };
+    peer.link = link;
     // A new link is a new chance: a drain or an unanswered probe belonged to the old one. A peer
     // that is still draining says so again in answer to our peer-hello, before its first pong.
     peer.standing = 'ok';
     liveness.start();
-    this.send(ws, { t: 'peer-hello', id: this.options.self, v: PROTOCOL_VERSION });
+    this.send(ws, { t: 'peer-hello', id: this.options.self, v: PROTOCOL_VERSION, nonce: link.nonce });
+    if (link.authed) this.introduce(ws);
+  }
+
+  /** What a link carries first, once it may: a ping (to hear the peer), our load, our drain. */
+  private introduce(ws: WebSocket): void {
     this.send(ws, { t: 'ping', id: this.nextPingId++ });
     const load = this.options.currentLoad?.();
     if (load !== undefined) this.send(ws, load);
     if (this.selfDraining) this.send(ws, { t: 'peer-drain' });
+  }
+
+  /** The peer's `peer-welcome`: with a secret, it must prove it, and then we prove ourselves. */
+  private welcomed(peer: Peer, link: Extract<Link, { kind: 'open' }>, frame: PeerFrame): boolean {
+    const { auth, self } = this.options;
+    if (frame.t !== 'peer-welcome' || frame.id !== peer.info.id || !auth.check(frame.mac, auth.welcomeMac(peer.info.id, self, link.nonce, frame.nonce))) {
+      this.options.logger.warn('peer did not authenticate; link closed (do the nodes share one secret?)', { peer: peer.info.id });
+      this.down(peer, link.ws, 'unauthenticated');
+      return false;
+    }
+    link.authed = true;
+    this.send(link.ws, { t: 'peer-auth', mac: auth.authMac(self, peer.info.id, link.nonce, frame.nonce) as string });
+    this.introduce(link.ws);
+    return true;
   }
 
   private message(peer: Peer, ws: WebSocket, data: RawData, isBinary: boolean): void {
@@ -255,6 +285,7 @@ export class PeerMonitor {
       this.down(peer, ws, 'protocol');
       return;
     }
+    if (!link.authed && !this.welcomed(peer, link, frame)) return;
     link.liveness.received();
     if (!link.heard) {
       link.heard = true;
@@ -279,7 +310,9 @@ export class PeerMonitor {
         this.options.onPin?.(peer.info.id, frame);
         break;
       case 'peer-hello':
-        break; // not expected on our own outbound link; harmless
+      case 'peer-welcome':
+      case 'peer-auth':
+        break; // a welcome we did not need, or frames not meant for this side: harmless
     }
     // Life on the link clears an unanswered probe (the peer was slow, not gone).
     if (peer.standing === 'unanswered') peer.standing = 'ok';

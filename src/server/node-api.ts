@@ -1,0 +1,30 @@
+/** What a running node offers its owner: `startNode()` resolves with one (node-server.ts). */
+import type { NodeInfo } from '../protocol/frames.js';
+
+export interface NodeStats {
+  id: string;
+  /** Open client links. */
+  links: number;
+  sessions: number;
+  /** Members of hosted sessions, attached or detached. */
+  members: number;
+  /** Messages relayed since start. */
+  relayed: number;
+  alivePeers: string[];
+}
+
+export interface NodeServer {
+  readonly id: string;
+  readonly url: string;
+  readonly port: number;
+  readonly info: NodeInfo;
+  /** The cloud's DNS server running beside this node (option `cloud`), e.g. `{ address: '127.0.0.1:5353' }`. */
+  readonly dns: { readonly address: string; readonly host: string; readonly port: number } | undefined;
+  stats(): NodeStats;
+  /** Host of `session` as this node currently sees it (rendezvous over the live set, or its pin). */
+  hostOf(session: string): NodeInfo;
+  /** Leaves placement, tells clients to migrate, resolves once they left or the deadline passed; then the node is closed. */
+  drain(options?: { deadlineMs?: number }): Promise<void>;
+  /** Immediate: closes every link (1001), stops the peer monitor, closes the listener. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,62 @@
+/** Peer authentication's MACs and frames (the handshake itself runs against real nodes in peer-auth.test.ts). */
+import { describe, expect, it } from 'vitest';
+import { createPeerAuth } from '../../src/server/peer-auth.js';
+import { decodePeerFrame } from '../../src/server/peer-frames.js';
+
+describe('createPeerAuth', () => {
+  const auth = createPeerAuth('cloud-secret');
+
+  it('binds each MAC to its role, both ids and both nonces', () => {
+    const base = auth.welcomeMac('a', 'b', 'n1', 'n2');
+    expect(base).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const variants = [
+      auth.authMac('a', 'b', 'n1', 'n2'),
+      auth.welcomeMac('b', 'a', 'n1', 'n2'),
+      auth.welcomeMac('a', 'b', 'n2', 'n1'),
+      auth.welcomeMac('a', 'b\u0000n1', '', 'n2'),
+      createPeerAuth('another-secret').welcomeMac('a', 'b', 'n1', 'n2'),
+    ];
+    for (const other of variants) expect(other).not.toBe(base);
+    expect(auth.welcomeMac('a', 'b', 'n1', 'n2')).toBe(base);
+  });
+
+  it('checks a proof only when one is required', () => {
+    const want = auth.authMac('b', 'a', 'n1', 'n2');
+    expect(auth.required).toBe(true);
+    expect(auth.check(want, want)).toBe(true);
+    expect(auth.check(undefined, want)).toBe(false);
+    expect(auth.check(`${want}x`, want)).toBe(false);
+    const open = createPeerAuth(undefined);
+    expect(open.required).toBe(false);
+    expect(open.welcomeMac('a', 'b', 'n1', 'n2')).toBeUndefined();
+    expect(open.check(undefined, open.authMac('b', 'a', 'n1', 'n2'))).toBe(true);
+  });
+
+  it('draws fresh nonces of 128 bits', () => {
+    const nonces = new Set(Array.from({ length: 100 }, () => auth.nonce()));
+    expect(nonces.size).toBe(100);
+    for (const nonce of nonces) expect(Buffer.from(nonce, 'base64url')).toHaveLength(16);
+  });
+});
+
+describe('authentication frames', () => {
+  const nonce = 'AAAAAAAAAAAAAAAAAAAAAA';
+
+  it('decodes peer-hello with a nonce, peer-welcome and peer-auth', () => {
+    expect(decodePeerFrame(JSON.stringify({ t: 'peer-hello', id: 'a', v: 1, nonce }))).toEqual({ t: 'peer-hello', id: 'a', v: 1, nonce });
+    expect(decodePeerFrame(JSON.stringify({ t: 'peer-welcome', id: 'b', nonce, mac: nonce }))).toEqual({ t: 'peer-welcome', id: 'b', nonce, mac: nonce });
+    expect(decodePeerFrame(JSON.stringify({ t: 'peer-welcome', id: 'b', nonce }))).toEqual({ t: 'peer-welcome', id: 'b', nonce });
+    expect(decodePeerFrame(JSON.stringify({ t: 'peer-auth', mac: nonce }))).toEqual({ t: 'peer-auth', mac: nonce });
+  });
+
+  it.each([
+    { t: 'peer-hello', id: 'a', v: 1, nonce: 'short' },
+    { t: 'peer-hello', id: 'a', v: 1, nonce: 'not base64url!!!!!!!!!' },
+    { t: 'peer-welcome', id: 'b' },
+    { t: 'peer-welcome', nonce },
+    { t: 'peer-welcome', id: 'b', nonce, mac: 7 },
+    { t: 'peer-auth', mac: 'x'.repeat(65) },
+  ])('refuses %j with GRIDLINK_PROTOCOL', (frame) => {
+    expect(() => decodePeerFrame(JSON.stringify(frame))).toThrow(expect.objectContaining({ code: 'GRIDLINK_PROTOCOL' }));
+  });
+});
