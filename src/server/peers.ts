@@ -172,12 +172,17 @@ export class PeerMonitor {
   /** This node is draining: tell every peer over our outbound links (and every future one). */
   announceDrain(): void {
     this.selfDraining = true;
-    for (const peer of this.peers.values()) if (peer.link.kind === 'open') this.send(peer.link.ws, { t: 'peer-drain' });
+    for (const ws of this.authedLinks()) this.send(ws, { t: 'peer-drain' });
   }
 
   /** Sends `frame` on every open link to a peer (e.g. this node's new load). */
   broadcast(frame: PeerFrame): void {
-    for (const peer of this.peers.values()) if (peer.link.kind === 'open') this.send(peer.link.ws, frame);
+    for (const ws of this.authedLinks()) this.send(ws, frame);
+  }
+
+  /** Open links the peer has proved itself on (an unproved link gets our news in `introduce`). */
+  private *authedLinks(): Generator<WebSocket> {
+    for (const peer of this.peers.values()) if (peer.link.kind === 'open' && peer.link.authed) yield peer.link.ws;
   }
 
   stop(): void {
