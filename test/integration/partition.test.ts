@@ -45,6 +45,18 @@ async function together(p: Proc, q: Proc, on?: (node: string) => boolean): Promi
   return s.state === 'connected' && t.state === 'connected' && s.node === t.node && s.node !== undefined && (on === undefined || on(s.node));
 }
 
+/** Members p (in cl1) and q (in cl2) of a session owned by a, both on a and sending. */
+async function sendingOnA(prefix: string): Promise<[Proc, Proc]> {
+  const session = Array.from({ length: 50 }, (_, i) => `${prefix}-${i}`).find((s) => rendezvousOwner(s, NODES, (n) => n) === 'a') as string;
+  const p = member('cl1', session, 'p');
+  const q = member('cl2', session, 'q');
+  await until('both on a', () => together(p, q, (n) => n === 'a'));
+  p.send({ cmd: 'send', on: true });
+  q.send({ cmd: 'send', on: true });
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  return [p, q];
+}
+
 /** Stops sending, waits until each has everything the other sent, and checks nothing was off. */
 async function deliveredExactlyOnce(p: Proc, pName: string, q: Proc, qName: string): Promise<void> {
   p.send({ cmd: 'send', on: false });
@@ -79,13 +91,7 @@ describe.skipIf(!required)(required ? 'network partitions (network namespaces)' 
   });
 
   it('a silently isolated host loses its session to the survivors, and gets it back when it returns', async () => {
-    const session = ['iso-1', 'iso-2', 'iso-3', 'iso-4', 'iso-5'].find((s) => rendezvousOwner(s, NODES, (n) => n) === 'a') as string;
-    const p = member('cl1', session, 'p');
-    const q = member('cl2', session, 'q');
-    await until('both on a', () => together(p, q, (n) => n === 'a'));
-    p.send({ cmd: 'send', on: true });
-    q.send({ cmd: 'send', on: true });
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    const [p, q] = await sendingOnA('iso');
     topo.split(['a'], ['b', 'c', 'cl1', 'cl2']); // a pulled cable: nothing in, nothing out, no reset
     await until('both on one survivor', () => together(p, q, (n) => n !== 'a'));
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -121,13 +127,7 @@ describe.skipIf(!required)(required ? 'network partitions (network namespaces)' 
   });
 
   it('one-sided: a client group that cannot reach the host (its peers can) takes the session where all members can reach it', async () => {
-    const session = Array.from({ length: 50 }, (_, i) => `one-${i}`).find((s) => rendezvousOwner(s, NODES, (n) => n) === 'a') as string;
-    const p = member('cl1', session, 'p');
-    const q = member('cl2', session, 'q');
-    await until('both on a', () => together(p, q, (n) => n === 'a'));
-    p.send({ cmd: 'send', on: true });
-    q.send({ cmd: 'send', on: true });
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    const [p, q] = await sendingOnA('one');
     // cl1 and a cannot talk; the nodes all still see each other, and q still reaches a.
     topo.split(['cl1'], ['a']);
     await until('both on one node p can reach', () => together(p, q, (n) => n !== 'a'));
