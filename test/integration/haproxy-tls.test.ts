@@ -28,7 +28,12 @@ describe.skipIf(!haveHaproxy)(needing('haproxy', 'behind HAProxy: the TLS fronte
     expect(c.url).toMatch(/^wss:\/\/localhost:/);
     const ms = ['ann', 'bob'].map((name) => member(name, { session: 'tls', nodes: [c.url], tls: { ca: c.ca } }));
     members.push(...ms);
-    await Promise.all(ms.map((m) => m.client.ready));
+    // A hang guard that says what the members and the nodes saw, rather than a bare test timeout.
+    await waitFor('both members to join', () => ms.every((m) => m.client.state === 'connected'), 30_000).catch((error: Error) => {
+      const seen = ms.map((m) => `${m.name}: ${m.client.state}, errors ${m.errors.join(',') || 'none'}`).join('; ');
+      const tail = c.log.slice(-15).map((r) => `${r.node} ${r.message} ${JSON.stringify(r.fields)}`).join('\n');
+      throw new Error(`${error.message} (${seen})\nlast node log records:\n${tail}`);
+    });
     expect(commonNode(ms)).toBeDefined();
     for (let i = 0; i < 20; i++) ms.forEach(sendNext);
     await waitFor('delivery', () => allDelivered(ms));
