@@ -7,7 +7,7 @@ export type { ClientEvents, ClientState, MessageMeta, MigrationInfo, NodesEvent,
 export { createClient } from './client/create-client.js';
 export type { CloudResolverOptions, ConnectOptions } from './client/options.js';
 export type { Policy, PolicyContext, PolicyFunction, PolicyName } from './choose/policy.js';
-export { rendezvousOwner, rendezvousRank } from './choose/rendezvous.js';
+export { rendezvousOwner, rendezvousRank } from './protocol/rendezvous.js';
 export type { ResolvedNode, Resolver } from './resolve/resolver.js';
 export type { CachedResolver } from './resolve/with-cache.js';
 export { staticResolver } from './resolve/resolver.js';

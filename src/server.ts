@@ -2,9 +2,9 @@
  * `gridlink/server` (Node only): the kit a cloud node needs to speak the gridlink protocol, and the
  * local cloud that the demo, the examples and the tests run on.
  */
-export { startNode } from './server/node-server.js';
-export type { NodeServer, NodeServerOptions, NodeStats } from './server/node-server.js';
-export type { AuthenticateRequest } from './server/options.js';
+export { startNode } from './server/node/node-server.js';
+export type { NodeServer, NodeServerOptions, NodeStats } from './server/node/node-server.js';
+export type { AuthenticateRequest } from './server/node/options.js';
 export { startDnsServer } from './server/dns/server.js';
 export type { DnsServer, DnsServerOptions } from './server/dns/server.js';
 export type { CloudView, CloudSnapshot, CloudNode, NodeLoad } from './server/dns/view.js';
@@ -12,7 +12,7 @@ export { startLocalCloud } from './cloud/local-cloud.js';
 export type { LocalCloud, LocalCloudOptions } from './cloud/local-cloud.js';
 export { startFaultProxy } from './cloud/fault-proxy.js';
 export type { FaultProxy, FaultProxyOptions } from './cloud/fault-proxy.js';
-export { rendezvousOwner, rendezvousRank } from './choose/rendezvous.js';
+export { rendezvousOwner, rendezvousRank } from './protocol/rendezvous.js';
 export type { NodeInfo } from './protocol/frames.js';
 export * from './core/errors.js';
 export type { Logger } from './core/logger.js';

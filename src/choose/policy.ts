@@ -12,7 +12,7 @@
  * - a function: your own ranking.
  */
 import { nodeKey } from '../resolve/node-list.js';
-import { rendezvousRank } from './rendezvous.js';
+import { rendezvousRank } from '../protocol/rendezvous.js';
 import type { NodeInfo } from '../protocol/frames.js';
 
 export interface PolicyContext {

@@ -1,17 +1,7 @@
 /** `gridlink cloud`: the command line of a local cloud, parsed and checked without starting it. */
 import { isZoneName } from '../server/dns/names.js';
-import {
-  TUNING_OPTIONS,
-  TUNING_USAGE,
-  UsageError,
-  intValue,
-  nodeId,
-  parseStrict,
-  parseTuning,
-  stringValue,
-  type NodeTuning,
-  type Parsed,
-} from './args.js';
+import { UsageError, intValue, parseStrict, stringValue, type Parsed } from '../process/args.js';
+import { TUNING_OPTIONS, TUNING_USAGE, nodeId, parseTuning, type NodeTuning } from '../process/node-flags.js';
 
 export interface CloudCommandOptions extends NodeTuning {
   nodes: number;

@@ -1,6 +1,6 @@
 /** `gridlink cloud`: a local cloud in the foreground until SIGINT or SIGTERM. */
 import { startLocalCloud, type LocalCloudOptions } from '../cloud/local-cloud.js';
-import { jsonLinesLogger } from './log.js';
+import { jsonLinesLogger } from '../process/log-lines.js';
 import type { CloudCommandOptions } from './cloud-args.js';
 
 export async function runCloud(options: CloudCommandOptions): Promise<number> {

@@ -7,7 +7,10 @@ import { isGridlinkError } from '../core/errors.js';
 import { CLOUD_USAGE, parseCloudArgs } from './cloud-args.js';
 import { NODE_USAGE, parseNodeArgs } from './node-args.js';
 import { PROBE_USAGE, parseProbeArgs } from './probe-args.js';
-import { UsageError } from './args.js';
+import { UsageError } from '../process/args.js';
+import type { CliIo } from './io.js';
+
+export type { CliIo } from './io.js';
 
 export const USAGE = `Usage: gridlink <command> [options]
 
@@ -18,11 +21,6 @@ Commands:
   probe    resolve a cloud like a client does and show its nodes' health and load
 
 Run 'gridlink <command> --help' for a command's options.`;
-
-export interface CliIo {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
 
 const processIo: CliIo = {
   out: (text) => void process.stdout.write(text),

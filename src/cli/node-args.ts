@@ -1,23 +1,11 @@
 /** `gridlink node`: the command line of one cloud node, parsed and checked without starting it. */
 import { isIP } from 'node:net';
 import { isCookiePair } from '../protocol/codec.js';
-import type { NodeServerOptions } from '../server/options.js';
+import type { NodeServerOptions } from '../server/node/options.js';
 import { isZoneName } from '../server/dns/names.js';
 import { parseCidr } from '../server/dns/subnets.js';
-import {
-  TUNING_OPTIONS,
-  TUNING_USAGE,
-  UsageError,
-  intValue,
-  nodeId,
-  parseStrict,
-  parseTuning,
-  stringList,
-  stringValue,
-  wsUrl,
-  type NodeTuning,
-  type Parsed,
-} from './args.js';
+import { UsageError, intValue, parseStrict, stringList, stringValue, wsUrl, type Parsed } from '../process/args.js';
+import { TUNING_OPTIONS, TUNING_USAGE, nodeId, parseTuning, type NodeTuning } from '../process/node-flags.js';
 
 /** What `gridlink node` passes on to `startNode`: the same options, documented there, plus the CLI's own. */
 export interface NodeCommandOptions

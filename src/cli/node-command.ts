@@ -7,9 +7,9 @@
  * rather than lingering as an orphan.
  */
 import type { Logger } from '../core/logger.js';
-import { startNode, type NodeServer, type NodeServerOptions } from '../server/node-server.js';
+import { startNode, type NodeServer, type NodeServerOptions } from '../server/node/node-server.js';
 import { listenForControl } from './control.js';
-import { jsonLinesLogger } from './log.js';
+import { jsonLinesLogger } from '../process/log-lines.js';
 import type { NodeCommandOptions } from './node-args.js';
 
 // An orphaned node gives its clients this long to see a clean close before it just exits.

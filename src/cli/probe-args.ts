@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { isGridlinkError } from '../core/errors.js';
 import { normalizeCloudOptions, type NormalizedCloudOptions } from '../client/options.js';
-import { UsageError, intValue, stringList, stringValue, type Parsed } from './args.js';
+import { UsageError, intValue, stringList, stringValue, type Parsed } from '../process/args.js';
 
 export interface ProbeCommandOptions extends NormalizedCloudOptions {
   session?: string;

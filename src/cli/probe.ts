@@ -7,13 +7,13 @@
  */
 import { type GridlinkError, isGridlinkError } from '../core/errors.js';
 import { assignedPolicy } from '../choose/policy.js';
-import { rendezvousOwner } from '../choose/rendezvous.js';
+import { rendezvousOwner } from '../protocol/rendezvous.js';
 import { getJson, probeHealth, type HealthProbe } from '../dial/health.js';
 import { nodePlatform } from '../platform/node/index.js';
 import type { Platform } from '../platform/types.js';
 import { dnsResolver, SRV_SERVICE, type DnsAnswer } from '../resolve/dns.js';
 import type { ResolvedNode } from '../resolve/resolver.js';
-import type { CliIo } from './main.js';
+import type { CliIo } from './io.js';
 import type { ProbeCommandOptions } from './probe-args.js';
 
 interface Row {

@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { abortError, onAbort } from '../core/abort.js';
 import { ConnectError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { forwardLogLine } from '../cli/log.js';
+import { forwardLogLine } from '../process/log-lines.js';
 
 export interface ChildNodeSpec {
   id: string;

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { OptionsError } from '../core/errors.js';
 import { safeLogger, type Logger } from '../core/logger.js';
-import { NODE_ID, type NodeTuning } from '../cli/args.js';
+import { NODE_ID, type NodeTuning } from '../process/node-flags.js';
 import { canonicalName, isZoneName } from '../server/dns/names.js';
 
 export interface LocalCloudOptions extends NodeTuning {

@@ -11,8 +11,8 @@
  */
 import { abortError, linkedController, onAbort } from '../core/abort.js';
 import { ClosedError, ConnectError, GridlinkError, OptionsError } from '../core/errors.js';
-import { rendezvousOwner } from '../choose/rendezvous.js';
-import { tuningArgs } from '../cli/args.js';
+import { rendezvousOwner } from '../protocol/rendezvous.js';
+import { tuningArgs } from '../process/node-flags.js';
 import { spawnChildNode, type ChildNode } from './child-node.js';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
 import { normalizeCloudOptions, wsUrl, type CloudConfig, type LocalCloudOptions } from './local-cloud-options.js';

@@ -4,8 +4,8 @@
  */
 import { createServer as createNetServer } from 'node:net';
 import { WebSocket } from 'ws';
-import { rendezvousOwner } from '../../src/choose/rendezvous.js';
-import { startNode, type NodeServer, type NodeServerOptions } from '../../src/server/node-server.js';
+import { rendezvousOwner } from '../../src/protocol/rendezvous.js';
+import { startNode, type NodeServer, type NodeServerOptions } from '../../src/server/node/node-server.js';
 
 export type Frame = { t: string; [key: string]: unknown };
 

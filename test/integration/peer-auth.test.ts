@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { NodeServer } from '../../src/server/node-server.js';
+import type { NodeServer } from '../../src/server/node/node-server.js';
 import { cleanupAll, cleanups, cloud, freePorts, node, sessionOwnedBy, sockets, until } from '../helpers/raw-node.js';
 
 afterEach(cleanupAll);

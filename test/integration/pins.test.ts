@@ -5,7 +5,7 @@
  * resume token). The kernel-level version, with network namespaces, is in partition.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { NodeServer } from '../../src/server/node-server.js';
+import type { NodeServer } from '../../src/server/node/node-server.js';
 import { cleanupAll, cloud, hello, join, RawClient, sessionOwnedBy, until } from '../helpers/raw-node.js';
 
 afterEach(cleanupAll);

@@ -7,8 +7,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { connect, isGridlinkError, type Client, type ConnectOptions, type GridlinkError } from '../../src/node.js';
-import { startNode, type NodeServer, type NodeServerOptions } from '../../src/server/node-server.js';
-import type { AuthenticateRequest } from '../../src/server/options.js';
+import { startNode, type NodeServer, type NodeServerOptions } from '../../src/server/node/node-server.js';
+import type { AuthenticateRequest } from '../../src/server/node/options.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
 type Frame = { t: string; [key: string]: unknown };

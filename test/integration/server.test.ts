@@ -7,9 +7,9 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { rendezvousOwner } from '../../src/choose/rendezvous.js';
+import { rendezvousOwner } from '../../src/protocol/rendezvous.js';
 import { isGridlinkError } from '../../src/core/errors.js';
-import { startNode, type NodeServer } from '../../src/server/node-server.js';
+import { startNode, type NodeServer } from '../../src/server/node/node-server.js';
 import { cleanupAll, cleanups, cloud, freePorts, hello, join, node, RawClient, sessionOwnedBy, sockets, until, type Frame } from '../helpers/raw-node.js';
 
 afterEach(cleanupAll);

@@ -4,11 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { normalizeOptions } from '../../src/client/options.js';
-import { parseStrict, parseTuning, tuningArgs, TUNING_OPTIONS } from '../../src/cli/args.js';
+import { parseStrict } from '../../src/process/args.js';
+import { parseTuning, tuningArgs, TUNING_OPTIONS } from '../../src/process/node-flags.js';
 import { redact } from '../../src/core/logger.js';
 import { decodeClientFrame } from '../../src/protocol/codec.js';
-import { createJoinLimit } from '../../src/server/join-limit.js';
-import { normalizeOptions as normalizeNodeOptions } from '../../src/server/options.js';
+import { createJoinLimit } from '../../src/server/clients/join-limit.js';
+import { normalizeOptions as normalizeNodeOptions } from '../../src/server/node/options.js';
 
 const base = { session: 's', nodes: ['ws://127.0.0.1:1'] };
 const limits = { maxFrameBytes: 1024 * 1024 };

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError, parseTuning, tuningArgs, TUNING_OPTIONS, parseStrict } from '../../src/cli/args.js';
+import { UsageError, parseStrict } from '../../src/process/args.js';
+import { parseTuning, tuningArgs, TUNING_OPTIONS } from '../../src/process/node-flags.js';
 import { parseCloudArgs } from '../../src/cli/cloud-args.js';
 import { parseNodeArgs } from '../../src/cli/node-args.js';
 import { main } from '../../src/cli/main.js';
 import { nodeTable } from '../../src/cli/cloud-command.js';
 import { parseControl } from '../../src/cli/control.js';
 import { listeningPort } from '../../src/cloud/child-node.js';
-import { forwardLogLine } from '../../src/cli/log.js';
+import { forwardLogLine } from '../../src/process/log-lines.js';
 import type { Logger } from '../../src/core/logger.js';
 
 function run<T>(parsed: { kind: 'help' } | { kind: 'run'; options: T }): T {

@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CookieJar, parseCookieHeader } from '../../src/platform/node/cookie-jar.js';
+import { CookieJar } from '../../src/platform/node/cookie-jar.js';
+import { parseCookieHeader } from '../../src/protocol/cookie-header.js';
 import { createNodePlatform } from '../../src/platform/node/index.js';
 
 const O = 'http://proxy.test:80';

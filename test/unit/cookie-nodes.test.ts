@@ -5,8 +5,8 @@ import { NodeList, nodeKey } from '../../src/resolve/node-list.js';
 import { Cooldown } from '../../src/core/cooldown.js';
 import { assignedPolicy } from '../../src/choose/policy.js';
 import { withCooldown } from '../../src/choose/with-cooldown.js';
-import { normalizeOptions } from '../../src/server/options.js';
-import { publicPeer, publicSelf } from '../../src/server/proxy-view.js';
+import { normalizeOptions } from '../../src/server/node/options.js';
+import { publicPeer, publicSelf } from '../../src/server/node/proxy-view.js';
 
 const PROXY = 'ws://cloud.example.com/';
 const limits = { maxFrameBytes: 1 << 20 };

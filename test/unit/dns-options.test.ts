@@ -2,16 +2,16 @@
 import { describe, expect, it } from 'vitest';
 import { parseCloudArgs } from '../../src/cli/cloud-args.js';
 import { dnsLines } from '../../src/cli/cloud-command.js';
-import { UsageError } from '../../src/cli/args.js';
+import { UsageError } from '../../src/process/args.js';
 import { parseNodeArgs } from '../../src/cli/node-args.js';
 import { listeningRecord } from '../../src/cloud/child-node.js';
 import { normalizeCloudOptions } from '../../src/cloud/local-cloud-options.js';
 import { OptionsError } from '../../src/core/errors.js';
-import { NodeCloudView, urlEndpoint } from '../../src/server/cloud-view.js';
+import { NodeCloudView, urlEndpoint } from '../../src/server/peers/cloud-view.js';
 import { normalizeDnsOptions } from '../../src/server/dns/options.js';
 import { inSubnets, parseCidr } from '../../src/server/dns/subnets.js';
-import { normalizeOptions } from '../../src/server/options.js';
-import { decodePeerFrame } from '../../src/server/peer-frames.js';
+import { normalizeOptions } from '../../src/server/node/options.js';
+import { decodePeerFrame } from '../../src/server/peers/frames.js';
 
 const view = { snapshot: () => ({ nodes: [] }) };
 

@@ -15,8 +15,8 @@ import { dohLookup } from '../../src/resolve/doh.js';
 import { discoverySource, parseDiscovery } from '../../src/resolve/discovery.js';
 import { startDnsServer, type DnsServer } from '../../src/server/dns/server.js';
 import type { CloudNode } from '../../src/server/dns/view.js';
-import { discoveryDocument } from '../../src/server/discovery.js';
-import { handleRequest } from '../../src/server/http-routes.js';
+import { discoveryDocument } from '../../src/server/http/discovery.js';
+import { handleRequest } from '../../src/server/http/routes.js';
 
 const nodes: CloudNode[] = [
   { id: 'a', address: '127.0.0.1', port: 7001, load: { links: 9, sessions: 1 }, healthy: true },

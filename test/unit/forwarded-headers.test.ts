@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { clientFromForwardedFor, clientOrigin } from '../../src/server/forwarded.js';
-import { requestOrigin } from '../../src/server/forwarded-route.js';
+import { clientFromForwardedFor, clientOrigin } from '../../src/server/http/forwarded.js';
+import { requestOrigin } from '../../src/server/http/whoami.js';
 
 function req(peer: string, headers: Record<string, string>): IncomingMessage {
   return { socket: { remoteAddress: peer }, headers } as unknown as IncomingMessage;

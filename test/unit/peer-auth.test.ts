@@ -1,7 +1,7 @@
 /** Peer authentication's MACs and frames (the handshake itself runs against real nodes in peer-auth.test.ts). */
 import { describe, expect, it } from 'vitest';
-import { createPeerAuth } from '../../src/server/peer-auth.js';
-import { decodePeerFrame } from '../../src/server/peer-frames.js';
+import { createPeerAuth } from '../../src/server/peers/auth.js';
+import { decodePeerFrame } from '../../src/server/peers/frames.js';
 
 describe('createPeerAuth', () => {
   const auth = createPeerAuth('cloud-secret');

@@ -1,11 +1,11 @@
 /** Placement's exceptions: the pin table, the redirect memory that triggers pins, and their peer frames. */
 import { describe, expect, it } from 'vitest';
-import { rendezvousOwner } from '../../src/choose/rendezvous.js';
+import { rendezvousOwner } from '../../src/protocol/rendezvous.js';
 import { silentLogger } from '../../src/core/logger.js';
-import { decodePeerFrame, MAX_AVOID } from '../../src/server/peer-frames.js';
-import { Placement, type PeerView } from '../../src/server/placement.js';
-import { MAX_CLAIMS_PER_PEER, PinTable } from '../../src/server/pins.js';
-import { RedirectMemory } from '../../src/server/redirect-memory.js';
+import { decodePeerFrame, MAX_AVOID } from '../../src/server/peers/frames.js';
+import { Placement, type PeerView } from '../../src/server/placement/placement.js';
+import { MAX_CLAIMS_PER_PEER, PinTable } from '../../src/server/placement/pins.js';
+import { RedirectMemory } from '../../src/server/placement/redirect-memory.js';
 
 function table(self = 'b') {
   const sent: unknown[] = [];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { affinityPolicy, assignedPolicy, createPolicy, customPolicy, roundRobinPolicy } from '../../src/choose/policy.js';
 import { withCooldown } from '../../src/choose/with-cooldown.js';
-import { rendezvousRank } from '../../src/choose/rendezvous.js';
+import { rendezvousRank } from '../../src/protocol/rendezvous.js';
 import { Cooldown } from '../../src/core/cooldown.js';
 import type { NodeInfo } from '../../src/protocol/frames.js';
 

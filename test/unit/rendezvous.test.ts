@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rendezvousOwner, rendezvousRank, rendezvousWeight } from '../../src/choose/rendezvous.js';
+import { rendezvousOwner, rendezvousRank, rendezvousWeight } from '../../src/protocol/rendezvous.js';
 
 const ids = (n: number): string[] => Array.from({ length: n }, (_, i) => `node-${i}`);
 const keys = (n: number): string[] => Array.from({ length: n }, (_, i) => `session-${i}`);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { normalizeCloudOptions, normalizeOptions, type ConnectOptions } from '../../src/client/options.js';
 import { OptionsError } from '../../src/core/errors.js';
 import { parseProbeArgs } from '../../src/cli/probe-args.js';
-import { UsageError } from '../../src/cli/args.js';
+import { UsageError } from '../../src/process/args.js';
 import { createClient } from '../../src/client/create-client.js';
 import { browserPlatform } from '../../src/platform/browser/index.js';
 

@@ -2,8 +2,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { OptionsError } from '../../src/core/errors.js';
 import { Liveness } from '../../src/core/liveness.js';
-import { normalizeOptions } from '../../src/server/options.js';
-import { createTokenSigner } from '../../src/server/tokens.js';
+import { normalizeOptions } from '../../src/server/node/options.js';
+import { createTokenSigner } from '../../src/server/clients/tokens.js';
 
 afterEach(() => {
   vi.useRealTimers();

@@ -17,7 +17,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { parseCookieHeader, type CookieJar } from './cookie-jar.js';
+import { parseCookieHeader } from '../../protocol/cookie-header.js';
+import type { CookieJar } from './cookie-jar.js';
 
 type Headers = Record<string, string | string[]>;
 

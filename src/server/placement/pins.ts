@@ -18,9 +18,9 @@
  *   node on that list does not claim the session itself (placement.ts): a member could not reach
  *   it. So a session whose members each lack a different node still settles on one they all reach.
  */
-import { rendezvousOwner } from '../choose/rendezvous.js';
-import type { Logger } from '../core/logger.js';
-import { MAX_AVOID, type PinFrame, type UnpinFrame } from './peer-frames.js';
+import { rendezvousOwner } from '../../protocol/rendezvous.js';
+import type { Logger } from '../../core/logger.js';
+import { MAX_AVOID, type PinFrame, type UnpinFrame } from '../peers/frames.js';
 
 export interface PinTableHooks {
   /** Send this to every peer (one of this node's own claims was made or dropped). */

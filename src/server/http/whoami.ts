@@ -6,9 +6,9 @@
  * Not for clients' hot path.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from '../core/logger.js';
-import type { HelloFrame } from '../protocol/frames.js';
-import { parseCookieHeader } from '../platform/node/cookie-jar.js';
+import type { Logger } from '../../core/logger.js';
+import type { HelloFrame } from '../../protocol/frames.js';
+import { parseCookieHeader } from '../../protocol/cookie-header.js';
 import { clientOrigin, type ClientOrigin } from './forwarded.js';
 
 export interface WhoamiHost {

@@ -4,13 +4,13 @@
  * client reports failed), then join here or redirect to the host, or refuse. The
  * node server owns sockets and lifecycle; this owns the decision and the order of its steps.
  */
-import type { Logger } from '../core/logger.js';
-import { CloseCode, PROTOCOL_VERSION, type HelloFrame, type WelcomeFrame } from '../protocol/frames.js';
+import type { Logger } from '../../core/logger.js';
+import { CloseCode, PROTOCOL_VERSION, type HelloFrame, type WelcomeFrame } from '../../protocol/frames.js';
 import type { ClientLink } from './client-link.js';
 import type { JoinLimit } from './join-limit.js';
-import type { NodeServerOptions } from './options.js';
-import type { Placement } from './placement.js';
-import type { SessionHost, WelcomeParts } from './session-host.js';
+import type { NodeServerOptions } from '../node/options.js';
+import type { Placement } from '../placement/placement.js';
+import type { SessionHost, WelcomeParts } from '../sessions/session-host.js';
 
 export interface AdmissionDeps {
   readonly placement: Placement;

@@ -13,11 +13,11 @@
  * answered for the two discovery routes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { MAX_ID_LENGTH } from '../protocol/codec.js';
-import type { NodeInfo } from '../protocol/frames.js';
+import { MAX_ID_LENGTH } from '../../protocol/codec.js';
+import type { NodeInfo } from '../../protocol/frames.js';
 import { WELL_KNOWN_PATH, type DiscoveryDocument } from './discovery.js';
-import { DOH_PATH, serveDoh, type DnsAnswerer } from './dns/doh.js';
-import type { NodeLoad } from './dns/view.js';
+import { DOH_PATH, serveDoh, type DnsAnswerer } from '../dns/doh.js';
+import type { NodeLoad } from '../dns/view.js';
 
 export interface RouteHost {
   readonly id: string;

@@ -1,5 +1,5 @@
 /** What a running node offers its owner: `startNode()` resolves with one (node-server.ts). */
-import type { NodeInfo } from '../protocol/frames.js';
+import type { NodeInfo } from '../../protocol/frames.js';
 
 export interface NodeStats {
   id: string;

@@ -8,10 +8,10 @@
  * then least loaded, ties rotated per asker and second), then the others with `healthy: false`, by
  * id. `ttl` (seconds) is how long the document stays good; the route sends it as `max-age` too.
  */
-import type { HeartbeatSettings, NodeInfo } from '../protocol/frames.js';
-import { rank } from './dns/ranking.js';
-import { sourceHash } from './dns/server.js';
-import type { CloudSnapshot, NodeLoad } from './dns/view.js';
+import type { HeartbeatSettings, NodeInfo } from '../../protocol/frames.js';
+import { rank } from '../dns/ranking.js';
+import { sourceHash } from '../dns/server.js';
+import type { CloudSnapshot, NodeLoad } from '../dns/view.js';
 
 export const WELL_KNOWN_PATH = '/.well-known/gridlink';
 export const DEFAULT_DISCOVERY_TTL_SEC = 5;

@@ -9,9 +9,9 @@
  * someone else — has reported delivering it. An unknown watermark blocks, it never counts as zero
  * or as "caught up".
  */
-import type { Logger } from '../core/logger.js';
-import { MAX_LIST_LENGTH } from '../protocol/codec.js';
-import { CloseCode, type AckFrame, type HelloFrame, type MsgFrame, type NodeFrame, type Watermarks, type WelcomeFrame } from '../protocol/frames.js';
+import type { Logger } from '../../core/logger.js';
+import { MAX_LIST_LENGTH } from '../../protocol/codec.js';
+import { CloseCode, type AckFrame, type HelloFrame, type MsgFrame, type NodeFrame, type Watermarks, type WelcomeFrame } from '../../protocol/frames.js';
 
 /** How the session host reaches one member's current link. */
 export interface MemberLink {

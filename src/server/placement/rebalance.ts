@@ -4,11 +4,11 @@
  * belongs elsewhere moves there as one: its members are redirected on their open links. Debounced:
  * a flurry of changes (a cloud starting, a peer's claims arriving) acts once.
  */
-import type { Logger } from '../core/logger.js';
-import { CloseCode } from '../protocol/frames.js';
+import type { Logger } from '../../core/logger.js';
+import { CloseCode } from '../../protocol/frames.js';
 import type { PinTable } from './pins.js';
 import type { Placement } from './placement.js';
-import type { MemberLink, SessionHost } from './session-host.js';
+import type { MemberLink, SessionHost } from '../sessions/session-host.js';
 
 export interface RebalancerDeps {
   readonly self: string;

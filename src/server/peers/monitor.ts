@@ -12,13 +12,13 @@
  * and `onLinkDown` says when it lapses: the next link may lead to a new process.
  */
 import { WebSocket, type RawData } from 'ws';
-import type { Logger } from '../core/logger.js';
-import { setUnrefTimeout } from '../core/timers.js';
-import { SUBPROTOCOL, PROTOCOL_VERSION, type HeartbeatSettings, type NodeInfo } from '../protocol/frames.js';
-import { Backoff } from './backoff.js';
-import type { PeerAuth } from './peer-auth.js';
-import { Liveness } from '../core/liveness.js';
-import { decodePeerFrame, encodePeerFrame, MAX_PEER_FRAME_BYTES, type LoadFrame, type PeerFrame, type PinFrame, type UnpinFrame } from './peer-frames.js';
+import type { Logger } from '../../core/logger.js';
+import { setUnrefTimeout } from '../../core/timers.js';
+import { SUBPROTOCOL, PROTOCOL_VERSION, type HeartbeatSettings, type NodeInfo } from '../../protocol/frames.js';
+import { Backoff } from '../../core/backoff.js';
+import type { PeerAuth } from './auth.js';
+import { Liveness } from '../../core/liveness.js';
+import { decodePeerFrame, encodePeerFrame, MAX_PEER_FRAME_BYTES, type LoadFrame, type PeerFrame, type PinFrame, type UnpinFrame } from './frames.js';
 
 export interface PeerMonitorOptions {
   readonly self: string;

@@ -8,10 +8,10 @@
  * a link opens and, checked once per peer heartbeat, whenever the load has changed.
  */
 import { isIP } from 'node:net';
-import { setUnrefInterval } from '../core/timers.js';
-import type { NodeInfo } from '../protocol/frames.js';
-import type { CloudNode, CloudSnapshot, CloudView, NodeLoad } from './dns/view.js';
-import type { LoadFrame } from './peer-frames.js';
+import { setUnrefInterval } from '../../core/timers.js';
+import type { NodeInfo } from '../../protocol/frames.js';
+import type { CloudNode, CloudSnapshot, CloudView, NodeLoad } from '../dns/view.js';
+import type { LoadFrame } from './frames.js';
 
 /** What the view reads from its node. */
 export interface ViewHost {

@@ -8,13 +8,13 @@
  * of this link only.
  */
 import type { RawData, WebSocket } from 'ws';
-import { isGridlinkError } from '../core/errors.js';
-import type { Logger } from '../core/logger.js';
-import { decodeClientFrame, encodeFrame } from '../protocol/codec.js';
-import { CloseCode, type AckFrame, type ByeFrame, type ClientFrame, type GapFrame, type HeartbeatSettings, type HelloFrame, type MsgFrame, type NodeFrame } from '../protocol/frames.js';
-import { Liveness } from '../core/liveness.js';
-import type { RequestOrigin } from './forwarded-route.js';
-import type { MemberLink } from './session-host.js';
+import { isGridlinkError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import { decodeClientFrame, encodeFrame } from '../../protocol/codec.js';
+import { CloseCode, type AckFrame, type ByeFrame, type ClientFrame, type GapFrame, type HeartbeatSettings, type HelloFrame, type MsgFrame, type NodeFrame } from '../../protocol/frames.js';
+import { Liveness } from '../../core/liveness.js';
+import type { RequestOrigin } from '../http/whoami.js';
+import type { MemberLink } from '../sessions/session-host.js';
 
 export type SessionFrame = MsgFrame | AckFrame | ByeFrame | GapFrame;
 

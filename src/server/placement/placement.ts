@@ -5,9 +5,9 @@
  * exception is a pinned session (pins.ts): it stays on the node that claimed it while that node
  * is alive, because one of its members could not reach the rendezvous host.
  */
-import { rendezvousOwner } from '../choose/rendezvous.js';
-import type { Logger } from '../core/logger.js';
-import type { HelloFrame, NodeInfo } from '../protocol/frames.js';
+import { rendezvousOwner } from '../../protocol/rendezvous.js';
+import type { Logger } from '../../core/logger.js';
+import type { HelloFrame, NodeInfo } from '../../protocol/frames.js';
 import type { PinTable } from './pins.js';
 import { RedirectMemory } from './redirect-memory.js';
 

@@ -6,7 +6,7 @@
  * cookie }`: a client redirected to the session's host reconnects through the proxy with the host's
  * cookie. Peers keep dialling each other directly at their own URLs; this is for clients only.
  */
-import type { NodeInfo } from '../protocol/frames.js';
+import type { NodeInfo } from '../../protocol/frames.js';
 
 export interface ProxySettings {
   /** The proxy's public URL (`wss://cloud.example.com`). */

@@ -6,13 +6,13 @@
  * outbound link to it (`peers.ts`), never from this one.
  */
 import type { RawData, WebSocket } from 'ws';
-import type { Logger } from '../core/logger.js';
-import { CloseCode, PROTOCOL_VERSION } from '../protocol/frames.js';
-import { closeSoon } from './handshake.js';
-import { rawText } from './client-link.js';
-import { Liveness } from '../core/liveness.js';
-import type { PeerAuth } from './peer-auth.js';
-import { decodePeerFrame, encodePeerFrame, type LoadFrame, type PeerFrame } from './peer-frames.js';
+import type { Logger } from '../../core/logger.js';
+import { CloseCode, PROTOCOL_VERSION } from '../../protocol/frames.js';
+import { closeSoon } from '../node/handshake.js';
+import { rawText } from '../clients/client-link.js';
+import { Liveness } from '../../core/liveness.js';
+import type { PeerAuth } from './auth.js';
+import { decodePeerFrame, encodePeerFrame, type LoadFrame, type PeerFrame } from './frames.js';
 
 /** What the acceptor needs to authenticate a link: its id, the dialler's nonce, the cloud's secret. */
 export interface InboundAuth {

@@ -5,12 +5,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
-import { isGridlinkError } from '../core/errors.js';
-import type { Logger } from '../core/logger.js';
-import { decodeClientFrame, encodeFrame, type CodecLimits } from '../protocol/codec.js';
-import { CloseCode, SUBPROTOCOL, type HelloFrame } from '../protocol/frames.js';
-import { rawText } from './client-link.js';
-import { decodePeerFrame, looksLikePeerHello } from './peer-frames.js';
+import { isGridlinkError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import { decodeClientFrame, encodeFrame, type CodecLimits } from '../../protocol/codec.js';
+import { CloseCode, SUBPROTOCOL, type HelloFrame } from '../../protocol/frames.js';
+import { rawText } from '../clients/client-link.js';
+import { decodePeerFrame, looksLikePeerHello } from '../peers/frames.js';
 
 export type FirstFrame =
   | { kind: 'client'; hello: HelloFrame }

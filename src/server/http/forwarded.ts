@@ -8,7 +8,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
-import { inSubnets, plainAddress } from './dns/subnets.js';
+import { inSubnets, plainAddress } from '../dns/subnets.js';
 
 export interface ClientOrigin {
   /** The client's IP address as this node believes it. */

@@ -4,9 +4,9 @@
  * as client frames: a peer link is still input from the network.
  */
 import { isIP } from 'node:net';
-import { LinkError } from '../core/errors.js';
-import { MAX_ID_LENGTH } from '../protocol/codec.js';
-import { parseCidr } from './dns/subnets.js';
+import { LinkError } from '../../core/errors.js';
+import { MAX_ID_LENGTH } from '../../protocol/codec.js';
+import { parseCidr } from '../dns/subnets.js';
 
 export type PeerFrame =
   /** The dialler's first frame; `nonce` is its half of the authentication (peer-auth.ts). */

@@ -4,13 +4,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
-import { OptionsError } from '../core/errors.js';
-import { safeLogger, type Logger } from '../core/logger.js';
-import { isCookiePair, MAX_ID_LENGTH } from '../protocol/codec.js';
-import type { HeartbeatSettings, NodeInfo } from '../protocol/frames.js';
-import { isHostLabel, isZoneName, canonicalName } from './dns/names.js';
-import { parseCidr } from './dns/subnets.js';
-import { MAX_REGION_LENGTH, MAX_SUBNETS } from './peer-frames.js';
+import { OptionsError } from '../../core/errors.js';
+import { safeLogger, type Logger } from '../../core/logger.js';
+import { isCookiePair, MAX_ID_LENGTH } from '../../protocol/codec.js';
+import type { HeartbeatSettings, NodeInfo } from '../../protocol/frames.js';
+import { isHostLabel, isZoneName, canonicalName } from '../dns/names.js';
+import { parseCidr } from '../dns/subnets.js';
+import { MAX_REGION_LENGTH, MAX_SUBNETS } from '../peers/frames.js';
 import type { ProxySettings } from './proxy-view.js';
 
 export interface NodeServerOptions {
