@@ -189,10 +189,19 @@ export type NodeFrame =
   | PingFrame
   | PongFrame;
 
-/** WebSocket close codes gridlink uses (4000-4999 is the application range). */
+/**
+ * Every WebSocket close code gridlink sends (4000-4999 is the application range; the 1xxx ones are
+ * RFC 6455's). No raw close number appears anywhere else in src/.
+ */
 export const CloseCode = {
   normal: 1000,
   goingAway: 1001,
+  /** The peer sent more than the transport accepts (ws's own backstop, above the frame limit). */
+  messageTooBig: 1009,
+  /** The node failed while handling this connection; the client should try again elsewhere. */
+  internalError: 1011,
+  /** Overloaded or rate limited (join limit, a member too slow to read or confirm): try later. */
+  tryAgainLater: 1013,
   protocolError: 4001,
   redirect: 4002,
   drained: 4003,
@@ -201,3 +210,5 @@ export const CloseCode = {
   tooLarge: 4006,
   heartbeatTimeout: 4008,
 } as const;
+
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

@@ -16,7 +16,7 @@ import { dial } from '../dial/transport.js';
 import { Link } from '../link/link.js';
 import type { Platform } from '../platform/types.js';
 import { MAX_TOKEN_LENGTH } from '../protocol/codec.js';
-import type { HeartbeatSettings, HelloFrame, NodeInfo, WelcomeFrame } from '../protocol/frames.js';
+import { CloseCode, type HeartbeatSettings, type HelloFrame, type NodeInfo, type WelcomeFrame } from '../protocol/frames.js';
 import { nodeKey, normalizeUrl, type NodeList } from '../resolve/node-list.js';
 import type { ResolvedNode, Resolver } from '../resolve/resolver.js';
 
@@ -180,7 +180,7 @@ function race(deps: ConnectorDeps, candidates: ResolvedNode[], failed: Set<strin
       attempt(deps, node, failed, signal, opened).then(
         (joined) => {
           active--;
-          if (done) joined.link.close(1000, 'another node answered first');
+          if (done) joined.link.close(CloseCode.normal, 'another node answered first');
           else finish(joined);
         },
         (error: unknown) => {
@@ -220,7 +220,7 @@ async function attempt(deps: ConnectorDeps, first: ResolvedNode, failed: Set<str
       const answer = await link.join(hello, { timeoutMs: settings.connectTimeoutMs, signal });
       if (answer.kind === 'welcome') {
         if (answer.welcome.session !== settings.session) {
-          link.close(4001, 'welcome for another session');
+          link.close(CloseCode.protocolError, 'welcome for another session');
           throw new ConnectError('GRIDLINK_PROTOCOL', `node ${node.id} welcomed us to session '${answer.welcome.session.slice(0, 64)}'`, { retriable: true });
         }
         deps.cooldown.succeed(nodeKey(node));

@@ -29,7 +29,6 @@ export interface AdmissionDeps {
 /** What the client hears, whatever the hook said or threw: never an echo of the token. */
 const UNAUTHORIZED = 'authentication failed';
 /** WebSocket "try again later": the node is fine, this client should come back after a pause. */
-const TRY_AGAIN_LATER = 1013;
 
 type AuthVerdict = 'allow' | 'deny' | 'timeout';
 
@@ -39,7 +38,7 @@ export async function admit(link: ClientLink, deps: AdmissionDeps): Promise<void
     // First and cheapest: an address over its rate gets nothing else from this node.
     if (!deps.joinLimit.take(link.origin.address)) {
       deps.logger.debug('join rate limit', { client: hello.client, address: link.origin.address });
-      link.refuse('busy', 'too many joins from this address; try again later', TRY_AGAIN_LATER);
+      link.refuse('busy', 'too many joins from this address; try again later', CloseCode.tryAgainLater);
       return;
     }
     if (hello.v !== PROTOCOL_VERSION) {
@@ -50,7 +49,7 @@ export async function admit(link: ClientLink, deps: AdmissionDeps): Promise<void
     const verdict = await authenticate(link, deps);
     if (!link.open) return;
     if (verdict === 'timeout') {
-      link.refuse('busy', 'authentication took too long; try again later', TRY_AGAIN_LATER);
+      link.refuse('busy', 'authentication took too long; try again later', CloseCode.tryAgainLater);
       return;
     }
     if (verdict === 'deny') {
@@ -79,7 +78,7 @@ export async function admit(link: ClientLink, deps: AdmissionDeps): Promise<void
     link.attach();
   } catch (error) {
     deps.logger.error('unexpected error admitting a client', { client: hello.client, error });
-    link.close(1011, 'internal error');
+    link.close(CloseCode.internalError, 'internal error');
   }
 }
 

@@ -122,7 +122,7 @@ export class ClientLink implements MemberLink {
     this.stalledSince ??= now;
     if (buffered > MAX_BUFFERED_BYTES || now - this.stalledSince > this.options.heartbeat.timeoutMs) {
       this.options.logger.warn('client is not reading; closing its link', { client: this.hello.client, buffered });
-      this.close(1013, 'client too slow');
+      this.close(CloseCode.tryAgainLater, 'client too slow');
     }
   }
 
@@ -173,7 +173,7 @@ export class ClientLink implements MemberLink {
     } catch (error) {
       // A bug of ours must not take the process (or the other links) down.
       this.options.logger.error('unexpected error handling a client frame', { client: this.hello.client, error });
-      this.close(1011, 'internal error');
+      this.close(CloseCode.internalError, 'internal error');
     }
   }
 

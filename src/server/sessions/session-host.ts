@@ -100,7 +100,7 @@ export class SessionHost {
         if (now - member.stalledSince < stallMs) continue;
         this.options.logger.warn('member confirms nothing; cutting its link', { session: session.id, client: member.id });
         member.stalledSince = undefined;
-        member.attachment.link.close(1013, 'not confirming');
+        member.attachment.link.close(CloseCode.tryAgainLater, 'not confirming');
       }
     }
   }
