@@ -28,7 +28,6 @@ export interface AdmissionDeps {
 
 /** What the client hears, whatever the hook said or threw: never an echo of the token. */
 const UNAUTHORIZED = 'authentication failed';
-/** WebSocket "try again later": the node is fine, this client should come back after a pause. */
 
 type AuthVerdict = 'allow' | 'deny' | 'timeout';
 
