@@ -1,19 +1,19 @@
 /**
- * The Node platform: undici's WebSocket client and fetch, node:dns. undici (not the global
- * WebSocket, which Node 20 lacks without a flag) takes a dispatcher and handshake headers: that is
- * how a node resolved through the cloud's DNS is dialled by IP while Host and SNI stay its name, how
- * a custom CA is trusted, and how the client's cookie jar (a reverse proxy's sticky cookie) rides on
- * every request. A platform is built per client: each client has its own jar, composed on agents
- * that all clients trusting the same CAs share (see pinned-agents.ts).
+ * The Node platform: the `ws` WebSocket client (websocket.ts), undici's fetch for plain requests
+ * (health probes, discovery, DoH), node:dns. Both dial a node resolved through the cloud's DNS by IP
+ * while Host and SNI stay its name, trust a custom CA, and carry the client's cookie jar (a reverse
+ * proxy's sticky cookie). A platform is built per client: each client has its own jar; fetch's
+ * agents are shared by all clients trusting the same CAs (see pinned-agents.ts).
  */
 import type { LookupFunction } from 'node:net';
-import { Agent, fetch, WebSocket, type Dispatcher } from 'undici';
+import { Agent, fetch, type Dispatcher } from 'undici';
 import type { HttpGetOptions, HttpResponseLike, OpenWebSocketOptions, Platform, WebSocketLike } from '../types.js';
 import { monotonicNow } from '../../core/timers.js';
 import { cookies } from './cookie-interceptor.js';
 import { CookieJar } from './cookie-jar.js';
 import { nodeDns } from './dns.js';
 import { PinnedAgents } from './pinned-agents.js';
+import { openNodeWebSocket } from './websocket.js';
 
 export interface NodePlatformOptions {
   /** Extra trust for `wss://`: certificate authorities (PEM) besides Node's own. Verification stays on. */
@@ -45,6 +45,7 @@ function poolFor(ca: Ca): PinnedAgents {
 /** A fresh Node platform: its own cookie jar, over the process's shared agents. */
 export function createNodePlatform(options: NodePlatformOptions = {}): Platform {
   const jar = new CookieJar();
+  const ca = options.tls?.ca as string | Buffer | Array<string | Buffer> | undefined;
   const pool = poolFor(options.tls?.ca);
   const mine = new Map<string, Dispatcher>();
   const dispatcher = (address: string | undefined): Dispatcher => {
@@ -61,9 +62,7 @@ export function createNodePlatform(options: NodePlatformOptions = {}): Platform 
   return {
     name: 'node',
     openWebSocket(url: string, options: OpenWebSocketOptions): WebSocketLike {
-      const headers = { ...options.headers, ...cookieHeader(options.cookie) };
-      const init = { protocols: options.protocols, headers, dispatcher: dispatcher(options.address) };
-      return new WebSocket(url, init) as unknown as WebSocketLike;
+      return openNodeWebSocket(url, options, { jar, ca });
     },
     fetch(url: string, options: HttpGetOptions): Promise<HttpResponseLike> {
       return fetch(url, { signal: options.signal, headers: cookieHeader(options.cookie), dispatcher: dispatcher(options.address) });
