@@ -40,12 +40,13 @@ export interface GridlinkErrorOptions {
 }
 
 export class GridlinkError extends Error {
+  // Each class names itself in a string literal: `new.target.name` is minified in browser bundles.
+  override name: string = 'GridlinkError';
   readonly code: ErrorCode;
   readonly retriable: boolean;
 
   constructor(code: ErrorCode, message: string, options: GridlinkErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
     this.code = code;
     this.retriable = options.retriable ?? false;
     Object.defineProperty(this, BRAND, { value: true });
@@ -60,19 +61,29 @@ export class GridlinkError extends Error {
 }
 
 /** The caller passed an option or argument that cannot work. Thrown synchronously. */
-export class OptionsError extends GridlinkError {}
+export class OptionsError extends GridlinkError {
+  override name = 'OptionsError';
+}
 
 /** No node could be reached or joined (resolution, dialling, handshake, redirects). */
-export class ConnectError extends GridlinkError {}
+export class ConnectError extends GridlinkError {
+  override name = 'ConnectError';
+}
 
 /** An established link failed: lost, silent, or the peer broke the protocol. */
-export class LinkError extends GridlinkError {}
+export class LinkError extends GridlinkError {
+  override name = 'LinkError';
+}
 
 /** The session refused something: a full buffer, a rejected join, a hole in the stream. */
-export class SessionError extends GridlinkError {}
+export class SessionError extends GridlinkError {
+  override name = 'SessionError';
+}
 
 /** The client was closed or aborted; anything still waiting rejects with this. */
-export class ClosedError extends GridlinkError {}
+export class ClosedError extends GridlinkError {
+  override name = 'ClosedError';
+}
 
 export function isGridlinkError(value: unknown): value is GridlinkError {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;

@@ -7,6 +7,8 @@ import { OptionsError } from '../core/errors.js';
 
 /** A command line that cannot work; the CLI prints it with the usage text and exits with code 2. */
 export class UsageError extends OptionsError {
+  override name = 'UsageError';
+
   constructor(message: string) {
     super('GRIDLINK_INVALID_ARGUMENT', message);
   }

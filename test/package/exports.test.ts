@@ -4,6 +4,8 @@
  * ESM and CJS copies of the package.
  */
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { run } from '../helpers/spawn.js';
 
@@ -66,5 +68,12 @@ describe('package', () => {
       expect(code, file).not.toMatch(/require\(["'](net|tls|dns|http|https|crypto|events|stream)["']\)/);
     }
     expect(readFileSync('dist/gridlink.iife.js', 'utf8')).toMatch(/var gridlink\s*=/);
+  });
+
+  it('keeps error class names in the minified browser bundle (users log error.name)', async () => {
+    const browser = (await import(pathToFileURL(resolve('dist/browser.js')).href)) as Record<string, new (code: string, message: string) => Error>;
+    for (const name of ['GridlinkError', 'OptionsError', 'ConnectError', 'LinkError', 'SessionError', 'ClosedError']) {
+      expect(new browser[name]!('GRIDLINK_TIMEOUT', 'x').name, name).toBe(name);
+    }
   });
 });
