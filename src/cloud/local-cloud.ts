@@ -9,8 +9,11 @@
  * each child then reports the port it listens on and its proxy is pointed there. A restarted node
  * gets a new port but keeps its proxy, hence its URL.
  */
+import { Resolver } from 'node:dns/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { abortError, linkedController, onAbort } from '../core/abort.js';
 import { ClosedError, ConnectError, GridlinkError, OptionsError } from '../core/errors.js';
+import { SRV_SERVICE } from '../protocol/frames.js';
 import { rendezvousOwner } from '../protocol/rendezvous.js';
 import { tuningArgs } from '../process/node-flags.js';
 import { spawnChildNode, type ChildNode } from './child-node.js';
@@ -79,6 +82,26 @@ interface Member {
 const DRAIN_GRACE_MS = 5000;
 const DEFAULT_DRAIN_MS = 5000;
 
+/** Asks `member`'s DNS server for the cloud's SRV records until it answers (bounded by `timeoutMs`). */
+async function dnsReady(member: Member, zone: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
+  if (member.dns === undefined) return;
+  const resolver = new Resolver({ timeout: 200, tries: 1 });
+  resolver.setServers([member.dns]);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await resolver.resolveSrv(`${SRV_SERVICE}.${zone}`);
+      return;
+    } catch (error) {
+      if (signal?.aborted === true) throw abortError(signal, 'starting the local cloud');
+      if (Date.now() > deadline) {
+        throw new ConnectError('GRIDLINK_TIMEOUT', `node ${member.id}'s DNS server did not answer within ${timeoutMs} ms (${(error as { code?: string }).code ?? 'no code'})`);
+      }
+      await delay(20);
+    }
+  }
+}
+
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
   const config = normalizeCloudOptions(options);
   if (config.signal?.aborted === true) throw abortError(config.signal, 'starting the local cloud');
@@ -91,6 +114,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       members.push({ id, url, proxy, child: undefined, state: 'stopped', blackholed: false, exiting: false, queue: Promise.resolve(), dns: undefined });
     }
     await Promise.all(members.map((member) => cloud.spawn(member)));
+    // A node's DNS answers SERVFAIL until it has heard from its peers (its view would be "just
+    // me"); a started cloud is ready for what it advertises, so wait for every DNS server to answer.
+    if (config.zone !== undefined) await Promise.all(members.map((member) => dnsReady(member, config.zone!, config.startTimeoutMs, config.signal)));
   } catch (error) {
     await cloud.stop();
     throw error;

@@ -7,6 +7,8 @@ export const PROTOCOL_VERSION = 1;
 
 /** WebSocket subprotocol both ends negotiate, so a plain WebSocket server is refused early. */
 export const SUBPROTOCOL = 'gridlink.v1';
+/** The DNS service name under which a cloud lists its nodes: `SRV _gridlink._tcp.<cloud>`. */
+export const SRV_SERVICE = '_gridlink._tcp';
 
 /**
  * A node as the protocol names it: a stable id and the URL clients dial. Behind a reverse proxy

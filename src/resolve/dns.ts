@@ -19,7 +19,9 @@ import type { DnsAddress, DnsLookup, DnsSrv } from '../platform/types.js';
 import { classifyDnsError, isNoData } from './dns-errors.js';
 import type { Answer, AnswerSource, ResolvedNode } from './resolver.js';
 
-export const SRV_SERVICE = '_gridlink._tcp';
+import { SRV_SERVICE } from '../protocol/frames.js';
+
+export { SRV_SERVICE };
 /** Used when no address record gave a TTL to go by. */
 export const DEFAULT_TTL_MS = 5000;
 export const SRV_MAX_TTL_MS = 30_000;

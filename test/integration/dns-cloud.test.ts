@@ -60,6 +60,16 @@ function sessionsOn(c: LocalCloud, node: string, count: number): string[] {
 }
 
 describe('DNS answers follow the cloud', () => {
+  it('answers at once when startLocalCloud resolves: no SERVFAIL while the nodes settle', async () => {
+    for (let round = 0; round < 3; round++) {
+      cloud = await startLocalCloud({ nodes: 3, cloud: 'cloud.test' });
+      // One query per server, no retry: a started cloud is ready for what it advertises.
+      for (const server of cloud.dns) expect(ids(await srv(server)).sort(), server).toEqual(['a', 'b', 'c']);
+      await cloud.stop();
+      cloud = undefined;
+    }
+  });
+
   it('load reported over the peer links reorders the answers, and they recover when it goes', async () => {
     const c = await threeNodeCloud();
     const busy = c.nodes[0] as { id: string; url: string };

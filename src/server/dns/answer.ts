@@ -15,10 +15,9 @@ import { isIP } from 'node:net';
 import { canonicalName, isEncodableName, isHostLabel, relativeName } from './names.js';
 import { rank, type Ranking } from './ranking.js';
 import type { CloudNode, CloudSnapshot } from './view.js';
+import { SRV_SERVICE } from '../../protocol/frames.js';
 
 export const Rcode = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
-
-export const SRV_NAME = '_gridlink._tcp';
 
 const FLAG_AA = 1 << 10;
 const FLAG_RD = 1 << 8;
@@ -118,7 +117,7 @@ function answerInZone(query: DecodedPacket, question: Question, relative: string
         answers.push(zone.addressRecord(owner, ranked.node));
       }
     }
-  } else if (relative === SRV_NAME) {
+  } else if (relative === SRV_SERVICE) {
     if (wants('SRV')) {
       for (const ranked of zone.ranking().nodes) {
         const target = zone.hostName(ranked.node);
