@@ -29,6 +29,8 @@ export type ErrorCode =
   | 'GRIDLINK_REJECTED'
   | 'GRIDLINK_BUFFER_FULL'
   | 'GRIDLINK_MESSAGE_GAP'
+  // the server kit
+  | 'GRIDLINK_LISTEN_FAILED'
   // lifecycle
   | 'GRIDLINK_CLOSED'
   | 'GRIDLINK_ABORTED';

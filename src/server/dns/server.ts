@@ -12,6 +12,7 @@ import { normalizeDnsOptions, type DnsConfig, type DnsServerOptions } from './op
 import { serveTcpConnection } from './tcp.js';
 import type { CloudSnapshot } from './view.js';
 import { CLASSIC_UDP_BYTES, decodeQuery, encodeResponse, HEADER_BYTES, MAX_TCP_BYTES, MAX_UDP_BYTES, udpLimit } from './wire.js';
+import { listenFailure } from '../node/listen.js';
 
 export type { DnsServerOptions } from './options.js';
 
@@ -32,7 +33,9 @@ export interface DnsServer {
 
 export async function startDnsServer(options: DnsServerOptions): Promise<DnsServer> {
   const config = normalizeDnsOptions(options);
-  const { udp, tcp, port } = await bindBoth(config);
+  const { udp, tcp, port } = await bindBoth(config).catch((error: unknown) => {
+    throw listenFailure('the DNS server', config.host, config.port, error);
+  });
   return new Dns(config, udp, tcp, port);
 }
 
