@@ -1,7 +1,7 @@
 /** `gridlink cloud`: the command line of a local cloud, parsed and checked without starting it. */
 import { isZoneName } from '../server/dns/names.js';
 import { UsageError, intValue, parseStrict, stringValue, type Parsed } from '../process/args.js';
-import { TUNING_OPTIONS, TUNING_USAGE, nodeId, parseTuning, type NodeTuning } from '../process/node-flags.js';
+import { TUNING_OPTIONS, tuningUsage, nodeId, parseTuning, type NodeTuning } from '../process/node-flags.js';
 
 export interface CloudCommandOptions extends NodeTuning {
   nodes: number;
@@ -25,7 +25,7 @@ Options:
   --host <address>           address the proxies listen on (default 127.0.0.1)
   --cloud <zone>             serve the cloud's DNS zone (e.g. cloud.test) from every node, on 127.0.0.1
   --dns-port <port>          first DNS port: node i listens on port + i (default: ports the system picks)
-${TUNING_USAGE}
+${tuningUsage('off: all of a local cloud\'s clients share one address')}
   --verbose                  show the nodes' logs on stderr
   -h, --help                 show this help`;
 

@@ -1,7 +1,8 @@
-/** `gridlink cloud`: a local cloud in the foreground until SIGINT or SIGTERM. */
+/** `gridlink cloud`: a local cloud in the foreground, with its console on stdin, until SIGINT or SIGTERM. */
 import { startLocalCloud, type LocalCloudOptions } from '../cloud/local-cloud.js';
 import { jsonLinesLogger } from '../process/log-lines.js';
 import type { CloudCommandOptions } from './cloud-args.js';
+import { CONSOLE_HELP, runConsole } from './cloud-console.js';
 
 export async function runCloud(options: CloudCommandOptions): Promise<number> {
   const stopSignal = new AbortController();
@@ -17,7 +18,8 @@ export async function runCloud(options: CloudCommandOptions): Promise<number> {
     if (cloud === undefined) return 130;
     process.stdout.write(nodeTable(cloud.nodes));
     if (cloud.zone !== undefined) process.stdout.write(dnsLines(cloud.zone, cloud.dns));
-    process.stdout.write('Ctrl-C stops the cloud.\n');
+    process.stdout.write(CONSOLE_HELP);
+    runConsole(cloud, { input: process.stdin, out: (text) => void process.stdout.write(text) }, stopSignal.signal);
     if (!stopSignal.signal.aborted) {
       await new Promise<void>((resolve) => stopSignal.signal.addEventListener('abort', () => resolve(), { once: true }));
     }
@@ -38,6 +40,7 @@ export function cloudOptions(options: CloudCommandOptions): LocalCloudOptions {
   if (options.peerHeartbeat !== undefined) out.peerHeartbeat = options.peerHeartbeat;
   if (options.memberGraceMs !== undefined) out.memberGraceMs = options.memberGraceMs;
   if (options.settleMs !== undefined) out.settleMs = options.settleMs;
+  if (options.maxJoinsPerSecond !== undefined) out.maxJoinsPerSecond = options.maxJoinsPerSecond;
   if (options.verbose) out.logger = jsonLinesLogger(process.stderr);
   return out;
 }

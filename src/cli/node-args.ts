@@ -5,7 +5,7 @@ import type { NodeServerOptions } from '../server/node/options.js';
 import { isZoneName } from '../server/dns/names.js';
 import { parseCidr } from '../server/dns/subnets.js';
 import { UsageError, intValue, parseStrict, stringList, stringValue, wsUrl, type Parsed } from '../process/args.js';
-import { TUNING_OPTIONS, TUNING_USAGE, nodeId, parseTuning, type NodeTuning } from '../process/node-flags.js';
+import { TUNING_OPTIONS, tuningUsage, nodeId, parseTuning, type NodeTuning } from '../process/node-flags.js';
 
 /** What `gridlink node` passes on to `startNode`: the same options, documented there, plus the CLI's own. */
 export interface NodeCommandOptions
@@ -44,7 +44,7 @@ Options:
   --address <ip>             the IP address DNS publishes for this node (default: --url's host, if an IP)
   --region <name>            this node's region, for "closest node" DNS answers
   --subnet <cidr>            clients in this block get this node first (repeat for each)
-${TUNING_USAGE}
+${tuningUsage('200')}
   --verbose                  log to stderr as JSON lines
   -h, --help                 show this help`;
 

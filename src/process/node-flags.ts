@@ -34,13 +34,14 @@ export const TUNING_OPTIONS = {
   'max-joins-per-second': { type: 'string' },
 } as const satisfies Options;
 
-export const TUNING_USAGE = `  --heartbeat-interval <ms>  ping clients this often when idle
+/** The tuning flags' help; `joinsDefault` differs: a node's is 200, a local cloud's is off. */
+export const tuningUsage = (joinsDefault: string): string => `  --heartbeat-interval <ms>  ping clients this often when idle
   --heartbeat-timeout <ms>   a client silent this long is dead
   --peer-interval <ms>       ping peer nodes this often
   --peer-timeout <ms>        a peer silent this long leaves placement
   --member-grace <ms>        keep a detached member this long
   --settle <ms>              hold acknowledgements this long after a migration
-  --max-joins-per-second <n|off>  joins per second per client address (default 200)`;
+  --max-joins-per-second <n|off>  joins per second per client address (default ${joinsDefault})`;
 
 export function parseTuning(values: Values): NodeTuning {
   const ms = (name: string): number | undefined => intValue(values, name, 0, MAX_MS);

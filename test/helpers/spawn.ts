@@ -9,8 +9,10 @@ export interface Proc {
   waitForOutput(text: string | RegExp, guardMs?: number): Promise<void>;
 }
 
-export function run(command: string, args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Proc {
-  const child = spawn(command, args, { cwd: options.cwd ?? process.cwd(), env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `stdin: 'pipe'` keeps the child's stdin open for `child.stdin.write`; by default it reads nothing. */
+export function run(command: string, args: string[], options: { env?: Record<string, string>; cwd?: string; stdin?: 'pipe' } = {}): Proc {
+  const stdio = [options.stdin ?? 'ignore', 'pipe', 'pipe'] as const;
+  const child = spawn(command, args, { cwd: options.cwd ?? process.cwd(), env: { ...process.env, ...options.env }, stdio: [...stdio] });
   let out = '';
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString()));
