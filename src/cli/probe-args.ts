@@ -6,6 +6,8 @@ import { UsageError, intValue, stringList, stringValue, type Parsed } from '../p
 
 export interface ProbeCommandOptions extends NormalizedCloudOptions {
   session?: string;
+  /** Whether --scheme was given (a failure over the default wss:// then gets a hint). */
+  schemeGiven: boolean;
   /** Per HTTP request. */
   timeoutMs: number;
 }
@@ -58,7 +60,7 @@ export function parseProbeArgs(argv: string[]): Parsed<ProbeCommandOptions> {
     const message = isGridlinkError(error) ? error.message.replace(/^dns\[\d+\]/, '--dns').replace(/^cloud\b/, '<cloud>') : String(error);
     throw new UsageError(message);
   }
-  const options: ProbeCommandOptions = { ...cloud, timeoutMs: intValue(values, 'timeout', 1, 60_000) ?? 2000 };
+  const options: ProbeCommandOptions = { ...cloud, schemeGiven: scheme !== undefined, timeoutMs: intValue(values, 'timeout', 1, 60_000) ?? 2000 };
   if (session !== undefined) options.session = session;
   return { kind: 'run', options };
 }

@@ -55,8 +55,10 @@ export async function runProbe(options: ProbeCommandOptions, io: CliIo, platform
   io.out(table(rows, assigned));
   for (const warning of warnings) io.out(`warning: ${fail(warning)}\n`);
   const live = rows.filter(healthy);
+  for (const row of rows) if (row.error !== undefined) io.out(`${idOf(row)}: ${row.error.message}\n`);
   if (live.length === 0) {
     io.err(`gridlink probe: no node of ${options.cloud} is healthy\n`);
+    if (options.scheme === 'wss' && !options.schemeGiven) io.err('hint: probed over wss:// (the default); if the nodes speak plain ws:// (a local cloud does), add --scheme ws\n');
     return 1;
   }
   io.out(`\nassigned: ${assigned === undefined ? '-' : assigned.id} (first in the cloud's order${assigned !== undefined && !live.some((r) => r.node === assigned) ? '; NOT healthy' : ''})\n`);

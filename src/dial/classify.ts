@@ -32,7 +32,7 @@ function codeOf(cause: unknown): string | undefined {
 }
 
 /** What went wrong, in words; `undefined` when the platform said nothing at all. */
-function explain(cause: unknown): string | undefined {
+export function describeNetworkError(cause: unknown): string | undefined {
   if (!(cause instanceof Error)) return undefined;
   const code = codeOf(cause);
   if (code !== undefined && SOCKET_CODES[code] !== undefined) return SOCKET_CODES[code];
@@ -54,7 +54,7 @@ export function classifyDialFailure(url: string, event: unknown): GridlinkError 
   if (cause instanceof Error && /^Server sent (no|an invalid) subprotocol/.test(cause.message)) {
     return new ConnectError('GRIDLINK_PROTOCOL', `${url} is a WebSocket server but not a gridlink node (${cause.message})`, { cause, retriable: true });
   }
-  const why = explain(cause) ?? 'the platform gives no reason: refused, TLS or not a WebSocket server (browsers never tell)';
+  const why = describeNetworkError(cause) ?? 'the platform gives no reason: refused, TLS or not a WebSocket server (browsers never tell)';
   return new ConnectError('GRIDLINK_CONNECT_FAILED', `could not connect to ${url}: ${why}`, { cause, retriable: true });
 }
 

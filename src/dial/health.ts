@@ -6,6 +6,7 @@
  */
 import { abortError, linkedController } from '../core/abort.js';
 import { ConnectError, GridlinkError } from '../core/errors.js';
+import { describeNetworkError } from './classify.js';
 import { setUnrefTimeout } from '../core/timers.js';
 import type { Platform } from '../platform/types.js';
 import type { NodeInfo } from '../protocol/frames.js';
@@ -98,9 +99,5 @@ function describe(error: unknown): string {
   let cause: unknown = error;
   // undici's fetch wraps the socket error: "fetch failed" with the real one as `cause`.
   while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
-  if (cause instanceof Error) {
-    const code = (cause as { code?: unknown }).code;
-    return typeof code === 'string' ? `${code}: ${cause.message}` : cause.message;
-  }
-  return String(error);
+  return describeNetworkError(cause) ?? String(error);
 }

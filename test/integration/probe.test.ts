@@ -39,6 +39,14 @@ describe('gridlink probe', () => {
     expect(out).toContain('rendezvous over the healthy nodes agrees');
   });
 
+  it('without --scheme against plain ws:// nodes: says why each node is down and hints at --scheme ws', async () => {
+    const proc = run('node', [CLI, 'probe', 'cloud.test', '--dns', cloud.dns[0] as string]);
+    expect(await proc.exited).toBe(1);
+    const output = proc.output();
+    expect(output).toMatch(/^a: could not reach https:\/\/.* \(TLS handshake failed: wrong version number/m);
+    expect(output).toMatch(/hint: probed over wss:\/\/ \(the default\); if the nodes speak plain ws:\/\/ \(a local cloud does\), add --scheme ws/);
+  });
+
   it('exits 1 with a clear message when the DNS server is dead', async () => {
     const proc = run('node', [CLI, 'probe', 'cloud.test', '--dns', `127.0.0.1:${await deadPort()}`, '--scheme', 'ws']);
     expect(await proc.exited).toBe(1);
