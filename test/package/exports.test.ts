@@ -3,8 +3,8 @@
  * the browser bundles carry no Node built-ins and no undici, and errors are recognisable across the
  * ESM and CJS copies of the package.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { run } from '../helpers/spawn.js';
@@ -74,6 +74,28 @@ describe('package', () => {
     const browser = (await import(pathToFileURL(resolve('dist/browser.js')).href)) as Record<string, new (code: string, message: string) => Error>;
     for (const name of ['GridlinkError', 'OptionsError', 'ConnectError', 'LinkError', 'SessionError', 'ClosedError']) {
       expect(new browser[name]!('GRIDLINK_TIMEOUT', 'x').name, name).toBe(name);
+    }
+  });
+
+  it('publishes types that compile without @types/node (a browser-only TypeScript project)', async () => {
+    // Inside the package folder, so `gridlink` resolves to this package by its own exports.
+    const dir = mkdtempSync(join(process.cwd(), '.types-check-'));
+    try {
+      writeFileSync(join(dir, 'use.ts'), `import { connect, ConnectError, type ClientEvents } from 'gridlink';
+import { startNode, type NodeServerOptions } from 'gridlink/server';
+const client = connect({ session: 's', nodes: ['wss://cloud.example.com'] });
+client.on('message', (data: unknown) => void data);
+export const used = [client, ConnectError, startNode] as const;
+export type Used = [ClientEvents, NodeServerOptions];
+`);
+      const compilerOptions = { strict: true, target: 'es2022', module: 'node16', moduleResolution: 'node16', lib: ['es2022', 'dom'], types: [], noEmit: true };
+      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['use.ts'] }));
+      const tsc = run(process.execPath, [resolve('node_modules/typescript/bin/tsc'), '-p', dir]);
+      const code = await tsc.exited;
+      expect(tsc.output()).toBe('');
+      expect(code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -16,7 +16,7 @@ export const DOH_MEDIA_TYPE = 'application/dns-message';
 export const MAX_DOH_QUERY_BYTES = 4096;
 
 /** The DNS server's own answer function: bytes in, bytes out (undefined: not to be answered). */
-export type DnsAnswerer = (query: Buffer, source: string) => Buffer | undefined;
+export type DnsAnswerer = (query: Uint8Array, source: string) => Uint8Array | undefined;
 
 type Result = { status: number; body: Buffer | string; type: string; maxAge?: number };
 
@@ -63,8 +63,9 @@ async function dohResult(req: IncomingMessage, url: URL, answer: DnsAnswerer, so
   } else {
     return plain(405, 'use GET or POST');
   }
-  const response = answer(query, source);
-  if (response === undefined) return plain(400, 'not a DNS query');
+  const answered = answer(query, source);
+  if (answered === undefined) return plain(400, 'not a DNS query');
+  const response = Buffer.isBuffer(answered) ? answered : Buffer.from(answered.buffer, answered.byteOffset, answered.byteLength);
   return { status: 200, body: response, type: DOH_MEDIA_TYPE, maxAge: answerMaxAge(response) };
 }
 

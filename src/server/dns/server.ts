@@ -26,7 +26,7 @@ export interface DnsServer {
    * Answers one query given as bytes (DNS-over-HTTPS: `src/server/dns/doh.ts`), from `source` (the
    * asker's IP). No size limit but DNS's own 64 KiB; undefined when the query must not be answered.
    */
-  query(bytes: Buffer, source: string): Buffer | undefined;
+  query(bytes: Uint8Array, source: string): Uint8Array | undefined;
   /** Stops listening, closes every TCP connection; resolves when all is closed. Idempotent. */
   close(): Promise<void>;
 }
@@ -140,8 +140,10 @@ class Dns implements DnsServer {
     return this.closing;
   }
 
-  query(bytes: Buffer, source: string): Buffer | undefined {
-    return this.answer(bytes, source, 'https');
+  query(bytes: Uint8Array, source: string): Uint8Array | undefined {
+    // Typed as Uint8Array so the published types need no @types/node; dns-packet wants a Buffer.
+    const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return this.answer(buffer, source, 'https');
   }
 
   private udpMessage(message: Buffer, remote: RemoteInfo): void {

@@ -27,7 +27,7 @@ export interface RouteHost {
   /** `host:port` of this node's DNS server, when it runs one. */
   dnsAddress(): string | undefined;
   /** Answers a DNS query given as bytes; undefined when the node runs no DNS server (DoH is then 404). */
-  dnsQuery?(query: Buffer, source: string): Buffer | undefined;
+  dnsQuery?(query: Uint8Array, source: string): Uint8Array | undefined;
   /** The discovery document, as this node sees the cloud, for an asker at `source`. */
   discovery?(source: string): DiscoveryDocument;
 }
