@@ -71,9 +71,9 @@ describe('gridlink probe arguments', () => {
   it('takes the cloud and the flags', () => {
     expect(parseProbeArgs(['cloud.test', '--dns', '127.0.0.1:5353', '--dns', '127.0.0.1:5354', '--session', 'room', '--scheme', 'ws', '--timeout', '500'])).toEqual({
       kind: 'run',
-      options: { cloud: 'cloud.test', dns: ['127.0.0.1:5353', '127.0.0.1:5354'], doh: [], scheme: 'ws', port: 80, maxNodes: 64, session: 'room', timeoutMs: 500 },
+      options: { cloud: 'cloud.test', dns: ['127.0.0.1:5353', '127.0.0.1:5354'], doh: [], scheme: 'ws', schemeGiven: true, port: 80, maxNodes: 64, session: 'room', timeoutMs: 500 },
     });
-    expect(parseProbeArgs(['Cloud.Test.'])).toEqual({ kind: 'run', options: { cloud: 'cloud.test', dns: [], doh: [], scheme: 'wss', port: 443, maxNodes: 64, timeoutMs: 2000 } });
+    expect(parseProbeArgs(['Cloud.Test.'])).toEqual({ kind: 'run', options: { cloud: 'cloud.test', dns: [], doh: [], scheme: 'wss', schemeGiven: false, port: 443, maxNodes: 64, timeoutMs: 2000 } });
     expect(parseProbeArgs(['cloud.test', '--port', '8443'])).toMatchObject({ options: { port: 8443 } });
     expect(parseProbeArgs(['--help'])).toEqual({ kind: 'help' });
   });
