@@ -87,6 +87,9 @@ interface Peer {
 const PROBE_MS = 300;
 
 const NOT_STOPPED: readonly StandingKind[] = ['unheard', 'alive', 'probing', 'unanswered', 'draining'];
+/** What a new link or a lost one resets: everything that was heard on a link. */
+const HEARD_ON_A_LINK: readonly StandingKind[] = ['alive', 'probing', 'unanswered', 'draining'];
+const NOT_DRAINING: readonly StandingKind[] = ['unheard', 'alive', 'probing', 'unanswered'];
 
 export class PeerMonitor {
   readonly #peers = new Map<string, Peer>();
@@ -103,7 +106,7 @@ export class PeerMonitor {
     for (const info of options.peers) {
       // The host's callbacks run only after dial(), by when `peer` exists.
       const link = new OutboundPeer(info, { self, auth, heartbeat, logger, dial }, {
-        opened: () => this.#move(peer, NOT_STOPPED.filter((k) => k !== 'unheard'), { kind: 'unheard' }, { code: 'new-link', message: 'a new link opened' }),
+        opened: () => this.#move(peer, HEARD_ON_A_LINK, { kind: 'unheard' }, { code: 'new-link', message: 'a new link opened' }),
         introduction: () => this.#introduction(),
         frame: (frame) => this.#frame(peer, frame),
         down: (lapsed) => this.#linkDown(peer, lapsed),
@@ -189,7 +192,7 @@ export class PeerMonitor {
   noteDrain(id: string): void {
     const peer = this.#peers.get(id);
     if (peer === undefined) return;
-    if (!this.#move(peer, NOT_STOPPED.filter((k) => k !== 'draining'), { kind: 'draining' }, { code: 'peer-drain', message: 'announced on its link to us' })) return;
+    if (!this.#move(peer, NOT_DRAINING, { kind: 'draining' }, { code: 'peer-drain', message: 'announced on its link to us' })) return;
     this.#options.logger.info('peer is draining; out of placement', { peer: id });
     this.#refresh();
   }
@@ -249,7 +252,7 @@ export class PeerMonitor {
         }
         break;
       case 'peer-drain':
-        this.#move(peer, NOT_STOPPED.filter((k) => k !== 'draining'), { kind: 'draining' }, { code: 'peer-drain', message: 'announced on our link' });
+        this.#move(peer, NOT_DRAINING, { kind: 'draining' }, { code: 'peer-drain', message: 'announced on our link' });
         break;
       case 'load':
         this.#options.onLoad?.(id, frame);
@@ -271,7 +274,7 @@ export class PeerMonitor {
   }
 
   #linkDown(peer: Peer, lapsed: boolean): void {
-    this.#move(peer, NOT_STOPPED.filter((k) => k !== 'unheard'), { kind: 'unheard' }, { code: 'link-down', message: 'the link to it went down' });
+    this.#move(peer, HEARD_ON_A_LINK, { kind: 'unheard' }, { code: 'link-down', message: 'the link to it went down' });
     if (lapsed) this.#options.onLinkDown?.(peer.link.info.id);
     this.#refresh();
   }
