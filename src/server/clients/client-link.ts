@@ -127,12 +127,12 @@ export class ClientLink implements MemberLink {
   }
 
   /** Sends an `error` frame (the node refuses something), then closes. */
-  refuse(code: string, message: string, closeCode: number): void {
+  refuse(code: string, message: string, closeCode: CloseCode): void {
     this.send({ t: 'error', code, message });
     this.close(closeCode, code);
   }
 
-  close(code: number, reason: string): void {
+  close(code: CloseCode, reason: string): void {
     if (this.state.kind === 'closed') return;
     this.state = { kind: 'closed', code };
     this.liveness.stop();

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { RawData, WebSocket } from 'ws';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { isGridlinkError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { decodeClientFrame, encodeFrame, type CodecLimits } from '../../protocol/codec.js';
@@ -15,10 +15,26 @@ import { decodePeerFrame, looksLikePeerHello } from '../peers/frames.js';
 export type FirstFrame =
   | { kind: 'client'; hello: HelloFrame }
   | { kind: 'peer'; id: string; v: number; nonce: string | undefined }
-  | { kind: 'invalid'; message: string; closeCode: number };
+  | { kind: 'invalid'; message: string; closeCode: CloseCode };
 
 /** A first frame that makes the connection a link. */
 export type LinkFirstFrame = Exclude<FirstFrame, { kind: 'invalid' }>;
+
+/**
+ * The WebSocket server a node upgrades connections with (it listens through the node's HTTP server).
+ * Frames above `maxFrameBytes` must reach the codec to be answered with `CloseCode.tooLarge`; ws's
+ * own limit (which closes with `messageTooBig`) is only the backstop against absurd sizes.
+ */
+export function createLinkServer(maxFrameBytes: number, logger: Logger): WebSocketServer {
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: maxFrameBytes * 2,
+    perMessageDeflate: false,
+    handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+  });
+  wss.on('error', (error) => logger.warn('websocket server error', { error: error.message }));
+  return wss;
+}
 
 /** Whether the upgrade request offers `gridlink.v1` (a node refuses upgrades that do not). */
 export function offersSubprotocol(req: IncomingMessage): boolean {
@@ -53,7 +69,8 @@ export function classifyFirstFrame(raw: string | Uint8Array, limits: CodecLimits
 
 /**
  * Waits for the first frame and hands it over (an invalid one is answered here: `error` + close).
- * A connection that sends nothing for `timeoutMs` is closed with 4008, like any silent link.
+ * A connection that sends nothing for `timeoutMs` is closed with `CloseCode.heartbeatTimeout`,
+ * like any silent link.
  */
 export function awaitFirstFrame(ws: WebSocket, timeoutMs: number, limits: CodecLimits, logger: Logger, onFrame: (first: LinkFirstFrame) => void): void {
   ws.on('error', (error: Error) => logger.debug('socket error', { error: error.message }));
@@ -83,8 +100,11 @@ export function awaitFirstFrame(ws: WebSocket, timeoutMs: number, limits: CodecL
   ws.on('message', first);
 }
 
+/** How long the other end may take to complete a close handshake before its socket is cut. */
+const CLOSE_GRACE_MS = 1000;
+
 /** Starts the close handshake, and cuts the socket if the other end never completes it. */
-export function closeSoon(ws: WebSocket, code: number, reason: string): void {
+export function closeSoon(ws: { close(code: number, reason: string): void; terminate(): void }, code: CloseCode, reason: string): void {
   ws.close(code, reason);
-  setTimeout(() => ws.terminate(), 1000).unref();
+  setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
 }

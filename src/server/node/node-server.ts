@@ -7,13 +7,13 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket, WebSocketServer } from 'ws';
 import { OptionsError } from '../../core/errors.js';
-import { CloseCode, PROTOCOL_VERSION, SUBPROTOCOL, type NodeInfo } from '../../protocol/frames.js';
+import { CloseCode, type NodeInfo } from '../../protocol/frames.js';
 import { admit } from '../clients/admission.js';
 import { ClientLink, type ClientLinkHost, type SessionFrame } from '../clients/client-link.js';
-import { awaitFirstFrame, offersSubprotocol, rejectUpgrade, type LinkFirstFrame } from './handshake.js';
-import { acceptPeer, InboundPeer, type InboundPeerHost } from '../peers/inbound-peer.js';
+import { awaitFirstFrame, createLinkServer, offersSubprotocol, rejectUpgrade, type LinkFirstFrame } from './handshake.js';
+import { acceptPeer, type InboundPeer, type InboundPeerHost } from '../peers/inbound-peer.js';
 import { normalizeOptions, type NodeConfig, type NodeServerOptions } from './options.js';
 import { PeerMonitor } from '../peers/monitor.js';
 import { Placement } from '../placement/placement.js';
@@ -21,6 +21,7 @@ import { PinTable } from '../placement/pins.js';
 import { Rebalancer } from '../placement/rebalance.js';
 import { SessionHost } from '../sessions/session-host.js';
 import { createTokenSigner, type TokenSigner } from '../clients/tokens.js';
+import { welcomeBuilder } from '../clients/welcome.js';
 import { createPeerAuth, type PeerAuth } from '../peers/auth.js';
 import { createJoinLimit, type JoinLimit } from '../clients/join-limit.js';
 import { LoadReporter, NodeCloudView } from '../peers/cloud-view.js';
@@ -31,7 +32,6 @@ import { discoveryDocument } from '../http/discovery.js';
 import { handleWhoami, logLink, requestOrigin, type RequestOrigin, type WhoamiHost } from '../http/whoami.js';
 import { publicPeer, publicSelf } from './proxy-view.js';
 import { listen, waitForSockets } from './listen.js';
-import type { LoadFrame } from '../peers/frames.js';
 import type { NodeServer, NodeStats } from './node-api.js';
 
 export type { NodeServerOptions } from './options.js';
@@ -67,7 +67,7 @@ export async function startNode(options: NodeServerOptions): Promise<NodeServer>
 /** How long close() lets clients answer the close handshake before cutting their sockets. */
 const CLOSE_WAIT_MS = 250;
 
-class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
+class Node implements NodeServer {
   readonly id: string;
   private state: NodeState = { kind: 'running' };
   private readonly wss: WebSocketServer;
@@ -89,6 +89,10 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
   private readonly publicInfo: NodeInfo;
   private readonly publicNodes: NodeInfo[];
   private readonly whoami: WhoamiHost;
+  /** Each kind of connection reports to its own host, so each callback knows what it was given. */
+  private readonly clientHost: ClientLinkHost;
+  private readonly peerHost: InboundPeerHost;
+  private readonly welcome: ReturnType<typeof welcomeBuilder>;
 
   constructor(
     private readonly config: NodeConfig,
@@ -102,6 +106,13 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
     this.whoami = { id: config.id, trustedProxies: config.trustedProxies, cookie: config.proxy?.cookie };
     this.tokens = createTokenSigner(config.secret, config.tokenTtlMs);
     this.peerAuth = createPeerAuth(config.sharedSecret);
+    this.welcome = welcomeBuilder({ node: this.publicInfo, nodes: this.publicNodes, heartbeat: config.heartbeat, tokens: this.tokens });
+    this.clientHost = { frame: (link, frame) => this.clientFrame(link, frame), closed: (link, code) => this.clientClosed(link, code) };
+    this.peerHost = {
+      drained: (peerId) => this.peers.noteDrain(peerId),
+      loadReported: (peerId, load) => this.view.noteLoad(peerId, load),
+      closed: (link, code) => this.peerClosed(link, code),
+    };
     // Bursts of twice the rate: a cloud's worth of clients behind one NAT reconnecting after a
     // failure should mostly fit; a loop of hellos from one address should not.
     this.joinLimit = createJoinLimit(config.maxJoinsPerSecond, Math.max(1, 2 * config.maxJoinsPerSecond));
@@ -161,15 +172,7 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
       running: () => this.state.kind === 'running',
       logger: config.logger,
     });
-    // Frames above maxFrameBytes must reach the codec to be answered with 4006; ws's own limit
-    // (which closes with 1009) is only the backstop against absurd sizes.
-    this.wss = new WebSocketServer({
-      noServer: true,
-      maxPayload: config.maxFrameBytes * 2,
-      perMessageDeflate: false,
-      handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
-    });
-    this.wss.on('error', (error) => config.logger.warn('websocket server error', { error: error.message }));
+    this.wss = createLinkServer(config.maxFrameBytes, config.logger);
     http.on('request', (req: IncomingMessage, res: ServerResponse) => this.request(req, res));
     http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
     http.on('error', (error) => config.logger.error('http server error', { error: error.message }));
@@ -238,9 +241,9 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
     return this.shutdown();
   }
 
-  // ---- ClientLinkHost ------------------------------------------------------------------------
+  // ---- connections' hosts --------------------------------------------------------------------
 
-  frame(link: ClientLink, frame: SessionFrame): void {
+  private clientFrame(link: ClientLink, frame: SessionFrame): void {
     switch (frame.t) {
       case 'msg':
         this.sessions.relay(link, frame);
@@ -258,25 +261,17 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
     }
   }
 
-  closed(link: ClientLink | InboundPeer): void {
-    if (link instanceof InboundPeer) {
-      this.inbound.delete(link);
-      return;
-    }
+  private clientClosed(link: ClientLink, code: number): void {
     this.links.delete(link);
-    // Not a removal: a link that dies (or a drain's bye-less 1000 close) leaves the member expected back.
+    this.config.logger.debug('client link closed', { client: link.hello.client, code });
+    // Not a removal: a link that dies (or a drain's bye-less `normal` close) leaves the member expected back.
     this.sessions.detach(link);
     if (this.state.kind === 'draining' && this.links.size === 0) this.state.allLeft();
   }
 
-  // ---- InboundPeerHost -----------------------------------------------------------------------
-
-  drained(peerId: string): void {
-    this.peers.noteDrain(peerId);
-  }
-
-  loadReported(peerId: string, load: LoadFrame): void {
-    this.view.noteLoad(peerId, load);
+  private peerClosed(link: InboundPeer, code: number): void {
+    this.inbound.delete(link);
+    this.config.logger.debug('inbound peer link closed', { peer: link.peerId, code });
   }
 
   // ---- connections ---------------------------------------------------------------------------
@@ -313,14 +308,14 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
       return;
     }
     if (first.kind === 'peer') {
-      const link = acceptPeer(ws, first, { self: this.id, auth: this.peerAuth, timeoutMs: this.config.peerHeartbeat.timeoutMs * 2, logger: this.config.logger, host: this });
+      const link = acceptPeer(ws, first, { self: this.id, auth: this.peerAuth, timeoutMs: this.config.peerHeartbeat.timeoutMs * 2, logger: this.config.logger, host: this.peerHost });
       if (link === undefined) return;
       this.inbound.add(link);
       if (this.state.kind === 'draining') link.send({ t: 'peer-drain' });
       for (const frame of this.pins.frames()) link.send(frame);
       return;
     }
-    const link = new ClientLink(ws, first.hello, this.config, this, origin);
+    const link = new ClientLink(ws, first.hello, this.config, this.clientHost, origin);
     this.links.add(link);
     logLink(this.config.logger, first.hello, origin);
     void admit(link, {
@@ -333,19 +328,7 @@ class Node implements NodeServer, ClientLinkHost, InboundPeerHost {
       // deadline (the same length) must not cut it before we can answer `busy`.
       authTimeoutMs: this.config.handshakeTimeoutMs / 2,
       verifyResume: (token, session, client) => this.tokens.verify(token, session, client),
-      welcome: (hello, parts) => ({
-        t: 'welcome',
-        v: PROTOCOL_VERSION,
-        node: this.publicInfo,
-        session: hello.session,
-        client: hello.client,
-        resume: this.tokens.issue(hello.session, hello.client),
-        nodes: this.publicNodes,
-        heartbeat: this.config.heartbeat,
-        members: parts.members,
-        base: parts.base,
-        ...(parts.want === undefined ? {} : { want: parts.want }),
-      }),
+      welcome: this.welcome,
     });
   }
 

@@ -3,9 +3,12 @@
  * `peer-welcome` (our half of the authentication, peer-auth.ts) and, when we require it, believe
  * nothing before its `peer-auth`. Then it only answers: pongs to its pings (that is how it judges
  * us alive), and notes its `peer-drain` and its `load`. Our own view of that node comes from our
- * outbound link to it (`peers.ts`), never from this one.
+ * outbound link to it (`monitor.ts`), never from this one.
+ *
+ *   proving -> open -> closed        (proving only while the dialler still owes its proof)
+ *   proving -> closed                (no valid `peer-auth`)
  */
-import type { RawData, WebSocket } from 'ws';
+import type { RawData } from 'ws';
 import type { Logger } from '../../core/logger.js';
 import { CloseCode, PROTOCOL_VERSION } from '../../protocol/frames.js';
 import { closeSoon } from '../node/handshake.js';
@@ -30,8 +33,20 @@ export interface AcceptPeerOptions {
   readonly host: InboundPeerHost;
 }
 
+/** The part of a ws WebSocket an inbound peer link uses (a unit test passes a fake). */
+export interface InboundSocket {
+  readonly readyState: number;
+  readonly OPEN: number;
+  send(text: string): void;
+  close(code: number, reason: string): void;
+  terminate(): void;
+  on(event: 'message', listener: (data: RawData, isBinary: boolean) => void): unknown;
+  on(event: 'close', listener: (code: number) => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+}
+
 /** Makes a connection that said `peer-hello` an inbound peer link, or refuses it (and says why). */
-export function acceptPeer(ws: WebSocket, hello: { id: string; v: number; nonce: string | undefined }, options: AcceptPeerOptions): InboundPeer | undefined {
+export function acceptPeer(ws: InboundSocket, hello: { id: string; v: number; nonce: string | undefined }, options: AcceptPeerOptions): InboundPeer | undefined {
   if (hello.v !== PROTOCOL_VERSION) {
     closeSoon(ws, CloseCode.rejected, 'unsupported peer protocol version');
     return undefined;
@@ -52,18 +67,28 @@ export interface InboundPeerHost {
   drained(peerId: string): void;
   /** The peer reported its load. */
   loadReported(peerId: string, load: LoadFrame): void;
-  closed(link: InboundPeer): void;
+  /** The link is closed (by either side; `code` as sent or received). Called exactly once. */
+  closed(link: InboundPeer, code: number): void;
 }
 
+type InboundState =
+  /** Welcomed; nothing counts before the dialler answers with `expected` in its `peer-auth`. */
+  | { kind: 'proving'; expected: string }
+  | { kind: 'open' }
+  | { kind: 'closed'; code: number };
+
+export type InboundKind = InboundState['kind'];
+
+/** A close handshake the other end never completes must not hold the socket open. */
+const CLOSE_GRACE_MS = 1000;
+
 export class InboundPeer {
-  private closed = false;
-  private readonly liveness: Liveness;
-  /** The MAC the dialler must answer with; undefined once it did (or when none is required). */
-  private pendingAuth: string | undefined;
-  private readonly auth: PeerAuth;
+  #state: InboundState;
+  readonly #liveness: Liveness;
+  readonly #auth: PeerAuth;
 
   constructor(
-    private readonly ws: WebSocket,
+    private readonly ws: InboundSocket,
     readonly peerId: string,
     timeoutMs: number,
     private readonly logger: Logger,
@@ -71,45 +96,49 @@ export class InboundPeer {
     { self, dialNonce, auth }: InboundAuth,
   ) {
     // The dialling side pings; a link it stopped pinging is a leftover of a dead process.
-    this.liveness = new Liveness({ sendPing: () => {}, onDead: () => this.close(CloseCode.heartbeatTimeout, 'peer silent') }, { timeoutMs });
-    ws.on('message', (data: RawData, isBinary: boolean) => this.message(data, isBinary));
-    ws.on('close', () => this.ended());
+    this.#liveness = new Liveness({ sendPing: () => {}, onDead: () => this.close(CloseCode.heartbeatTimeout, 'peer silent') }, { timeoutMs });
+    ws.on('message', (data: RawData, isBinary: boolean) => this.#message(data, isBinary));
+    ws.on('close', (code: number) => this.#transition(['proving', 'open'], { kind: 'closed', code }));
     ws.on('error', (error: Error) => logger.debug('inbound peer socket error', { peer: peerId, error: error.message }));
-    this.liveness.start();
-    this.auth = auth;
+    this.#auth = auth;
     // A dialler without a nonce takes no part in authentication (the node refused it if required).
-    if (dialNonce === undefined) return;
-    const nonce = auth.nonce();
+    const nonce = dialNonce === undefined ? undefined : auth.nonce();
+    const expected = dialNonce === undefined || nonce === undefined ? undefined : auth.authMac(peerId, self, dialNonce, nonce);
+    this.#state = expected === undefined ? { kind: 'open' } : { kind: 'proving', expected };
+    this.#liveness.start();
+    if (dialNonce === undefined || nonce === undefined) return;
     const mac = auth.welcomeMac(self, peerId, dialNonce, nonce);
     this.send(mac === undefined ? { t: 'peer-welcome', id: self, nonce } : { t: 'peer-welcome', id: self, nonce, mac });
-    this.pendingAuth = auth.authMac(peerId, self, dialNonce, nonce);
   }
 
-  private refuse(): void {
-    this.logger.warn(NOT_AUTHENTICATED, { peer: this.peerId });
-    this.close(CloseCode.rejected, 'peer not authenticated');
+  get state(): InboundKind {
+    return this.#state.kind;
   }
 
   send(frame: PeerFrame): void {
-    if (!this.closed && this.ws.readyState === this.ws.OPEN) this.ws.send(encodePeerFrame(frame));
+    if (this.#state.kind !== 'closed' && this.ws.readyState === this.ws.OPEN) this.ws.send(encodePeerFrame(frame));
   }
 
-  close(code: number, reason: string): void {
-    if (this.closed) return;
+  close(code: CloseCode, reason: string): void {
+    if (!this.#transition(['proving', 'open'], { kind: 'closed', code })) return;
     this.ws.close(code, reason);
-    setTimeout(() => this.ws.terminate(), 1000).unref();
-    this.ended();
+    setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref();
   }
 
-  private ended(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.liveness.stop();
-    this.host.closed(this);
+  /** The one way the state changes: refused unless the current state is in `allowedFrom`. */
+  #transition(allowedFrom: readonly InboundKind[], next: InboundState): boolean {
+    if (!allowedFrom.includes(this.#state.kind)) return false;
+    this.#state = next;
+    if (next.kind === 'closed') {
+      this.#liveness.stop();
+      this.host.closed(this, next.code);
+    }
+    return true;
   }
 
-  private message(data: RawData, isBinary: boolean): void {
-    if (this.closed) return;
+  #message(data: RawData, isBinary: boolean): void {
+    const state = this.#state;
+    if (state.kind === 'closed') return;
     let frame: PeerFrame;
     try {
       frame = decodePeerFrame(isBinary ? new Uint8Array(0) : rawText(data));
@@ -118,14 +147,15 @@ export class InboundPeer {
       this.close(CloseCode.protocolError, 'protocol error');
       return;
     }
-    if (this.pendingAuth !== undefined) {
-      if (frame.t !== 'peer-auth' || !this.auth.check(frame.mac, this.pendingAuth)) {
-        this.refuse();
+    if (state.kind === 'proving') {
+      if (frame.t !== 'peer-auth' || !this.#auth.check(frame.mac, state.expected)) {
+        this.logger.warn(NOT_AUTHENTICATED, { peer: this.peerId });
+        this.close(CloseCode.rejected, 'peer not authenticated');
         return;
       }
-      this.pendingAuth = undefined;
+      this.#transition(['proving'], { kind: 'open' });
     }
-    this.liveness.received();
+    this.#liveness.received();
     if (frame.t === 'ping' && frame.id !== undefined) this.send({ t: 'pong', id: frame.id });
     else if (frame.t === 'peer-drain') this.host.drained(this.peerId);
     else if (frame.t === 'load') this.host.loadReported(this.peerId, frame);

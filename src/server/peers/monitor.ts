@@ -1,24 +1,27 @@
 /**
  * The peer monitor: this node's view of which other nodes of the cloud are alive, which is what
- * placement ranks over. It keeps one outbound WebSocket to every peer and pings briskly; a peer is
- * alive while frames keep arriving on that link (any frame counts), it is dead at once when the
- * link closes and after `timeoutMs` of silence, and it is redialled with jittered backoff.
+ * placement ranks over. It keeps one outbound link to every peer (outbound-peer.ts: dialling,
+ * authentication, heartbeat, redial); a peer is alive once a frame arrived on the current link, and
+ * not any more when that link goes down (closed, or `timeoutMs` of silence).
  *
  * Two more things take a live-looking peer out of placement:
  * - `peer-drain` from it (it is shutting down) — until a new link to it opens (a new process);
- * - a failed probe (`suspect`) after a client reported it failed — until its link shows life again.
+ * - a failed probe (`unanswered`) after a client reported it failed — until its link shows life again.
  *
  * What a peer says about itself on our link (its load, its pinned sessions) is passed on as heard,
  * and `onLinkDown` says when it lapses: the next link may lead to a new process.
+ *
+ * Each peer's standing is one union with one guarded transition (see `#move`); the monitor's own
+ * lifecycle (idle -> running -> draining -> stopped) is a `StateMachine`; start-up settling is a
+ * union of its own, because it is independent of whether this node drains.
  */
-import { WebSocket, type RawData } from 'ws';
 import type { Logger } from '../../core/logger.js';
+import { StateMachine, type Reason, type StateChange } from '../../core/state.js';
 import { setUnrefTimeout } from '../../core/timers.js';
-import { SUBPROTOCOL, PROTOCOL_VERSION, type HeartbeatSettings, type NodeInfo } from '../../protocol/frames.js';
-import { Backoff } from '../../core/backoff.js';
+import type { HeartbeatSettings, NodeInfo } from '../../protocol/frames.js';
 import type { PeerAuth } from './auth.js';
-import { Liveness } from '../../core/liveness.js';
-import { decodePeerFrame, encodePeerFrame, MAX_PEER_FRAME_BYTES, type LoadFrame, type PeerFrame, type PinFrame, type UnpinFrame } from './frames.js';
+import type { LoadFrame, PeerFrame, PinFrame, UnpinFrame } from './frames.js';
+import { OutboundPeer, wsPeerDialer, type PeerDialer, type PeerLinkKind } from './outbound-peer.js';
 
 export interface PeerMonitorOptions {
   readonly self: string;
@@ -27,6 +30,8 @@ export interface PeerMonitorOptions {
   readonly peers: readonly NodeInfo[];
   readonly heartbeat: HeartbeatSettings;
   readonly logger: Logger;
+  /** How links are opened; default: WebSockets (a unit test passes a fake). */
+  readonly dial?: PeerDialer;
   /** Called with the new alive set (sorted ids) whenever it changes. */
   readonly onChange?: (alive: string[]) => void;
   /** A peer reported its load (on our link to it; normally it reports on its own link to us). */
@@ -37,61 +42,88 @@ export interface PeerMonitorOptions {
   readonly onPin?: (id: string, frame: PinFrame | UnpinFrame) => void;
   /** The open link to a peer went down: what was heard on it (its claims) no longer holds. */
   readonly onLinkDown?: (id: string) => void;
+  /** Every state change of the monitor, of a peer's link, and of a peer's standing (logs, tests). */
+  readonly onState?: (change: MonitorStateChange) => void;
 }
 
-type Link =
-  | { kind: 'dialing'; ws: WebSocket }
-  /**
-   * `heard`: a frame arrived on this link; a freshly opened link is not yet proof of a working peer.
-   * `nonce`: ours, for the authentication; `authed` once the peer proved the secret (or none is required).
-   */
-  | { kind: 'open'; ws: WebSocket; liveness: Liveness; heard: boolean; nonce: string; authed: boolean }
-  | { kind: 'waiting' }
-  | { kind: 'stopped' };
-
-/** Whether a peer whose link is up may be placed on. */
-type Standing = 'ok' | 'unanswered' | 'draining';
+export type MonitorKind = 'idle' | 'running' | 'draining' | 'stopped';
 
 interface Probe {
   readonly pingId: number;
   readonly promise: Promise<boolean>;
-  settle(alive: boolean): void;
+  readonly settle: (alive: boolean) => void;
+  readonly timer: NodeJS.Timeout;
 }
 
+/** Whether placement may use a peer; only `alive` and `probing` count. */
+type Standing =
+  /** Nothing heard on the current link (or there is none). */
+  | { kind: 'unheard' }
+  | { kind: 'alive' }
+  /** Alive, and a ping is out to check a client's report that it failed. */
+  | { kind: 'probing'; probe: Probe }
+  /** The probe went unanswered: out of placement until the link shows life again. */
+  | { kind: 'unanswered' }
+  /** It announced `peer-drain`: out of placement until a new link opens. */
+  | { kind: 'draining' }
+  | { kind: 'stopped' };
+
+export type StandingKind = Standing['kind'];
+
+export type MonitorStateChange =
+  | ({ machine: 'monitor' } & StateChange<MonitorKind>)
+  | ({ machine: 'link'; peer: string } & StateChange<PeerLinkKind>)
+  | ({ machine: 'standing'; peer: string } & StateChange<StandingKind>);
+
+/** Start-up: peers that have not answered since start, and who waits for them; see `settled()`. */
+type Startup = { kind: 'pending'; unsettled: Set<string>; waiters: Array<() => void> } | { kind: 'settled' };
+
 interface Peer {
-  readonly info: NodeInfo;
-  link: Link;
+  readonly link: OutboundPeer;
   standing: Standing;
-  readonly backoff: Backoff;
-  probe: Probe | undefined;
 }
 
 /** How long `suspect` waits for a pong at most. */
 const PROBE_MS = 300;
 
-export class PeerMonitor {
-  private readonly peers = new Map<string, Peer>();
-  private nextPingId = 1;
-  private lastAlive = '';
-  private selfDraining = false;
-  /** Peers that have not answered yet since start; see `settled()`. */
-  private readonly unsettled = new Set<string>();
-  private settledWaiters: Array<() => void> = [];
+const NOT_STOPPED: readonly StandingKind[] = ['unheard', 'alive', 'probing', 'unanswered', 'draining'];
+/** What a new link or a lost one resets: everything that was heard on a link. */
+const HEARD_ON_A_LINK: readonly StandingKind[] = ['alive', 'probing', 'unanswered', 'draining'];
+const NOT_DRAINING: readonly StandingKind[] = ['unheard', 'alive', 'probing', 'unanswered'];
 
-  constructor(private readonly options: PeerMonitorOptions) {
+export class PeerMonitor {
+  readonly #peers = new Map<string, Peer>();
+  readonly #options: PeerMonitorOptions;
+  readonly #machine: StateMachine<MonitorKind>;
+  #startup: Startup;
+  #lastAlive = '';
+
+  constructor(options: PeerMonitorOptions) {
+    this.#options = options;
+    this.#machine = new StateMachine<MonitorKind>('idle', (change) => options.onState?.({ machine: 'monitor', ...change }));
+    const dial = options.dial ?? wsPeerDialer(options.logger);
+    const { self, auth, heartbeat, logger } = options;
     for (const info of options.peers) {
-      this.peers.set(info.id, { info, link: { kind: 'waiting' }, standing: 'ok', backoff: new Backoff(50, 2000), probe: undefined });
+      // The host's callbacks run only after dial(), by when `peer` exists.
+      const link = new OutboundPeer(info, { self, auth, heartbeat, logger, dial }, {
+        opened: () => this.#move(peer, HEARD_ON_A_LINK, { kind: 'unheard' }, { code: 'new-link', message: 'a new link opened' }),
+        introduction: () => this.#introduction(),
+        frame: (frame) => this.#frame(peer, frame),
+        down: (lapsed) => this.#linkDown(peer, lapsed),
+        state: (change) => options.onState?.({ machine: 'link', peer: info.id, ...change }),
+      });
+      const peer: Peer = { link, standing: { kind: 'unheard' } };
+      this.#peers.set(info.id, peer);
     }
+    this.#startup = { kind: 'pending', unsettled: new Set(this.#peers.keys()), waiters: [] };
   }
 
   start(): void {
-    for (const peer of this.peers.values()) {
-      this.unsettled.add(peer.info.id);
-      this.dial(peer);
-    }
+    if (!this.#machine.transition(['idle'], 'running', { code: 'start', message: 'dialling every peer' })) return;
+    for (const peer of this.#peers.values()) peer.link.dial();
     // A peer that neither answers nor fails (a black hole) must not hold the node forever.
-    setUnrefTimeout(() => this.settleAll(), this.options.heartbeat.timeoutMs);
-    if (this.unsettled.size === 0) this.settleAll();
+    setUnrefTimeout(() => this.#settleAll(), this.#options.heartbeat.timeoutMs);
+    if (this.#peers.size === 0) this.#settleAll();
   }
 
   /**
@@ -101,256 +133,166 @@ export class PeerMonitor {
    * start its nodes come up one by one, and a peer refusing now may answer a moment later.
    */
   settled(): Promise<void> {
-    if (this.unsettled.size === 0) return Promise.resolve();
-    return new Promise<void>((resolve) => this.settledWaiters.push(resolve));
+    const startup = this.#startup;
+    if (startup.kind === 'settled') return Promise.resolve();
+    return new Promise<void>((resolve) => startup.waiters.push(resolve));
   }
 
   /** Synchronous form of `settled()`, for answers that cannot wait (DNS). */
   isSettled(): boolean {
-    return this.unsettled.size === 0;
+    return this.#startup.kind === 'settled';
   }
 
-  private settle(peer: Peer): void {
-    if (this.unsettled.delete(peer.info.id) && this.unsettled.size === 0) this.settleAll();
+  #settle(id: string): void {
+    const startup = this.#startup;
+    if (startup.kind === 'pending' && startup.unsettled.delete(id) && startup.unsettled.size === 0) this.#settleAll();
   }
 
-  private settleAll(): void {
-    this.unsettled.clear();
-    const waiters = this.settledWaiters;
-    this.settledWaiters = [];
-    for (const resolve of waiters) resolve();
+  #settleAll(): void {
+    const startup = this.#startup;
+    if (startup.kind !== 'pending') return;
+    this.#startup = { kind: 'settled' };
+    for (const resolve of startup.waiters) resolve();
   }
 
   /** Ids of the peers placement may use, sorted. */
   alive(): string[] {
     const out: string[] = [];
-    for (const [id, peer] of this.peers) if (this.isAlive(peer)) out.push(id);
+    for (const [id, peer] of this.#peers) if (isAlive(peer)) out.push(id);
     return out.sort();
   }
 
   /**
-   * A client says `id` failed it. Settles at once when the link is down; otherwise pings over the
-   * peer link and waits for the pong up to min(300 ms, timeout). False also takes the peer out of
-   * placement until its link shows life again. Concurrent reports share one probe.
+   * A client says `id` failed it. Settles at once when the peer is not alive; otherwise pings over
+   * the peer link and waits for the pong up to min(300 ms, timeout). False also takes the peer out
+   * of placement until its link shows life again. Concurrent reports share one probe.
    */
   suspect(id: string): Promise<boolean> {
-    const peer = this.peers.get(id);
-    if (peer === undefined || !this.isAlive(peer) || peer.link.kind !== 'open') return Promise.resolve(false);
-    if (peer.probe !== undefined) return peer.probe.promise;
-    const pingId = this.nextPingId++;
+    const peer = this.#peers.get(id);
+    if (peer === undefined) return Promise.resolve(false);
+    if (peer.standing.kind === 'probing') return peer.standing.probe.promise;
+    if (peer.standing.kind !== 'alive') return Promise.resolve(false);
+    const pingId = peer.link.ping();
+    if (pingId === undefined) return Promise.resolve(false);
     let settle!: (alive: boolean) => void;
     const promise = new Promise<boolean>((resolve) => (settle = resolve));
     const timer = setTimeout(() => {
-      if (peer.probe?.pingId !== pingId) return;
-      peer.standing = 'unanswered';
-      this.options.logger.warn('peer did not answer a probe; out of placement', { peer: id });
-      this.endProbe(peer, false);
-      this.refresh();
-    }, Math.min(PROBE_MS, this.options.heartbeat.timeoutMs));
+      if (peer.standing.kind !== 'probing' || peer.standing.probe !== probe) return;
+      this.#options.logger.warn('peer did not answer a probe; out of placement', { peer: id });
+      this.#move(peer, ['probing'], { kind: 'unanswered' }, { code: 'probe-timeout', message: 'no pong in time' });
+      this.#refresh();
+    }, Math.min(PROBE_MS, this.#options.heartbeat.timeoutMs));
     timer.unref?.();
-    peer.probe = {
-      pingId,
-      promise,
-      settle: (alive) => {
-        clearTimeout(timer);
-        settle(alive);
-      },
-    };
-    this.send(peer.link.ws, { t: 'ping', id: pingId });
+    const probe: Probe = { pingId, promise, settle, timer };
+    this.#move(peer, ['alive'], { kind: 'probing', probe }, { code: 'suspect', message: 'a client reported it failed' });
     return promise;
   }
 
   /** `peer-drain` arrived on an inbound link from `id`. */
   noteDrain(id: string): void {
-    const peer = this.peers.get(id);
-    if (peer === undefined || peer.standing === 'draining') return;
-    peer.standing = 'draining';
-    this.options.logger.info('peer is draining; out of placement', { peer: id });
-    this.refresh();
+    const peer = this.#peers.get(id);
+    if (peer === undefined) return;
+    if (!this.#move(peer, NOT_DRAINING, { kind: 'draining' }, { code: 'peer-drain', message: 'announced on its link to us' })) return;
+    this.#options.logger.info('peer is draining; out of placement', { peer: id });
+    this.#refresh();
   }
 
   /** This node is draining: tell every peer over our outbound links (and every future one). */
   announceDrain(): void {
-    this.selfDraining = true;
-    for (const ws of this.authedLinks()) this.send(ws, { t: 'peer-drain' });
+    if (!this.#machine.transition(['idle', 'running'], 'draining', { code: 'drain', message: 'this node is draining' })) return;
+    this.broadcast({ t: 'peer-drain' });
   }
 
-  /** Sends `frame` on every open link to a peer (e.g. this node's new load). */
+  /** Sends `frame` on every link a peer may hear (an unproved link gets our news in its introduction). */
   broadcast(frame: PeerFrame): void {
-    for (const ws of this.authedLinks()) this.send(ws, frame);
-  }
-
-  /** Open links the peer has proved itself on (an unproved link gets our news in `introduce`). */
-  private *authedLinks(): Generator<WebSocket> {
-    for (const peer of this.peers.values()) if (peer.link.kind === 'open' && peer.link.authed) yield peer.link.ws;
+    for (const peer of this.#peers.values()) peer.link.send(frame);
   }
 
   stop(): void {
-    this.settleAll();
-    for (const peer of this.peers.values()) {
-      const link = peer.link;
-      peer.link = { kind: 'stopped' };
-      peer.backoff.stop();
-      this.endProbe(peer, false);
-      if (link.kind === 'open') link.liveness.stop();
-      if (link.kind === 'open' || link.kind === 'dialing') link.ws.terminate();
+    this.#machine.transition(['idle', 'running', 'draining'], 'stopped', { code: 'stop', message: 'monitor stopped' });
+    this.#settleAll();
+    for (const peer of this.#peers.values()) {
+      this.#move(peer, NOT_STOPPED, { kind: 'stopped' }, { code: 'stop', message: 'monitor stopped' });
+      peer.link.stop();
     }
   }
 
-  private isAlive(peer: Peer): boolean {
-    return peer.link.kind === 'open' && peer.link.heard && peer.standing === 'ok';
-  }
-
-  private refresh(): void {
-    const alive = this.alive();
-    const key = alive.join('\u0000');
-    if (key === this.lastAlive) return;
-    this.lastAlive = key;
-    this.options.logger.debug('alive peers changed', { alive });
-    try {
-      this.options.onChange?.(alive);
-    } catch (error) {
-      this.options.logger.error('peer onChange hook threw', { error });
+  /**
+   * The one way a peer's standing changes: refused unless it is in `allowedFrom` (a late probe timer
+   * cannot undo a newer state). Leaving `probing` settles the probe: true only for a pong.
+   */
+  #move(peer: Peer, allowedFrom: readonly StandingKind[], next: Standing, reason: Reason): boolean {
+    const prev = peer.standing;
+    if (!allowedFrom.includes(prev.kind)) return false;
+    peer.standing = next;
+    if (prev.kind === 'probing') {
+      clearTimeout(prev.probe.timer);
+      prev.probe.settle(next.kind === 'alive');
     }
-  }
-
-  private dial(peer: Peer): void {
-    if (peer.link.kind === 'stopped') return;
-    const ws = new WebSocket(peer.info.url, SUBPROTOCOL, {
-      handshakeTimeout: this.options.heartbeat.timeoutMs,
-      maxPayload: MAX_PEER_FRAME_BYTES,
-      perMessageDeflate: false,
-    });
-    peer.link = { kind: 'dialing', ws };
-    ws.on('open', () => this.opened(peer, ws));
-    ws.on('message', (data: RawData, isBinary: boolean) => this.message(peer, ws, data, isBinary));
-    ws.on('close', () => this.down(peer, ws, 'closed'));
-    ws.on('error', (error: Error) => {
-      this.options.logger.debug('peer link error', { peer: peer.info.id, error: error.message });
-      this.down(peer, ws, 'error');
-    });
-  }
-
-  private opened(peer: Peer, ws: WebSocket): void {
-    if (peer.link.kind !== 'dialing' || peer.link.ws !== ws) return;
-    const { auth } = this.options;
-    const liveness = new Liveness(
-      {
-        // Before the peer proved itself, it expects nothing from us but our proof.
-        sendPing: () => {
-          if (link.authed) this.send(ws, { t: 'ping', id: this.nextPingId++ });
-        },
-        onDead: (silentMs) => {
-          this.options.logger.warn('peer link silent; dead', { peer: peer.info.id, silentMs });
-          this.down(peer, ws, 'silent');
-        },
-      },
-      this.options.heartbeat,
-    );
-    const link = { kind: 'open' as const, ws, liveness, heard: false, nonce: auth.nonce(), authed: !auth.required };
-    peer.link = link;
-    // A new link is a new chance: a drain or an unanswered probe belonged to the old one. A peer
-    // that is still draining says so again in answer to our peer-hello, before its first pong.
-    peer.standing = 'ok';
-    liveness.start();
-    this.send(ws, { t: 'peer-hello', id: this.options.self, v: PROTOCOL_VERSION, nonce: link.nonce });
-    if (link.authed) this.introduce(ws);
-  }
-
-  /** What a link carries first, once it may: a ping (to hear the peer), our load, our drain. */
-  private introduce(ws: WebSocket): void {
-    this.send(ws, { t: 'ping', id: this.nextPingId++ });
-    const load = this.options.currentLoad?.();
-    if (load !== undefined) this.send(ws, load);
-    if (this.selfDraining) this.send(ws, { t: 'peer-drain' });
-  }
-
-  /** The peer's `peer-welcome`: with a secret, it must prove it, and then we prove ourselves. */
-  private welcomed(peer: Peer, link: Extract<Link, { kind: 'open' }>, frame: PeerFrame): boolean {
-    const { auth, self } = this.options;
-    if (frame.t !== 'peer-welcome' || frame.id !== peer.info.id || !auth.check(frame.mac, auth.welcomeMac(peer.info.id, self, link.nonce, frame.nonce))) {
-      this.options.logger.warn('peer did not authenticate; link closed (do the nodes share one secret?)', { peer: peer.info.id });
-      this.down(peer, link.ws, 'unauthenticated');
-      return false;
-    }
-    link.authed = true;
-    this.send(link.ws, { t: 'peer-auth', mac: auth.authMac(self, peer.info.id, link.nonce, frame.nonce) as string });
-    this.introduce(link.ws);
+    this.#options.onState?.({ machine: 'standing', peer: peer.link.info.id, from: prev.kind, to: next.kind, reason });
     return true;
   }
 
-  private message(peer: Peer, ws: WebSocket, data: RawData, isBinary: boolean): void {
-    const link = peer.link;
-    if (link.kind !== 'open' || link.ws !== ws) return;
-    let frame: PeerFrame;
-    try {
-      frame = decodePeerFrame(isBinary ? new Uint8Array(0) : data.toString());
-    } catch (error) {
-      this.options.logger.warn('bad frame on peer link', { peer: peer.info.id, error: (error as Error).message });
-      this.down(peer, ws, 'protocol');
-      return;
-    }
-    if (!link.authed && !this.welcomed(peer, link, frame)) return;
-    link.liveness.received();
-    if (!link.heard) {
-      link.heard = true;
-      peer.backoff.reset();
-    }
-    this.settle(peer);
+  /** What a link carries once the peer may hear us, after its first ping: our load, our drain. */
+  #introduction(): PeerFrame[] {
+    const frames: PeerFrame[] = [];
+    const load = this.#options.currentLoad?.();
+    if (load !== undefined) frames.push(load);
+    if (this.#machine.is('draining')) frames.push({ t: 'peer-drain' });
+    return frames;
+  }
+
+  #frame(peer: Peer, frame: PeerFrame): void {
+    const id = peer.link.info.id;
+    this.#settle(id);
     switch (frame.t) {
-      case 'ping':
-        if (frame.id !== undefined) this.send(ws, { t: 'pong', id: frame.id });
-        break;
       case 'pong':
-        if (peer.probe?.pingId === frame.id) this.endProbe(peer, true);
+        if (peer.standing.kind === 'probing' && peer.standing.probe.pingId === frame.id) {
+          this.#move(peer, ['probing'], { kind: 'alive' }, { code: 'probe-answered', message: 'pong' });
+        }
         break;
       case 'peer-drain':
-        peer.standing = 'draining';
+        this.#move(peer, NOT_DRAINING, { kind: 'draining' }, { code: 'peer-drain', message: 'announced on our link' });
         break;
       case 'load':
-        this.options.onLoad?.(peer.info.id, frame);
+        this.#options.onLoad?.(id, frame);
         break;
       case 'pin':
       case 'unpin':
-        this.options.onPin?.(peer.info.id, frame);
+        this.#options.onPin?.(id, frame);
         break;
+      case 'ping':
       case 'peer-hello':
       case 'peer-welcome':
       case 'peer-auth':
-        break; // a welcome we did not need, or frames not meant for this side: harmless
+        break; // life only: a ping was answered by the link; the rest are not meant for this side
     }
-    // Life on the link clears an unanswered probe (the peer was slow, not gone).
-    if (peer.standing === 'unanswered') peer.standing = 'ok';
-    this.refresh();
+    // Life on the link: the first frame makes the peer placeable, and any frame clears an
+    // unanswered probe (the peer was slow, not gone).
+    this.#move(peer, ['unheard', 'unanswered'], { kind: 'alive' }, { code: 'heard', message: `'${frame.t}' arrived` });
+    this.#refresh();
   }
 
-  private down(peer: Peer, ws: WebSocket, why: string): void {
-    const link = peer.link;
-    if ((link.kind !== 'open' && link.kind !== 'dialing') || link.ws !== ws) return;
-    if (link.kind === 'open') {
-      link.liveness.stop();
-      if (link.heard) this.options.logger.info('peer link down', { peer: peer.info.id, why });
+  #linkDown(peer: Peer, lapsed: boolean): void {
+    this.#move(peer, HEARD_ON_A_LINK, { kind: 'unheard' }, { code: 'link-down', message: 'the link to it went down' });
+    if (lapsed) this.#options.onLinkDown?.(peer.link.info.id);
+    this.#refresh();
+  }
+
+  #refresh(): void {
+    const alive = this.alive();
+    const key = alive.join('\u0000');
+    if (key === this.#lastAlive) return;
+    this.#lastAlive = key;
+    this.#options.logger.debug('alive peers changed', { alive });
+    try {
+      this.#options.onChange?.(alive);
+    } catch (error) {
+      this.#options.logger.error('peer onChange hook threw', { error });
     }
-    ws.terminate();
-    this.endProbe(peer, false);
-    peer.link = { kind: 'waiting' };
-    if (link.kind === 'open') this.options.onLinkDown?.(peer.info.id);
-    this.refresh();
-    peer.backoff.runOnce(() => {
-      if (peer.link.kind === 'waiting') this.dial(peer);
-    });
   }
+}
 
-  private endProbe(peer: Peer, alive: boolean): void {
-    const probe = peer.probe;
-    peer.probe = undefined;
-    probe?.settle(alive);
-  }
-
-  private send(ws: WebSocket, frame: PeerFrame): void {
-    if (ws.readyState !== WebSocket.OPEN) return;
-    ws.send(encodePeerFrame(frame), (error) => {
-      if (error !== undefined && error !== null) this.options.logger.debug('peer send failed', { error: error.message });
-    });
-  }
+function isAlive(peer: Peer): boolean {
+  return peer.standing.kind === 'alive' || peer.standing.kind === 'probing';
 }
