@@ -115,8 +115,8 @@ const PROXY_KEYS = optionKeys<FaultProxyOptions>({ target: true, port: true, hos
 const TARGET_KEYS = optionKeys<FaultTarget>({ host: true, port: true });
 
 export async function startFaultProxy(input: FaultProxyOptions): Promise<FaultProxy> {
-  const options = checkOptions(input);
-  let target = checkTarget('target', options.target);
+  const options = normalizeFaultProxyOptions(input);
+  let target = options.target;
   const host = options.host;
   const control = { blackholed: false, latencyMs: 0 };
   const open = new Set<ProxyConnection>();
@@ -180,16 +180,17 @@ export async function startFaultProxy(input: FaultProxyOptions): Promise<FaultPr
   };
 }
 
-function checkOptions(input: FaultProxyOptions): { target: unknown; port: number; host: string } {
+/** Every mistake fails here, before anything listens, naming the option. */
+export function normalizeFaultProxyOptions(input: FaultProxyOptions): { target: Required<FaultTarget>; port: number; host: string } {
   const options = optionsObject(input, PROXY_KEYS);
   return {
-    target: options.target,
+    target: checkTarget('target', options.target),
     port: integer('port', options.port, 0, 0, 65535),
     host: options.host === undefined ? '127.0.0.1' : text('host', options.host),
   };
 }
 
-function checkTarget(name: string, value: unknown): FaultTarget {
+function checkTarget(name: string, value: unknown): Required<FaultTarget> {
   const target = group(name, value, TARGET_KEYS);
   if (target === undefined) return fail(name, 'must be an object { host?, port }');
   return {

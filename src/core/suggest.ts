@@ -3,6 +3,9 @@
  * worse than none, because the caller would then chase the wrong option.
  */
 
+/** A unit our option keys end with (`timeoutMs`, `ttlSec`, `maxFrameBytes`). */
+const UNIT = /(?:Ms|Sec|Bytes)$/;
+
 /** Longest key compared: an option key is short, and a long string is not a typo of one. */
 const MAX_COMPARED = 64;
 
@@ -31,7 +34,7 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The known key `given` most likely meant, or undefined: the same key in other case, then the
- * nearest within two edits, then one that `given` starts (`interval` → `intervalMs`), then the
+ * nearest within two edits (with or without its unit), then one that `given` starts (`interval` → `intervalMs`), then the
  * only one that contains it as a word (`timeout` → `connectTimeoutMs`).
  */
 export function suggestKey(given: string, known: readonly string[]): string | undefined {
@@ -42,7 +45,9 @@ export function suggestKey(given: string, known: readonly string[]): string | un
   let nearest: string | undefined;
   let nearestDistance = 3;
   for (const key of known) {
-    const distance = editDistance(lower, key.toLowerCase());
+    // `timout` for `timeoutMs`: a typo in the word and the unit left off are both common.
+    const bare = key.replace(UNIT, '').toLowerCase();
+    const distance = Math.min(editDistance(lower, key.toLowerCase()), bare.length === key.length ? 3 : editDistance(lower, bare));
     // Two edits turn any two-letter key into any other: the budget shrinks with the key.
     if (distance < nearestDistance && distance < Math.min(key.length, given.length)) {
       nearest = key;
