@@ -6,6 +6,7 @@ import { EventEmitter } from 'eventemitter3';
 import { abortError, onAbort } from '../core/abort.js';
 import { OptionsError, type GridlinkError } from '../core/errors.js';
 import type { StateChange } from '../core/state.js';
+import { boolean, optionKeys, optionsObject } from '../core/validate.js';
 import type { NodeInfo } from '../protocol/frames.js';
 import type { ResolvedNode } from '../resolve/resolver.js';
 import type { MessageMeta, MigrationInfo, Session, SessionHelper, SessionState } from '../session/session.js';
@@ -35,6 +36,9 @@ export interface SendOptions {
   /** Best effort: not numbered, not kept, not replayed; dropped (send returns false) while migrating. */
   volatile?: boolean;
 }
+
+const SEND_KEYS = optionKeys<SendOptions>({ volatile: true });
+const SEND_CHECK = { code: 'GRIDLINK_INVALID_ARGUMENT', what: 'send() option' } as const;
 
 /** Every event the client emits. Listeners run synchronously; one that throws does not break the client. */
 export interface ClientEvents {
@@ -115,7 +119,8 @@ export class Client extends EventEmitter<ClientEvents> {
     if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
       throw new OptionsError('GRIDLINK_INVALID_ARGUMENT', 'send() takes a string or a Uint8Array');
     }
-    return this.#session.send(data, options.volatile === true);
+    const given = optionsObject(options, SEND_KEYS, SEND_CHECK);
+    return this.#session.send(data, boolean('volatile', given.volatile, false, SEND_CHECK.code));
   }
 
   /** Leaves the session (members are told at once) and closes the link. */

@@ -2,7 +2,6 @@
  * One options object, normalized in one place. Every check fails fast with the option's name, and
  * everything past this module sees only the frozen `NormalizedOptions` with defaults filled in.
  */
-import { OptionsError } from '../core/errors.js';
 import { safeLogger, type Logger } from '../core/logger.js';
 import type { RetrySettings } from '../core/retry.js';
 import type { CooldownSettings } from '../core/cooldown.js';
@@ -11,7 +10,10 @@ import type { HeartbeatSettings, NodeInfo } from '../protocol/frames.js';
 import { MAX_ID_LENGTH, MAX_TOKEN_LENGTH } from '../protocol/codec.js';
 import type { Resolver } from '../resolve/resolver.js';
 import type { TokenSource } from '../session/connector.js';
-import { isDnsName } from '../resolve/dns.js';
+import {
+  dnsName, duration, fail, failOptions, group, heartbeat, HEARTBEAT_KEYS, httpUrls, integer, isRecord, knownKeys, list,
+  logger, number, oneOf, optionKeys, optionsObject, shown, signal, text, wsUrl,
+} from '../core/validate.js';
 
 export interface ConnectOptions {
   /** The session to join. Required. */
@@ -114,78 +116,51 @@ export interface NormalizedOptions {
   readonly token: TokenSource | undefined;
 }
 
-function fail(message: string): never {
-  throw new OptionsError('GRIDLINK_INVALID_OPTION', message);
-}
-
-function number(name: string, value: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER, allowInfinity = false): number {
-  if (value === undefined) return fallback;
-  if (allowInfinity && value === Number.POSITIVE_INFINITY) return value;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    fail(`${name} must be a finite number >= ${min}${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ''}${allowInfinity ? ' (or Infinity)' : ''}`);
-  }
-  return value;
-}
-
-function integer(name: string, value: unknown, fallback: number, min: number, max?: number): number {
-  const n = number(name, value, fallback, min, max);
-  if (!Number.isInteger(n)) fail(`${name} must be a whole number`);
-  return n;
-}
-
-function group<T extends object>(name: string, value: T | undefined): Partial<T> {
-  if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(`${name} must be an object`);
-  return value;
-}
-
-function id(name: string, value: unknown): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) fail(`${name} must be a string of 1..${MAX_ID_LENGTH} characters`);
-  return value;
-}
+const CONNECT_KEYS = optionKeys<ConnectOptions>({
+  session: true, nodes: true, resolver: true, cloud: true, dns: true, doh: true, discovery: true, scheme: true, port: true,
+  allowHosts: true, clientId: true, policy: true, heartbeat: true, connectTimeoutMs: true, staggerMs: true,
+  maxRedirects: true, retry: true, cooldown: true, maxBufferedBytes: true, maxFrameBytes: true, ackDelayMs: true,
+  maxNodes: true, maxHeldMessages: true, signal: true, logger: true, token: true, getToken: true, tls: true,
+});
+const RETRY_KEYS = optionKeys<RetrySettings>({ minDelayMs: true, maxDelayMs: true, factor: true, maxElapsedMs: true });
+const COOLDOWN_KEYS = optionKeys<CooldownSettings>({ baseMs: true, maxMs: true });
+const TLS_KEYS = optionKeys<NonNullable<ConnectOptions['tls']>>({ ca: true });
+const NODE_KEYS = optionKeys<NodeInfo>({ id: true, url: true, cookie: true });
+const CLOUD_KEYS = optionKeys<CloudResolverOptions>({ cloud: true, dns: true, doh: true, timeoutMs: true, scheme: true, port: true, maxNodes: true });
+const SCHEMES = ['ws', 'wss'] as const;
 
 function nodeEntry(entry: unknown, index: number): NodeInfo {
-  const url = typeof entry === 'string' ? entry : typeof entry === 'object' && entry !== null ? (entry as NodeInfo).url : undefined;
-  if (typeof url !== 'string') fail(`nodes[${index}] must be a URL string or { id, url }`);
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    fail(`nodes[${index}] is not a valid URL: ${url}`);
+  const name = `nodes[${index}]`;
+  if (typeof entry === 'string') {
+    const href = wsUrl(name, entry).href;
+    return { id: href, url: href };
   }
-  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') fail(`nodes[${index}] must be a ws:// or wss:// URL`);
-  const nodeId = typeof entry === 'string' ? parsed.href : id(`nodes[${index}].id`, (entry as NodeInfo).id);
-  return { id: nodeId, url: parsed.href };
+  if (!isRecord(entry)) fail(name, 'must be a URL string or { id, url }');
+  knownKeys(name, entry, NODE_KEYS);
+  const url = wsUrl(`${name}.url`, entry.url).href;
+  return { id: text(`${name}.id`, entry.id, MAX_ID_LENGTH), url };
 }
 
 /** `token` or `getToken`, as the connector asks for it. */
 function tokenSource(token: unknown, getToken: unknown): TokenSource | undefined {
-  if (token !== undefined && getToken !== undefined) fail('give token or getToken, not both');
+  if (token !== undefined && getToken !== undefined) failOptions('give token or getToken, not both');
   if (getToken !== undefined) {
-    if (typeof getToken !== 'function') fail('getToken must be a function returning a string or a promise of one');
+    if (typeof getToken !== 'function') fail('getToken', 'must be a function returning a string or a promise of one');
     const get = getToken as () => string | Promise<string>;
     return { get: () => get(), refreshes: true };
   }
   if (token === undefined) return undefined;
   // The message names the option, never the value: it is a credential.
-  if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) fail(`token must be a string of 1..${MAX_TOKEN_LENGTH} characters`);
-  return { get: () => token, refreshes: false };
+  const value = text('token', token, MAX_TOKEN_LENGTH);
+  return { get: () => value, refreshes: false };
 }
 
 /** `tls.ca`: PEM text or bytes, or a list of them. Read by the Node platform, checked here. */
-function checkTls(tls: ConnectOptions['tls']): void {
-  if (tls === undefined) return;
-  if (typeof tls !== 'object' || tls === null || Array.isArray(tls)) fail('tls must be an object { ca? }');
+function checkTls(value: unknown): void {
+  const tls = group('tls', value, TLS_KEYS);
   const isPem = (v: unknown): boolean => typeof v === 'string' || v instanceof Uint8Array;
-  const ca = tls.ca;
-  if (ca !== undefined && !isPem(ca) && !(Array.isArray(ca) && ca.every(isPem))) fail('tls.ca must be a PEM string or Buffer, or an array of them');
-}
-
-/** A DNS name: letters, digits, '-', '_' in dot-separated labels; lower-cased, trailing dot dropped. */
-function cloudName(value: unknown): string {
-  const name = typeof value === 'string' ? value.toLowerCase().replace(/\.$/, '') : '';
-  if (!isDnsName(name)) fail('cloud must be a DNS name such as cloud.example.com');
-  return name;
+  const ca = tls?.ca;
+  if (ca !== undefined && !isPem(ca) && !(Array.isArray(ca) && ca.every(isPem))) fail('tls.ca', 'must be a PEM string or Buffer, or an array of them');
 }
 
 const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)$/;
@@ -194,32 +169,15 @@ const IPV6 = /^[0-9a-f:.]*:[0-9a-f:.]*$/i;
 /** 'ip', 'ip:port', '[ipv6]' or '[ipv6]:port': what node:dns's setServers takes (no names). */
 function dnsServers(value: unknown): string[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value)) fail(`dns must be an array of 'ip' or 'ip:port' strings`);
-  return value.map((entry: unknown, i) => {
+  return list('dns', value, `'ip' or 'ip:port' strings`).map((entry: unknown, i) => {
     const text = typeof entry === 'string' ? entry : '';
     const match = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(text) ?? /^([^:]+)(?::(\d{1,5}))?$/.exec(text) ?? [text, text, undefined];
     const [, host = '', port] = match;
     const ipOk = IPV4.test(host) || (IPV6.test(host) && (text.startsWith('[') || !text.includes(']')));
     if (!ipOk || (port !== undefined && (Number(port) < 1 || Number(port) > 65535))) {
-      fail(`dns[${i}] must be an IP address with an optional port ('127.0.0.1:5353', '[::1]:53'), got '${String(entry).slice(0, 100)}'`);
+      fail(`dns[${i}]`, `must be an IP address with an optional port ('127.0.0.1:5353', '[::1]:53'), got ${shown(entry)}`);
     }
     return text;
-  });
-}
-
-/** One http(s) URL or a list of them (`doh`, `discovery`). */
-function httpUrls(name: string, value: unknown): string[] {
-  if (value === undefined) return [];
-  const list: unknown[] = Array.isArray(value) ? value : [value];
-  if (list.length === 0) fail(`${name} must name at least one URL`);
-  return list.map((entry, i) => {
-    try {
-      const url = new URL(String(entry));
-      if ((url.protocol === 'http:' || url.protocol === 'https:') && typeof entry === 'string') return url.href;
-    } catch {
-      // reported below
-    }
-    return fail(`${name}${Array.isArray(value) ? `[${i}]` : ''} must be an http:// or https:// URL, got '${String(entry).slice(0, 100)}'`);
   });
 }
 
@@ -254,81 +212,69 @@ export interface NormalizedCloudOptions {
 }
 
 export function normalizeCloudOptions(input: CloudResolverOptions): NormalizedCloudOptions {
-  if (typeof input !== 'object' || input === null) fail('options must be an object');
-  const scheme = input.scheme ?? 'wss';
-  if (scheme !== 'ws' && scheme !== 'wss') fail(`scheme must be 'ws' or 'wss'`);
-  const dns = dnsServers(input.dns);
-  const doh = httpUrls('doh', input.doh);
-  if (dns.length > 0 && doh.length > 0) fail('give dns or doh, not both: they are two ways to ask the same DNS');
+  const o = optionsObject(input, CLOUD_KEYS);
+  const scheme = oneOf('scheme', o.scheme, 'wss', SCHEMES);
+  const dns = dnsServers(o.dns);
+  const doh = httpUrls('doh', o.doh);
+  if (dns.length > 0 && doh.length > 0) failOptions('give dns or doh, not both: they are two ways to ask the same DNS');
   return Object.freeze({
-    cloud: cloudName(input.cloud),
+    cloud: dnsName('cloud', o.cloud),
     dns: Object.freeze(dns),
     doh: Object.freeze(doh),
-    timeoutMs: number('timeoutMs', input.timeoutMs, 2000, 10),
+    timeoutMs: duration('timeoutMs', o.timeoutMs, 2000, 10),
     scheme,
-    port: integer('port', input.port, scheme === 'wss' ? 443 : 80, 1, 65535),
-    maxNodes: integer('maxNodes', input.maxNodes, 64, 1, 4096),
+    port: integer('port', o.port, scheme === 'wss' ? 443 : 80, 1, 65535),
+    maxNodes: integer('maxNodes', o.maxNodes, 64, 1, 4096),
   });
 }
 
+const POLICIES: readonly PolicyName[] = ['assigned', 'latency', 'affinity', 'round-robin'];
+
 export function normalizeOptions(input: ConnectOptions): NormalizedOptions {
-  if (typeof input !== 'object' || input === null) fail('options must be an object');
-  const session = id('session', input.session);
-  const clientId = input.clientId === undefined ? undefined : id('clientId', input.clientId);
-  if (input.nodes !== undefined && !Array.isArray(input.nodes)) fail('nodes must be an array');
-  const nodes = (input.nodes ?? []).map(nodeEntry);
-  if (input.resolver !== undefined && typeof input.resolver?.resolve !== 'function') fail('resolver must have a resolve(signal) method');
-  const cloud = input.cloud === undefined ? undefined : cloudName(input.cloud);
-  const discovery = httpUrls('discovery', input.discovery);
-  if (nodes.length === 0 && input.resolver === undefined && cloud === undefined && discovery.length === 0) {
-    fail('give at least one of nodes, cloud, discovery or resolver, so the client can find the cloud');
+  const o = optionsObject(input, CONNECT_KEYS);
+  const session = text('session', o.session, MAX_ID_LENGTH);
+  const clientId = o.clientId === undefined ? undefined : text('clientId', o.clientId, MAX_ID_LENGTH);
+  const nodes = o.nodes === undefined ? [] : list('nodes', o.nodes, 'URLs or { id, url }').map(nodeEntry);
+  const resolver = o.resolver as Resolver | undefined;
+  if (resolver !== undefined && typeof resolver?.resolve !== 'function') fail('resolver', 'must have a resolve(signal) method');
+  const cloud = o.cloud === undefined ? undefined : dnsName('cloud', o.cloud);
+  const discovery = httpUrls('discovery', o.discovery);
+  if (nodes.length === 0 && resolver === undefined && cloud === undefined && discovery.length === 0) {
+    failOptions('give at least one of nodes, cloud, discovery or resolver, so the client can find the cloud');
   }
-  const dns = dnsServers(input.dns);
-  if (dns.length > 0 && cloud === undefined) fail('dns needs cloud: the DNS servers are asked for the cloud name');
-  const doh = httpUrls('doh', input.doh);
-  if (doh.length > 0 && cloud === undefined) fail('doh needs cloud: the DNS-over-HTTPS servers are asked for the cloud name');
-  if (doh.length > 0 && dns.length > 0) fail('give dns or doh, not both: they are two ways to ask the same DNS');
-  const scheme = input.scheme ?? 'wss';
-  if (scheme !== 'ws' && scheme !== 'wss') fail(`scheme must be 'ws' or 'wss'`);
-  const policy = input.policy ?? 'assigned';
-  if (typeof policy !== 'function' && !['assigned', 'latency', 'affinity', 'round-robin'].includes(policy)) {
-    fail(`policy must be 'assigned', 'latency', 'affinity', 'round-robin' or a function`);
-  }
-  const heartbeat = group('heartbeat', input.heartbeat);
-  const retry = group('retry', input.retry);
-  const cooldown = group('cooldown', input.cooldown);
-  const intervalMs = number('heartbeat.intervalMs', heartbeat.intervalMs, 1000, 10);
-  const timeoutMs = number('heartbeat.timeoutMs', heartbeat.timeoutMs, 3000, 100);
-  if (timeoutMs <= intervalMs) fail('heartbeat.timeoutMs must be greater than heartbeat.intervalMs');
+  const dns = dnsServers(o.dns);
+  if (dns.length > 0 && cloud === undefined) fail('dns', 'needs cloud: the DNS servers are asked for the cloud name');
+  const doh = httpUrls('doh', o.doh);
+  if (doh.length > 0 && cloud === undefined) fail('doh', 'needs cloud: the DNS-over-HTTPS servers are asked for the cloud name');
+  if (doh.length > 0 && dns.length > 0) failOptions('give dns or doh, not both: they are two ways to ask the same DNS');
+  const scheme = oneOf('scheme', o.scheme, 'wss', SCHEMES);
+  const policy = (o.policy ?? 'assigned') as PolicyName | PolicyFunction;
+  if (typeof policy !== 'function' && !POLICIES.includes(policy)) fail('policy', `must be ${POLICIES.map((p) => `'${p}'`).join(', ')} or a function`);
+  const retry = group('retry', o.retry, RETRY_KEYS) ?? {};
+  const cooldown = group('cooldown', o.cooldown, COOLDOWN_KEYS) ?? {};
   const minDelayMs = number('retry.minDelayMs', retry.minDelayMs, 100, 0);
   const maxDelayMs = number('retry.maxDelayMs', retry.maxDelayMs, 5000, minDelayMs);
   const baseMs = number('cooldown.baseMs', cooldown.baseMs, 1000, 0);
-  if (input.allowHosts !== undefined && (!Array.isArray(input.allowHosts) || input.allowHosts.some((h) => typeof h !== 'string'))) {
-    fail('allowHosts must be an array of host names');
-  }
-  const logger = input.logger;
-  if (logger !== undefined && (['debug', 'info', 'warn', 'error'] as const).some((level) => typeof logger[level] !== 'function')) {
-    fail('logger must have debug, info, warn and error methods');
-  }
-  if (input.signal !== undefined && !(typeof input.signal === 'object' && 'aborted' in input.signal)) fail('signal must be an AbortSignal');
-  checkTls(input.tls);
+  const allowHosts = o.allowHosts === undefined ? [] : list('allowHosts', o.allowHosts, 'host names');
+  if (allowHosts.some((h) => typeof h !== 'string')) fail('allowHosts', 'must be an array of host names');
+  checkTls(o.tls);
   return deepFreeze({
     session,
     clientId,
     nodes,
-    resolver: input.resolver,
+    resolver,
     cloud,
     dns,
     doh,
     discovery,
     scheme,
-    port: integer('port', input.port, scheme === 'wss' ? 443 : 80, 1, 65535),
-    allowHosts: (input.allowHosts ?? []).map((h) => h.toLowerCase()),
+    port: integer('port', o.port, scheme === 'wss' ? 443 : 80, 1, 65535),
+    allowHosts: (allowHosts as string[]).map((h) => h.toLowerCase()),
     policy,
-    heartbeat: { intervalMs, timeoutMs },
-    connectTimeoutMs: number('connectTimeoutMs', input.connectTimeoutMs, 2000, 10),
-    staggerMs: number('staggerMs', input.staggerMs, 150, 0),
-    maxRedirects: integer('maxRedirects', input.maxRedirects, 3, 0, 16),
+    heartbeat: heartbeat('heartbeat', o.heartbeat, { intervalMs: 1000, timeoutMs: 3000 }, 100),
+    connectTimeoutMs: duration('connectTimeoutMs', o.connectTimeoutMs, 2000, 10),
+    staggerMs: duration('staggerMs', o.staggerMs, 150, 0),
+    maxRedirects: integer('maxRedirects', o.maxRedirects, 3, 0, 16),
     retry: {
       minDelayMs,
       maxDelayMs,
@@ -336,13 +282,13 @@ export function normalizeOptions(input: ConnectOptions): NormalizedOptions {
       maxElapsedMs: number('retry.maxElapsedMs', retry.maxElapsedMs, 60_000, 0, Number.MAX_SAFE_INTEGER, true),
     },
     cooldown: { baseMs, maxMs: number('cooldown.maxMs', cooldown.maxMs, 30_000, baseMs) },
-    maxBufferedBytes: number('maxBufferedBytes', input.maxBufferedBytes, 4 * 1024 * 1024, 1024),
-    maxFrameBytes: number('maxFrameBytes', input.maxFrameBytes, 1024 * 1024, 1024),
-    ackDelayMs: number('ackDelayMs', input.ackDelayMs, 20, 0, 10_000),
-    maxNodes: integer('maxNodes', input.maxNodes, 64, 1, 4096),
-    maxHeldMessages: integer('maxHeldMessages', input.maxHeldMessages, 10_000, 1),
-    signal: input.signal,
-    logger: safeLogger(input.logger),
-    token: tokenSource(input.token, input.getToken),
+    maxBufferedBytes: number('maxBufferedBytes', o.maxBufferedBytes, 4 * 1024 * 1024, 1024),
+    maxFrameBytes: number('maxFrameBytes', o.maxFrameBytes, 1024 * 1024, 1024),
+    ackDelayMs: number('ackDelayMs', o.ackDelayMs, 20, 0, 10_000),
+    maxNodes: integer('maxNodes', o.maxNodes, 64, 1, 4096),
+    maxHeldMessages: integer('maxHeldMessages', o.maxHeldMessages, 10_000, 1),
+    signal: signal('signal', o.signal),
+    logger: safeLogger(logger('logger', o.logger)),
+    token: tokenSource(o.token, o.getToken),
   });
 }

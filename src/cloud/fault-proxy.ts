@@ -10,6 +10,7 @@
  */
 import net, { type Socket } from 'node:net';
 import { ConnectError, OptionsError } from '../core/errors.js';
+import { fail, group, integer, optionKeys, optionsObject, text } from '../core/validate.js';
 import { FaultPipe, type PipeControl } from './fault-pipe.js';
 
 export interface FaultTarget {
@@ -110,9 +111,13 @@ class ProxyConnection {
   }
 }
 
-export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
-  let target = checkTarget(options.target);
-  const host = options.host ?? '127.0.0.1';
+const PROXY_KEYS = optionKeys<FaultProxyOptions>({ target: true, port: true, host: true });
+const TARGET_KEYS = optionKeys<FaultTarget>({ host: true, port: true });
+
+export async function startFaultProxy(input: FaultProxyOptions): Promise<FaultProxy> {
+  const options = normalizeFaultProxyOptions(input);
+  let target = options.target;
+  const host = options.host;
   const control = { blackholed: false, latencyMs: 0 };
   const open = new Set<ProxyConnection>();
   const forget = (connection: ProxyConnection): void => {
@@ -127,9 +132,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error) =>
-      reject(new ConnectError('GRIDLINK_CONNECT_FAILED', `fault proxy could not listen on ${host}:${options.port ?? 0}`, { cause: error })),
+      reject(new ConnectError('GRIDLINK_CONNECT_FAILED', `fault proxy could not listen on ${host}:${options.port}`, { cause: error })),
     );
-    server.listen({ host, port: options.port ?? 0 }, resolve);
+    server.listen({ host, port: options.port }, resolve);
   });
   server.on('error', () => {}); // after listening, accept errors (EMFILE) must not crash the process
   const address = server.address();
@@ -163,7 +168,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       for (const connection of [...open]) connection.resetBoth();
     },
     setTarget(next) {
-      target = checkTarget(next);
+      target = checkTarget('target', next);
     },
     close() {
       closing ??= new Promise<void>((resolve) => {
@@ -175,10 +180,22 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   };
 }
 
-function checkTarget(target: FaultTarget): FaultTarget {
-  // Port 0 is allowed: it means "nothing there yet" and every connection is refused (reset).
-  if (!Number.isInteger(target.port) || target.port < 0 || target.port > 65535) {
-    throw new OptionsError('GRIDLINK_INVALID_OPTION', `target.port must be an integer 0..65535, got ${target.port}`);
-  }
-  return { host: target.host ?? '127.0.0.1', port: target.port };
+/** Every mistake fails here, before anything listens, naming the option. */
+export function normalizeFaultProxyOptions(input: FaultProxyOptions): { target: Required<FaultTarget>; port: number; host: string } {
+  const options = optionsObject(input, PROXY_KEYS);
+  return {
+    target: checkTarget('target', options.target),
+    port: integer('port', options.port, 0, 0, 65535),
+    host: options.host === undefined ? '127.0.0.1' : text('host', options.host),
+  };
+}
+
+function checkTarget(name: string, value: unknown): Required<FaultTarget> {
+  const target = group(name, value, TARGET_KEYS);
+  if (target === undefined) return fail(name, 'must be an object { host?, port }');
+  return {
+    host: target.host === undefined ? '127.0.0.1' : text(`${name}.host`, target.host),
+    // Port 0 is allowed: it means "nothing there yet" and every connection is refused (reset).
+    port: integer(`${name}.port`, target.port ?? 'missing', 0, 0, 65535),
+  };
 }

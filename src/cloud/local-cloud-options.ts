@@ -1,10 +1,12 @@
 /** The local cloud's options, normalized once: every mistake fails here, naming the option. */
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { OptionsError } from '../core/errors.js';
 import { safeLogger, type Logger } from '../core/logger.js';
 import { NODE_ID, type NodeTuning } from '../process/node-flags.js';
-import { canonicalName, isZoneName } from '../server/dns/names.js';
+import {
+  dnsName, duration, fail, failOptions, group, HEARTBEAT_KEYS, integer, list, logger, nodeLabel, optionKeys, optionsObject,
+  signal, text,
+} from '../core/validate.js';
 
 export interface LocalCloudOptions extends NodeTuning {
   /** How many nodes, 1..26; default 3 (or the number of `ids`). */
@@ -45,60 +47,70 @@ export interface CloudConfig extends NodeTuning {
   dnsPort: number;
 }
 
-export function normalizeCloudOptions(options: LocalCloudOptions): CloudConfig {
-  const fail = (message: string): never => {
-    throw new OptionsError('GRIDLINK_INVALID_OPTION', message);
-  };
-  const count = options.nodes ?? options.ids?.length ?? 3;
-  if (!Number.isInteger(count) || count < 1 || count > 26) fail(`nodes must be an integer 1..26, got ${count}`);
-  const ids = options.ids ?? Array.from({ length: count }, (_, i) => String.fromCharCode(97 + i));
-  if (ids.length !== count) fail(`nodes (${count}) does not match ids (${ids.length} ids)`);
-  for (const id of ids) if (typeof id !== 'string' || !NODE_ID.test(id)) fail(`ids: '${id}' must be 1-128 of A-Z a-z 0-9 . _ -`);
-  if (new Set(ids).size !== ids.length) fail('ids must be unique');
-  const secret = options.secret ?? randomBytes(32).toString('base64url');
-  if (typeof secret !== 'string' || secret.length === 0) fail('secret must be a non-empty string');
-  const startTimeoutMs = options.startTimeoutMs ?? 20_000;
-  if (!Number.isFinite(startTimeoutMs) || startTimeoutMs <= 0) fail('startTimeoutMs must be a finite number > 0');
+const CLOUD_KEYS = optionKeys<LocalCloudOptions>({
+  nodes: true, ids: true, host: true, secret: true, cliPath: true, startTimeoutMs: true, logger: true, signal: true,
+  cloud: true, dnsPort: true, heartbeat: true, peerHeartbeat: true, memberGraceMs: true, settleMs: true, maxJoinsPerSecond: true,
+});
+
+/** The children take timings as integer flags; a fraction would fail there, far from the caller. */
+function milliseconds(name: string, value: unknown): number | undefined {
+  return value === undefined ? undefined : integer(name, value, 0, 0);
+}
+
+/** A heartbeat group handed on to the nodes, which apply their own defaults and rules. */
+function tuningHeartbeat(name: string, value: unknown): NodeTuning['heartbeat'] {
+  const given = group(name, value, HEARTBEAT_KEYS);
+  if (given === undefined) return undefined;
+  const out: NonNullable<NodeTuning['heartbeat']> = {};
+  const intervalMs = milliseconds(`${name}.intervalMs`, given.intervalMs);
+  const timeoutMs = milliseconds(`${name}.timeoutMs`, given.timeoutMs);
+  if (intervalMs !== undefined) out.intervalMs = intervalMs;
+  if (timeoutMs !== undefined) out.timeoutMs = timeoutMs;
+  return out;
+}
+
+export function normalizeCloudOptions(input: LocalCloudOptions): CloudConfig {
+  const options = optionsObject(input, CLOUD_KEYS);
+  const given = options.ids === undefined ? undefined : list('ids', options.ids, 'node ids');
+  const count = integer('nodes', options.nodes ?? given?.length ?? 3, 3, 1, 26);
+  const ids = given ?? Array.from({ length: count }, (_, i) => String.fromCharCode(97 + i));
+  if (ids.length !== count) failOptions(`nodes (${count}) does not match ids (${ids.length} ids)`);
+  for (const id of ids) if (typeof id !== 'string' || !NODE_ID.test(id)) fail('ids', `'${String(id)}' must be 1-128 of A-Z a-z 0-9 . _ -`);
+  if (new Set(ids).size !== ids.length) fail('ids', 'must be unique');
+  const logged = logger('logger', options.logger);
   const config: CloudConfig = {
-    ids,
-    host: options.host ?? '127.0.0.1',
-    secret,
-    cliPath: options.cliPath ?? fileURLToPath(new URL('./cli.js', import.meta.url)),
-    startTimeoutMs,
-    logger: safeLogger(options.logger),
-    verbose: options.logger !== undefined,
-    signal: options.signal,
+    ids: ids as string[],
+    host: options.host === undefined ? '127.0.0.1' : text('host', options.host),
+    secret: options.secret === undefined ? randomBytes(32).toString('base64url') : text('secret', options.secret),
+    cliPath: options.cliPath === undefined ? fileURLToPath(new URL('./cli.js', import.meta.url)) : text('cliPath', options.cliPath),
+    startTimeoutMs: duration('startTimeoutMs', options.startTimeoutMs, 20_000, 1),
+    logger: safeLogger(logged),
+    verbose: logged !== undefined,
+    signal: signal('signal', options.signal),
     zone: undefined,
     dnsPort: 0,
   };
   if (options.cloud !== undefined) {
-    if (typeof options.cloud !== 'string' || !isZoneName(options.cloud)) fail(`cloud must be a DNS zone name like 'cloud.test', got '${String(options.cloud)}'`);
-    config.zone = canonicalName(options.cloud);
-    for (const id of ids) if (!/^[A-Za-z0-9-]{1,63}$/.test(id)) fail(`ids: '${id}' must be a DNS label (1-63 of A-Z a-z 0-9 -) when cloud is set`);
+    config.zone = dnsName('cloud', options.cloud);
+    for (const id of config.ids) nodeLabel('ids', id);
   }
   if (options.dnsPort !== undefined) {
-    if (config.zone === undefined) fail('dnsPort is set but cloud is not');
-    const dnsPort = options.dnsPort;
-    if (!Number.isInteger(dnsPort) || dnsPort < 0 || dnsPort + (dnsPort === 0 ? 0 : count - 1) > 65535) {
-      fail(`dnsPort must be an integer 0..${65536 - count} (node i uses dnsPort + i)`);
-    }
-    config.dnsPort = dnsPort;
+    if (config.zone === undefined) fail('dnsPort', 'is set but cloud is not');
+    // Node i listens on dnsPort + i, so the last node's port must exist too.
+    config.dnsPort = options.dnsPort === 0 ? 0 : integer('dnsPort', options.dnsPort, 0, 0, 65536 - count);
   }
-  // The children take these as integer flags; a fraction would fail there, far from the caller.
-  const tuning = [options.heartbeat?.intervalMs, options.heartbeat?.timeoutMs, options.peerHeartbeat?.intervalMs,
-    options.peerHeartbeat?.timeoutMs, options.memberGraceMs, options.settleMs];
-  if (tuning.some((ms) => ms !== undefined && (!Number.isSafeInteger(ms) || ms < 0))) {
-    fail('heartbeat, peerHeartbeat, memberGraceMs and settleMs take integer milliseconds >= 0');
-  }
-  if (options.heartbeat !== undefined) config.heartbeat = options.heartbeat;
-  if (options.peerHeartbeat !== undefined) config.peerHeartbeat = options.peerHeartbeat;
-  if (options.memberGraceMs !== undefined) config.memberGraceMs = options.memberGraceMs;
-  if (options.settleMs !== undefined) config.settleMs = options.settleMs;
+  const heartbeat = tuningHeartbeat('heartbeat', options.heartbeat);
+  const peerHeartbeat = tuningHeartbeat('peerHeartbeat', options.peerHeartbeat);
+  const memberGraceMs = milliseconds('memberGraceMs', options.memberGraceMs);
+  const settleMs = milliseconds('settleMs', options.settleMs);
+  if (heartbeat !== undefined) config.heartbeat = heartbeat;
+  if (peerHeartbeat !== undefined) config.peerHeartbeat = peerHeartbeat;
+  if (memberGraceMs !== undefined) config.memberGraceMs = memberGraceMs;
+  if (settleMs !== undefined) config.settleMs = settleMs;
   // Every client of a local cloud comes from one address (loopback), so the nodes' per-address
   // join limit would throttle a test's or a demo's whole crowd: off unless asked for.
-  const joins = options.maxJoinsPerSecond ?? Number.POSITIVE_INFINITY;
-  if (joins !== Number.POSITIVE_INFINITY && (!Number.isSafeInteger(joins) || joins < 1)) fail('maxJoinsPerSecond must be an integer >= 1 (or Infinity: no limit)');
-  config.maxJoinsPerSecond = joins;
+  const joins = options.maxJoinsPerSecond;
+  config.maxJoinsPerSecond = joins === Number.POSITIVE_INFINITY ? joins : integer('maxJoinsPerSecond', joins, Number.POSITIVE_INFINITY, 1);
   return config;
 }
 

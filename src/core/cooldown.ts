@@ -1,8 +1,9 @@
 /**
  * Cooldown of failed nodes: a node that failed sits out for a while, longer each time it keeps
- * failing (exponential, capped, jittered so that clients of one dead node do not come back to it
- * in lockstep). One success forgets its history.
+ * failing (the backoff rule of backoff.ts: exponential, capped, jittered so that clients of one
+ * dead node do not come back to it in lockstep). One success forgets its history.
  */
+import { backoffCeiling, backoffDelay, type BackoffRule } from './backoff.js';
 
 export interface CooldownSettings {
   readonly baseMs: number;
@@ -26,9 +27,11 @@ export class Cooldown {
   fail(id: string): void {
     const entry = this.#entries.get(id) ?? { failures: 0, until: 0 };
     entry.failures += 1;
-    const ceiling = Math.min(this.settings.maxMs, this.settings.baseMs * 2 ** (entry.failures - 1));
-    // "Equal jitter": at least half the ceiling, so a cooldown never collapses to zero.
-    entry.until = this.now() + ceiling / 2 + (this.random() * ceiling) / 2;
+    // "Equal jitter": half the ceiling for sure, the rule's full jitter over the other half, so a
+    // cooldown never collapses to zero (a node that just failed must not be picked again at once).
+    const half: BackoffRule = { baseMs: this.settings.baseMs / 2, maxMs: this.settings.maxMs / 2 };
+    const attempt = entry.failures - 1;
+    entry.until = this.now() + backoffCeiling(half, attempt) + backoffDelay(half, attempt, this.random);
     this.#entries.set(id, entry);
   }
 

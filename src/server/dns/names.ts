@@ -5,14 +5,10 @@
  * produce a malformed packet.
  */
 
-export const MAX_NAME_OCTETS = 253;
-export const MAX_LABEL_OCTETS = 63;
+import { MAX_LABEL_OCTETS, MAX_NAME_OCTETS } from '../../core/dns-names.js';
 
-/** `Cloud.Test.` -> `cloud.test`; the root is ''. */
-export function canonicalName(name: string): string {
-  const lower = name.toLowerCase();
-  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
-}
+// The name syntax is shared with the client (core/); what is here is the server's byte-level view.
+export { MAX_NAME_OCTETS, MAX_LABEL_OCTETS, canonicalName, isHostLabel, isZoneName } from '../../core/dns-names.js';
 
 /** True when `name` (as dns-packet decoded it) can be encoded back exactly as a DNS name. */
 export function isEncodableName(name: string): boolean {
@@ -24,19 +20,6 @@ export function isEncodableName(name: string): boolean {
     if (octets === 0 || octets > MAX_LABEL_OCTETS) return false;
   }
   return true;
-}
-
-/** A host-name label we publish: node ids become `<id>.<zone>`. */
-const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
-
-export function isHostLabel(label: string): boolean {
-  return LABEL.test(label);
-}
-
-/** A zone name for options: 1+ host labels, dots between, at most 253 octets. */
-export function isZoneName(name: string): boolean {
-  const bare = canonicalName(name);
-  return bare.length > 0 && bare.length <= MAX_NAME_OCTETS && bare.split('.').every(isHostLabel);
 }
 
 /**

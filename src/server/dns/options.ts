@@ -1,8 +1,7 @@
 /** The DNS server's options, normalized once: every mistake fails here, naming the option. */
 import { isIP } from 'node:net';
-import { OptionsError } from '../../core/errors.js';
 import { safeLogger, type Logger } from '../../core/logger.js';
-import { canonicalName, isZoneName } from './names.js';
+import { dnsName, fail, integer, isRecord, logger, optionKeys, optionsObject, shown } from '../../core/validate.js';
 import type { CloudView } from './view.js';
 
 export interface DnsServerOptions {
@@ -40,40 +39,28 @@ export interface DnsConfig {
 /** A TTL above a day makes no sense for a zone that follows load. */
 const MAX_TTL_SEC = 86_400;
 
-function fail(message: string): never {
-  throw new OptionsError('GRIDLINK_INVALID_OPTION', message);
-}
+const DNS_KEYS = optionKeys<DnsServerOptions>({
+  zone: true, port: true, host: true, ttlSec: true, negativeTtlSec: true, view: true, maxTcpConnections: true,
+  tcpIdleTimeoutMs: true, logger: true,
+});
 
-function integer(value: unknown, name: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) fail(`${name} must be an integer ${min}..${max}`);
-  return value;
-}
-
-export function normalizeDnsOptions(options: DnsServerOptions): DnsConfig {
-  if (typeof options !== 'object' || options === null) fail('options must be an object');
-  if (typeof options.zone !== 'string' || !isZoneName(options.zone)) {
-    fail(`zone must be a DNS name of letters, digits, '-' and '_' labels (e.g. 'cloud.example.com'), got '${String(options.zone)}'`);
-  }
+export function normalizeDnsOptions(input: DnsServerOptions): DnsConfig {
+  const options = optionsObject(input, DNS_KEYS);
+  const zone = dnsName('zone', options.zone);
   const host = options.host ?? '127.0.0.1';
-  if (typeof host !== 'string' || isIP(host) === 0) fail(`host must be an IP address literal, got '${String(host)}'`);
-  const view = options.view as unknown;
-  if (typeof view !== 'object' || view === null || typeof (view as { snapshot?: unknown }).snapshot !== 'function') {
-    fail('view must be an object with a snapshot() method');
-  }
-  if (options.logger !== undefined && (typeof options.logger !== 'object' || options.logger === null)) {
-    fail('logger must be an object with debug/info/warn/error');
-  }
-  const ttlSec = integer(options.ttlSec, 'ttlSec', 5, 0, MAX_TTL_SEC);
+  if (typeof host !== 'string' || isIP(host) === 0) fail('host', `must be an IP address literal, got ${shown(host)}`);
+  const view = options.view;
+  if (!isRecord(view) || typeof view.snapshot !== 'function') fail('view', 'must be an object with a snapshot() method');
+  const ttlSec = integer('ttlSec', options.ttlSec, 5, 0, MAX_TTL_SEC);
   return {
-    zone: canonicalName(options.zone),
-    port: integer(options.port, 'port', 0, 0, 65_535),
+    zone,
+    port: integer('port', options.port, 0, 0, 65_535),
     host,
     ttlSec,
-    negativeTtlSec: integer(options.negativeTtlSec, 'negativeTtlSec', ttlSec, 0, MAX_TTL_SEC),
-    view: options.view,
-    maxTcpConnections: integer(options.maxTcpConnections, 'maxTcpConnections', 256, 1, 65_535),
-    tcpIdleTimeoutMs: integer(options.tcpIdleTimeoutMs, 'tcpIdleTimeoutMs', 10_000, 100, 3_600_000),
-    logger: safeLogger(options.logger),
+    negativeTtlSec: integer('negativeTtlSec', options.negativeTtlSec, ttlSec, 0, MAX_TTL_SEC),
+    view: view as unknown as CloudView,
+    maxTcpConnections: integer('maxTcpConnections', options.maxTcpConnections, 256, 1, 65_535),
+    tcpIdleTimeoutMs: integer('tcpIdleTimeoutMs', options.tcpIdleTimeoutMs, 10_000, 100, 3_600_000),
+    logger: safeLogger(logger('logger', options.logger)),
   };
 }

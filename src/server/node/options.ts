@@ -4,11 +4,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
-import { OptionsError } from '../../core/errors.js';
 import { safeLogger, type Logger } from '../../core/logger.js';
 import { isCookiePair, MAX_ID_LENGTH } from '../../protocol/codec.js';
 import type { HeartbeatSettings, NodeInfo } from '../../protocol/frames.js';
-import { isHostLabel, isZoneName, canonicalName } from '../dns/names.js';
+import {
+  dnsName, duration, fail, group, heartbeat, integer, list, logger, nodeLabel, optionKeys, optionsObject, shown, text, wsUrl,
+} from '../../core/validate.js';
 import { parseCidr } from '../dns/subnets.js';
 import { MAX_REGION_LENGTH, MAX_SUBNETS } from '../peers/frames.js';
 import type { ProxySettings } from './proxy-view.js';
@@ -141,178 +142,130 @@ export interface NodeConfig {
   readonly logger: Logger;
 }
 
-const MAX_DURATION = 2_147_483_647; // setTimeout's ceiling
-
-function fail(message: string): never {
-  throw new OptionsError('GRIDLINK_INVALID_OPTION', message);
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function id(value: unknown, name: string): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) {
-    fail(`${name} must be a string of 1..${MAX_ID_LENGTH} characters`);
-  }
-  return value;
-}
-
-function wsUrl(value: unknown, name: string): string {
-  if (typeof value !== 'string' || !/^wss?:\/\/[^/]/i.test(value) || value.length > 2048) {
-    fail(`${name} must be a ws:// or wss:// URL`);
-  }
-  try {
-    new URL(value);
-  } catch {
-    fail(`${name} must be a ws:// or wss:// URL`);
-  }
-  return value;
-}
-
-function duration(value: unknown, name: string, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > MAX_DURATION) {
-    fail(`${name} must be a finite number >= ${min} (milliseconds)`);
-  }
-  return value;
-}
-
-function heartbeat(value: unknown, name: string, defaults: HeartbeatSettings): HeartbeatSettings {
-  if (value === undefined) return defaults;
-  if (!isObject(value)) fail(`${name} must be an object { intervalMs, timeoutMs }`);
-  const intervalMs = duration(value.intervalMs, `${name}.intervalMs`, defaults.intervalMs, 10);
-  const timeoutMs = duration(value.timeoutMs, `${name}.timeoutMs`, defaults.timeoutMs, 50);
-  // A timeout not above the interval would call a healthy but idle link dead.
-  if (timeoutMs <= intervalMs) fail(`${name}.timeoutMs must be greater than ${name}.intervalMs (${intervalMs})`);
-  return { intervalMs, timeoutMs };
-}
+const NODE_KEYS = optionKeys<NodeServerOptions>({
+  id: true, port: true, host: true, url: true, peers: true, proxy: true, trustedProxies: true, secret: true,
+  heartbeat: true, peerHeartbeat: true, memberGraceMs: true, settleMs: true, maxFrameBytes: true, tokenTtlMs: true,
+  drainDeadlineMs: true, cloud: true, dnsPort: true, dnsHost: true, dnsTtlSec: true, address: true, region: true,
+  subnets: true, authenticate: true, maxJoinsPerSecond: true, logger: true,
+});
+const PEER_KEYS = optionKeys<NodeInfo>({ id: true, url: true, cookie: true });
+const PROXY_KEYS = optionKeys<NonNullable<NodeServerOptions['proxy']>>({ url: true, cookie: true });
 
 function peers(value: unknown, self: string): NodeInfo[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value)) fail('peers must be an array of { id, url }');
   const out: NodeInfo[] = [];
   const seen = new Set<string>();
-  value.forEach((entry: unknown, i) => {
-    if (!isObject(entry)) fail(`peers[${i}] must be an object { id, url }`);
-    const peerId = id(entry.id, `peers[${i}].id`);
-    const url = wsUrl(entry.url, `peers[${i}].url`);
-    if (seen.has(peerId)) fail(`peers[${i}].id '${peerId}' is listed twice`);
+  list('peers', value, '{ id, url }').forEach((entry: unknown, i) => {
+    const peer = group(`peers[${i}]`, entry, PEER_KEYS);
+    if (peer === undefined) return fail(`peers[${i}]`, 'must be an object { id, url }');
+    const peerId = text(`peers[${i}].id`, peer.id, MAX_ID_LENGTH);
+    const url = checkedUrl(`peers[${i}].url`, peer.url);
+    if (seen.has(peerId)) fail(`peers[${i}].id`, `'${peerId}' is listed twice`);
     seen.add(peerId);
-    if (entry.cookie !== undefined && !isCookiePair(entry.cookie)) fail(`peers[${i}].cookie must be one name=value cookie pair like 'SRVNAME=S2'`);
+    const cookie = peer.cookie;
+    if (cookie !== undefined && !isCookiePair(cookie)) fail(`peers[${i}].cookie`, `must be one name=value cookie pair like 'SRVNAME=S2'`);
     // A local cloud may hand every node the full list; a node is not its own peer.
-    if (peerId !== self) out.push(entry.cookie === undefined ? { id: peerId, url } : { id: peerId, url, cookie: entry.cookie });
+    if (peerId !== self) out.push(cookie === undefined ? { id: peerId, url } : { id: peerId, url, cookie });
   });
   return out;
 }
 
-function proxySettings(value: unknown, peerList: readonly NodeInfo[]): ProxySettings | undefined {
-  if (value === undefined) {
-    if (peerList.some((peer) => peer.cookie !== undefined)) fail('peers[].cookie is set but proxy is not: peer cookies name nodes behind the proxy');
-    return undefined;
-  }
-  if (!isObject(value)) fail(`proxy must be an object { url, cookie }`);
-  const url = wsUrl(value.url, 'proxy.url');
-  if (!isCookiePair(value.cookie)) fail(`proxy.cookie must be one name=value cookie pair like 'SRVNAME=S1'`);
-  const name = value.cookie.slice(0, value.cookie.indexOf('=') + 1);
-  peerList.forEach((peer, i) => {
-    if (peer.cookie !== undefined && !peer.cookie.startsWith(name)) fail(`peers[${i}].cookie must use the proxy's cookie name (${name.slice(0, -1)})`);
-  });
-  return { url, cookie: value.cookie };
+/** The URL as given (it is advertised as the caller wrote it), once it checks out as ws(s). */
+function checkedUrl(name: string, value: unknown): string {
+  wsUrl(name, value);
+  return value as string;
 }
 
-function trustedProxies(value: unknown): string[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value) || value.length > 256) fail('trustedProxies must be an array of at most 256 IP addresses or CIDR blocks');
-  return value.map((entry: unknown, i) => {
-    if (typeof entry !== 'string' || parseCidr(entry) === undefined) fail(`trustedProxies[${i}] must be an IP address or CIDR block like '10.0.0.0/8', got '${String(entry)}'`);
+function proxySettings(value: unknown, peerList: readonly NodeInfo[]): ProxySettings | undefined {
+  const proxy = group('proxy', value, PROXY_KEYS);
+  if (proxy === undefined) {
+    if (peerList.some((peer) => peer.cookie !== undefined)) fail('peers[].cookie', 'is set but proxy is not: peer cookies name nodes behind the proxy');
+    return undefined;
+  }
+  const url = checkedUrl('proxy.url', proxy.url);
+  const cookie = proxy.cookie;
+  if (!isCookiePair(cookie)) fail('proxy.cookie', `must be one name=value cookie pair like 'SRVNAME=S1'`);
+  const name = cookie.slice(0, cookie.indexOf('=') + 1);
+  peerList.forEach((peer, i) => {
+    if (peer.cookie !== undefined && !peer.cookie.startsWith(name)) fail(`peers[${i}].cookie`, `must use the proxy's cookie name (${name.slice(0, -1)})`);
+  });
+  return { url, cookie };
+}
+
+/** A list of CIDR blocks (a bare IP is a /32 or /128). */
+function cidrs(name: string, value: unknown, max: number, what: string, example: string): string[] | undefined {
+  if (value === undefined) return undefined;
+  return list(name, value, what, max).map((entry: unknown, i) => {
+    if (typeof entry !== 'string' || parseCidr(entry) === undefined) fail(`${name}[${i}]`, `must be ${example}, got ${shown(entry)}`);
     return entry;
   });
 }
 
-function dnsConfig(options: NodeServerOptions, host: string, ids: string[]): NodeDnsConfig | undefined {
+function ipLiteral(name: string, value: unknown, what = 'an IP address literal'): string {
+  if (typeof value !== 'string' || isIP(value) === 0) fail(name, `must be ${what}, got ${shown(value)}`);
+  return value;
+}
+
+function dnsConfig(options: Record<string, unknown>, host: string, ids: string[]): NodeDnsConfig | undefined {
   if (options.cloud === undefined) {
-    for (const name of ['dnsPort', 'dnsHost', 'dnsTtlSec'] as const) if (options[name] !== undefined) fail(`${name} is set but cloud is not`);
+    for (const name of ['dnsPort', 'dnsHost', 'dnsTtlSec'] as const) if (options[name] !== undefined) fail(name, 'is set but cloud is not');
     return undefined;
   }
-  if (typeof options.cloud !== 'string' || !isZoneName(options.cloud)) fail(`cloud must be a DNS zone name like 'cloud.example.com', got '${String(options.cloud)}'`);
-  // Node ids become DNS names (<id>.<zone>), so with DNS on they must be labels.
-  ids.forEach((nodeId, i) => {
-    const label = nodeId.toLowerCase();
-    if (!isHostLabel(label) || label.startsWith('_')) fail(`${i === 0 ? 'id' : 'peers[].id'} '${nodeId}' must be a DNS label (1-63 of a-z 0-9 - _, not starting with _) when cloud is set`);
-  });
-  const dnsHost = options.dnsHost ?? host;
-  if (typeof dnsHost !== 'string' || isIP(dnsHost) === 0) {
-    fail(options.dnsHost === undefined ? `dnsHost must be set to an IP address when host ('${host}') is not one` : 'dnsHost must be an IP address literal');
-  }
-  const port = options.dnsPort ?? 0;
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) fail('dnsPort must be an integer 0..65535');
-  const ttlSec = options.dnsTtlSec ?? 5;
-  if (typeof ttlSec !== 'number' || !Number.isInteger(ttlSec) || ttlSec < 0 || ttlSec > 86_400) fail('dnsTtlSec must be an integer 0..86400');
-  return { zone: canonicalName(options.cloud), port, host: dnsHost, ttlSec };
+  const zone = dnsName('cloud', options.cloud);
+  ids.forEach((nodeId, i) => nodeLabel(i === 0 ? 'id' : 'peers[].id', nodeId));
+  if (options.dnsHost === undefined && isIP(host) === 0) fail('dnsHost', `must be set to an IP address when host ('${host}') is not one`);
+  return {
+    zone,
+    port: integer('dnsPort', options.dnsPort, 0, 0, 65535),
+    host: ipLiteral('dnsHost', options.dnsHost ?? host),
+    ttlSec: integer('dnsTtlSec', options.dnsTtlSec, 5, 0, 86_400),
+  };
 }
 
-function placeOptions(options: NodeServerOptions): Pick<NodeConfig, 'address' | 'region' | 'subnets'> {
-  const { address, region, subnets } = options;
-  if (address !== undefined && (typeof address !== 'string' || isIP(address) === 0)) fail(`address must be an IPv4 or IPv6 address, got '${String(address)}'`);
-  if (region !== undefined && (typeof region !== 'string' || region.length === 0 || region.length > MAX_REGION_LENGTH)) {
-    fail(`region must be a string of 1..${MAX_REGION_LENGTH} characters`);
-  }
-  if (subnets !== undefined) {
-    if (!Array.isArray(subnets) || subnets.length > MAX_SUBNETS) fail(`subnets must be an array of at most ${MAX_SUBNETS} CIDR blocks`);
-    subnets.forEach((cidr: unknown, i) => {
-      if (typeof cidr !== 'string' || parseCidr(cidr) === undefined) fail(`subnets[${i}] must be a CIDR block like '10.1.0.0/16', got '${String(cidr)}'`);
-    });
-  }
-  return { address, region, subnets: subnets === undefined ? undefined : [...subnets] };
+function placeOptions(options: Record<string, unknown>): Pick<NodeConfig, 'address' | 'region' | 'subnets'> {
+  return {
+    address: options.address === undefined ? undefined : ipLiteral('address', options.address, 'an IPv4 or IPv6 address'),
+    region: options.region === undefined ? undefined : text('region', options.region, MAX_REGION_LENGTH),
+    subnets: cidrs('subnets', options.subnets, MAX_SUBNETS, 'CIDR blocks', `a CIDR block like '10.1.0.0/16'`),
+  };
 }
 
-export function normalizeOptions(options: NodeServerOptions): NodeConfig {
-  if (!isObject(options)) fail('options must be an object');
-  const nodeId = id(options.id, 'id');
-  const port = options.port ?? 0;
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) fail('port must be an integer 0..65535');
-  const host = options.host ?? '127.0.0.1';
-  if (typeof host !== 'string' || host.length === 0) fail('host must be a non-empty string');
-  const url = options.url === undefined ? undefined : wsUrl(options.url, 'url');
-  if (options.secret !== undefined && (typeof options.secret !== 'string' || options.secret.length === 0)) {
-    fail('secret must be a non-empty string');
-  }
-  const maxFrameBytes = options.maxFrameBytes ?? 1024 * 1024;
-  if (typeof maxFrameBytes !== 'number' || !Number.isInteger(maxFrameBytes) || maxFrameBytes < 1024 || maxFrameBytes > 256 * 1024 * 1024) {
-    fail('maxFrameBytes must be an integer 1024..268435456');
-  }
-  if (options.logger !== undefined && !isObject(options.logger)) fail('logger must be an object with debug/info/warn/error');
-  const clientHeartbeat = heartbeat(options.heartbeat, 'heartbeat', { intervalMs: 1000, timeoutMs: 10_000 });
+export function normalizeOptions(input: NodeServerOptions): NodeConfig {
+  const options = optionsObject(input, NODE_KEYS);
+  const nodeId = text('id', options.id, MAX_ID_LENGTH);
+  const host = options.host === undefined ? '127.0.0.1' : text('host', options.host);
+  const secret = options.secret === undefined ? undefined : text('secret', options.secret);
+  const clientHeartbeat = heartbeat('heartbeat', options.heartbeat, { intervalMs: 1000, timeoutMs: 10_000 }, 50);
   const peerList = peers(options.peers, nodeId);
-  if (options.authenticate !== undefined && typeof options.authenticate !== 'function') fail('authenticate must be a function (request) => boolean | Promise<boolean>');
+  const authenticate = options.authenticate as NodeServerOptions['authenticate'];
+  if (authenticate !== undefined && typeof authenticate !== 'function') fail('authenticate', 'must be a function (request) => boolean | Promise<boolean>');
   const maxJoinsPerSecond = options.maxJoinsPerSecond ?? 200;
   if (typeof maxJoinsPerSecond !== 'number' || Number.isNaN(maxJoinsPerSecond) || maxJoinsPerSecond <= 0) {
-    fail('maxJoinsPerSecond must be a number > 0 (or Infinity: no limit)');
+    fail('maxJoinsPerSecond', 'must be a number > 0 (or Infinity: no limit)');
   }
   return {
     id: nodeId,
-    port,
+    port: integer('port', options.port, 0, 0, 65535),
     host,
-    url,
+    url: options.url === undefined ? undefined : checkedUrl('url', options.url),
     peers: peerList,
     proxy: proxySettings(options.proxy, peerList),
-    trustedProxies: trustedProxies(options.trustedProxies),
-    secret: options.secret ?? randomBytes(32).toString('base64url'),
-    sharedSecret: options.secret,
+    trustedProxies: cidrs('trustedProxies', options.trustedProxies, 256, 'IP addresses or CIDR blocks', `an IP address or CIDR block like '10.0.0.0/8'`) ?? [],
+    secret: secret ?? randomBytes(32).toString('base64url'),
+    sharedSecret: secret,
     heartbeat: clientHeartbeat,
-    peerHeartbeat: heartbeat(options.peerHeartbeat, 'peerHeartbeat', { intervalMs: 500, timeoutMs: 1500 }),
-    memberGraceMs: duration(options.memberGraceMs, 'memberGraceMs', 15_000, 0),
-    settleMs: duration(options.settleMs, 'settleMs', 3000, 0),
-    maxFrameBytes,
-    tokenTtlMs: duration(options.tokenTtlMs, 'tokenTtlMs', 3_600_000, 1000),
-    drainDeadlineMs: duration(options.drainDeadlineMs, 'drainDeadlineMs', 5000, 0),
+    peerHeartbeat: heartbeat('peerHeartbeat', options.peerHeartbeat, { intervalMs: 500, timeoutMs: 1500 }, 50),
+    memberGraceMs: duration('memberGraceMs', options.memberGraceMs, 15_000, 0),
+    settleMs: duration('settleMs', options.settleMs, 3000, 0),
+    maxFrameBytes: integer('maxFrameBytes', options.maxFrameBytes, 1024 * 1024, 1024, 256 * 1024 * 1024),
+    tokenTtlMs: duration('tokenTtlMs', options.tokenTtlMs, 3_600_000, 1000),
+    drainDeadlineMs: duration('drainDeadlineMs', options.drainDeadlineMs, 5000, 0),
     // A connection that never says hello is as dead as a silent link; 5 s at most.
     handshakeTimeoutMs: Math.min(5000, clientHeartbeat.timeoutMs),
     dns: dnsConfig(options, host, [nodeId, ...peerList.map((peer) => peer.id)]),
     ...placeOptions(options),
-    authenticate: options.authenticate,
+    authenticate,
     maxJoinsPerSecond,
-    logger: safeLogger(options.logger),
+    logger: safeLogger(logger('logger', options.logger)),
   };
 }
