@@ -26,7 +26,7 @@ describe.skipIf(!haveChromium)(needing('chromium', 'browser: the example page'),
     example = spawn(process.execPath, ['examples/browser/serve.mjs', '--port', '0'], { stdio: ['pipe', 'pipe', 'pipe'] });
     example.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     example.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await waitFor(`the example's URL (got: ${output.slice(-300)})`, () => /http:\/\/127\.0\.0\.1:\d+\//.test(output), 30_000);
+    await waitFor("the example's URL", () => /http:\/\/127\.0\.0\.1:\d+\//.test(output), { guardMs: 30_000, detail: () => `got: ${output.slice(-300)}` });
   });
 
   afterAll(async () => {

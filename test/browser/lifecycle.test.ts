@@ -9,9 +9,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startLocalCloud, type LocalCloud } from '../../dist/server.js';
 import { needing, requireTool } from '../helpers/tools.js';
-import { sleep } from '../helpers/wait.js';
+import { sleep, waitFor } from '../helpers/wait.js';
 import { harness, launchChromium, serveHarness, type StaticServer } from './support/browser.js';
-import { converse, eventually, type Conversation } from './support/conversation.js';
+import { converse, PAGE_POLL, type Conversation } from './support/conversation.js';
 
 const haveChromium = requireTool('chromium');
 
@@ -75,7 +75,7 @@ describe.skipIf(!haveChromium)(needing('chromium', 'browser: lifecycle in Chromi
     talk.startPumps(50);
     await sleep(200);
     await context.setOffline(true);
-    await eventually('the page to see it is offline', async () => !(await talk?.status())?.online);
+    await waitFor('the page to see it is offline', async () => !(await talk?.status())?.online, PAGE_POLL);
     // Whatever the emulation does to the open socket (it may die by heartbeat), no new one is dialled.
     await sleep(4000);
     const during = await talk.status();

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { member, type Member } from './members.js';
 import { run, type Proc } from './spawn.js';
+import { waitFor } from './wait.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'dist/cli.js');
@@ -197,13 +198,11 @@ async function waitForPort(port: number, failed: () => string | undefined): Prom
       });
       socket.once('error', () => resolve(false));
     });
-  const deadline = Date.now() + 10_000;
-  while (!(await open())) {
+  await waitFor(`something to listen on ${port}`, async () => {
     const why = failed();
     if (why !== undefined) throw new Error(why);
-    if (Date.now() > deadline) throw new Error(`hang guard: nothing listens on ${port}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+    return open();
+  }, { guardMs: 10_000, everyMs: 20 });
 }
 
 export async function startProxiedCloud(options: ProxiedCloudOptions): Promise<ProxiedCloud> {

@@ -6,6 +6,7 @@ import { createServer as createNetServer } from 'node:net';
 import { WebSocket } from 'ws';
 import { rendezvousOwner } from '../../src/protocol/rendezvous.js';
 import { startNode, type NodeServer, type NodeServerOptions } from '../../src/server/node/node-server.js';
+import { waitFor } from './wait.js';
 
 export type Frame = { t: string; [key: string]: unknown };
 
@@ -39,20 +40,12 @@ export async function freePorts(count: number): Promise<number[]> {
   return ports;
 }
 
-export async function until(check: () => boolean, what: string, ms = HANG_GUARD_MS): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 /** A cloud of peered nodes, returned once every node sees every other alive. */
 export async function cloud(ids: string[], extra: Partial<NodeServerOptions> = {}): Promise<NodeServer[]> {
   const ports = await freePorts(ids.length);
   const peers = ids.map((id, i) => ({ id, url: `ws://127.0.0.1:${ports[i]}` }));
   const started = await Promise.all(ids.map((id, i) => node({ id, port: ports[i], peers, secret: 'cloud-secret', ...extra })));
-  await until(() => started.every((n) => n.stats().alivePeers.length === ids.length - 1), 'peers to see each other');
+  await waitFor('peers to see each other', () => started.every((n) => n.stats().alivePeers.length === ids.length - 1), HANG_GUARD_MS);
   return started;
 }
 
@@ -112,11 +105,7 @@ export class RawClient {
   async sync(): Promise<void> {
     const id = this.pingId++;
     this.send({ t: 'ping', id });
-    const deadline = Date.now() + HANG_GUARD_MS;
-    while (!this.frames.some((f) => f.t === 'pong' && f.id === id)) {
-      if (Date.now() > deadline) throw new Error('no pong');
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    await waitFor(`the pong to ping ${id}`, () => this.frames.some((f) => f.t === 'pong' && f.id === id), HANG_GUARD_MS);
     this.frames.splice(this.frames.findIndex((f) => f.t === 'pong' && f.id === id), 1);
   }
 

@@ -22,6 +22,9 @@ export function run(command: string, args: string[], options: { env?: Record<str
     output: () => out,
     exited,
     waitForOutput: (text, guardMs = 30_000) =>
-      waitFor(`output ${String(text)} from ${command} ${args.join(' ')} (got: ${out.slice(-500)})`, () => (typeof text === 'string' ? out.includes(text) : text.test(out)), guardMs),
+      waitFor(`output ${String(text)} from ${command} ${args.join(' ')}`, () => (typeof text === 'string' ? out.includes(text) : text.test(out)), {
+        guardMs,
+        detail: () => `got: ${out.slice(-500)}`,
+      }),
   };
 }

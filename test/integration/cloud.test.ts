@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { startLocalCloud, type LocalCloud } from '../../dist/server.js';
+import { sleep, waitFor } from '../helpers/wait.js';
 
 // The local cloud as shipped: dist/server.js spawning dist/cli.js nodes, real processes behind real
 // fault proxies. Waits are hang guards, never timing assertions (except the black-hole window).
@@ -19,15 +20,8 @@ afterEach(async () => {
   cloud = undefined;
 });
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(check: () => boolean | Promise<boolean>, what: string, guardMs = 10_000): Promise<void> {
-  const deadline = Date.now() + guardMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`hang guard: ${what}`);
-    await sleep(20);
-  }
-}
+/** Checks here may open a connection each (firstAnswer): poll gently. */
+const POLL = { guardMs: 10_000, everyMs: 20 };
 
 /** No such process — or a zombie nobody reaps yet (an orphan's reaper is outside this test's control). */
 function gone(pid: number | undefined): boolean {
@@ -118,10 +112,10 @@ describe('local cloud', () => {
     await cloud.kill(host.id);
     expect(cloud.node(host.id).state).toBe('killed');
     expect(gone(before.pid)).toBe(true);
-    await until(() => open.ended() !== undefined, 'an open connection sees the node die');
+    await waitFor('an open connection sees the node die', () => open.ended() !== undefined, POLL);
     // A new connection is accepted by the proxy and then cut, as a refused upstream propagates.
     const late = await rawConnection(host.url);
-    await until(() => late.ended() !== undefined, 'a new connection is cut');
+    await waitFor('a new connection is cut', () => late.ended() !== undefined, POLL);
     expect(late.data()).toBe('');
     const next = cloud.hostOf(session);
     expect(next).toBeDefined();
@@ -141,7 +135,7 @@ describe('local cloud', () => {
     const url = cloud.urls[0] as string;
     const conn = await rawConnection(url);
     conn.socket.write(getHealthz);
-    await until(() => conn.data().includes('"id":"a"'), 'first answer');
+    await waitFor('first answer', () => conn.data().includes('"id":"a"'), POLL);
 
     cloud.blackhole('a');
     expect(cloud.node('a').blackholed).toBe(true);
@@ -164,20 +158,20 @@ describe('local cloud', () => {
     let session = 'probe-0';
     for (let i = 1; cloud.hostOf(session)?.id !== 'a'; i++) session = `probe-${i}`;
     // b knows a by its proxy URL and sends a's sessions there (once its peer link to a is up).
-    await until(async () => (await firstAnswer(b.url, session)).t === 'redirect', 'b redirects to a');
+    await waitFor('b redirects to a', async () => (await firstAnswer(b.url, session)).t === 'redirect', POLL);
     expect((await firstAnswer(b.url, session)).node).toEqual(a);
 
     cloud.blackhole('a');
-    await until(async () => (await firstAnswer(b.url, session)).t === 'welcome', 'b hosts once a is silent to it');
+    await waitFor('b hosts once a is silent to it', async () => (await firstAnswer(b.url, session)).t === 'welcome', POLL);
     cloud.heal('a');
-    await until(async () => (await firstAnswer(b.url, session)).t === 'redirect', 'b sends to a again after heal');
+    await waitFor('b sends to a again after heal', async () => (await firstAnswer(b.url, session)).t === 'redirect', POLL);
   });
 
   it('reset cuts current connections with a TCP RST', async () => {
     cloud = await startLocalCloud({ nodes: 1 });
     const conn = await rawConnection(cloud.urls[0] as string);
     cloud.reset('a');
-    await until(() => conn.ended() !== undefined, 'the reset arrives');
+    await waitFor('the reset arrives', () => conn.ended() !== undefined, POLL);
     expect(conn.ended()?.error).toBe('ECONNRESET');
     expect((await health(cloud.urls[0] as string)).id).toBe('a'); // the node itself is fine
   });
@@ -212,7 +206,7 @@ describe('local cloud', () => {
     cloud = await startLocalCloud({ nodes: 2, signal: controller.signal });
     const pids = cloud.nodes.map((node) => cloud?.node(node.id).pid);
     controller.abort();
-    await until(() => pids.every(gone) && cloud?.node('a').state === 'stopped', 'abort stops the cloud');
+    await waitFor('abort stops the cloud', () => pids.every(gone) && cloud?.node('a').state === 'stopped', POLL);
   });
 
   it('reports a node that cannot start with a clear error, leaving nothing behind', async () => {
@@ -245,7 +239,7 @@ describe('local cloud children die with the parent', () => {
   it('when the parent exits without stop()', async () => {
     const { pids, exited } = await parentWithCloud('exit');
     await exited;
-    await until(() => pids.every(gone), 'children killed on parent exit');
+    await waitFor('children killed on parent exit', () => pids.every(gone), POLL);
   });
 
   it('when the parent is SIGKILLed (the children see their stdin close)', async () => {
@@ -253,7 +247,7 @@ describe('local cloud children die with the parent', () => {
     expect(pids.some(gone)).toBe(false);
     parent.kill('SIGKILL');
     await exited;
-    await until(() => pids.every(gone), 'orphaned children exit');
+    await waitFor('orphaned children exit', () => pids.every(gone), POLL);
   });
 });
 

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { connect, type Client } from '../../dist/node.js';
 import { startLocalCloud, type LocalCloud } from '../../dist/server.js';
+import { waitFor } from '../helpers/wait.js';
 
 let cloud: LocalCloud | undefined;
 const clients: Client[] = [];
@@ -38,12 +39,9 @@ const ids = (records: Srv[]): string[] => records.map((r) => r.name.split('.')[0
 /** Polls `server` until `check` holds for its SRV answer; returns that answer and how long it took. */
 async function srvUntil(server: string, check: (records: Srv[]) => boolean, what: string, guardMs = 15_000): Promise<{ records: Srv[]; ms: number }> {
   const started = Date.now();
-  for (;;) {
-    const records = await srv(server);
-    if (check(records)) return { records, ms: Date.now() - started };
-    if (Date.now() - started > guardMs) throw new Error(`hang guard: ${what}; last answer ${JSON.stringify(records)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  let records: Srv[] = [];
+  await waitFor(what, async () => check((records = await srv(server))), { guardMs, everyMs: 25, detail: () => `last answer ${JSON.stringify(records)}` });
+  return { records, ms: Date.now() - started };
 }
 
 async function threeNodeCloud(): Promise<LocalCloud> {

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDnsServer, startLocalCloud, type DnsServer, type LocalCloud } from '../../dist/server.js';
 import { run } from '../helpers/spawn.js';
 import { needing, requireTool } from '../helpers/tools.js';
+import { waitFor } from '../helpers/wait.js';
 
 const hasDig = requireTool('dig');
 const CLI_JS = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
@@ -33,14 +34,9 @@ function resolver(server: string): dns.Resolver {
 
 /** Polls until every DNS server lists `count` SRV records: peers come up one by one after start. */
 async function allListed(servers: readonly string[], count: number, guardMs = 15_000): Promise<void> {
-  const deadline = Date.now() + guardMs;
   for (const server of servers) {
-    for (;;) {
-      const records = await resolver(server).resolveSrv('_gridlink._tcp.cloud.test').catch(() => []);
-      if (records.length === count) break;
-      if (Date.now() > deadline) throw new Error(`hang guard: ${server} never listed ${count} nodes`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const listed = async (): Promise<boolean> => (await resolver(server).resolveSrv('_gridlink._tcp.cloud.test').catch(() => [])).length === count;
+    await waitFor(`${server} to list ${count} nodes`, listed, { guardMs, everyMs: 50 });
   }
 }
 

@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rendezvousOwner } from '../../dist/server.js';
 import { netnsAvailable, Topology, type Proc } from '../helpers/netns.js';
+import { sleep, waitFor } from '../helpers/wait.js';
 
 const NODES = ['a', 'b', 'c'];
 const required = netnsAvailable();
@@ -31,13 +32,8 @@ function member(host: string, session: string, name: string): Proc {
 
 const status = (p: Proc): Promise<Status> => p.waitFor('a status line', (l) => 'state' in l) as Promise<unknown> as Promise<Status>;
 
-async function until(what: string, check: () => Promise<boolean>, guardMs = 40_000): Promise<void> {
-  const deadline = Date.now() + guardMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`hang guard: ${what} not reached within ${guardMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+/** Each check asks two child processes for their status: poll gently; failover across netns is slow. */
+const POLL = { guardMs: 40_000, everyMs: 100 };
 
 /** Both on one node (optionally a given one), both connected. */
 async function together(p: Proc, q: Proc, on?: (node: string) => boolean): Promise<boolean> {
@@ -50,10 +46,10 @@ async function sendingOnA(prefix: string): Promise<[Proc, Proc]> {
   const session = Array.from({ length: 50 }, (_, i) => `${prefix}-${i}`).find((s) => rendezvousOwner(s, NODES, (n) => n) === 'a') as string;
   const p = member('cl1', session, 'p');
   const q = member('cl2', session, 'q');
-  await until('both on a', () => together(p, q, (n) => n === 'a'));
+  await waitFor('both on a', () => together(p, q, (n) => n === 'a'), POLL);
   p.send({ cmd: 'send', on: true });
   q.send({ cmd: 'send', on: true });
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  await sleep(500);
   return [p, q];
 }
 
@@ -61,11 +57,11 @@ async function sendingOnA(prefix: string): Promise<[Proc, Proc]> {
 async function deliveredExactlyOnce(p: Proc, pName: string, q: Proc, qName: string): Promise<void> {
   p.send({ cmd: 'send', on: false });
   q.send({ cmd: 'send', on: false });
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  await until('delivery to complete', async () => {
+  await sleep(300);
+  await waitFor('delivery to complete', async () => {
     const [s, t] = [await status(p), await status(q)];
     return (t.last[pName] ?? 0) >= s.sent && (s.last[qName] ?? 0) >= t.sent;
-  });
+  }, POLL);
   const [s, t] = [await status(p), await status(q)];
   expect(s.sent).toBeGreaterThan(20);
   expect(t.last[pName]).toBe(s.sent);
@@ -93,10 +89,10 @@ describe.skipIf(!required)(required ? 'network partitions (network namespaces)' 
   it('a silently isolated host loses its session to the survivors, and gets it back when it returns', async () => {
     const [p, q] = await sendingOnA('iso');
     topo.split(['a'], ['b', 'c', 'cl1', 'cl2']); // a pulled cable: nothing in, nothing out, no reset
-    await until('both on one survivor', () => together(p, q, (n) => n !== 'a'));
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await waitFor('both on one survivor', () => together(p, q, (n) => n !== 'a'), POLL);
+    await sleep(500);
     topo.healAll();
-    await until('both back on a (its owner)', () => together(p, q, (n) => n === 'a'));
+    await waitFor('both back on a (its owner)', () => together(p, q, (n) => n === 'a'), POLL);
     await deliveredExactlyOnce(p, 'p', q, 'q');
     p.send({ cmd: 'close' });
     q.send({ cmd: 'close' });
@@ -107,20 +103,20 @@ describe.skipIf(!required)(required ? 'network partitions (network namespaces)' 
     const owner = rendezvousOwner(session, NODES, (n) => n) as string;
     const p = member('cl1', session, 'p');
     const q = member('cl2', session, 'q');
-    await until('both on the owner', () => together(p, q, (n) => n === owner));
+    await waitFor('both on the owner', () => together(p, q, (n) => n === owner), POLL);
     p.send({ cmd: 'send', on: true });
     q.send({ cmd: 'send', on: true });
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
     // Side 1: node a and the clients of cl1. Side 2: nodes b, c and the clients of cl2.
     topo.split(['a', 'cl1'], ['b', 'c', 'cl2']);
     const sideTwoOwner = rendezvousOwner(session, ['b', 'c'], (n) => n) as string;
-    await until('each side on its own node', async () => {
+    await waitFor('each side on its own node', async () => {
       const [s, t] = [await status(p), await status(q)];
       return s.state === 'connected' && s.node === 'a' && t.state === 'connected' && t.node === sideTwoOwner;
-    });
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    }, POLL);
+    await sleep(1000);
     topo.healAll();
-    await until('one node again, the owner', () => together(p, q, (n) => n === owner));
+    await waitFor('one node again, the owner', () => together(p, q, (n) => n === owner), POLL);
     await deliveredExactlyOnce(p, 'p', q, 'q');
     p.send({ cmd: 'close' });
     q.send({ cmd: 'close' });
@@ -130,16 +126,16 @@ describe.skipIf(!required)(required ? 'network partitions (network namespaces)' 
     const [p, q] = await sendingOnA('one');
     // cl1 and a cannot talk; the nodes all still see each other, and q still reaches a.
     topo.split(['cl1'], ['a']);
-    await until('both on one node p can reach', () => together(p, q, (n) => n !== 'a'));
+    await waitFor('both on one node p can reach', () => together(p, q, (n) => n !== 'a'), POLL);
     const pinned = (await status(p)).node as string;
     // Now q cannot reach that one: the only node both reach is the third.
     topo.split(['cl2'], [pinned]);
     const third = NODES.find((n) => n !== 'a' && n !== pinned) as string;
-    await until('both on the third node', () => together(p, q, (n) => n === third));
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await waitFor('both on the third node', () => together(p, q, (n) => n === third), POLL);
+    await sleep(500);
     topo.healAll();
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    await until('still on one node after healing', () => together(p, q));
+    await sleep(1500);
+    await waitFor('still on one node after healing', () => together(p, q), POLL);
     await deliveredExactlyOnce(p, 'p', q, 'q');
     p.send({ cmd: 'close' });
     q.send({ cmd: 'close' });

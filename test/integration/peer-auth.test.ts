@@ -7,7 +7,8 @@ import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { NodeServer } from '../../src/server/node/node-server.js';
-import { cleanupAll, cleanups, cloud, freePorts, node, sessionOwnedBy, sockets, until } from '../helpers/raw-node.js';
+import { cleanupAll, cleanups, cloud, freePorts, node, sessionOwnedBy, sockets } from '../helpers/raw-node.js';
+import { waitFor } from '../helpers/wait.js';
 
 afterEach(cleanupAll);
 
@@ -56,7 +57,7 @@ describe('peer link authentication (nodes with a shared secret)', () => {
     const onB = sessionOwnedBy('b', ids);
     // Pretends to be b, gets a's welcome (with a's proof), and answers with a drain instead of its own.
     const forger = await dialAsPeer(a.url, { t: 'peer-hello', id: 'b', v: 1, nonce: 'AAAAAAAAAAAAAAAAAAAAAA' });
-    await until(() => forger.frames.length > 0, 'a welcome');
+    await waitFor('a welcome', () => forger.frames.length > 0);
     expect(forger.frames[0]).toMatchObject({ t: 'peer-welcome', id: 'a', nonce: expect.any(String), mac: expect.any(String) });
     forger.ws.send(JSON.stringify({ t: 'peer-drain' }));
     expect(await forger.closed).toBe(4004);
@@ -77,17 +78,17 @@ describe('peer link authentication (nodes with a shared secret)', () => {
       peerHeartbeat: { intervalMs: 100, timeoutMs: 400 },
     });
     // Each stranger was dialled again and again (each link closed at its welcome), never believed.
-    await until(() => forged.dials() >= 3 && silent.dials() >= 3, 'a to redial both strangers', 15_000);
+    await waitFor('a to redial both strangers', () => forged.dials() >= 3 && silent.dials() >= 3, 15_000);
     expect(a.stats().alivePeers).toEqual([]);
     expect(a.hostOf(sessionOwnedBy('z', ['a', 'z'])).id).toBe('a');
   });
 
   it('nodes with different secrets do not link; nodes without one link unauthenticated', async () => {
     const mixed = await twoNodes(['one-secret', 'another-secret']);
-    await until(() => mixed.refusals() >= 4, 'both to try a few times', 15_000);
+    await waitFor('both to try a few times', () => mixed.refusals() >= 4, 15_000);
     for (const n of mixed.nodes) expect(n.stats().alivePeers).toEqual([]);
     const open = await twoNodes([undefined, undefined]);
-    await until(() => open.nodes.every((n) => n.stats().alivePeers.length === 1), 'unauthenticated peers to link');
+    await waitFor('unauthenticated peers to link', () => open.nodes.every((n) => n.stats().alivePeers.length === 1));
     expect(open.refusals()).toBe(0);
   });
 });

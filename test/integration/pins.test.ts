@@ -6,7 +6,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NodeServer } from '../../src/server/node/node-server.js';
-import { cleanupAll, cloud, hello, join, RawClient, sessionOwnedBy, until } from '../helpers/raw-node.js';
+import { cleanupAll, cloud, hello, join, RawClient, sessionOwnedBy } from '../helpers/raw-node.js';
+import { waitFor } from '../helpers/wait.js';
 
 afterEach(cleanupAll);
 
@@ -39,7 +40,7 @@ describe('pinned sessions (one-sided partitions)', () => {
     // Alice, who reaches a fine, is moved to b, and every node now places the session there.
     expect(await alice.c.next('redirect')).toMatchObject({ node: { id: 'b' }, reason: 'rebalance' });
     expect((await alice.c.closed).code).toBe(4002);
-    await until(() => hostEverywhere(nodes, session).join() === 'b', 'every node to place the session on b');
+    await waitFor('every node to place the session on b', () => hostEverywhere(nodes, session).join() === 'b');
     expect(a.stats().sessions).toBe(0);
     const back = await join(b, session, 'alice', { resume: alice.welcome.resume as string, via: 'a' });
     expect(back.welcome.members).toContain('bob');
@@ -48,7 +49,7 @@ describe('pinned sessions (one-sided partitions)', () => {
 
     // The pin lasts as long as b hosts the session: once its members leave, rendezvous rules again.
     for (const member of [second.c, back.c]) member.send({ t: 'bye' });
-    await until(() => hostEverywhere(nodes, session).join() === 'a', 'placement to return to the rendezvous host');
+    await waitFor('placement to return to the rendezvous host', () => hostEverywhere(nodes, session).join() === 'a');
   });
 
   it('a client that joined somewhere in between is sent back again: one broken link moves nothing', async () => {
@@ -74,16 +75,16 @@ describe('pinned sessions (one-sided partitions)', () => {
     await ask(b, hello(session, 'bob', { failed: ['a'] }));
     const bob = await ask(b, hello(session, 'bob', { failed: ['a'] }));
     expect(bob.answer).toMatchObject({ t: 'welcome', node: { id: 'b' } });
-    await until(() => hostEverywhere(nodes, session).join() === 'b', 'the pin to b to reach every node');
+    await waitFor('the pin to b to reach every node', () => hostEverywhere(nodes, session).join() === 'b');
 
     // Carol cannot reach b: c claims it above b's claim, and b hands its members over.
     expect((await ask(c, hello(session, 'carol', { failed: ['b'] }))).answer).toMatchObject({ t: 'redirect', node: { id: 'b' } });
     expect((await ask(c, hello(session, 'carol', { failed: ['b'] }))).answer).toMatchObject({ t: 'welcome', node: { id: 'c' } });
     expect(await bob.c.next('redirect')).toMatchObject({ node: { id: 'c' }, reason: 'rebalance' });
-    await until(() => hostEverywhere(nodes, session).join() === 'c', 'every node to place the session on c');
+    await waitFor('every node to place the session on c', () => hostEverywhere(nodes, session).join() === 'c');
 
     // c goes away: its claim lapses with its peer links, and the rendezvous host is back.
     await c.close();
-    await until(() => hostEverywhere([a, b], session).join() === 'a', 'placement to return to a');
+    await waitFor('placement to return to a', () => hostEverywhere([a, b], session).join() === 'a');
   });
 });

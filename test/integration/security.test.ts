@@ -65,11 +65,7 @@ class Raw {
   }
 
   async first(): Promise<Frame> {
-    const deadline = Date.now() + GUARD_MS;
-    while (this.frames.length === 0) {
-      if (Date.now() > deadline) throw new Error('hang guard: no answer to hello');
-      await sleep(5);
-    }
+    await waitFor('an answer to hello', () => this.frames.length > 0, GUARD_MS);
     return this.frames.shift() as Frame;
   }
 }

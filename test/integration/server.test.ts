@@ -10,7 +10,8 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { rendezvousOwner } from '../../src/protocol/rendezvous.js';
 import { isGridlinkError } from '../../src/core/errors.js';
 import { startNode, type NodeServer } from '../../src/server/node/node-server.js';
-import { cleanupAll, cleanups, cloud, freePorts, hello, join, node, RawClient, sessionOwnedBy, sockets, until, type Frame } from '../helpers/raw-node.js';
+import { cleanupAll, cleanups, cloud, freePorts, hello, join, node, RawClient, sessionOwnedBy, sockets, type Frame } from '../helpers/raw-node.js';
+import { waitFor } from '../helpers/wait.js';
 
 afterEach(cleanupAll);
 
@@ -70,7 +71,7 @@ describe('node server: handshake', () => {
     expect(await c.next('pong')).toEqual({ t: 'pong', id: 42 });
     expect(await c.next('ping')).toEqual({ t: 'ping' });
     expect((await c.closed).code).toBe(4008);
-    await until(() => a.stats().links === 0, 'link to be gone');
+    await waitFor('link to be gone', () => a.stats().links === 0);
     expect(a.stats().members).toBe(1); // detached, not removed
   });
 
@@ -148,7 +149,7 @@ describe('node server: delivery', () => {
     for (let seq = 1; seq <= 3; seq++) alice.c.send({ t: 'msg', seq, d: `m${seq}` });
     await bob.c.next('msg');
     bob.c.ws.terminate(); // bob's link dies having delivered only seq 1
-    await until(() => a.stats().links === 1, 'bob to detach');
+    await waitFor('bob to detach', () => a.stats().links === 1);
     const back = await join(a, 'room', 'bob', { recv: { alice: 1 }, members: ['alice'] });
     expect(back.welcome.members).toEqual(['alice']);
     expect(await alice.c.next('joined')).toEqual({ t: 'joined', client: 'bob' });
@@ -214,13 +215,13 @@ describe('node server: delivery', () => {
     expect((await bob.c.closed).code).toBe(1000);
     expect(a.stats().members).toBe(2);
     carol.c.ws.close(1000); // no bye: detached, expected back
-    await until(() => a.stats().links === 1, 'carol to detach');
+    await waitFor('carol to detach', () => a.stats().links === 1);
     await alice.c.sync();
     expect(alice.c.pending('left')).toEqual([]);
     expect(a.stats().members).toBe(2);
     expect(await alice.c.next('left')).toEqual({ t: 'left', client: 'carol', reason: 'timeout' });
     alice.c.send({ t: 'bye' });
-    await until(() => a.stats().sessions === 0, 'empty session to be deleted');
+    await waitFor('empty session to be deleted', () => a.stats().sessions === 0);
   });
 });
 
@@ -341,7 +342,7 @@ describe('node server: placement', () => {
     });
     const zUrl = `ws://127.0.0.1:${(http.address() as { port: number }).port}`;
     const b = await node({ id: 'b', peers: [{ id: 'z', url: zUrl }], peerHeartbeat: { intervalMs: 200, timeoutMs: 5000 } });
-    await until(() => b.stats().alivePeers.includes('z'), 'z to be alive');
+    await waitFor('z to be alive', () => b.stats().alivePeers.includes('z'));
     const onZ = sessionOwnedBy('z', ['b', 'z']);
 
     answering = false;
@@ -377,7 +378,7 @@ describe('node server: drain', () => {
     // The drain names the session's next host, so the client can move in one hop.
     expect(await alice.c.next('drain')).toEqual({ t: 'drain', deadlineMs: 10_000, to: b.info });
     expect(await (await fetch(`http://127.0.0.1:${a.port}/healthz`)).json()).toMatchObject({ id: 'a', status: 'draining' });
-    await until(() => !b.stats().alivePeers.includes('a'), 'b to take a out of placement');
+    await waitFor('b to take a out of placement', () => !b.stats().alivePeers.includes('a'));
     expect(b.hostOf(onA).id).toBe('b');
 
     const newcomer = await RawClient.open(a.url);

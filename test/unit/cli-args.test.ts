@@ -97,6 +97,12 @@ describe('tuning flags', () => {
     expect(parseTuning(parseStrict(tuningArgs(tuning), TUNING_OPTIONS))).toEqual(tuning);
     expect(tuningArgs({})).toEqual([]);
   });
+
+  it('round-trip maxJoinsPerSecond, Infinity included, so the local cloud can pass the join limit on', () => {
+    for (const tuning of [{ maxJoinsPerSecond: 7 }, { maxJoinsPerSecond: Infinity }]) {
+      expect(parseTuning(parseStrict(tuningArgs(tuning), TUNING_OPTIONS))).toEqual(tuning);
+    }
+  });
 });
 
 describe('gridlink main', () => {

@@ -269,3 +269,20 @@ describe('codec never throws anything but a GridlinkError', () => {
     }
   });
 });
+
+describe('hello.token', () => {
+  const hello = (extra: Record<string, unknown>): string => JSON.stringify({ t: 'hello', v: 1, session: 's', client: 'c', recv: {}, members: [], ...extra });
+
+  it('is decoded when present, absent otherwise', () => {
+    expect(decodeClientFrame(hello({ token: 'abc' }), limits)).toMatchObject({ token: 'abc' });
+    expect(decodeClientFrame(hello({}), limits)).not.toHaveProperty('token');
+  });
+
+  it('is refused empty, too long or not a string, without quoting it', () => {
+    for (const token of ['', `SECRET${'x'.repeat(4091)}`, 42]) {
+      const error = thrown(() => decodeClientFrame(hello({ token }), limits)) as Error;
+      expect(error).toMatchObject({ code: 'GRIDLINK_PROTOCOL' });
+      expect(error.message).not.toContain('SECRET');
+    }
+  });
+});

@@ -272,31 +272,3 @@ describe('wire: size limits', () => {
     expect(decodeQuery(dnsPacket.encode({ type: 'response', id: 1, questions: [{ name: 'cloud.test', type: 'A' }] })).kind).toBe('drop');
   });
 });
-
-describe('a node that has not heard from its peers yet', () => {
-  it('answers SERVFAIL instead of a list that names only itself', async () => {
-    const { startDnsServer } = await import('../../src/server/dns/server.js');
-    const dgram = await import('node:dgram');
-    const packet = (await import('dns-packet')).default;
-    let settled = false;
-    const view = { snapshot: () => ({ self: 'a', settled, nodes: [{ id: 'a', address: '127.0.0.1', port: 7001, load: { links: 0, sessions: 0 }, healthy: true }] }) };
-    const server = await startDnsServer({ zone: 'cloud.test', port: 0, host: '127.0.0.1', view });
-    const ask = (): Promise<{ rcode: string | undefined; answers: number }> =>
-      new Promise((resolve) => {
-        const socket = dgram.createSocket('udp4');
-        socket.once('message', (msg) => {
-          const decoded = packet.decode(msg);
-          socket.close();
-          resolve({ rcode: (decoded as { rcode?: string }).rcode, answers: decoded.answers?.length ?? 0 });
-        });
-        socket.send(packet.encode({ type: 'query', id: 7, questions: [{ type: 'SRV', name: '_gridlink._tcp.cloud.test' }] }), server.port, '127.0.0.1');
-      });
-    try {
-      expect(await ask()).toEqual({ rcode: 'SERVFAIL', answers: 0 });
-      settled = true;
-      expect(await ask()).toEqual({ rcode: 'NOERROR', answers: 1 });
-    } finally {
-      await server.close();
-    }
-  });
-});

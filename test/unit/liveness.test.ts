@@ -64,6 +64,20 @@ describe('Liveness pings', () => {
     expect(host.pings).toEqual([1950]);
     hb.stop();
   });
+
+  it('pings one interval after the last send, not on a fixed beat (with the default clock)', () => {
+    const host = fakeHost();
+    const hb = new Liveness(host, settings);
+    hb.start();
+    vi.advanceTimersByTime(900);
+    hb.sent();
+    hb.received();
+    vi.advanceTimersByTime(900); // t = 1800: the last send was at 900
+    expect(host.pings).toEqual([]);
+    vi.advanceTimersByTime(100);
+    expect(host.pings).toEqual([1900]);
+    hb.stop();
+  });
 });
 
 describe('Liveness death', () => {
@@ -128,6 +142,29 @@ describe('Liveness death', () => {
     vi.setSystemTime(Date.now() + 10_000);
     vi.advanceTimersByTime(2000);
     expect(host.deaths).toEqual([13_000]);
+  });
+
+  it('judges death from the last inbound frame and reports it once (with the default clock)', () => {
+    const host = fakeHost();
+    const hb = new Liveness(host, settings);
+    hb.start();
+    vi.advanceTimersByTime(2500);
+    hb.received(); // dead no earlier than t = 5500
+    vi.advanceTimersByTime(2999);
+    expect(host.deaths).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(host.deaths).toEqual([3000]);
+    vi.advanceTimersByTime(10_000);
+    expect(host.deaths).toEqual([3000]);
+  });
+
+  it('without an interval never pings and only watches for silence', () => {
+    const host = fakeHost();
+    const hb = new Liveness(host, { timeoutMs: 500 });
+    hb.start();
+    vi.advanceTimersByTime(600);
+    expect(host.pings).toEqual([]);
+    expect(host.deaths).toEqual([500]);
   });
 
   it('calls onDead once and stops pinging after death', () => {

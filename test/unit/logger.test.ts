@@ -29,6 +29,12 @@ describe('redact', () => {
   it('passes undefined through', () => {
     expect(redact(undefined)).toBeUndefined();
   });
+
+  it('redacts secret keys inside nested objects and arrays, and keeps errors as they are', () => {
+    const error = new Error('boom');
+    const out = redact({ hello: { t: 'hello', token: 'T', resume: 'R', client: 'c' }, list: [{ token: 'T2' }], error });
+    expect(out).toEqual({ hello: { t: 'hello', token: '[redacted]', resume: '[redacted]', client: 'c' }, list: [{ token: '[redacted]' }], error });
+  });
 });
 
 describe('safeLogger', () => {

@@ -1,7 +1,9 @@
-/** Peer authentication's MACs and frames (the handshake itself runs against real nodes in peer-auth.test.ts). */
+/**
+ * Peer authentication's MACs and nonces. Its frames are decoded in peer-frames.test.ts; the handshake
+ * itself runs against real nodes in test/integration/peer-auth.test.ts.
+ */
 import { describe, expect, it } from 'vitest';
 import { createPeerAuth } from '../../src/server/peers/auth.js';
-import { decodePeerFrame } from '../../src/server/peers/frames.js';
 
 describe('createPeerAuth', () => {
   const auth = createPeerAuth('cloud-secret');
@@ -36,27 +38,5 @@ describe('createPeerAuth', () => {
     const nonces = new Set(Array.from({ length: 100 }, () => auth.nonce()));
     expect(nonces.size).toBe(100);
     for (const nonce of nonces) expect(Buffer.from(nonce, 'base64url')).toHaveLength(16);
-  });
-});
-
-describe('authentication frames', () => {
-  const nonce = 'AAAAAAAAAAAAAAAAAAAAAA';
-
-  it('decodes peer-hello with a nonce, peer-welcome and peer-auth', () => {
-    expect(decodePeerFrame(JSON.stringify({ t: 'peer-hello', id: 'a', v: 1, nonce }))).toEqual({ t: 'peer-hello', id: 'a', v: 1, nonce });
-    expect(decodePeerFrame(JSON.stringify({ t: 'peer-welcome', id: 'b', nonce, mac: nonce }))).toEqual({ t: 'peer-welcome', id: 'b', nonce, mac: nonce });
-    expect(decodePeerFrame(JSON.stringify({ t: 'peer-welcome', id: 'b', nonce }))).toEqual({ t: 'peer-welcome', id: 'b', nonce });
-    expect(decodePeerFrame(JSON.stringify({ t: 'peer-auth', mac: nonce }))).toEqual({ t: 'peer-auth', mac: nonce });
-  });
-
-  it.each([
-    { t: 'peer-hello', id: 'a', v: 1, nonce: 'short' },
-    { t: 'peer-hello', id: 'a', v: 1, nonce: 'not base64url!!!!!!!!!' },
-    { t: 'peer-welcome', id: 'b' },
-    { t: 'peer-welcome', nonce },
-    { t: 'peer-welcome', id: 'b', nonce, mac: 7 },
-    { t: 'peer-auth', mac: 'x'.repeat(65) },
-  ])('refuses %j with GRIDLINK_PROTOCOL', (frame) => {
-    expect(() => decodePeerFrame(JSON.stringify(frame))).toThrow(expect.objectContaining({ code: 'GRIDLINK_PROTOCOL' }));
   });
 });

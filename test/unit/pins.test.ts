@@ -1,11 +1,9 @@
-/** Placement's exceptions: the pin table, the redirect memory that triggers pins, and their peer frames. */
+/** The pin table: which node holds a session that some member could not reach at its rendezvous host. */
 import { describe, expect, it } from 'vitest';
 import { rendezvousOwner } from '../../src/protocol/rendezvous.js';
 import { silentLogger } from '../../src/core/logger.js';
-import { decodePeerFrame, MAX_AVOID } from '../../src/server/peers/frames.js';
-import { Placement, type PeerView } from '../../src/server/placement/placement.js';
+import { MAX_AVOID } from '../../src/server/peers/frames.js';
 import { MAX_CLAIMS_PER_PEER, PinTable } from '../../src/server/placement/pins.js';
-import { RedirectMemory } from '../../src/server/placement/redirect-memory.js';
 
 function table(self = 'b') {
   const sent: unknown[] = [];
@@ -93,105 +91,5 @@ describe('PinTable', () => {
     expect(avoid).toHaveLength(MAX_AVOID);
     expect(avoid.at(-1)).toBe(`n${MAX_AVOID + 2}`);
     expect(avoid).not.toContain('n0');
-  });
-});
-
-describe('Placement with pins', () => {
-  const info = (id: string) => ({ id, url: `ws://${id}.test:1` });
-  function placement(self: string, alive: string[]) {
-    const { pins } = table(self);
-    const view: PeerView = { alive: () => alive, settled: async () => {}, suspect: async () => true };
-    const peers = ['a', 'b', 'c'].filter((id) => id !== self).map(info);
-    return { pins, placement: new Placement({ self: info(self), peers, view, pins, draining: () => false, logger: silentLogger }) };
-  }
-  const ownedBy = (owner: string): string => {
-    for (let i = 0; ; i++) if (rendezvousOwner(`s${i}`, ['a', 'b', 'c'], (id) => id) === owner) return `s${i}`;
-  };
-
-  it('sends a member back to a live host once, then pins the session here', () => {
-    const { pins, placement: onB } = placement('b', ['a', 'c']);
-    const session = ownedBy('a');
-    const hello = { session, client: 'bob', failed: ['a'] };
-    expect(onB.decide({ session, client: 'bob' })).toMatchObject({ kind: 'redirect', node: { id: 'a' } });
-    expect(onB.decide(hello)).toMatchObject({ kind: 'redirect', node: { id: 'a' }, reason: 'not-host' });
-    expect(onB.decide(hello)).toEqual({ kind: 'host' });
-    expect(onB.hostOf(session).id).toBe('b');
-    expect(pins.frames()).toEqual([{ t: 'pin', session, epoch: 1, avoid: ['a'] }]);
-  });
-
-  it('does not claim a session some member could not reach it for: sends the member to a node nobody failed', () => {
-    const { pins, placement: onB } = placement('b', ['a', 'c']);
-    const session = ownedBy('a');
-    // c holds the session because a member could not reach b; now this member cannot reach c.
-    pins.note('c', { t: 'pin', session, epoch: 1, avoid: ['b'] });
-    expect(onB.hostOf(session).id).toBe('c');
-    const hello = { session, client: 'carol', failed: ['c'] };
-    expect(onB.decide(hello)).toMatchObject({ kind: 'redirect', node: { id: 'c' } });
-    expect(onB.decide(hello)).toMatchObject({ kind: 'redirect', node: { id: 'a' } });
-    expect(pins.claimed()).toEqual([]);
-  });
-
-  it('honours a pin only while its node is alive', () => {
-    const { pins, placement: onB } = placement('b', ['a']);
-    const session = ownedBy('a');
-    pins.note('c', { t: 'pin', session, epoch: 1 });
-    expect(onB.hostOf(session).id).toBe('a');
-  });
-});
-
-describe('RedirectMemory', () => {
-  it('knows a client that comes back with the same resume token (it joined nowhere since)', () => {
-    let now = 0;
-    const memory = new RedirectMemory(() => now);
-    const hello = { session: 's', client: 'bob', resume: 'token-1' };
-    expect(memory.sentBefore(hello, 'a')).toBe(false);
-    now += 5000;
-    expect(memory.sentBefore(hello, 'a')).toBe(true);
-    // Used up: a third report starts over.
-    expect(memory.sentBefore(hello, 'a')).toBe(false);
-  });
-
-  it('does not confuse another token, client, session or host', () => {
-    const memory = new RedirectMemory(() => 0);
-    expect(memory.sentBefore({ session: 's', client: 'bob' }, 'a')).toBe(false);
-    expect(memory.sentBefore({ session: 's', client: 'bob', resume: 'new' }, 'a')).toBe(false);
-    expect(memory.sentBefore({ session: 's', client: 'eve' }, 'a')).toBe(false);
-    expect(memory.sentBefore({ session: 't', client: 'bob' }, 'a')).toBe(false);
-    expect(memory.sentBefore({ session: 's', client: 'bob' }, 'c')).toBe(false);
-    expect(memory.sentBefore({ session: 's', client: 'bob' }, 'a')).toBe(true);
-  });
-
-  it('forgets after a minute, and holds at most 10 000 entries (the oldest go first)', () => {
-    let now = 0;
-    const memory = new RedirectMemory(() => now);
-    expect(memory.sentBefore({ session: 's', client: 'old' }, 'a')).toBe(false);
-    now = 60_001;
-    expect(memory.sentBefore({ session: 's', client: 'old' }, 'a')).toBe(false);
-    for (let i = 0; i < 10_000; i++) memory.sentBefore({ session: 's', client: `c${i}` }, 'a');
-    expect(memory.sentBefore({ session: 's', client: 'old' }, 'a')).toBe(false); // pushed out
-    expect(memory.sentBefore({ session: 's', client: 'c9999' }, 'a')).toBe(true);
-  });
-});
-
-describe('pin frames', () => {
-  it('decodes pin and unpin', () => {
-    expect(decodePeerFrame('{"t":"pin","session":"s","epoch":3}')).toEqual({ t: 'pin', session: 's', epoch: 3 });
-    expect(decodePeerFrame('{"t":"pin","session":"s","epoch":3,"avoid":["a"]}')).toEqual({ t: 'pin', session: 's', epoch: 3, avoid: ['a'] });
-    expect(decodePeerFrame('{"t":"unpin","session":"s"}')).toEqual({ t: 'unpin', session: 's' });
-  });
-
-  it.each([
-    '{"t":"pin","session":"s"}',
-    '{"t":"pin","session":"s","epoch":0}',
-    '{"t":"pin","session":"s","epoch":1.5}',
-    '{"t":"pin","session":"","epoch":1}',
-    `{"t":"pin","session":"${'x'.repeat(129)}","epoch":1}`,
-    `{"t":"pin","session":"s","epoch":1,"avoid":${JSON.stringify(Array.from({ length: MAX_AVOID + 1 }, (_, i) => `n${i}`))}}`,
-    '{"t":"pin","session":"s","epoch":1,"avoid":[""]}',
-    '{"t":"pin","session":"s","epoch":1,"avoid":"a"}',
-    '{"t":"unpin"}',
-    '{"t":"unpin","session":7}',
-  ])('refuses %s with GRIDLINK_PROTOCOL', (raw) => {
-    expect(() => decodePeerFrame(raw)).toThrow(expect.objectContaining({ code: 'GRIDLINK_PROTOCOL' }));
   });
 });

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createClient } from '../../src/client/create-client.js';
 import type { NodesEvent } from '../../src/client/client.js';
 import type { DnsLookup, OpenWebSocketOptions, Platform, WebSocketLike } from '../../src/platform/types.js';
+import { waitFor } from '../helpers/wait.js';
 
 type Listener = (event: never) => void;
 
@@ -91,12 +92,6 @@ function world() {
   return { platform, sockets, setDns: (up: boolean) => void (dnsUp = up) };
 }
 
-const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
-async function until(predicate: () => boolean): Promise<void> {
-  for (let i = 0; i < 400 && !predicate(); i++) await tick();
-  expect(predicate()).toBe(true);
-}
-
 describe('client with cloud', () => {
   it('resolves through DNS, dials by address keeping the name, merges the advertised list by id', async () => {
     const w = world();
@@ -123,7 +118,7 @@ describe('client with cloud', () => {
     await client.ready;
     w.setDns(false);
     (w.sockets[0] as FakeSocket).close(1006, 'gone');
-    await until(() => client.state === 'connected' && client.node?.id === 'b');
+    await waitFor('the client to migrate to b', () => client.state === 'connected' && client.node?.id === 'b', 2000);
     // b as DNS named it: by name, dialled by address.
     expect(w.sockets.at(-1)?.url).toBe('ws://b.cloud.test:7002/');
     expect(w.sockets.at(-1)?.address).toBe('127.0.0.1');

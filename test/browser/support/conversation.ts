@@ -5,17 +5,11 @@
 import type { Page } from 'playwright-core';
 import type { LocalCloud } from '../../../dist/server.js';
 import { member, sendNext, type Member } from '../../helpers/members.js';
-import { sleep } from '../../helpers/wait.js';
+import { sleep, waitFor } from '../../helpers/wait.js';
 import { harness, pageStatus, type PageStatus } from './browser.js';
 
-/** Polls an async predicate; the bound is a hang guard, not a timing assertion. */
-export async function eventually(what: string, predicate: () => Promise<boolean>, guardMs = 30_000): Promise<void> {
-  const deadline = Date.now() + guardMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`hang guard: gave up waiting for ${what} after ${guardMs} ms`);
-    await sleep(25);
-  }
-}
+/** Each check evaluates in the page (a round trip to Chromium): poll gently. */
+export const PAGE_POLL = { guardMs: 30_000, everyMs: 25 };
 
 export interface Conversation {
   readonly page: Page;
@@ -38,11 +32,11 @@ export async function converse(page: Page, cloud: LocalCloud, session: string, p
   const bob = member('bob', { session, nodes: cloud.urls });
   await bob.client.ready;
   let host = '';
-  await eventually('page and bob on one node', async () => {
+  await waitFor('page and bob on one node', async () => {
     const status = await pageStatus(page);
     host = bob.client.node?.id ?? '';
     return status.state === 'connected' && status.node === host && bob.client.state === 'connected';
-  });
+  }, PAGE_POLL);
   let pump: NodeJS.Timeout | undefined;
   return {
     page,
@@ -58,18 +52,18 @@ export async function converse(page: Page, cloud: LocalCloud, session: string, p
     },
     async converged(not) {
       let node = '';
-      await eventually(`both to converge away from ${not}`, async () => {
+      await waitFor(`both to converge away from ${not}`, async () => {
         const status = await pageStatus(page);
         node = status.node ?? '';
         return status.state === 'connected' && node !== not && bob.client.state === 'connected' && bob.client.node?.id === node;
-      });
+      }, PAGE_POLL);
       return node;
     },
     async violations() {
-      await eventually('every message delivered both ways', async () => {
+      await waitFor('every message delivered both ways', async () => {
         const status = await pageStatus(page);
         return (status.received.bob?.length ?? 0) >= bob.sent && (bob.received.get('page')?.length ?? 0) >= status.sent;
-      });
+      }, PAGE_POLL);
       await sleep(150); // room for a late duplicate to show itself
       const status = await pageStatus(page);
       const problems: string[] = [];

@@ -1,6 +1,7 @@
 import net, { type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy } from '../../src/cloud/fault-proxy.js';
+import { sleep, waitFor } from '../helpers/wait.js';
 
 // Real sockets on loopback: an echo server behind the proxy, a client in front of it. Waits are
 // bounded (hang guards), never timing assertions, except the black-hole "nothing happens" window.
@@ -66,24 +67,13 @@ async function connect(port: number): Promise<Client> {
   return { socket, received: () => text, closed, isClosed: () => done };
 }
 
-/** Polls until `check` holds; rejects after the hang guard. */
-async function until(check: () => boolean, what: string, guardMs = 5000): Promise<void> {
-  const deadline = Date.now() + guardMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`hang guard: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 describe('fault proxy', () => {
   it('forwards both ways', async () => {
     const echo = await echoServer();
     const proxy = await proxyTo(echo.port);
     const client = await connect(proxy.port);
     client.socket.write('hello');
-    await until(() => client.received() === 'hello', 'echo through the proxy');
+    await waitFor('echo through the proxy', () => client.received() === 'hello');
     expect(proxy.connections).toBe(1);
   });
 
@@ -92,7 +82,7 @@ describe('fault proxy', () => {
     const proxy = await proxyTo(echo.port);
     const client = await connect(proxy.port);
     client.socket.write('a');
-    await until(() => client.received() === 'a', 'first echo');
+    await waitFor('first echo', () => client.received() === 'a');
 
     proxy.blackhole();
     client.socket.write('lost');
@@ -121,14 +111,14 @@ describe('fault proxy', () => {
     expect(client.received()).toBe('');
     proxy.heal();
     client.socket.write('then');
-    await until(() => client.received() === 'held,then', 'echo after heal');
+    await waitFor('echo after heal', () => client.received() === 'held,then');
 
     // A connection accepted during the black hole gets its upstream on heal.
     proxy.blackhole();
     const late = await connect(proxy.port);
     proxy.heal();
     late.socket.write('late');
-    await until(() => late.received() === 'late', 'echo on a connection made while black-holed');
+    await waitFor('echo on a connection made while black-holed', () => late.received() === 'late');
   });
 
   it('latency delays chunks but keeps their order', async () => {
@@ -145,7 +135,7 @@ describe('fault proxy', () => {
       if (i === 10) proxy.setLatency(0);
       await sleep(2);
     }
-    await until(() => client.received() === expected.join(''), 'all chunks in order');
+    await waitFor('all chunks in order', () => client.received() === expected.join(''));
     expect(() => proxy.setLatency(-1)).toThrow(/latency/);
   });
 
@@ -154,11 +144,11 @@ describe('fault proxy', () => {
     const proxy = await proxyTo(echo.port);
     const client = await connect(proxy.port);
     client.socket.write('x');
-    await until(() => client.received() === 'x', 'echo');
+    await waitFor('echo', () => client.received() === 'x');
     proxy.resetAll();
     const { error } = await client.closed;
     expect(error?.code).toBe('ECONNRESET');
-    await until(() => echo.sockets.size === 0, 'upstream side closed too');
+    await waitFor('upstream side closed too', () => echo.sockets.size === 0);
   });
 
   it('a refused upstream closes the client at once', async () => {
@@ -168,7 +158,7 @@ describe('fault proxy', () => {
     const client = await connect(proxy.port);
     const { error } = await client.closed; // the test timeout is the hang guard
     expect(error?.code).toBe('ECONNRESET');
-    await until(() => proxy.connections === 0, 'connection forgotten');
+    await waitFor('connection forgotten', () => proxy.connections === 0);
   });
 
   it('an upstream reset resets the client; an upstream FIN ends it', async () => {
@@ -177,7 +167,7 @@ describe('fault proxy', () => {
     const reset = await connect(proxy.port);
     const ended = await connect(proxy.port);
     ended.socket.write('bye');
-    await until(() => ended.received() === 'bye' && echo.sockets.size === 2, 'both connected');
+    await waitFor('both connected', () => ended.received() === 'bye' && echo.sockets.size === 2);
     const [first, second] = [...echo.sockets];
     // Which server socket belongs to which client is not known; tell them apart by what they echoed.
     const serverOfEnded = first?.bytesRead === 3 ? first : second;
@@ -195,7 +185,7 @@ describe('fault proxy', () => {
     proxy.setTarget({ port: second.port });
     const client = await connect(proxy.port);
     client.socket.write('hi');
-    await until(() => client.received() === 'hi', 'echo from the new target');
+    await waitFor('echo from the new target', () => client.received() === 'hi');
     expect(second.sockets.size).toBe(1);
     expect(first.sockets.size).toBe(0);
   });
@@ -216,7 +206,7 @@ describe('fault proxy black hole and closes', () => {
     const proxy = await proxyTo(echo.port);
     const client = await connect(proxy.port);
     client.socket.write('x');
-    await until(() => client.received() === 'x', 'echo');
+    await waitFor('echo', () => client.received() === 'x');
     proxy.blackhole();
     for (const socket of echo.sockets) socket.resetAndDestroy();
     await sleep(200); // a pulled cable carries no RST

@@ -1,0 +1,34 @@
+/** The per-address token bucket that limits joins, on a fake clock. */
+import { describe, expect, it } from 'vitest';
+import { createJoinLimit } from '../../src/server/clients/join-limit.js';
+
+describe('join limit (token bucket per address)', () => {
+  it('allows a burst, then refills at the rate; addresses do not share a bucket', () => {
+    let now = 0;
+    const limit = createJoinLimit(2, 4, () => now);
+    expect([1, 2, 3, 4, 5].map(() => limit.take('10.0.0.1'))).toEqual([true, true, true, true, false]);
+    expect(limit.take('10.0.0.2')).toBe(true);
+    now += 499;
+    expect(limit.take('10.0.0.1')).toBe(false);
+    now += 1;
+    expect(limit.take('10.0.0.1')).toBe(true);
+    now += 60_000;
+    // Refilled to the burst, not beyond it.
+    expect([1, 2, 3, 4, 5].map(() => limit.take('10.0.0.1'))).toEqual([true, true, true, true, false]);
+  });
+
+  it('Infinity turns it off', () => {
+    const limit = createJoinLimit(Infinity, Infinity, () => 0);
+    expect(Array.from({ length: 1000 }, () => limit.take('a')).every(Boolean)).toBe(true);
+  });
+
+  it('survives a flood of distinct addresses (the map is pruned, never unbounded)', () => {
+    let now = 0;
+    const limit = createJoinLimit(1, 1, () => now);
+    expect(limit.take('busy')).toBe(true);
+    for (let i = 0; i < 30_000; i++) limit.take(`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`);
+    now += 1;
+    // Evicted or not, the answer stays sane (an evicted address gets a fresh, bounded bucket).
+    expect(typeof limit.take('busy')).toBe('boolean');
+  });
+});
