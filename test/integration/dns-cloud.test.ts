@@ -37,11 +37,10 @@ async function srv(server: string): Promise<Srv[]> {
 const ids = (records: Srv[]): string[] => records.map((r) => r.name.split('.')[0] as string).sort();
 
 /** Polls `server` until `check` holds for its SRV answer; returns that answer and how long it took. */
-async function srvUntil(server: string, check: (records: Srv[]) => boolean, what: string, guardMs = 15_000): Promise<{ records: Srv[]; ms: number }> {
-  const started = Date.now();
+async function srvUntil(server: string, check: (records: Srv[]) => boolean, what: string, guardMs = 15_000): Promise<{ records: Srv[] }> {
   let records: Srv[] = [];
   await waitFor(what, async () => check((records = await srv(server))), { guardMs, everyMs: 25, detail: () => `last answer ${JSON.stringify(records)}` });
-  return { records, ms: Date.now() - started };
+  return { records };
 }
 
 async function threeNodeCloud(): Promise<LocalCloud> {
@@ -95,10 +94,9 @@ describe('DNS answers follow the cloud', () => {
     const c = await threeNodeCloud();
     await c.kill('c');
     for (const server of c.dns.slice(0, 2)) {
-      const { records, ms } = await srvUntil(server, (r) => !ids(r).includes('c'), 'c gone from the answers');
+      // The guard is generous (the peer timeout is 1500 ms): it catches "never", it is no stopwatch.
+      const { records } = await srvUntil(server, (r) => !ids(r).includes('c'), 'c gone from the answers', 10_000);
       expect(ids(records)).toEqual(['a', 'b']);
-      // Generous: the peer timeout is 1500 ms; this guards against "never", not a stopwatch.
-      expect(ms).toBeLessThan(10_000);
     }
     await c.restart('c');
     for (const server of c.dns) await srvUntil(server, (r) => r.length === 3, 'c back after its restart');
