@@ -20,6 +20,7 @@ import { classifyDnsError, isNoData } from './dns-errors.js';
 import type { Answer, AnswerSource, ResolvedNode } from './resolver.js';
 
 import { SRV_SERVICE } from '../protocol/frames.js';
+import { canonicalName, isZoneName } from '../core/dns-names.js';
 
 export { SRV_SERVICE };
 /** Used when no address record gave a TTL to go by. */
@@ -43,14 +44,9 @@ export interface DnsAnswer extends Answer {
   readonly via: 'srv' | 'address';
 }
 
-const NAME = /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*$/;
-
-export function normalizeDnsName(name: string): string {
-  return name.toLowerCase().replace(/\.$/, '');
-}
-
+/** A name from an answer, already canonical (lower case, no trailing dot): the one zone-name rule. */
 export function isDnsName(name: string): boolean {
-  return NAME.test(name);
+  return name === canonicalName(name) && isZoneName(name);
 }
 
 export function inZone(name: string, zone: string): boolean {
@@ -90,7 +86,7 @@ export function dnsResolver(lookup: DnsLookup, settings: DnsResolverSettings): D
     const targets: Array<{ name: string; port: number }> = [];
     const seen = new Set<string>();
     for (const record of orderSrv(records)) {
-      const name = normalizeDnsName(record.name);
+      const name = canonicalName(record.name);
       if (name === '') continue; // target "." means "no service here" (RFC 2782)
       if (!isDnsName(name) || !Number.isInteger(record.port) || record.port < 1 || record.port > 65535) {
         problem(new ConnectError('GRIDLINK_NO_NODES', `DNS answered an unusable SRV record (${name.slice(0, 100)}:${record.port})`, { retriable: true }));
