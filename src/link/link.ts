@@ -3,10 +3,26 @@
  * (hello -> welcome | redirect | error), frame decoding, the heartbeat, and a clear reason when it
  * ends. It knows nothing of sessions beyond the hello it is given; what arrives after the welcome
  * goes to the `LinkHost` the session attaches.
+ *
+ * One state variable and one guarded `#transition()`; every move and its reason:
+ *
+ *   idle        --join()--------------------------------------------> handshaking
+ *   idle        --transport lost | frame before hello | close()-----> closed
+ *   handshaking --welcome--------------------------------------------> open
+ *   handshaking --redirect | node error | bad frame | timeout |
+ *                 abort | transport lost | close()-------------------> closed
+ *   open        --death (lost, silent, bad frame) with no host yet---> deadBeforeAttach
+ *   open        --death with a host | close()------------------------> closed
+ *   deadBeforeAttach --attach() (host hears the death) | close()----> closed
+ *
+ * Callbacks that outlive their state (a handshake timer, an abort, the transport closing after we
+ * closed it, a frame already in flight) ask for a move the current state does not allow, and the
+ * transition refuses it.
  */
 import { abortError, onAbort } from '../core/abort.js';
-import { ConnectError, GridlinkError, LinkError } from '../core/errors.js';
-import { setUnrefTimeout } from '../core/timers.js';
+import { ConnectError, GridlinkError, isGridlinkError, LinkError } from '../core/errors.js';
+import { Liveness } from '../core/liveness.js';
+import { setUnrefTimeout, type TimerHandle } from '../core/timers.js';
 import type { Transport } from '../dial/transport.js';
 import { decodeNodeFrame, encodeFrame } from '../protocol/codec.js';
 import {
@@ -18,7 +34,6 @@ import {
   type NodeInfo,
   type WelcomeFrame,
 } from '../protocol/frames.js';
-import { Liveness } from '../core/liveness.js';
 
 export interface LinkHost {
   /** A frame arrived after the welcome (never `welcome`; `redirect` here means the session moved). */
@@ -33,15 +48,46 @@ export interface LinkSettings {
   readonly now: () => number;
 }
 
-export type JoinResult =
+/** How a node answered our hello (a refusal rejects the join instead). */
+export type HandshakeResult =
   | { readonly kind: 'welcome'; readonly welcome: WelcomeFrame }
   | { readonly kind: 'redirect'; readonly node: NodeInfo; readonly reason: string };
 
 type LinkState =
-  | { kind: 'idle' }
-  | { kind: 'handshaking'; settle: (result: JoinResult | GridlinkError) => void }
-  | { kind: 'open'; held: NodeFrame[]; heldDeath: GridlinkError | undefined; host: LinkHost | undefined }
-  | { kind: 'closed' };
+  | { readonly kind: 'idle' }
+  /** Hello sent. The join's promise, its deadline and its abort listener belong to this state only. */
+  | {
+      readonly kind: 'handshaking';
+      readonly settle: (answer: HandshakeResult | GridlinkError) => void;
+      readonly timer: TimerHandle;
+      readonly unsubscribe: () => void;
+    }
+  /** Welcomed. Frames wait in `held` until the session attaches its host. */
+  | { readonly kind: 'open'; readonly held: NodeFrame[]; host: LinkHost | undefined }
+  /**
+   * Died after the welcome but before the session attached: the transport is closed already, and
+   * the first cause of death waits here (after the frames that came before it) for attach().
+   */
+  | { readonly kind: 'deadBeforeAttach'; readonly held: readonly NodeFrame[]; readonly death: GridlinkError }
+  | { readonly kind: 'closed' };
+
+type Kind = LinkState['kind'];
+
+/** States in which the node's frames still mean something and death is still news. */
+const LIVE: readonly Kind[] = ['idle', 'handshaking', 'open'];
+const CLOSED: LinkState = { kind: 'closed' };
+
+/** Why the link moves: decides what the join is answered, how the transport closes, what the host hears. */
+type Cause =
+  | { readonly kind: 'hello' }
+  | { readonly kind: 'welcome'; readonly welcome: WelcomeFrame }
+  | { readonly kind: 'redirect'; readonly node: NodeInfo; readonly reason: string }
+  /** Ended without its owner asking: lost, refused, silent, a broken protocol, a deadline, an abort. */
+  | { readonly kind: 'death'; readonly error: GridlinkError; readonly closeCode: CloseCode }
+  /** The owner called close(). */
+  | { readonly kind: 'close'; readonly closeCode: number; readonly reason: string }
+  /** The session attached to a link that had already died. */
+  | { readonly kind: 'attach'; readonly host: LinkHost };
 
 /**
  * Maps a node's `error` frame to our codes: a refused join is final, a draining or busy node is
@@ -54,6 +100,35 @@ function nodeRefusal(node: NodeInfo, code: string, message: string): GridlinkErr
   if (code === 'unauthorized') return new ConnectError('GRIDLINK_UNAUTHORIZED', text, { retriable: false });
   if (code === 'version') return new ConnectError('GRIDLINK_PROTOCOL', text, { retriable: false });
   return new ConnectError('GRIDLINK_CONNECT_FAILED', text, { retriable: true });
+}
+
+/** What a join still waiting is answered when the handshake ends for `cause`. */
+function answerFor(cause: Cause): HandshakeResult | GridlinkError {
+  switch (cause.kind) {
+    case 'welcome':
+      return { kind: 'welcome', welcome: cause.welcome };
+    case 'redirect':
+      return { kind: 'redirect', node: cause.node, reason: cause.reason };
+    case 'death':
+      return cause.error;
+    case 'close':
+    default: // 'hello' and 'attach' never leave a handshake
+      return new LinkError('GRIDLINK_LINK_LOST', 'link closed during handshake', { retriable: true });
+  }
+}
+
+/** The close code and reason the transport is closed with when the link ends for `cause`. */
+function closeFor(cause: Cause): { code: number; reason: string } {
+  switch (cause.kind) {
+    case 'death':
+      return { code: cause.closeCode, reason: cause.error.code };
+    case 'close':
+      return { code: cause.closeCode, reason: cause.reason };
+    case 'redirect':
+      return { code: CloseCode.normal, reason: 'following redirect' };
+    default: // 'hello', 'welcome' and 'attach' never close the transport
+      return { code: CloseCode.normal, reason: cause.kind };
+  }
 }
 
 export class Link {
@@ -72,14 +147,17 @@ export class Link {
       {
         sendPing: () => this.send({ t: 'ping' }),
         onDead: (silentMs) =>
-          this.#die(new LinkError('GRIDLINK_HEARTBEAT_TIMEOUT', `no frame from node ${node.id} for ${Math.round(silentMs)} ms`, { retriable: true }), CloseCode.heartbeatTimeout),
+          this.#die(
+            new LinkError('GRIDLINK_HEARTBEAT_TIMEOUT', `no frame from node ${node.id} for ${Math.round(silentMs)} ms`, { retriable: true }),
+            CloseCode.heartbeatTimeout,
+          ),
       },
       settings.heartbeat,
       settings.now,
     );
     transport.attach({
       onMessage: (data) => this.#onMessage(data),
-      onClose: (error) => this.#die(error ?? new LinkError('GRIDLINK_LINK_LOST', `link to ${node.id} closed`, { retriable: true })),
+      onClose: (error) => this.#die(error ?? new LinkError('GRIDLINK_LINK_LOST', `link to ${node.id} closed`, { retriable: true }), CloseCode.normal),
     });
   }
 
@@ -97,26 +175,33 @@ export class Link {
   }
 
   /** Sends `hello` and waits for the node's answer. Rejects on error, close, timeout or abort. */
-  join(hello: HelloFrame, options: { timeoutMs: number; signal: AbortSignal }): Promise<JoinResult> {
-    return new Promise<JoinResult>((resolve, reject) => {
+  join(hello: HelloFrame, options: { timeoutMs: number; signal: AbortSignal }): Promise<HandshakeResult> {
+    return new Promise<HandshakeResult>((resolve, reject) => {
       if (this.#state.kind !== 'idle') {
-        reject(new LinkError('GRIDLINK_PROTOCOL', 'join() called twice on one link'));
+        reject(new LinkError('GRIDLINK_PROTOCOL', `join() called on a link that is ${this.#state.kind}, not idle`));
         return;
       }
-      const timer = setUnrefTimeout(
-        () => this.#fail(new ConnectError('GRIDLINK_TIMEOUT', `node ${this.node.id} did not answer hello within ${options.timeoutMs} ms`, { retriable: true })),
-        options.timeoutMs,
-      );
-      const unsubscribe = onAbort(options.signal, () => this.#fail(abortError(options.signal, `join via ${this.node.id}`)));
-      this.#state = {
-        kind: 'handshaking',
-        settle: (result) => {
-          clearTimeout(timer);
-          unsubscribe();
-          if (result instanceof GridlinkError) reject(result);
-          else resolve(result);
-        },
+      const { signal } = options;
+      if (signal.aborted) {
+        // onAbort() would fire before the handshaking state exists; no hello for a join nobody awaits.
+        const error = abortError(signal, `join via ${this.node.id}`);
+        this.#transition(['idle'], CLOSED, { kind: 'death', error, closeCode: CloseCode.normal });
+        reject(error);
+        return;
+      }
+      const timer = setUnrefTimeout(() => {
+        const error = new ConnectError('GRIDLINK_TIMEOUT', `node ${this.node.id} did not answer hello within ${options.timeoutMs} ms`, { retriable: true });
+        this.#transition(['handshaking'], CLOSED, { kind: 'death', error, closeCode: CloseCode.normal });
+      }, options.timeoutMs);
+      const unsubscribe = onAbort(signal, () => {
+        const error = abortError(signal, `join via ${this.node.id}`);
+        this.#transition(['handshaking'], CLOSED, { kind: 'death', error, closeCode: CloseCode.normal });
+      });
+      const settle = (answer: HandshakeResult | GridlinkError): void => {
+        if (answer instanceof GridlinkError) reject(answer);
+        else resolve(answer);
       };
+      this.#transition(['idle'], { kind: 'handshaking', settle, timer, unsubscribe }, { kind: 'hello' });
       this.send(hello);
     });
   }
@@ -124,13 +209,12 @@ export class Link {
   /** Starts delivering post-welcome frames (and a death that already happened) to `host`. */
   attach(host: LinkHost): void {
     const state = this.#state;
-    if (state.kind !== 'open' || state.host !== undefined) return;
-    state.host = host;
-    for (const frame of state.held.splice(0)) host.onFrame(frame);
-    if (state.heldDeath !== undefined) {
-      const death = state.heldDeath;
-      this.#state = { kind: 'closed' };
-      host.onDead(death);
+    if (state.kind === 'open' && state.host === undefined) {
+      state.host = host;
+      this.#deliverHeld(state, state.held.splice(0), host);
+    } else if (state.kind === 'deadBeforeAttach') {
+      this.#deliverHeld(state, state.held, host);
+      this.#transition(['deadBeforeAttach'], CLOSED, { kind: 'attach', host });
     }
   }
 
@@ -140,7 +224,7 @@ export class Link {
 
   /** Sends an already encoded frame (the outbox keeps messages encoded for cheap replay). */
   sendText(text: string): void {
-    if (this.#state.kind === 'closed') return;
+    if (!LIVE.includes(this.#state.kind)) return;
     this.transport.send(text);
     this.#heartbeat.sent();
   }
@@ -164,23 +248,77 @@ export class Link {
 
   /** Closes the link on purpose; the host is not told (it asked). */
   close(code: number = CloseCode.normal, reason = 'closed by client'): void {
-    if (this.#state.kind === 'closed') return;
+    this.#transition(['idle', 'handshaking', 'open', 'deadBeforeAttach'], CLOSED, { kind: 'close', closeCode: code, reason });
+  }
+
+  /**
+   * The one place the state changes. Refuses a move from any state not in `allowedFrom`; otherwise
+   * answers a join still waiting, runs the new state's on-enter effects, and tells the host last
+   * (it may call back into the link, which by then is in its new state).
+   */
+  #transition(allowedFrom: readonly Kind[], next: LinkState, cause: Cause): boolean {
+    const from = this.#state;
+    if (!allowedFrom.includes(from.kind)) return false;
+    this.#state = next;
+    if (from.kind === 'handshaking') {
+      clearTimeout(from.timer);
+      from.unsubscribe();
+      // Answered before the transport closes, so a redirect is the join's answer, not a loss.
+      from.settle(answerFor(cause));
+    }
+    switch (next.kind) {
+      case 'idle':
+      case 'handshaking':
+        break;
+      case 'open':
+        this.#heartbeat.start();
+        break;
+      case 'deadBeforeAttach':
+      case 'closed': {
+        this.#heartbeat.stop();
+        // A link that died before attach closed its transport then, with the death's own code.
+        if (from.kind !== 'deadBeforeAttach') {
+          const { code, reason } = closeFor(cause);
+          this.transport.close(code, reason);
+        }
+        break;
+      }
+    }
+    if (cause.kind === 'death' && from.kind === 'open' && from.host !== undefined) from.host.onDead(cause.error);
+    if (cause.kind === 'attach' && from.kind === 'deadBeforeAttach') cause.host.onDead(from.death);
+    return true;
+  }
+
+  /** The link ended on its own (or the node broke the protocol); a link already ended ignores it. */
+  #die(error: GridlinkError, closeCode: CloseCode): void {
     const state = this.#state;
-    this.#state = { kind: 'closed' };
-    this.#heartbeat.stop();
-    if (state.kind === 'handshaking') state.settle(new LinkError('GRIDLINK_LINK_LOST', 'link closed during handshake', { retriable: true }));
-    this.transport.close(code, reason);
+    const cause: Cause = { kind: 'death', error, closeCode };
+    if (state.kind === 'open' && state.host === undefined) {
+      // Keep the first cause of death for the session to see on attach().
+      this.#transition(['open'], { kind: 'deadBeforeAttach', held: state.held, death: error }, cause);
+    } else {
+      this.#transition(LIVE, CLOSED, cause);
+    }
+  }
+
+  /** Hands held frames to `host` in order, stopping if the host closes the link meanwhile. */
+  #deliverHeld(state: LinkState, frames: readonly NodeFrame[], host: LinkHost): void {
+    for (const frame of frames) {
+      if (this.#state !== state) return;
+      host.onFrame(frame);
+    }
   }
 
   #onMessage(data: string | Uint8Array): void {
-    if (this.#state.kind === 'closed') return;
+    const state = this.#state;
+    if (!LIVE.includes(state.kind)) return;
     this.#heartbeat.received();
     let frame: NodeFrame;
     try {
       frame = decodeNodeFrame(data, { maxFrameBytes: this.settings.maxFrameBytes });
-    } catch (error) {
-      const code = error instanceof GridlinkError && error.code === 'GRIDLINK_FRAME_TOO_LARGE' ? CloseCode.tooLarge : CloseCode.protocolError;
-      this.#die(error as GridlinkError, code);
+    } catch (cause) {
+      const error = isGridlinkError(cause) ? cause : new LinkError('GRIDLINK_PROTOCOL', `undecodable frame from node ${this.node.id}`, { cause });
+      this.#die(error, error.code === 'GRIDLINK_FRAME_TOO_LARGE' ? CloseCode.tooLarge : CloseCode.protocolError);
       return;
     }
     if (frame.t === 'ping') {
@@ -192,73 +330,33 @@ export class Link {
       this.#pongWaiters.delete(frame.id);
       return;
     }
-    const state = this.#state;
-    if (state.kind === 'handshaking') this.#onHandshakeFrame(frame, state.settle);
-    else if (state.kind === 'open') {
-      if (frame.t === 'welcome') {
-        this.#die(new LinkError('GRIDLINK_PROTOCOL', `unexpected '${frame.t}' after the handshake from node ${this.node.id}`), CloseCode.protocolError);
-      } else if (state.host === undefined) state.held.push(frame);
-      else state.host.onFrame(frame);
-    } else {
-      this.#die(new LinkError('GRIDLINK_PROTOCOL', `node ${this.node.id} sent '${frame.t}' before any hello`), CloseCode.protocolError);
-    }
-  }
-
-  #onHandshakeFrame(frame: NodeFrame, settle: (result: JoinResult | GridlinkError) => void): void {
-    switch (frame.t) {
-      case 'welcome':
-        this.#state = { kind: 'open', held: [], heldDeath: undefined, host: undefined };
-        this.#heartbeat.start();
-        settle({ kind: 'welcome', welcome: frame });
+    switch (state.kind) {
+      case 'handshaking':
+        this.#onHandshakeFrame(frame);
         return;
-      case 'redirect':
-        // Settle before closing: close() would otherwise settle the join as a failure.
-        this.#state = { kind: 'closed' };
-        this.transport.close(CloseCode.normal, 'following redirect');
-        settle({ kind: 'redirect', node: frame.node, reason: frame.reason });
-        return;
-      case 'error':
-        this.#fail(nodeRefusal(this.node, frame.code, frame.message));
+      case 'open':
+        if (frame.t === 'welcome') this.#die(new LinkError('GRIDLINK_PROTOCOL', `unexpected 'welcome' after the handshake from node ${this.node.id}`), CloseCode.protocolError);
+        else if (state.host === undefined) state.held.push(frame);
+        else state.host.onFrame(frame);
         return;
       default:
-        this.#fail(new LinkError('GRIDLINK_PROTOCOL', `node ${this.node.id} sent '${frame.t}' before its welcome`), CloseCode.protocolError);
+        this.#die(new LinkError('GRIDLINK_PROTOCOL', `node ${this.node.id} sent '${frame.t}' before any hello`), CloseCode.protocolError);
     }
   }
 
-  /** Handshake failure: settle the join with `error` and close. */
-  #fail(error: GridlinkError, code: number = CloseCode.normal): void {
-    const state = this.#state;
-    if (state.kind !== 'handshaking') {
-      this.#die(error, code);
-      return;
+  #onHandshakeFrame(frame: NodeFrame): void {
+    switch (frame.t) {
+      case 'welcome':
+        this.#transition(['handshaking'], { kind: 'open', held: [], host: undefined }, { kind: 'welcome', welcome: frame });
+        return;
+      case 'redirect':
+        this.#transition(['handshaking'], CLOSED, { kind: 'redirect', node: frame.node, reason: frame.reason });
+        return;
+      case 'error':
+        this.#die(nodeRefusal(this.node, frame.code, frame.message), CloseCode.normal);
+        return;
+      default:
+        this.#die(new LinkError('GRIDLINK_PROTOCOL', `node ${this.node.id} sent '${frame.t}' before its welcome`), CloseCode.protocolError);
     }
-    this.#state = { kind: 'closed' };
-    this.transport.close(code, error.code);
-    state.settle(error);
-  }
-
-  /** The link ended on its own (or broke the protocol): tell whoever is waiting, once. */
-  #die(error: GridlinkError, closeCode: number = CloseCode.normal): void {
-    const state = this.#state;
-    if (state.kind === 'closed') return;
-    if (state.kind === 'handshaking' || state.kind === 'idle') {
-      if (state.kind === 'handshaking') this.#fail(error, closeCode);
-      else {
-        this.#state = { kind: 'closed' };
-        this.transport.close(closeCode, error.code);
-      }
-      return;
-    }
-    this.#heartbeat.stop();
-    if (state.host === undefined) {
-      // Not attached yet: keep the first cause of death for the session to see on attach().
-      if (state.heldDeath !== undefined) return;
-      state.heldDeath = error;
-      this.transport.close(closeCode, error.code);
-      return;
-    }
-    this.#state = { kind: 'closed' };
-    this.transport.close(closeCode, error.code);
-    state.host.onDead(error);
   }
 }
