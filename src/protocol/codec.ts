@@ -4,13 +4,15 @@
  * A bad frame is a `GRIDLINK_PROTOCOL` (or `GRIDLINK_FRAME_TOO_LARGE`) error for that link only.
  */
 import { LinkError } from '../core/errors.js';
-import type {
-  ClientFrame,
-  HeartbeatSettings,
-  MsgFrame,
-  NodeFrame,
-  NodeInfo,
-  Watermarks,
+import {
+  MESSAGE_ENVELOPE_BYTES,
+  maxMessageFrameBytes,
+  type ClientFrame,
+  type HeartbeatSettings,
+  type MsgFrame,
+  type NodeFrame,
+  type NodeInfo,
+  type Watermarks,
 } from './frames.js';
 
 export interface CodecLimits {
@@ -227,6 +229,8 @@ export function decodeNodeFrame(raw: string | Uint8Array, limits: CodecLimits): 
       };
       const want = r.optCount('want', 1);
       if (want !== undefined) frame.want = want;
+      const maxFrameBytes = r.optCount('maxFrameBytes', MESSAGE_ENVELOPE_BYTES * 2);
+      if (maxFrameBytes !== undefined) frame.maxFrameBytes = maxFrameBytes;
       return frame;
     }
     case 'redirect':
@@ -249,6 +253,11 @@ export function decodeClientFrame(raw: string | Uint8Array, limits: CodecLimits)
   const r = new Reader(obj, String(obj.t).slice(0, 32));
   switch (obj.t) {
     case 'msg': {
+      // What the node relays adds `from`: a client's message keeps room for it (frames.ts).
+      const limit = maxMessageFrameBytes(limits.maxFrameBytes);
+      if (typeof raw === 'string' && raw.length * 3 > limit && byteLength(raw) > limit) {
+        throw new LinkError('GRIDLINK_FRAME_TOO_LARGE', `msg frame exceeds maxFrameBytes - ${MESSAGE_ENVELOPE_BYTES} (${limit})`);
+      }
       const frame = r.msg(false);
       delete frame.from; // a client never speaks for another member
       return frame;

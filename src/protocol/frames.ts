@@ -7,6 +7,18 @@ export const PROTOCOL_VERSION = 1;
 
 /** WebSocket subprotocol both ends negotiate, so a plain WebSocket server is refused early. */
 export const SUBPROTOCOL = 'gridlink.v1';
+/**
+ * Room a node keeps in every relayed `msg` frame for what it adds (`"from":"<id>"`, an id of up to
+ * 128 characters, JSON-escaped): a client's own `msg` frame may be at most `maxFrameBytes` minus
+ * this, so that what the node relays still fits every member's `maxFrameBytes`.
+ */
+export const MESSAGE_ENVELOPE_BYTES = 1024;
+
+/** The largest `msg` frame a client may send to a node whose frame limit is `maxFrameBytes`. */
+export function maxMessageFrameBytes(maxFrameBytes: number): number {
+  return maxFrameBytes - MESSAGE_ENVELOPE_BYTES;
+}
+
 /** The DNS service name under which a cloud lists its nodes: `SRV _gridlink._tcp.<cloud>`. */
 export const SRV_SERVICE = '_gridlink._tcp';
 
@@ -92,6 +104,12 @@ export interface WelcomeFrame {
    * the node knows one. A sender that no longer holds it answers with `gap`.
    */
   want?: number;
+  /**
+   * The largest frame this node accepts and sends, in UTF-8 bytes. A client's `msg` frame may be at
+   * most this minus `MESSAGE_ENVELOPE_BYTES` (room for the `from` the node adds when relaying it);
+   * a client refuses a larger message at `send()`. Absent from nodes older than this field.
+   */
+  maxFrameBytes?: number;
 }
 
 export interface RedirectFrame {

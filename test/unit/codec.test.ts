@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeClientFrame, decodeNodeFrame, encodeFrame, MAX_ID_LENGTH, MAX_LIST_LENGTH } from '../../src/protocol/codec.js';
-import type { ClientFrame, NodeFrame } from '../../src/protocol/frames.js';
+import { MESSAGE_ENVELOPE_BYTES, maxMessageFrameBytes, type ClientFrame, type NodeFrame } from '../../src/protocol/frames.js';
 import { GridlinkError, LinkError, type ErrorCode } from '../../src/core/errors.js';
 
 const limits = { maxFrameBytes: 64 * 1024 };
@@ -284,5 +284,42 @@ describe('hello.token', () => {
       expect(error).toMatchObject({ code: 'GRIDLINK_PROTOCOL' });
       expect(error.message).not.toContain('SECRET');
     }
+  });
+});
+
+describe('message size: what a client may send, what the node relays', () => {
+  const limits = { maxFrameBytes: 64 * 1024 };
+  const limit = maxMessageFrameBytes(limits.maxFrameBytes);
+  /** A client msg frame of exactly `bytes` UTF-8 bytes, made of `unit` (1- or 3-byte characters). */
+  const frameOf = (bytes: number, unit = 'x'): string => {
+    const shell = JSON.stringify({ t: 'msg', seq: 1, d: '' });
+    const size = new TextEncoder().encode(unit).byteLength;
+    return JSON.stringify({ t: 'msg', seq: 1, d: unit.repeat(Math.floor((bytes - shell.length) / size)) });
+  };
+
+  it('takes a msg frame of exactly maxFrameBytes - MESSAGE_ENVELOPE_BYTES and refuses one byte more', () => {
+    expect(limit).toBe(limits.maxFrameBytes - MESSAGE_ENVELOPE_BYTES);
+    expect(decodeClientFrame(frameOf(limit), limits)).toMatchObject({ t: 'msg', seq: 1 });
+    expect(() => decodeClientFrame(frameOf(limit + 1), limits)).toThrow(expect.objectContaining({ code: 'GRIDLINK_FRAME_TOO_LARGE' }));
+  });
+
+  it('counts UTF-8 bytes, not characters', () => {
+    const wide = frameOf(limit + 3, '€');
+    expect(wide.length).toBeLessThan(limit);
+    expect(() => decodeClientFrame(wide, limits)).toThrow(expect.objectContaining({ code: 'GRIDLINK_FRAME_TOO_LARGE' }));
+  });
+
+  it('a relayed frame of the largest message, with the longest escaped from, fits maxFrameBytes', () => {
+    const relayed = { ...(JSON.parse(frameOf(limit)) as object), from: '\u0001'.repeat(MAX_ID_LENGTH) };
+    const text = JSON.stringify(relayed);
+    expect(new TextEncoder().encode(text).byteLength).toBeLessThanOrEqual(limits.maxFrameBytes);
+    expect(decodeNodeFrame(text, limits)).toMatchObject({ t: 'msg', from: '\u0001'.repeat(MAX_ID_LENGTH) });
+  });
+
+  it('the welcome carries the node frame limit (optional, at least twice the envelope)', () => {
+    const welcome = nodeFrames[0] as Extract<NodeFrame, { t: 'welcome' }>;
+    expect(decodeNodeFrame(JSON.stringify({ ...welcome, maxFrameBytes: 65_536 }), limits)).toMatchObject({ maxFrameBytes: 65_536 });
+    expect(decodeNodeFrame(JSON.stringify(welcome), limits)).not.toHaveProperty('maxFrameBytes');
+    expect(() => decodeNodeFrame(JSON.stringify({ ...welcome, maxFrameBytes: 100 }), limits)).toThrow(expect.objectContaining({ code: 'GRIDLINK_PROTOCOL' }));
   });
 });

@@ -15,11 +15,13 @@ export interface WelcomeContext {
   readonly nodes: readonly NodeInfo[];
   readonly heartbeat: HeartbeatSettings;
   readonly tokens: TokenSigner;
+  /** The node's frame limit, told to clients so they refuse at send() what it would not take. */
+  readonly maxFrameBytes: number;
 }
 
 /** Builds the welcome for `hello` (admission's `welcome`). */
 export function welcomeBuilder(context: WelcomeContext): (hello: HelloFrame, parts: WelcomeParts) => WelcomeFrame {
-  const { node, nodes, heartbeat, tokens } = context;
+  const { node, nodes, heartbeat, tokens, maxFrameBytes } = context;
   return (hello, parts) => ({
     t: 'welcome',
     v: PROTOCOL_VERSION,
@@ -32,5 +34,6 @@ export function welcomeBuilder(context: WelcomeContext): (hello: HelloFrame, par
     members: parts.members,
     base: parts.base,
     ...(parts.want === undefined ? {} : { want: parts.want }),
+    maxFrameBytes,
   });
 }

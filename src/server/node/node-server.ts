@@ -106,7 +106,7 @@ class Node implements NodeServer {
     this.whoami = { id: config.id, trustedProxies: config.trustedProxies, cookie: config.proxy?.cookie };
     this.tokens = createTokenSigner(config.secret, config.tokenTtlMs);
     this.peerAuth = createPeerAuth(config.sharedSecret);
-    this.welcome = welcomeBuilder({ node: this.publicInfo, nodes: this.publicNodes, heartbeat: config.heartbeat, tokens: this.tokens });
+    this.welcome = welcomeBuilder({ node: this.publicInfo, nodes: this.publicNodes, heartbeat: config.heartbeat, tokens: this.tokens, maxFrameBytes: config.maxFrameBytes });
     this.clientHost = { frame: (link, frame) => this.clientFrame(link, frame), closed: (link, code) => this.clientClosed(link, code) };
     this.peerHost = {
       drained: (peerId) => this.peers.noteDrain(peerId),
