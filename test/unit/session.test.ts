@@ -435,9 +435,10 @@ describe('client state machine', () => {
       socket.send = (data: string) => {
         send(data);
         if (url !== B || dropped || (JSON.parse(data) as { t: string }).t !== 'hello') return;
-        // B welcomes and dies at once; A is back by then.
+        // B welcomes and dies at once; A is back by then, and the only node up.
         dropped = true;
         w.nodes.set(A, 'up');
+        w.nodes.set(B, 'down');
         queueMicrotask(() => socket.drop());
       };
       return socket;
