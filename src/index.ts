@@ -13,7 +13,7 @@ export type { CachedResolver } from './resolve/with-cache.js';
 export { staticResolver } from './resolve/resolver.js';
 export type { NodeInfo, HeartbeatSettings } from './protocol/frames.js';
 export { PROTOCOL_VERSION, SUBPROTOCOL } from './protocol/frames.js';
-export type { Reason, StateChange } from './core/state.js';
+export type { MigrationCode, Reason, ReasonCode, StateChange, TransitionCode } from './core/state.js';
 export type { Logger } from './core/logger.js';
 export type { RetrySettings } from './core/retry.js';
 export type { CooldownSettings } from './core/cooldown.js';

@@ -42,7 +42,7 @@ const SEND_CHECK = { code: 'GRIDLINK_INVALID_ARGUMENT', what: 'send() option' } 
 
 /** Every event the client emits. Listeners run synchronously; one that throws does not break the client. */
 export interface ClientEvents {
-  /** The state changed; `change` says from what and why (`reason.code`). */
+  /** The state changed; `change` says from what and why (`reason.code`: a transition code, or the `ErrorCode` that failed the client). */
   state: (state: ClientState, change: StateChange<ClientState>) => void;
   /** A message from another member: delivered once, in the sender's order (reliable ones). */
   message: (data: string | Uint8Array, meta: MessageMeta) => void;

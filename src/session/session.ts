@@ -5,13 +5,14 @@
  * node — one migration at a time; a heartbeat death, a socket close and a drain notice arriving
  * together all join the same one.
  *
- *   connecting ──joined──▶ connected ──link lost / drain──▶ migrating ──joined──▶ connected
- *        │                    │                               │
- *        └──── gave up ───────┴──────────▶ failed ◀───────────┘      (any) ──close()──▶ closed
+ *   connecting ──joined──▶ connected ──link lost / drain / redirect──▶ migrating ──migrated──▶ connected
+ *        │                                                               │
+ *        └──── gave up (error code) ──▶ failed ◀── gave up (error code) ─┘
+ *   (connecting, connected, migrating) ──closed / aborted──▶ closed
  */
 import { bytesToBase64 } from '../core/base64.js';
 import { ClosedError, GridlinkError, LinkError, SessionError, isGridlinkError } from '../core/errors.js';
-import { StateMachine, type Reason, type StateChange } from '../core/state.js';
+import { StateMachine, type MigrationCode, type Reason, type StateChange } from '../core/state.js';
 import type { Link } from '../link/link.js';
 import { encodeFrame } from '../protocol/codec.js';
 import { nodeKey } from '../resolve/node-list.js';
@@ -24,10 +25,33 @@ export type SessionState = 'connecting' | 'connected' | 'migrating' | 'closed' |
 
 export type { MessageMeta };
 
+/** One state variable: the link, the migration in flight and the failure live in their state's variant. */
+type Phase =
+  | { readonly kind: 'connecting' }
+  | { readonly kind: 'connected'; readonly link: Link }
+  | Migration
+  | { readonly kind: 'closed' }
+  | { readonly kind: 'failed'; readonly failure: GridlinkError };
+
+/**
+ * The migration in flight. Entering 'migrating' is the only way to start one and is allowed from
+ * 'connected' only, so a heartbeat death, a close and a drain arriving together start one between
+ * them; the join's answer acts only while this very object is the current state.
+ */
+interface Migration {
+  readonly kind: 'migrating';
+  readonly from: NodeInfo;
+  readonly reason: Reason<MigrationCode>;
+  /** `platform.now()` when the session decided to leave `from`. */
+  readonly started: number;
+  /** The old link while it still delivers (drain, redirect: make-before-break); undefined once gone. */
+  link: Link | undefined;
+}
+
 export interface MigrationInfo {
   readonly from: NodeInfo;
   readonly to: NodeInfo;
-  readonly reason: Reason;
+  readonly reason: Reason<MigrationCode>;
   /** Time spent migrating: from giving up the old link (or, for a drain, deciding to leave it) to joining the new one. Sends are buffered meanwhile. */
   readonly downtimeMs: number;
 }
@@ -50,16 +74,14 @@ export interface SessionSettings {
 }
 
 export class Session {
-  readonly #machine: StateMachine<SessionState>;
+  readonly #machine: StateMachine<Phase>;
   readonly #outbox: Outbox;
   readonly #receiver: Receiver;
   readonly #members = new Set<string>();
   readonly #lifetime = new AbortController();
-  #link: Link | undefined;
+  /** The last node that welcomed us; kept after the session ends. */
   #node: NodeInfo | undefined;
   #resume: string | undefined;
-  #migration: Promise<void> | undefined;
-  #failure: GridlinkError | undefined;
   #unwatch: (() => void) | undefined;
 
   constructor(
@@ -73,10 +95,10 @@ export class Session {
       {
         onMessage: (data, meta) => helper.onMessage(data, meta),
         onError: (error) => helper.onError(error),
-        ackLink: () => (this.#machine.is('connected', 'migrating') ? this.#link : undefined),
+        ackLink: () => this.#link(),
       },
     );
-    this.#machine = new StateMachine<SessionState>('connecting', (change) => helper.onState(change));
+    this.#machine = new StateMachine<Phase>({ kind: 'connecting' }, (change) => helper.onState(change));
   }
 
   get state(): SessionState {
@@ -104,8 +126,13 @@ export class Session {
     });
     try {
       const joined = await this.#join([]);
+      if (!this.#machine.is('connecting')) {
+        // close() came between the welcome and this continuation: the link is ours alone to close.
+        joined.link.close(CloseCode.normal, 'client closed');
+        throw new ClosedError('GRIDLINK_CLOSED', 'the client was closed before it joined');
+      }
       this.#adopt(joined);
-      this.#machine.transition(['connecting'], 'connected', { code: 'joined', message: `joined on node ${joined.node.id}` });
+      this.#machine.transition(['connecting'], { kind: 'connected', link: joined.link }, { code: 'joined', message: `joined on node ${joined.node.id}` });
       this.#listen(joined.link);
     } catch (error) {
       throw this.#giveUp(error, 'connecting');
@@ -117,12 +144,14 @@ export class Session {
    * volatile (only if a link is up right now). Returns false when a volatile message was not sent.
    */
   send(data: string | Uint8Array, volatile: boolean): boolean {
-    if (this.#machine.is('closed', 'failed')) {
-      throw new ClosedError('GRIDLINK_CLOSED', `cannot send: the client is ${this.state}`, { cause: this.#failure });
+    const phase = this.#machine.current;
+    if (phase.kind === 'closed' || phase.kind === 'failed') {
+      throw new ClosedError('GRIDLINK_CLOSED', `cannot send: the client is ${phase.kind}`, { cause: phase.kind === 'failed' ? phase.failure : undefined });
     }
     const binary = typeof data !== 'string';
     const payload = binary ? bytesToBase64(data) : data;
-    const link = this.#machine.is('connected') ? this.#link : undefined;
+    // While migrating, reliable sends wait in the outbox for the replay and volatile ones are dropped.
+    const link = phase.kind === 'connected' ? phase.link : undefined;
     if (volatile) {
       if (link === undefined) return false;
       link.send(binary ? { t: 'msg', d: payload, b: 1 } : { t: 'msg', d: payload });
@@ -134,15 +163,26 @@ export class Session {
   }
 
   /** Leaves the session for good: members stop keeping messages for us. */
-  async close(reason: Reason = { code: 'closed', message: 'closed by the application' }): Promise<void> {
-    const link = this.#link;
-    if (!this.#machine.transition(['connecting', 'connected', 'migrating'], 'closed', reason)) return;
+  async close(reason: Reason<'closed' | 'aborted'> = { code: 'closed', message: 'closed by the application' }): Promise<void> {
+    const link = this.#link();
+    if (!this.#machine.transition(['connecting', 'connected', 'migrating'], { kind: 'closed' }, reason)) return;
     this.#teardown(new ClosedError('GRIDLINK_CLOSED', 'the client was closed'));
     if (link?.isOpen) {
       this.#receiver.flushAck(link);
       link.send({ t: 'bye' });
     }
     link?.close(CloseCode.normal, 'bye');
+  }
+
+  /** The link the session talks on now: the joined one, or the old one still delivering while migrating. */
+  #link(): Link | undefined {
+    const phase = this.#machine.current;
+    return phase.kind === 'connected' || phase.kind === 'migrating' ? phase.link : undefined;
+  }
+
+  /** Whether `phase` is still the current state: a later entry into the same state is another object. */
+  #isCurrent(phase: Phase): boolean {
+    return this.#machine.current === phase;
   }
 
   // ---- joining and migrating ----------------------------------------------------------------
@@ -173,7 +213,6 @@ export class Session {
    * never hears from a node before it has been told the client is there.
    */
   #adopt({ link, welcome, node }: Joined): void {
-    this.#link = link;
     this.#node = node;
     this.#resume = welcome.resume;
     this.connector.nodes.learnId(node.url, node.id);
@@ -200,33 +239,35 @@ export class Session {
     for (const entry of this.#outbox.from(from)) link.sendText(entry.text);
   }
 
-  #migrate(reason: Reason, failedNode: NodeInfo | undefined, prefer?: NodeInfo): void {
-    if (this.#migration !== undefined) return;
+  /**
+   * Leaves `link` (the current one) for another node. `broken`: the link is gone, so the node is
+   * reported as failed and nothing waits for it; otherwise (drain, redirect) it keeps delivering
+   * until the new link is joined.
+   */
+  #migrate(link: Link, reason: Reason<MigrationCode>, broken: boolean, prefer?: NodeInfo): void {
     const from = this.#node as NodeInfo;
-    const old = this.#link;
-    if (!this.#machine.transition(['connected'], 'migrating', reason)) return;
-    // A dead link is gone now; a draining one stays up (still delivering) until the new one is joined.
-    if (failedNode !== undefined) this.#link = undefined;
-    const started = this.connector.platform.now();
-    this.#migration = this.#join(failedNode === undefined ? [] : [failedNode.id], from, prefer)
-      .then((joined) => {
-        if (!this.#machine.is('migrating')) {
-          joined.link.close(CloseCode.normal, 'client no longer migrating');
-          return;
-        }
-        if (old !== undefined && old !== joined.link) old.close(CloseCode.normal, 'migrated');
-        this.#adopt(joined);
-        const downtimeMs = this.connector.platform.now() - started;
-        this.#machine.transition(['migrating'], 'connected', { code: 'migrated', message: `migrated from ${from.id} to ${joined.node.id}` });
-        this.helper.onMigrated({ from, to: joined.node, reason, downtimeMs });
-        if (this.#link === joined.link) this.#listen(joined.link);
-      })
+    const migration: Migration = { kind: 'migrating', from, reason, started: this.connector.platform.now(), link: broken ? undefined : link };
+    if (!this.#machine.transition(['connected'], migration, reason)) return;
+    if (!this.#isCurrent(migration)) return; // a state listener closed the client
+    this.#join(broken ? [from.id] : [], from, prefer)
+      .then((joined) => this.#arrive(migration, joined))
       .catch((error: unknown) => {
-        if (this.#machine.is('migrating')) this.#giveUp(error, 'migrating');
-      })
-      .finally(() => {
-        this.#migration = undefined;
+        if (this.#isCurrent(migration)) this.#giveUp(error, 'migrating');
       });
+  }
+
+  #arrive(migration: Migration, joined: Joined): void {
+    if (!this.#isCurrent(migration)) {
+      joined.link.close(CloseCode.normal, 'client no longer migrating');
+      return;
+    }
+    migration.link?.close(CloseCode.normal, 'migrated');
+    this.#adopt(joined);
+    const downtimeMs = this.connector.platform.now() - migration.started;
+    const connected: Phase = { kind: 'connected', link: joined.link };
+    this.#machine.transition(['migrating'], connected, { code: 'migrated', message: `migrated from ${migration.from.id} to ${joined.node.id}` });
+    this.helper.onMigrated({ from: migration.from, to: joined.node, reason: migration.reason, downtimeMs });
+    if (this.#isCurrent(connected)) this.#listen(joined.link);
   }
 
   /**
@@ -235,26 +276,28 @@ export class Session {
    * kept; one that does not within a short deadline is treated as dead and the session moves.
    */
   #checkLink(why: string): void {
-    const link = this.#link;
-    if (link === undefined || !this.#machine.is('connected')) return;
+    const phase = this.#machine.current;
+    if (phase.kind !== 'connected') return;
+    const link = phase.link;
     const { timeoutMs } = this.connector.settings.heartbeat;
     link.ping({ timeoutMs: Math.min(timeoutMs, 2000) }).catch((cause: unknown) => {
-      if (link !== this.#link || !link.isOpen) return;
+      if (link !== this.#link() || !link.isOpen) return;
       this.#onLinkDead(link, new LinkError('GRIDLINK_HEARTBEAT_TIMEOUT', `node ${link.node.id} did not answer a check (${why})`, { cause, retriable: true }));
       link.close(CloseCode.heartbeatTimeout, 'no answer to a check');
     });
   }
 
   #onLinkDead(link: Link, error: GridlinkError): void {
-    if (link !== this.#link) return; // an old link (e.g. the drained one) going away is expected
+    if (link !== this.#link()) return; // an old link (e.g. the drained one) going away is expected
     this.connector.cooldown.fail(nodeKey(link.node));
     this.helper.onError(error);
-    if (this.#machine.is('migrating')) {
+    const phase = this.#machine.current;
+    if (phase.kind === 'migrating') {
       // The draining link died before the new one was joined; the migration in flight continues.
-      this.#link = undefined;
+      phase.link = undefined;
       return;
     }
-    this.#migrate({ code: reasonCode(error), message: error.message }, this.#node);
+    this.#migrate(link, { code: reasonCode(error), message: error.message }, true);
   }
 
   // ---- frames from the node -------------------------------------------------------------------
@@ -268,7 +311,7 @@ export class Session {
         this.#outbox.confirmUpTo(frame.upTo);
         return;
       case 'resend':
-        if (link === this.#link && this.#machine.is('connected')) this.#replay(link, frame.from);
+        if (link === this.#link() && this.#machine.is('connected')) this.#replay(link, frame.from);
         return;
       case 'gap':
         if (frame.from !== undefined) this.#receiver.skipTo(frame.from, frame.upTo);
@@ -287,14 +330,14 @@ export class Session {
       case 'drain':
         // Send the draining node to the back of the line so the next round does not ask it first.
         this.connector.cooldown.fail(nodeKey(link.node));
-        if (link === this.#link) this.#migrate({ code: 'drain', message: `node ${link.node.id} is draining` }, undefined, this.#hint(link, frame.to));
+        if (link === this.#link()) this.#migrate(link, { code: 'drain', message: `node ${link.node.id} is draining` }, false, this.#hint(link, frame.to));
         return;
       case 'redirect': {
         // The cloud moved the session's host (e.g. its rendezvous owner came back): move there,
         // make-before-break, like a drain — but only to a node of our own cloud.
-        if (link !== this.#link) return;
+        if (link !== this.#link()) return;
         const target = this.#hint(link, frame.node);
-        if (target !== undefined) this.#migrate({ code: 'redirect', message: `node ${link.node.id} moved the session to ${target.id}` }, undefined, target);
+        if (target !== undefined) this.#migrate(link, { code: 'redirect', message: `node ${link.node.id} moved the session to ${target.id}` }, false, target);
         return;
       }
       default:
@@ -324,13 +367,15 @@ export class Session {
 
   // ---- ending ---------------------------------------------------------------------------------
 
-  #giveUp(error: unknown, from: SessionState): GridlinkError {
+  #giveUp(error: unknown, from: 'connecting' | 'migrating'): GridlinkError {
     const failure = isGridlinkError(error) ? error : new SessionError('GRIDLINK_NO_NODES', String(error), { cause: error });
     if (this.#lifetime.signal.aborted || !this.#machine.is(from)) {
       return this.#machine.is('closed') ? new ClosedError('GRIDLINK_CLOSED', 'the client was closed before it joined', { cause: failure }) : failure;
     }
-    this.#failure = failure;
-    this.#machine.transition([from], 'failed', { code: failure.code, message: failure.message });
+    // A drain's old link may still be up; a failed client holds no link.
+    const draining = this.#link();
+    this.#machine.transition([from], { kind: 'failed', failure }, { code: failure.code, message: failure.message });
+    draining?.close(CloseCode.normal, 'client gave up');
     this.#teardown(failure);
     this.helper.onError(failure);
     return failure;
@@ -344,7 +389,7 @@ export class Session {
   }
 }
 
-function reasonCode(error: GridlinkError): string {
+function reasonCode(error: GridlinkError): MigrationCode {
   switch (error.code) {
     case 'GRIDLINK_HEARTBEAT_TIMEOUT':
       return 'heartbeat-timeout';

@@ -222,9 +222,11 @@ describe('client state machine', () => {
     const w = world();
     w.nodes.set(A, 'down');
     w.nodes.set(B, 'down');
-    const { client, states } = start(w);
+    const { client, states, reasons } = start(w);
     await expect(client.ready).rejects.toMatchObject({ code: 'GRIDLINK_NO_NODES' });
     expect(states).toEqual(['failed']);
+    // A failure's reason is the ErrorCode that ended the client.
+    expect(reasons).toEqual(['GRIDLINK_NO_NODES']);
     expect(() => client.send('x')).toThrowError(expect.objectContaining({ code: 'GRIDLINK_CLOSED' }));
   });
 
@@ -373,5 +375,98 @@ describe('client state machine', () => {
     // Without the 0, the new host would take us for a newcomer and skip quiet's first messages.
     expect(hello.recv).toEqual({ quiet: 0 });
     expect(hello.sent).toBe(0);
+  });
+
+  it('a drain is reason drain, a redirect reason redirect; close() is reason closed', async () => {
+    const w = world();
+    const { client, states, reasons, migrations } = start(w);
+    await client.ready;
+    socketTo(w, A).push({ t: 'drain', deadlineMs: 1000, to: { id: 'b', url: B } });
+    await until(() => migrations.length === 1);
+    socketTo(w, B).push({ t: 'redirect', node: { id: 'a', url: A }, reason: 'rebalance' });
+    await until(() => migrations.length === 2);
+    await client.close();
+    expect(states).toEqual(['connected', 'migrating', 'connected', 'migrating', 'connected', 'closed']);
+    expect(reasons).toEqual(['joined', 'drain', 'migrated', 'redirect', 'migrated', 'closed']);
+    expect(migrations).toEqual([
+      { from: 'a', to: 'b', reason: 'drain' },
+      { from: 'b', to: 'a', reason: 'redirect' },
+    ]);
+  });
+
+  it('an aborted signal closes the client with reason aborted', async () => {
+    const w = world();
+    const abort = new AbortController();
+    const { client, states, reasons } = start(w, { signal: abort.signal });
+    await client.ready;
+    abort.abort();
+    await until(() => client.state === 'closed');
+    expect(states).toEqual(['connected', 'closed']);
+    expect(reasons).toEqual(['joined', 'aborted']);
+  });
+
+  it('heartbeat death, socket close and drain together: one migration, the first cause is its reason', async () => {
+    const w = world();
+    const { client, states, reasons, migrations } = start(w, { heartbeat: { intervalMs: 1000, timeoutMs: 60_000 } });
+    await client.ready;
+    const old = socketTo(w, A);
+    w.frozen.add(A);
+    w.nodes.set(A, 'down');
+    w.lifecycle?.wake(); // the check goes unanswered: heartbeat-timeout
+    old.push({ t: 'drain', deadlineMs: 1000 });
+    old.drop();
+    await until(() => migrations.length === 1);
+    await tick();
+    expect(states).toEqual(['connected', 'migrating', 'connected']);
+    expect(reasons).toEqual(['joined', 'drain', 'migrated']);
+    expect(migrations).toEqual([{ from: 'a', to: 'b', reason: 'drain' }]);
+    expect(w.sockets.filter((s) => s.url === B)).toHaveLength(1);
+  });
+
+  it('regression: a new link that dies between its welcome and the session listening still moves the session', async () => {
+    const w = world();
+    const { client, states, migrations } = start(w);
+    await client.ready;
+    const original = w.platform.openWebSocket.bind(w.platform);
+    let dropped = false;
+    w.platform.openWebSocket = (url, options) => {
+      const socket = original(url, options) as FakeSocket;
+      const send = socket.send.bind(socket);
+      socket.send = (data: string) => {
+        send(data);
+        if (url !== B || dropped || (JSON.parse(data) as { t: string }).t !== 'hello') return;
+        // B welcomes and dies at once; A is back by then, and the only node up.
+        dropped = true;
+        w.nodes.set(A, 'up');
+        w.nodes.set(B, 'down');
+        queueMicrotask(() => socket.drop());
+      };
+      return socket;
+    };
+    w.nodes.set(A, 'down');
+    socketTo(w, A).drop();
+    await until(() => migrations.length === 2);
+    expect(migrations).toEqual([
+      { from: 'a', to: 'b', reason: 'link-lost' },
+      { from: 'b', to: 'a', reason: 'link-lost' },
+    ]);
+    expect(states).toEqual(['connected', 'migrating', 'connected', 'migrating', 'connected']);
+    expect(client.node?.id).toBe('a');
+  });
+
+  it('a migration that finds no node ends in failed with the error code, and closes the draining link', async () => {
+    const w = world();
+    const { client, states, reasons } = start(w);
+    await client.ready;
+    const old = socketTo(w, A);
+    w.nodes.set(A, 'down');
+    w.nodes.set(B, 'down');
+    old.push({ t: 'drain', deadlineMs: 1000 });
+    await until(() => client.state === 'failed');
+    expect(states).toEqual(['connected', 'migrating', 'failed']);
+    expect(reasons).toEqual(['joined', 'drain', 'GRIDLINK_NO_NODES']);
+    // The old link delivered until the end of the migration; a failed client holds none.
+    expect(old.readyState).toBe(3);
+    expect(() => client.send('x')).toThrowError(expect.objectContaining({ code: 'GRIDLINK_CLOSED', cause: expect.objectContaining({ code: 'GRIDLINK_NO_NODES' }) }));
   });
 });

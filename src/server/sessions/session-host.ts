@@ -7,11 +7,12 @@
  * Invariant that makes "exactly once" work: a sender's message leaves its outbox (`acked`) only
  * when every other member this node knows of — attached, detached or a placeholder announced by
  * someone else — has reported delivering it. An unknown watermark blocks, it never counts as zero
- * or as "caught up".
+ * or as "caught up". The arithmetic lives in delivery.ts; this file keeps the records and the timers.
  */
 import type { Logger } from '../../core/logger.js';
 import { MAX_LIST_LENGTH } from '../../protocol/codec.js';
 import { CloseCode, type AckFrame, type HelloFrame, type MsgFrame, type NodeFrame, type Watermarks, type WelcomeFrame } from '../../protocol/frames.js';
+import { ackOwedAfterProgress, ackOwedAfterRelay, confirmedUpTo, joinWatermarks, lowestWanted, raisedWatermarks, stalled } from './delivery.js';
 
 /** How the session host reaches one member's current link. */
 export interface MemberLink {
@@ -31,11 +32,8 @@ interface Member {
   recv: Map<string, number>;
   /** Highest `acked.upTo` sent to this member on its current link. */
   ackedSent: number;
-  /**
-   * Since when this member has been behind (sent messages it has not confirmed) without confirming
-   * anything new; undefined while it keeps up. See `sweepStalled`.
-   */
-  stalledSince?: number;
+  /** Since when this member has owed an ack (see delivery.ts); undefined while it owes none. See `sweepStalled`. */
+  ackOwedSince?: number;
 }
 
 type Settle = { kind: 'settling'; timer: NodeJS.Timeout } | { kind: 'settled' };
@@ -63,7 +61,7 @@ export interface SessionHostOptions {
   readonly onSessionEnded?: (session: string) => void;
 }
 
-export type JoinResult = { kind: 'joined' } | { kind: 'rejected'; message: string };
+export type MemberJoinResult = { kind: 'joined' } | { kind: 'rejected'; message: string };
 
 /** What the caller needs to build the welcome; the session host sends it at the right moment. */
 export interface WelcomeParts {
@@ -96,10 +94,9 @@ export class SessionHost {
     const now = Date.now();
     for (const session of this.sessions.values()) {
       for (const member of session.members.values()) {
-        if (member.attachment.kind !== 'attached' || member.stalledSince === undefined) continue;
-        if (now - member.stalledSince < stallMs) continue;
+        if (member.attachment.kind !== 'attached' || !stalled(member.ackOwedSince, now, stallMs)) continue;
         this.options.logger.warn('member confirms nothing; cutting its link', { session: session.id, client: member.id });
-        member.stalledSince = undefined;
+        member.ackOwedSince = undefined;
         member.attachment.link.close(CloseCode.tryAgainLater, 'not confirming');
       }
     }
@@ -119,7 +116,7 @@ export class SessionHost {
    * Attaches `link` as member `hello.client` (protocol "Join"). Sends the welcome built by
    * `welcome` first, so the joiner hears nothing of the session before it, then tells the others.
    */
-  join(link: MemberLink, hello: HelloFrame, welcome: (parts: WelcomeParts) => WelcomeFrame): JoinResult {
+  join(link: MemberLink, hello: HelloFrame, welcome: (parts: WelcomeParts) => WelcomeFrame): MemberJoinResult {
     let session = this.sessions.get(hello.session);
     const existing = session?.members.get(hello.client);
     let replaced: MemberLink | undefined;
@@ -144,7 +141,7 @@ export class SessionHost {
       member = existing;
       this.unattach(member);
       member.attachment = { kind: 'attached', link };
-      member.stalledSince = undefined; // a new link starts with a clean slate
+      member.ackOwedSince = undefined; // a new link starts with a clean slate
       member.ackedSent = 0; // a new link has heard no acked yet
     }
     if (replaced !== undefined) this.byLink.delete(replaced);
@@ -153,16 +150,8 @@ export class SessionHost {
     // The joiner as a sender: where it stands, so members meeting it start after that point.
     if (hello.sent !== undefined) session.positions.set(member.id, Math.max(session.positions.get(member.id) ?? 0, hello.sent));
 
-    // Watermarks: what the joiner reports; for senders it does not list, their position now (it
-    // receives what is sent after it joined). A sender that never said where it stands stays unknown.
-    member.recv = new Map();
-    for (const [sender, seq] of Object.entries(hello.recv)) if (sender !== member.id) member.recv.set(sender, seq);
-    const base: Watermarks = {};
-    for (const [sender, seq] of session.positions) {
-      if (sender === member.id || member.recv.has(sender)) continue;
-      member.recv.set(sender, seq);
-      base[sender] = seq;
-    }
+    const { recv, base } = joinWatermarks(hello.recv, member.id, session.positions);
+    member.recv = recv;
 
     // Members the joiner knows and we do not are on their way: hold acks for them until they come.
     for (const other of hello.members) {
@@ -171,7 +160,7 @@ export class SessionHost {
     }
 
     const members = [...session.members.keys()].filter((id) => id !== member.id);
-    link.send(welcome({ members, base, want: this.lowestWanted(session, member.id) }));
+    link.send(welcome({ members, base, want: lowestWanted(session.members.values(), member.id) }));
     if (replaced !== undefined) replaced.close(CloseCode.replaced, 'replaced by a newer link');
 
     for (const other of session.members.values()) {
@@ -205,7 +194,7 @@ export class SessionHost {
     for (const other of session.members.values()) {
       if (other !== member && other.attachment.kind === 'attached') {
         other.attachment.link.send(out);
-        if (frame.seq !== undefined) other.stalledSince ??= Date.now();
+        if (frame.seq !== undefined) other.ackOwedSince = ackOwedAfterRelay(other.ackOwedSince, Date.now());
       }
     }
     // A sender alone in its session has delivered to everyone there is: ack what it sent.
@@ -222,44 +211,17 @@ export class SessionHost {
     }
   }
 
-  /** min over the other members' known watermarks for `sender`, plus one; undefined if none is known. */
-  private lowestWanted(session: Session, sender: string): number | undefined {
-    let min: number | undefined;
-    for (const other of session.members.values()) {
-      const seq = other.id === sender ? undefined : other.recv.get(sender);
-      if (seq !== undefined && (min === undefined || seq < min)) min = seq;
-    }
-    return min === undefined ? undefined : min + 1;
-  }
-
   /** A receiver's cumulative watermarks; may raise the senders' acknowledgements. */
   ack(link: MemberLink, frame: AckFrame): void {
     const entry = this.byLink.get(link);
     if (entry === undefined) return;
     const { session, member } = entry;
-    const changed: string[] = [];
-    for (const [sender, seq] of Object.entries(frame.recv)) {
-      if (sender === member.id) continue;
-      const old = member.recv.get(sender);
-      // Bounded: a receiver may name senders not here yet (they are on their way), but not forever many.
-      if (old === undefined && member.recv.size >= MAX_LIST_LENGTH) continue;
-      if (old === undefined || seq > old) {
-        member.recv.set(sender, seq);
-        changed.push(sender);
-      }
-    }
-    if (changed.length > 0) {
-      // Progress restarts the stall clock; being fully caught up stops it.
-      member.stalledSince = this.caughtUp(session, member) ? undefined : Date.now();
-      this.recompute(session, changed);
-    }
-  }
-
-  private caughtUp(session: Session, member: Member): boolean {
-    for (const [sender, position] of session.positions) {
-      if (sender !== member.id && (member.recv.get(sender) ?? 0) < position) return false;
-    }
-    return true;
+    // A receiver may name senders not here yet (they are on their way), but not forever many.
+    const raised = raisedWatermarks(member.recv, frame.recv, member.id, MAX_LIST_LENGTH);
+    if (raised.size === 0) return;
+    for (const [sender, seq] of raised) member.recv.set(sender, seq);
+    member.ackOwedSince = ackOwedAfterProgress(member, session.positions, Date.now());
+    this.recompute(session, [...raised.keys()]);
   }
 
   /** Clean leave: removed at once. */
@@ -368,20 +330,7 @@ export class SessionHost {
     for (const id of ids) {
       const sender = session.members.get(id);
       if (sender === undefined || sender.attachment.kind !== 'attached') continue;
-      let upTo: number | undefined;
-      if (session.members.size === 1) {
-        upTo = session.positions.get(id) ?? 0;
-      } else {
-        for (const other of session.members.values()) {
-          if (other === sender) continue;
-          const mark = other.recv.get(id);
-          if (mark === undefined) {
-            upTo = undefined;
-            break;
-          }
-          upTo = upTo === undefined ? mark : Math.min(upTo, mark);
-        }
-      }
+      const upTo = confirmedUpTo(session.members.values(), id, session.positions);
       if (upTo !== undefined && upTo > sender.ackedSent) {
         sender.ackedSent = upTo;
         sender.attachment.link.send({ t: 'acked', upTo });

@@ -1,0 +1,287 @@
+/**
+ * The session host with fake member links and fake timers: each test drives joins, relays, acks
+ * and leaves and asserts the exact frames every member's link received, in order.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { silentLogger } from '../../src/core/logger.js';
+import { CloseCode, PROTOCOL_VERSION, type HelloFrame, type NodeFrame, type WelcomeFrame } from '../../src/protocol/frames.js';
+import { SessionHost, type MemberLink, type SessionHostOptions, type WelcomeParts } from '../../src/server/sessions/session-host.js';
+
+class FakeLink implements MemberLink {
+  readonly frames: NodeFrame[] = [];
+  closed: { code: number; reason: string } | undefined;
+  send(frame: NodeFrame): void {
+    this.frames.push(frame);
+  }
+  close(code: number, reason: string): void {
+    this.closed = { code, reason };
+  }
+  /** What arrived since the last call; a welcome shows only what the session host decided. */
+  take(): unknown[] {
+    return this.frames.splice(0).map((f) => (f.t === 'welcome' ? { t: 'welcome', members: f.members, base: f.base, want: f.want } : f));
+  }
+}
+
+const GRACE = 5000;
+const STALL = 10_000;
+
+let host: SessionHost;
+let ended: string[];
+
+function makeHost(extra: Partial<SessionHostOptions> = {}): SessionHost {
+  ended = [];
+  host = new SessionHost({
+    settleMs: 0,
+    memberGraceMs: GRACE,
+    stallMs: STALL,
+    logger: silentLogger,
+    verifyResume: (token, _session, client) => token === `token-of-${client}`,
+    onSessionEnded: (session) => ended.push(session),
+    ...extra,
+  });
+  return host;
+}
+
+const welcome = (parts: WelcomeParts): WelcomeFrame => ({
+  t: 'welcome',
+  v: PROTOCOL_VERSION,
+  node: { id: 'n', url: 'ws://n.test/' },
+  session: 's',
+  client: 'x',
+  resume: 'r',
+  nodes: [],
+  heartbeat: { intervalMs: 1000, timeoutMs: 5000 },
+  members: parts.members,
+  base: parts.base,
+  ...(parts.want === undefined ? {} : { want: parts.want }),
+});
+
+const hello = (client: string, extra: Partial<HelloFrame> = {}): HelloFrame => ({ t: 'hello', v: PROTOCOL_VERSION, session: 's', client, recv: {}, members: [], sent: 0, ...extra });
+
+function join(client: string, extra: Partial<HelloFrame> = {}): FakeLink {
+  const link = new FakeLink();
+  expect(host.join(link, hello(client, extra), welcome)).toEqual({ kind: 'joined' });
+  return link;
+}
+
+const msg = (seq: number) => ({ t: 'msg' as const, seq, d: `m${seq}` });
+const relayed = (from: string, seq: number) => ({ t: 'msg', from, seq, d: `m${seq}` });
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+
+afterEach(() => {
+  host.stop();
+  vi.useRealTimers();
+});
+
+describe('SessionHost', () => {
+  it('join: the joiner hears its welcome first, the others hear joined with where it stands', () => {
+    makeHost();
+    const alice = join('alice', { sent: 3 });
+    // Alone, alice has delivered to everyone there is, up to where she stands.
+    expect(alice.take()).toEqual([{ t: 'welcome', members: [], base: {}, want: undefined }, { t: 'acked', upTo: 3 }]);
+    const bob = join('bob');
+    expect(bob.take()).toEqual([{ t: 'welcome', members: ['alice'], base: { alice: 3 }, want: undefined }]);
+    expect(alice.take()).toEqual([{ t: 'joined', client: 'bob', base: 0 }]);
+    expect(host.stats()).toEqual({ sessions: 1, members: 2, relayed: 0 });
+  });
+
+  it('relay and ack: acked goes to the sender only when every other member confirmed, and only when it rises', () => {
+    makeHost();
+    const alice = join('alice');
+    const bob = join('bob');
+    const carol = join('carol');
+    for (const l of [alice, bob, carol]) l.take();
+    host.relay(alice, msg(1));
+    host.relay(alice, msg(2));
+    expect(bob.take()).toEqual([relayed('alice', 1), relayed('alice', 2)]);
+    expect(carol.take()).toEqual([relayed('alice', 1), relayed('alice', 2)]);
+    host.ack(bob, { t: 'ack', recv: { alice: 2 } });
+    expect(alice.take()).toEqual([]); // carol has not confirmed
+    host.ack(carol, { t: 'ack', recv: { alice: 1 } });
+    expect(alice.take()).toEqual([{ t: 'acked', upTo: 1 }]);
+    host.ack(carol, { t: 'ack', recv: { alice: 1 } }); // no rise
+    host.ack(bob, { t: 'ack', recv: { alice: 1 } }); // watermarks never fall
+    expect(alice.take()).toEqual([]);
+    host.ack(carol, { t: 'ack', recv: { alice: 2 } });
+    expect(alice.take()).toEqual([{ t: 'acked', upTo: 2 }]);
+    expect(host.stats().relayed).toBe(2);
+  });
+
+  it('a sender alone has its messages acknowledged as it sends them', () => {
+    makeHost();
+    const alice = join('alice');
+    alice.take();
+    host.relay(alice, msg(1));
+    host.relay(alice, { t: 'msg', d: 'volatile' });
+    expect(alice.take()).toEqual([{ t: 'acked', upTo: 1 }]);
+  });
+
+  it('a placeholder (a member the joiner knows, still on its way) blocks acks until it arrives and reports', () => {
+    makeHost();
+    const alice = join('alice', { members: ['bob'] });
+    expect(alice.take()).toEqual([{ t: 'welcome', members: ['bob'], base: {}, want: undefined }]);
+    host.relay(alice, msg(1));
+    host.relay(alice, msg(2));
+    expect(alice.take()).toEqual([]);
+    const bob = join('bob', { recv: { alice: 1 } });
+    expect(bob.take()).toEqual([{ t: 'welcome', members: ['alice'], base: {}, want: undefined }]);
+    // Bob is told nothing of alice's past; alice replays what bob lacks, then learns what he has.
+    expect(alice.take()).toEqual([{ t: 'joined', client: 'bob', base: 0 }, { t: 'resend', from: 2 }, { t: 'acked', upTo: 1 }]);
+  });
+
+  it('a placeholder that never comes is removed after the grace period, and stops blocking', () => {
+    makeHost();
+    const alice = join('alice', { members: ['bob'] });
+    host.relay(alice, msg(1));
+    alice.take();
+    vi.advanceTimersByTime(GRACE - 1);
+    expect(alice.take()).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(alice.take()).toEqual([{ t: 'left', client: 'bob', reason: 'timeout' }, { t: 'acked', upTo: 1 }]);
+  });
+
+  it('a lost member is kept for the grace period, then removed with left timeout', () => {
+    makeHost();
+    const alice = join('alice');
+    const bob = join('bob');
+    alice.take();
+    host.detach(bob);
+    vi.advanceTimersByTime(GRACE - 1);
+    expect(alice.take()).toEqual([]);
+    expect(host.stats().members).toBe(2);
+    vi.advanceTimersByTime(1);
+    expect(alice.take()).toEqual([{ t: 'left', client: 'bob', reason: 'timeout' }]);
+    expect(host.stats().members).toBe(1);
+  });
+
+  it('a member back within the grace period stays; the old grace timer cannot remove it later', () => {
+    makeHost();
+    const alice = join('alice');
+    const bob = join('bob');
+    alice.take();
+    host.detach(bob);
+    vi.advanceTimersByTime(GRACE - 10);
+    const bob2 = join('bob', { recv: { alice: 0 } });
+    expect(bob2.take()).toEqual([{ t: 'welcome', members: ['alice'], base: {}, want: 1 }]);
+    expect(alice.take()).toEqual([{ t: 'joined', client: 'bob', base: 0 }, { t: 'resend', from: 1 }]);
+    vi.advanceTimersByTime(GRACE * 3);
+    expect(alice.take()).toEqual([]);
+    expect(host.stats().members).toBe(2);
+  });
+
+  it('rejoin while attached: refused without the resume token; with it, the new link replaces the old', () => {
+    makeHost();
+    const alice = join('alice');
+    const bob = join('bob');
+    alice.take();
+    bob.take();
+    const intruder = new FakeLink();
+    expect(host.join(intruder, hello('bob'), welcome)).toEqual({ kind: 'rejected', message: "client id 'bob' is in use in this session" });
+    expect(intruder.take()).toEqual([]);
+    const bob2 = join('bob', { resume: 'token-of-bob', recv: { alice: 0 } });
+    expect(bob2.take()).toEqual([{ t: 'welcome', members: ['alice'], base: {}, want: 1 }]);
+    expect(bob.closed).toEqual({ code: CloseCode.replaced, reason: 'replaced by a newer link' });
+    // Not a newcomer: alice hears no joined, only the replay bob asked for.
+    expect(alice.take()).toEqual([{ t: 'resend', from: 1 }]);
+    // The replaced link is no longer bob's: what it says is ignored.
+    host.relay(bob, msg(1));
+    host.bye(bob);
+    expect(alice.take()).toEqual([]);
+    host.relay(bob2, msg(1));
+    expect(alice.take()).toEqual([relayed('bob', 1)]);
+  });
+
+  it('replay: a rejoining sender is told the lowest seq a member still wants', () => {
+    makeHost();
+    const alice = join('alice');
+    const bob = join('bob');
+    for (const seq of [1, 2, 3]) host.relay(alice, msg(seq));
+    host.ack(bob, { t: 'ack', recv: { alice: 2 } });
+    host.detach(alice);
+    const alice2 = join('alice', { sent: 3 });
+    // She replays from 3 (bob has 1..2), and hears again, on her new link, what is confirmed.
+    expect(alice2.take()).toEqual([{ t: 'welcome', members: ['bob'], base: { bob: 0 }, want: 3 }, { t: 'acked', upTo: 2 }]);
+  });
+
+  it('gap: a sender that lost messages has every other attached member told', () => {
+    makeHost();
+    const alice = join('alice');
+    const bob = join('bob');
+    const carol = join('carol');
+    bob.take();
+    carol.take();
+    host.detach(carol);
+    host.gap(alice, 4);
+    expect(bob.take()).toEqual([{ t: 'gap', from: 'alice', upTo: 4 }]);
+    expect(carol.take()).toEqual([]);
+    expect(alice.take().filter((f) => (f as NodeFrame).t === 'gap')).toEqual([]);
+  });
+
+  it('stall: a member that confirms nothing while behind is cut after stallMs; progress restarts the clock', () => {
+    makeHost();
+    const alice = join('alice');
+    const bob = join('bob');
+    host.relay(alice, msg(1));
+    host.relay(alice, msg(2));
+    vi.advanceTimersByTime(STALL / 2);
+    host.ack(bob, { t: 'ack', recv: { alice: 1 } }); // progress, still behind
+    vi.advanceTimersByTime(STALL - 1000);
+    expect(bob.closed).toBeUndefined();
+    vi.advanceTimersByTime(1000);
+    expect(bob.closed).toEqual({ code: CloseCode.tryAgainLater, reason: 'not confirming' });
+  });
+
+  it('stall: a member that is caught up is never cut, however long it stays quiet', () => {
+    makeHost();
+    const alice = join('alice');
+    const bob = join('bob');
+    host.relay(alice, msg(1));
+    host.ack(bob, { t: 'ack', recv: { alice: 1 } });
+    vi.advanceTimersByTime(STALL * 5);
+    expect(bob.closed).toBeUndefined();
+    expect(alice.closed).toBeUndefined();
+  });
+
+  it('settling: a session arriving by migration acknowledges nothing until settleMs passed', () => {
+    makeHost({ settleMs: 300 });
+    const alice = join('alice', { via: 'old' });
+    host.relay(alice, msg(1));
+    vi.advanceTimersByTime(299);
+    expect(alice.take()).toEqual([{ t: 'welcome', members: [], base: {}, want: undefined }]);
+    vi.advanceTimersByTime(1);
+    expect(alice.take()).toEqual([{ t: 'acked', upTo: 1 }]);
+  });
+
+  it('bye: removed at once with left bye; the last one out ends the session', () => {
+    makeHost();
+    const alice = join('alice');
+    const bob = join('bob');
+    host.relay(alice, msg(1));
+    alice.take();
+    host.bye(bob);
+    // Bob no longer holds alice's acks back.
+    expect(alice.take()).toEqual([{ t: 'left', client: 'bob', reason: 'bye' }, { t: 'acked', upTo: 1 }]);
+    expect(ended).toEqual([]);
+    host.bye(alice);
+    expect(ended).toEqual(['s']);
+    expect(host.sessionIds()).toEqual([]);
+  });
+
+  it('evict: attached links are handed to move, detached ones are forgotten, nobody hears left', () => {
+    makeHost();
+    const alice = join('alice');
+    const bob = join('bob');
+    const carol = join('carol');
+    host.detach(carol);
+    for (const l of [alice, bob, carol]) l.take();
+    const moved: MemberLink[] = [];
+    host.evict('s', (link) => moved.push(link));
+    expect(moved).toEqual([alice, bob]);
+    expect(ended).toEqual(['s']);
+    vi.advanceTimersByTime(GRACE * 2);
+    expect([...alice.take(), ...bob.take()]).toEqual([]);
+  });
+});
