@@ -38,23 +38,24 @@ export type TransitionCode =
 /** Every reason code: a transition, or the `ErrorCode` of the failure that moved the state to `failed`. */
 export type ReasonCode = TransitionCode | ErrorCode;
 
-export interface Reason<C extends ReasonCode = ReasonCode> {
+/** A coded cause. The client's machines use `ReasonCode`; the server's peer machines their own unions. */
+export interface Reason<C extends string = ReasonCode> {
   /** Stable machine-readable cause. */
   readonly code: C;
   readonly message: string;
 }
 
-export interface StateChange<S extends string> {
+export interface StateChange<S extends string, C extends string = ReasonCode> {
   readonly from: S;
   readonly to: S;
-  readonly reason: Reason;
+  readonly reason: Reason<C>;
 }
 
-export class StateMachine<V extends { readonly kind: string }> {
+export class StateMachine<V extends { readonly kind: string }, C extends string = ReasonCode> {
   #current: V;
-  readonly #onChange: (change: StateChange<V['kind']>) => void;
+  readonly #onChange: (change: StateChange<V['kind'], C>) => void;
 
-  constructor(initial: V, onChange: (change: StateChange<V['kind']>) => void) {
+  constructor(initial: V, onChange: (change: StateChange<V['kind'], C>) => void) {
     this.#current = initial;
     this.#onChange = onChange;
   }
@@ -77,7 +78,7 @@ export class StateMachine<V extends { readonly kind: string }> {
   }
 
   /** Moves to `to` if the current state is one of `allowedFrom`; returns whether it moved. */
-  transition(allowedFrom: readonly V['kind'][], to: V, reason: Reason): boolean {
+  transition(allowedFrom: readonly V['kind'][], to: V, reason: Reason<C>): boolean {
     const from = this.#current.kind;
     if (!allowedFrom.includes(from)) return false;
     this.#current = to;

@@ -21,7 +21,7 @@ import { setUnrefTimeout } from '../../core/timers.js';
 import type { HeartbeatSettings, NodeInfo } from '../../protocol/frames.js';
 import type { PeerAuth } from './auth.js';
 import type { LoadFrame, PeerFrame, PinFrame, UnpinFrame } from './frames.js';
-import { OutboundPeer, wsPeerDialer, type PeerDialer, type PeerLinkKind } from './outbound-peer.js';
+import { OutboundPeer, wsPeerDialer, type PeerDialer, type PeerLinkCode, type PeerLinkKind } from './outbound-peer.js';
 
 export interface PeerMonitorOptions {
   readonly self: string;
@@ -47,6 +47,10 @@ export interface PeerMonitorOptions {
 }
 
 export type MonitorKind = 'idle' | 'running' | 'draining' | 'stopped';
+/** Why the monitor's lifecycle moved. */
+export type MonitorCode = 'start' | 'drain' | 'stop';
+/** Why a peer's standing moved. */
+export type StandingCode = 'new-link' | 'heard' | 'suspect' | 'probe-answered' | 'probe-timeout' | 'peer-drain' | 'link-down' | 'stop';
 
 interface Probe {
   readonly pingId: number;
@@ -71,9 +75,9 @@ type Standing =
 export type StandingKind = Standing['kind'];
 
 export type MonitorStateChange =
-  | ({ machine: 'monitor' } & StateChange<MonitorKind>)
-  | ({ machine: 'link'; peer: string } & StateChange<PeerLinkKind>)
-  | ({ machine: 'standing'; peer: string } & StateChange<StandingKind>);
+  | ({ machine: 'monitor' } & StateChange<MonitorKind, MonitorCode>)
+  | ({ machine: 'link'; peer: string } & StateChange<PeerLinkKind, PeerLinkCode>)
+  | ({ machine: 'standing'; peer: string } & StateChange<StandingKind, StandingCode>);
 
 /** Start-up: peers that have not answered since start, and who waits for them; see `settled()`. */
 type Startup = { kind: 'pending'; unsettled: Set<string>; waiters: Array<() => void> } | { kind: 'settled' };
@@ -94,13 +98,13 @@ const NOT_DRAINING: readonly StandingKind[] = ['unheard', 'alive', 'probing', 'u
 export class PeerMonitor {
   readonly #peers = new Map<string, Peer>();
   readonly #options: PeerMonitorOptions;
-  readonly #machine: StateMachine<MonitorKind>;
+  readonly #machine: StateMachine<{ readonly kind: MonitorKind }, MonitorCode>;
   #startup: Startup;
   #lastAlive = '';
 
   constructor(options: PeerMonitorOptions) {
     this.#options = options;
-    this.#machine = new StateMachine<MonitorKind>('idle', (change) => options.onState?.({ machine: 'monitor', ...change }));
+    this.#machine = new StateMachine<{ readonly kind: MonitorKind }, MonitorCode>({ kind: 'idle' }, (change) => options.onState?.({ machine: 'monitor', ...change }));
     const dial = options.dial ?? wsPeerDialer(options.logger);
     const { self, auth, heartbeat, logger } = options;
     for (const info of options.peers) {
@@ -119,7 +123,7 @@ export class PeerMonitor {
   }
 
   start(): void {
-    if (!this.#machine.transition(['idle'], 'running', { code: 'start', message: 'dialling every peer' })) return;
+    if (!this.#machine.transition(['idle'], { kind: 'running' }, { code: 'start', message: 'dialling every peer' })) return;
     for (const peer of this.#peers.values()) peer.link.dial();
     // A peer that neither answers nor fails (a black hole) must not hold the node forever.
     setUnrefTimeout(() => this.#settleAll(), this.#options.heartbeat.timeoutMs);
@@ -199,7 +203,7 @@ export class PeerMonitor {
 
   /** This node is draining: tell every peer over our outbound links (and every future one). */
   announceDrain(): void {
-    if (!this.#machine.transition(['idle', 'running'], 'draining', { code: 'drain', message: 'this node is draining' })) return;
+    if (!this.#machine.transition(['idle', 'running'], { kind: 'draining' }, { code: 'drain', message: 'this node is draining' })) return;
     this.broadcast({ t: 'peer-drain' });
   }
 
@@ -209,7 +213,7 @@ export class PeerMonitor {
   }
 
   stop(): void {
-    this.#machine.transition(['idle', 'running', 'draining'], 'stopped', { code: 'stop', message: 'monitor stopped' });
+    this.#machine.transition(['idle', 'running', 'draining'], { kind: 'stopped' }, { code: 'stop', message: 'monitor stopped' });
     this.#settleAll();
     for (const peer of this.#peers.values()) {
       this.#move(peer, NOT_STOPPED, { kind: 'stopped' }, { code: 'stop', message: 'monitor stopped' });
@@ -221,7 +225,7 @@ export class PeerMonitor {
    * The one way a peer's standing changes: refused unless it is in `allowedFrom` (a late probe timer
    * cannot undo a newer state). Leaving `probing` settles the probe: true only for a pong.
    */
-  #move(peer: Peer, allowedFrom: readonly StandingKind[], next: Standing, reason: Reason): boolean {
+  #move(peer: Peer, allowedFrom: readonly StandingKind[], next: Standing, reason: Reason<StandingCode>): boolean {
     const prev = peer.standing;
     if (!allowedFrom.includes(prev.kind)) return false;
     peer.standing = next;

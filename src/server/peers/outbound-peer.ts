@@ -77,7 +77,7 @@ export interface OutboundPeerHost {
   /** The link went down; `lapsed`: it had opened, so what the peer said on it no longer holds. */
   down(lapsed: boolean): void;
   /** Every change of state, with its reason. */
-  state?(change: StateChange<PeerLinkKind>): void;
+  state?(change: StateChange<PeerLinkKind, PeerLinkCode>): void;
 }
 
 export interface OutboundPeerDeps {
@@ -103,6 +103,8 @@ export type PeerLinkState =
   | { kind: 'stopped' };
 
 export type PeerLinkKind = PeerLinkState['kind'];
+/** Why a peer link moved. */
+export type PeerLinkCode = 'dial' | 'opened' | 'authenticated' | 'heard' | 'error' | 'closed' | 'silent' | 'protocol' | 'unauthenticated' | 'stopped';
 
 const LINKED: readonly PeerLinkKind[] = ['dialing', 'proving', 'open', 'heard'];
 
@@ -163,7 +165,7 @@ export class OutboundPeer {
    * event from an old socket cannot move the link). Leaving a socket behind cuts it; entering a
    * state runs that state's effects.
    */
-  #transition(allowedFrom: readonly PeerLinkKind[], next: PeerLinkState, reason: Reason): boolean {
+  #transition(allowedFrom: readonly PeerLinkKind[], next: PeerLinkState, reason: Reason<PeerLinkCode>): boolean {
     const prev = this.#state;
     if (!allowedFrom.includes(prev.kind)) return false;
     this.#state = next;
@@ -261,7 +263,7 @@ export class OutboundPeer {
     return this.#transition(['proving'], { kind: 'open', socket, liveness }, { code: 'authenticated', message: 'the peer proved the secret' });
   }
 
-  #down(socket: PeerSocket, reason: Reason): void {
+  #down(socket: PeerSocket, reason: Reason<PeerLinkCode>): void {
     if (!this.#owns(socket)) return;
     this.#transition(LINKED, { kind: 'waiting' }, reason);
   }
