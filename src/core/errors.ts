@@ -28,6 +28,7 @@ export type ErrorCode =
   // the session
   | 'GRIDLINK_REJECTED'
   | 'GRIDLINK_BUFFER_FULL'
+  | 'GRIDLINK_MESSAGE_TOO_LARGE'
   | 'GRIDLINK_MESSAGE_GAP'
   // the server kit
   | 'GRIDLINK_LISTEN_FAILED'

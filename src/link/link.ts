@@ -133,6 +133,8 @@ function closeFor(cause: Cause): { code: number; reason: string } {
 
 export class Link {
   #state: LinkState = { kind: 'idle' };
+  /** Ours until the welcome; then at least the node's, which relays messages up to its own limit. */
+  #maxFrameBytes: number;
   readonly #heartbeat: Liveness;
   #pingId = 0;
   readonly #pongWaiters = new Map<number, () => void>();
@@ -143,6 +145,7 @@ export class Link {
     readonly node: NodeInfo,
     private readonly settings: LinkSettings,
   ) {
+    this.#maxFrameBytes = settings.maxFrameBytes;
     this.#heartbeat = new Liveness(
       {
         sendPing: () => this.send({ t: 'ping' }),
@@ -315,7 +318,7 @@ export class Link {
     this.#heartbeat.received();
     let frame: NodeFrame;
     try {
-      frame = decodeNodeFrame(data, { maxFrameBytes: this.settings.maxFrameBytes });
+      frame = decodeNodeFrame(data, { maxFrameBytes: this.#maxFrameBytes });
     } catch (cause) {
       const error = isGridlinkError(cause) ? cause : new LinkError('GRIDLINK_PROTOCOL', `undecodable frame from node ${this.node.id}`, { cause });
       this.#die(error, error.code === 'GRIDLINK_FRAME_TOO_LARGE' ? CloseCode.tooLarge : CloseCode.protocolError);
@@ -347,6 +350,7 @@ export class Link {
   #onHandshakeFrame(frame: NodeFrame): void {
     switch (frame.t) {
       case 'welcome':
+        this.#maxFrameBytes = Math.max(this.settings.maxFrameBytes, frame.maxFrameBytes ?? 0);
         this.#transition(['handshaking'], { kind: 'open', held: [], host: undefined }, { kind: 'welcome', welcome: frame });
         return;
       case 'redirect':

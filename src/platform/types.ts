@@ -106,4 +106,10 @@ export interface Platform {
   readonly watchLifecycle?: (handlers: LifecycleHandlers) => () => void;
   /** True when the platform knows it has no network (navigator.onLine === false). */
   readonly isOffline?: () => boolean;
+  /**
+   * Keeps the process running while a client is still trying to reach its cloud (between attempts
+   * no socket is open, and a Node script awaiting `ready` would otherwise just exit); returns the
+   * release. Absent where a page's life does not depend on it (browsers).
+   */
+  readonly holdProcess?: () => () => void;
 }

@@ -163,7 +163,7 @@ function parseObject(raw: string | Uint8Array, limits: CodecLimits): Record<stri
   }
   // UTF-16 length is a lower bound of the UTF-8 size and free to read; check the exact size only
   // when it could matter.
-  if (raw.length > limits.maxFrameBytes || (raw.length * 3 > limits.maxFrameBytes && byteLength(raw) > limits.maxFrameBytes)) {
+  if (exceedsBytes(raw, limits.maxFrameBytes)) {
     throw new LinkError('GRIDLINK_FRAME_TOO_LARGE', `frame exceeds maxFrameBytes (${limits.maxFrameBytes})`);
   }
   let value: unknown;
@@ -184,6 +184,11 @@ let encoder: TextEncoder | undefined;
 function byteLength(text: string): number {
   encoder ??= new TextEncoder();
   return encoder.encode(text).byteLength;
+}
+
+/** Whether `text` is more than `limit` bytes of UTF-8 (the exact count only when it could matter). */
+export function exceedsBytes(text: string, limit: number): boolean {
+  return text.length > limit || (text.length * 3 > limit && byteLength(text) > limit);
 }
 
 /** Decodes a frame a node sent to a client. Throws `LinkError` on anything malformed. */
@@ -255,7 +260,7 @@ export function decodeClientFrame(raw: string | Uint8Array, limits: CodecLimits)
     case 'msg': {
       // What the node relays adds `from`: a client's message keeps room for it (frames.ts).
       const limit = maxMessageFrameBytes(limits.maxFrameBytes);
-      if (typeof raw === 'string' && raw.length * 3 > limit && byteLength(raw) > limit) {
+      if (typeof raw === 'string' && exceedsBytes(raw, limit)) {
         throw new LinkError('GRIDLINK_FRAME_TOO_LARGE', `msg frame exceeds maxFrameBytes - ${MESSAGE_ENVELOPE_BYTES} (${limit})`);
       }
       const frame = r.msg(false);

@@ -19,6 +19,7 @@ import { nodeKey } from '../resolve/node-list.js';
 import { CloseCode, PROTOCOL_VERSION, type HelloFrame, type MsgFrame, type NodeFrame, type NodeInfo } from '../protocol/frames.js';
 import { join, type ConnectorDeps, type Joined } from './connector.js';
 import { Receiver, type MessageMeta } from './receiver.js';
+import { MessageLimit } from './message-limit.js';
 import { Outbox } from './outbox.js';
 
 export type SessionState = 'connecting' | 'connected' | 'migrating' | 'closed' | 'failed';
@@ -76,6 +77,7 @@ export interface SessionSettings {
 export class Session {
   readonly #machine: StateMachine<Phase>;
   readonly #outbox: Outbox;
+  readonly #limit: MessageLimit;
   readonly #receiver: Receiver;
   readonly #members = new Set<string>();
   readonly #lifetime = new AbortController();
@@ -83,6 +85,8 @@ export class Session {
   #node: NodeInfo | undefined;
   #resume: string | undefined;
   #unwatch: (() => void) | undefined;
+  /** Releases the process hold taken while trying to reach the cloud (see #holdWhileTrying). */
+  #release: (() => void) | undefined;
 
   constructor(
     private readonly settings: SessionSettings,
@@ -90,6 +94,7 @@ export class Session {
     private readonly helper: SessionHelper,
   ) {
     this.#outbox = new Outbox(settings.maxBufferedBytes);
+    this.#limit = new MessageLimit(connector.settings.maxFrameBytes);
     this.#receiver = new Receiver(
       { self: settings.clientId, maxHeldMessages: settings.maxHeldMessages, ackDelayMs: settings.ackDelayMs },
       {
@@ -98,7 +103,24 @@ export class Session {
         ackLink: () => this.#link(),
       },
     );
-    this.#machine = new StateMachine<Phase>({ kind: 'connecting' }, (change) => helper.onState(change));
+    this.#machine = new StateMachine<Phase>({ kind: 'connecting' }, (change) => {
+      this.#holdWhileTrying(change.to);
+      helper.onState(change);
+    });
+  }
+
+  /**
+   * While the client is trying to reach its cloud (connecting, migrating) it keeps a Node process
+   * alive, as an open socket would; connected, the socket does that, and closed or failed, nothing
+   * should. Without it, a script awaiting `ready` exits between attempts with nothing said.
+   */
+  #holdWhileTrying(state: SessionState): void {
+    const trying = state === 'connecting' || state === 'migrating';
+    if (trying && this.#release === undefined) this.#release = this.connector.platform.holdProcess?.();
+    if (!trying) {
+      this.#release?.();
+      this.#release = undefined;
+    }
   }
 
   get state(): SessionState {
@@ -119,6 +141,7 @@ export class Session {
 
   /** Joins for the first time. Resolves when connected; rejects with the reason it cannot. */
   async start(): Promise<void> {
+    this.#holdWhileTrying(this.#machine.state);
     this.#unwatch = this.connector.platform.watchLifecycle?.({
       wake: () => this.#checkLink('the page became visible'),
       online: () => this.#checkLink('the network came back'),
@@ -153,11 +176,17 @@ export class Session {
     // While migrating, reliable sends wait in the outbox for the replay and volatile ones are dropped.
     const link = phase.kind === 'connected' ? phase.link : undefined;
     if (volatile) {
+      const text = encodeFrame(binary ? { t: 'msg', d: payload, b: 1 } : { t: 'msg', d: payload });
+      this.#limit.check(text);
       if (link === undefined) return false;
-      link.send(binary ? { t: 'msg', d: payload, b: 1 } : { t: 'msg', d: payload });
+      link.sendText(text);
       return true;
     }
-    const entry = this.#outbox.push((seq) => encodeFrame(binary ? { t: 'msg', seq, d: payload, b: 1 } : { t: 'msg', seq, d: payload }));
+    const entry = this.#outbox.push((seq) => {
+      const text = encodeFrame(binary ? { t: 'msg', seq, d: payload, b: 1 } : { t: 'msg', seq, d: payload });
+      this.#limit.check(text); // before it is numbered or kept: nothing is queued
+      return text;
+    });
     link?.sendText(entry.text);
     return true;
   }
@@ -213,6 +242,15 @@ export class Session {
    * never hears from a node before it has been told the client is there.
    */
   #adopt({ link, welcome, node }: Joined): void {
+    this.#limit.learn(welcome);
+    try {
+      // Queued before this node's limit was known (or under another node's): it can never be
+      // delivered, and replaying it would be refused on every node, forever. The session fails.
+      for (const entry of this.#outbox.from(this.#outbox.floor)) this.#limit.check(entry.text);
+    } catch (error) {
+      link.close(CloseCode.normal, 'message too large');
+      throw error;
+    }
     this.#node = node;
     this.#resume = welcome.resume;
     this.connector.nodes.learnId(node.url, node.id);
@@ -263,7 +301,7 @@ export class Session {
     }
     migration.link?.close(CloseCode.normal, 'migrated');
     this.#adopt(joined);
-    const downtimeMs = this.connector.platform.now() - migration.started;
+    const downtimeMs = Math.round(this.connector.platform.now() - migration.started);
     const connected: Phase = { kind: 'connected', link: joined.link };
     this.#machine.transition(['migrating'], connected, { code: 'migrated', message: `migrated from ${migration.from.id} to ${joined.node.id}` });
     this.helper.onMigrated({ from: migration.from, to: joined.node, reason: migration.reason, downtimeMs });
@@ -290,13 +328,14 @@ export class Session {
   #onLinkDead(link: Link, error: GridlinkError): void {
     if (link !== this.#link()) return; // an old link (e.g. the drained one) going away is expected
     this.connector.cooldown.fail(nodeKey(link.node));
-    this.helper.onError(error);
     const phase = this.#machine.current;
     if (phase.kind === 'migrating') {
-      // The draining link died before the new one was joined; the migration in flight continues.
+      // A planned move (drain, redirect) is under way and its old link ended, as the node said it
+      // would (4002, 4003): not an error. The migration in flight continues.
       phase.link = undefined;
       return;
     }
+    this.helper.onError(error);
     this.#migrate(link, { code: reasonCode(error), message: error.message }, true);
   }
 

@@ -16,7 +16,7 @@ import { waitFor } from '../helpers/wait.js';
 afterEach(cleanupAll);
 
 describe('node server: handshake', () => {
-  it('welcomes a hello with the node, token, nodes, heartbeat, members and base', async () => {
+  it('welcomes a hello with the node, token, nodes, heartbeat, members, base and frame limit', async () => {
     const peers = [{ id: 'elsewhere', url: 'ws://127.0.0.1:1' }];
     const a = await node({ id: 'a', heartbeat: { intervalMs: 700, timeoutMs: 9000 }, peers });
     const { welcome } = await join(a, 'room', 'alice');
@@ -31,6 +31,7 @@ describe('node server: handshake', () => {
       heartbeat: { intervalMs: 700, timeoutMs: 9000 },
       members: [],
       base: {},
+      maxFrameBytes: 1024 * 1024,
     });
     expect(a.url).toBe(`ws://127.0.0.1:${a.port}`);
     expect(a.stats()).toMatchObject({ id: 'a', links: 1, sessions: 1, members: 1, alivePeers: [] });

@@ -42,6 +42,12 @@ function poolFor(ca: Ca): PinnedAgents {
   return pool;
 }
 
+/** A referenced timer that never fires: the event loop stays alive until it is released. */
+function holdProcess(): () => void {
+  const hold = setInterval(() => {}, 2 ** 31 - 1);
+  return () => clearInterval(hold);
+}
+
 /** A fresh Node platform: its own cookie jar, over the process's shared agents. */
 export function createNodePlatform(options: NodePlatformOptions = {}): Platform {
   const jar = new CookieJar();
@@ -69,6 +75,7 @@ export function createNodePlatform(options: NodePlatformOptions = {}): Platform 
     },
     dns: nodeDns,
     now: monotonicNow,
+    holdProcess,
   };
 }
 
