@@ -39,12 +39,13 @@ export class Liveness {
   ) {}
 
   start(): void {
+    // Checked before the timers exist: a refused start must not leave them running.
     if (this.state.kind !== 'idle') return;
     const t = this.now();
     this.lastInbound = t;
     this.lastOutbound = t;
     const ping = this.settings.intervalMs === undefined ? undefined : this.timer(() => this.pingDue(), this.settings.intervalMs);
-    this.state = { kind: 'running', ping, dead: this.timer(() => this.deadDue(), this.settings.timeoutMs) };
+    this.transition(['idle'], { kind: 'running', ping, dead: this.timer(() => this.deadDue(), this.settings.timeoutMs) });
   }
 
   /** Any inbound frame: proof of life. */
@@ -67,16 +68,27 @@ export class Liveness {
   }
 
   stop(): void {
-    if (this.state.kind === 'running') {
-      if (this.state.ping !== undefined) clearTimeout(this.state.ping);
-      clearTimeout(this.state.dead);
-    }
-    this.state = { kind: 'stopped' };
+    this.transition(['idle', 'running'], { kind: 'stopped' });
   }
 
   /** Milliseconds since the last inbound frame. */
   silentFor(): number {
     return this.now() - this.lastInbound;
+  }
+
+  /**
+   * The one way the state changes, refused unless the current state is in `allowedFrom`: a stopped
+   * liveness never runs again. Leaving `running` cancels its timers.
+   */
+  private transition(allowedFrom: readonly State['kind'][], next: State): boolean {
+    const prev = this.state;
+    if (!allowedFrom.includes(prev.kind)) return false;
+    if (prev.kind === 'running') {
+      if (prev.ping !== undefined) clearTimeout(prev.ping);
+      clearTimeout(prev.dead);
+    }
+    this.state = next;
+    return true;
   }
 
   private timer(fn: () => void, ms: number): TimerHandle {

@@ -228,3 +228,36 @@ describe('Liveness when timers are throttled (hidden browser tab)', () => {
     hb.stop();
   });
 });
+
+describe('Liveness state guard', () => {
+  it('a stopped liveness cannot be started again: no timers, no pings, no death', () => {
+    const host = fakeHost();
+    const hb = new Liveness(host, settings, () => Date.now());
+    hb.start();
+    hb.stop();
+    hb.start();
+    expect(vi.getTimerCount()).toBe(0);
+    vi.advanceTimersByTime(60_000);
+    expect(host.pings).toEqual([]);
+    expect(host.deaths).toEqual([]);
+  });
+
+  it('stopped before it started, it never starts', () => {
+    const host = fakeHost();
+    const hb = new Liveness(host, settings, () => Date.now());
+    hb.stop();
+    hb.start();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('after death, start() does not revive it', () => {
+    const host = fakeHost();
+    const hb = new Liveness(host, settings, () => Date.now());
+    hb.start();
+    vi.advanceTimersByTime(3000);
+    hb.start();
+    vi.advanceTimersByTime(60_000);
+    expect(host.deaths).toEqual([3000]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});

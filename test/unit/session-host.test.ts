@@ -255,6 +255,35 @@ describe('SessionHost', () => {
     expect(alice.take()).toEqual([{ t: 'acked', upTo: 1 }]);
   });
 
+  it("a replaced link's late close changes nothing: the member stays on its newer link and is never timed out", () => {
+    makeHost();
+    const alice = join('alice');
+    const bob = join('bob');
+    const bob2 = join('bob', { resume: 'token-of-bob' });
+    for (const l of [alice, bob, bob2]) l.take();
+    host.detach(bob);
+    vi.advanceTimersByTime(GRACE * 2);
+    expect(alice.take()).toEqual([]);
+    expect(host.stats().members).toBe(2);
+    host.relay(alice, msg(1));
+    expect(bob2.take()).toEqual([relayed('alice', 1)]);
+  });
+
+  it('settling: a session that ends while settling cannot settle a later session under the same id early', () => {
+    makeHost({ settleMs: 300 });
+    const first = join('alice', { via: 'old' });
+    host.bye(first);
+    expect(ended).toEqual(['s']);
+    vi.advanceTimersByTime(200);
+    const alice = join('alice', { via: 'old' });
+    host.relay(alice, msg(1));
+    alice.take();
+    vi.advanceTimersByTime(299); // past the first session's settling, not yet this one's
+    expect(alice.take()).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(alice.take()).toEqual([{ t: 'acked', upTo: 1 }]);
+  });
+
   it('bye: removed at once with left bye; the last one out ends the session', () => {
     makeHost();
     const alice = join('alice');

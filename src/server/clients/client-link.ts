@@ -35,7 +35,11 @@ type LinkState =
   /** Hello received, placement pending: later frames wait so the welcome comes first. */
   | { kind: 'placing'; queued: ClientFrame[] }
   | { kind: 'attached' }
-  | { kind: 'closed'; code: number };
+  /** `closing` is the reason we close the socket with; absent when the socket closed first. */
+  | { kind: 'closed'; code: number; closing?: string };
+
+/** States a link can be closed from: every one but `closed`, which is final. */
+const OPEN_STATES: readonly LinkState['kind'][] = ['placing', 'attached'];
 
 /** A client that sends this much before its welcome is not following the protocol. */
 const MAX_QUEUED = 256;
@@ -95,13 +99,7 @@ export class ClientLink implements MemberLink {
 
   /** Placement done and the welcome sent: deliver what arrived meanwhile, then go live. */
   attach(): void {
-    if (this.state.kind !== 'placing') return;
-    const queued = this.state.queued;
-    this.state = { kind: 'attached' };
-    for (const frame of queued) {
-      if (this.state.kind !== 'attached') return;
-      this.handle(frame);
-    }
+    this.transition(['placing'], { kind: 'attached' });
   }
 
   send(frame: NodeFrame): void {
@@ -133,23 +131,45 @@ export class ClientLink implements MemberLink {
   }
 
   close(code: CloseCode, reason: string): void {
-    if (this.state.kind === 'closed') return;
-    this.state = { kind: 'closed', code };
-    this.liveness.stop();
-    try {
-      this.ws.close(code, reason.slice(0, 120));
-    } catch {
-      this.ws.terminate();
-    }
-    setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref();
-    this.host.closed(this, code);
+    this.transition(OPEN_STATES, { kind: 'closed', code, closing: reason });
   }
 
   private ended(code: number): void {
-    if (this.state.kind === 'closed') return;
-    this.state = { kind: 'closed', code };
-    this.liveness.stop();
-    this.host.closed(this, code);
+    this.transition(OPEN_STATES, { kind: 'closed', code });
+  }
+
+  /**
+   * The one way the state changes, refused unless the current state is in `allowedFrom`: a closed
+   * link never reopens, and the host hears of its close once. Entering a state runs its effects.
+   */
+  private transition(allowedFrom: readonly LinkState['kind'][], next: LinkState): boolean {
+    const prev = this.state;
+    if (!allowedFrom.includes(prev.kind)) return false;
+    this.state = next;
+    switch (next.kind) {
+      case 'placing':
+        break;
+      case 'attached':
+        // What arrived while placing, in order; a frame among them may close the link.
+        for (const frame of prev.kind === 'placing' ? prev.queued : []) {
+          if (this.state !== next) break;
+          this.handle(frame);
+        }
+        break;
+      case 'closed':
+        this.liveness.stop();
+        if (next.closing !== undefined) {
+          try {
+            this.ws.close(next.code, next.closing.slice(0, 120));
+          } catch {
+            this.ws.terminate();
+          }
+          setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref();
+        }
+        this.host.closed(this, next.code);
+        break;
+    }
+    return true;
   }
 
   private message(data: RawData, isBinary: boolean): void {

@@ -206,6 +206,7 @@ class Node implements NodeServer {
   }
 
   drain(options: { deadlineMs?: number } = {}): Promise<void> {
+    // Checked before the drain's wait starts: a refused drain must not start one.
     if (this.state.kind !== 'running') return this.state.done;
     const deadlineMs = options.deadlineMs ?? this.config.drainDeadlineMs;
     if (typeof deadlineMs !== 'number' || !Number.isFinite(deadlineMs) || deadlineMs < 0) {
@@ -221,7 +222,7 @@ class Node implements NodeServer {
       for (const link of [...this.links]) link.close(CloseCode.drained, 'drained');
       await this.shutdown();
     })();
-    this.state = { kind: 'draining', done, allLeft };
+    this.transition(['running'], { kind: 'draining', done, allLeft });
     this.config.logger.info('node draining', { node: this.id, deadlineMs, links: this.links.size });
     // Leave placement first, so peers stop sending clients here before the clients start moving.
     this.peers.announceDrain();
@@ -333,6 +334,7 @@ class Node implements NodeServer {
   }
 
   private shutdown(): Promise<void> {
+    // Checked before the shutdown starts: closing twice must not run it twice.
     if (this.state.kind === 'closed') return this.state.done;
     // close() during a drain ends the drain's wait too.
     const drain = this.state.kind === 'draining' ? this.state : undefined;
@@ -355,7 +357,18 @@ class Node implements NodeServer {
       await dnsClosed;
       this.config.logger.info('node closed', { node: this.id });
     })();
-    this.state = { kind: 'closed', done };
+    this.transition(['running', 'draining'], { kind: 'closed', done });
     return done;
+  }
+
+  /**
+   * The one way the node's state changes, refused unless the current state is in `allowedFrom`:
+   * a closed node never drains or reopens. The work of entering each state (the drain's notices,
+   * the shutdown) is started by its caller, which builds the variant's `done` from it.
+   */
+  private transition(allowedFrom: readonly NodeState['kind'][], next: NodeState): boolean {
+    if (!allowedFrom.includes(this.state.kind)) return false;
+    this.state = next;
+    return true;
   }
 }

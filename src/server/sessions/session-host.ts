@@ -139,8 +139,7 @@ export class SessionHost {
       session.members.set(member.id, member);
     } else {
       member = existing;
-      this.unattach(member);
-      member.attachment = { kind: 'attached', link };
+      this.attachMember(member, link);
       member.ackOwedSince = undefined; // a new link starts with a clean slate
       member.ackedSent = 0; // a new link has heard no acked yet
     }
@@ -236,9 +235,7 @@ export class SessionHost {
     const entry = this.byLink.get(link);
     if (entry === undefined) return;
     this.byLink.delete(link);
-    const { session, member } = entry;
-    if (member.attachment.kind !== 'attached' || member.attachment.link !== link) return;
-    member.attachment = { kind: 'detached', expiry: this.graceTimer(session, member.id) };
+    this.detachMember(entry.session, entry.member, link);
   }
 
   /**
@@ -250,10 +247,10 @@ export class SessionHost {
     const session = this.sessions.get(sessionId);
     if (session === undefined) return;
     this.sessions.delete(sessionId);
-    if (session.settle.kind === 'settling') clearTimeout(session.settle.timer);
+    this.settle(session);
     for (const member of session.members.values()) {
       const attachment = member.attachment;
-      this.unattach(member);
+      this.leaveAttachment(member);
       if (attachment.kind === 'attached') {
         this.byLink.delete(attachment.link);
         move(attachment.link);
@@ -269,21 +266,36 @@ export class SessionHost {
   }
 
   private createSession(hello: HelloFrame): Session {
-    const session: Session = { id: hello.session, members: new Map(), positions: new Map(), settle: { kind: 'settled' } };
     // A session arriving by migration may have members still on their way that nobody here knows
     // of: acknowledge nothing until they had time to arrive and report what they have.
     const migrating = hello.via !== undefined || hello.members.some((id) => id !== hello.client);
-    if (migrating && this.options.settleMs > 0) {
-      const timer = setTimeout(() => {
-        if (this.sessions.get(session.id) !== session) return;
-        session.settle = { kind: 'settled' };
-        this.recompute(session);
-      }, this.options.settleMs);
-      timer.unref?.();
-      session.settle = { kind: 'settling', timer };
-    }
+    const settle: Settle = migrating && this.options.settleMs > 0 ? { kind: 'settling', timer: this.settleTimer(hello.session) } : { kind: 'settled' };
+    const session: Session = { id: hello.session, members: new Map(), positions: new Map(), settle };
     this.sessions.set(session.id, session);
     return session;
+  }
+
+  private settleTimer(sessionId: string): NodeJS.Timeout {
+    const timer: NodeJS.Timeout = setTimeout(() => {
+      const session = this.sessions.get(sessionId);
+      // Only the timer of the current session's settling may end it (the id may be hosted anew).
+      if (session?.settle.kind !== 'settling' || session.settle.timer !== timer) return;
+      this.settle(session);
+      this.recompute(session);
+    }, this.options.settleMs);
+    timer.unref?.();
+    return timer;
+  }
+
+  /**
+   * The one way a session stops settling (its time is up, or it ends here), refused unless it is
+   * settling: leaving `settling` cancels its timer. A session is never settling again.
+   */
+  private settle(session: Session): boolean {
+    if (session.settle.kind !== 'settling') return false;
+    clearTimeout(session.settle.timer);
+    session.settle = { kind: 'settled' };
+    return true;
   }
 
   private graceTimer(session: Session, memberId: string): NodeJS.Timeout {
@@ -298,20 +310,41 @@ export class SessionHost {
     return timer;
   }
 
-  private unattach(member: Member): void {
+  /** The one way a member comes (back) onto a link, from either state: a newer link replaces an attached one. */
+  private attachMember(member: Member, link: MemberLink): void {
+    this.leaveAttachment(member);
+    member.attachment = { kind: 'attached', link };
+  }
+
+  /**
+   * The one way a member loses its link, refused unless it is attached on `link`: a replaced link's
+   * late close must not detach the member from its newer one, nor restart its grace period.
+   */
+  private detachMember(session: Session, member: Member, link: MemberLink): boolean {
+    if (member.attachment.kind !== 'attached' || member.attachment.link !== link) return false;
+    this.leaveAttachment(member);
+    member.attachment = { kind: 'detached', expiry: this.graceTimer(session, member.id) };
+    return true;
+  }
+
+  /**
+   * What leaving the current attachment takes, whether for another one or because the member goes
+   * away: a detached member's expiry stops, so an old grace timer cannot remove it later.
+   */
+  private leaveAttachment(member: Member): void {
     if (member.attachment.kind === 'detached') clearTimeout(member.attachment.expiry);
   }
 
   private remove(session: Session, member: Member, reason: 'bye' | 'timeout'): void {
     const attachment = member.attachment;
-    this.unattach(member);
+    this.leaveAttachment(member);
     if (attachment.kind === 'attached') this.byLink.delete(attachment.link);
     session.members.delete(member.id);
     for (const other of session.members.values()) {
       if (other.attachment.kind === 'attached') other.attachment.link.send({ t: 'left', client: member.id, reason });
     }
     if (session.members.size === 0) {
-      if (session.settle.kind === 'settling') clearTimeout(session.settle.timer);
+      this.settle(session);
       this.sessions.delete(session.id);
       this.options.onSessionEnded?.(session.id);
       return;
