@@ -64,15 +64,30 @@ export interface LocalCloud {
   stop(): Promise<void>;
 }
 
+/**
+ * A node's lifecycle as the cloud drives it. `exiting`: the cloud itself is ending the child (kill,
+ * drain, stop), so its exit is not a crash; the public view still says `running` until it is gone.
+ */
+type MemberState = LocalNodeState | 'exiting';
+
+/** The one guarded transition of a member's state: refused (false) from a state not listed. */
+function move(member: Member, allowedFrom: readonly MemberState[], to: MemberState): boolean {
+  if (!allowedFrom.includes(member.state)) return false;
+  member.state = to;
+  return true;
+}
+
+const ANY: readonly MemberState[] = ['stopped', 'running', 'exiting', 'killed', 'drained'];
+
 interface Member {
   readonly id: string;
   readonly url: string;
   readonly proxy: FaultProxy;
   child: ChildNode | undefined;
-  state: LocalNodeState;
+  /** Changed only by `move()`. */
+  state: MemberState;
+  // A fault of the proxy in front, not a lifecycle state: a node is black-holed whatever it does.
   blackholed: boolean;
-  // Set when the cloud itself ends the child, so its exit is not reported as a crash.
-  exiting: boolean;
   // Operations on one node run one at a time, so kill/restart/drain cannot interleave.
   queue: Promise<void>;
   dns: string | undefined;
@@ -111,7 +126,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     for (const id of config.ids) {
       const proxy = await startFaultProxy({ target: { port: 0 }, host: config.host });
       const url = wsUrl(config.host, proxy.port);
-      members.push({ id, url, proxy, child: undefined, state: 'stopped', blackholed: false, exiting: false, queue: Promise.resolve(), dns: undefined });
+      members.push({ id, url, proxy, child: undefined, state: 'stopped', blackholed: false, queue: Promise.resolve(), dns: undefined });
     }
     await Promise.all(members.map((member) => cloud.spawn(member)));
     // A node's DNS answers SERVFAIL until it has heard from its peers (its view would be "just
@@ -161,12 +176,12 @@ class Cloud implements LocalCloud {
 
   node(id: string): LocalNodeView {
     const member = this.member(id);
-    return { id: member.id, url: member.url, pid: member.child?.pid, state: member.state, blackholed: member.blackholed, dns: member.dns };
+    return { id: member.id, url: member.url, pid: member.child?.pid, state: member.state === 'exiting' ? 'running' : member.state, blackholed: member.blackholed, dns: member.dns };
   }
 
   hostOf(session: string): { id: string; url: string } | undefined {
     // A node being drained or killed has already left placement, as the nodes themselves see it.
-    const live = this.members.filter((member) => member.state === 'running' && !member.blackholed && !member.exiting);
+    const live = this.members.filter((member) => member.state === 'running' && !member.blackholed);
     const owner = rendezvousOwner(session, live, (member) => member.id);
     return owner === undefined ? undefined : { id: owner.id, url: owner.url };
   }
@@ -174,13 +189,13 @@ class Cloud implements LocalCloud {
   kill(id: string): Promise<void> {
     return this.serial(id, async (member) => {
       await this.exit(member, 'SIGKILL');
-      member.state = 'killed';
+      move(member, ANY, 'killed');
     });
   }
 
   restart(id: string): Promise<void> {
     return this.serial(id, async (member) => {
-      if (member.state === 'running') {
+      if (member.state === 'running' || member.state === 'exiting') {
         throw new OptionsError('GRIDLINK_INVALID_ARGUMENT', `node ${id} is running; kill or drain it before restart`);
       }
       await this.spawn(member);
@@ -193,16 +208,16 @@ class Cloud implements LocalCloud {
       if (child === undefined || child.hasExited) return;
       const deadlineMs = options.deadlineMs ?? DEFAULT_DRAIN_MS;
       // The control line carries the deadline; SIGTERM (the node's other way in) cannot.
-      member.exiting = true;
+      move(member, ['running'], 'exiting');
       if (options.deadlineMs === undefined || !child.control({ cmd: 'drain', deadlineMs })) child.kill('SIGTERM');
       const guard = new Promise<'late'>((resolve) => setTimeout(resolve, deadlineMs + DRAIN_GRACE_MS, 'late').unref());
       const exit = await Promise.race([child.exited, guard]);
       if (exit === 'late') {
         await this.exit(member, 'SIGKILL');
-        member.state = 'killed';
+        move(member, ANY, 'killed');
         throw new ConnectError('GRIDLINK_TIMEOUT', `node ${id} did not exit within ${deadlineMs + DRAIN_GRACE_MS} ms of drain`);
       }
-      member.state = 'drained';
+      move(member, ['exiting'], 'drained');
       if (exit.code !== 0) {
         throw new GridlinkError('GRIDLINK_CLOSED', `node ${id} exited with code ${exit.code} (signal ${exit.signal}) after drain`);
       }
@@ -237,7 +252,7 @@ class Cloud implements LocalCloud {
       await Promise.all(
         this.members.map(async (member) => {
           await this.exit(member, 'SIGKILL');
-          member.state = 'stopped';
+          move(member, ANY, 'stopped');
           await member.proxy.close();
         }),
       );
@@ -278,14 +293,12 @@ class Cloud implements LocalCloud {
       signal: this.lifetime.controller.signal,
     });
     member.child = child;
-    member.exiting = false;
     member.dns = child.dns;
     member.proxy.setTarget({ host: '127.0.0.1', port: child.port });
-    member.state = 'running';
+    move(member, ['stopped', 'killed', 'drained'], 'running');
     // A child that dies on its own (crash) is as good as killed; placement must stop counting it.
     void child.exited.then((exit) => {
-      if (member.child !== child || member.exiting) return;
-      member.state = 'killed';
+      if (member.child !== child || !move(member, ['running'], 'killed')) return;
       this.config.logger.warn(`node ${member.id} exited unexpectedly`, { node: member.id, ...exit });
     });
   }
@@ -293,7 +306,7 @@ class Cloud implements LocalCloud {
   private async exit(member: Member, signal: NodeJS.Signals): Promise<void> {
     const child = member.child;
     if (child === undefined) return;
-    member.exiting = true;
+    move(member, ['running'], 'exiting');
     child.kill(signal);
     await child.exited;
   }
