@@ -37,11 +37,16 @@ export interface DialOptions {
 
 const OPEN = 1;
 
+/**
+ * open -> closing (we asked) -> closed, or open -> closed (it went by itself). Whether we asked is
+ * what decides if the link hears an error, so it is the state, not a flag beside it.
+ */
+type SocketState = { kind: 'open' } | { kind: 'closing' } | { kind: 'closed'; error: GridlinkError | undefined };
+
 class WebSocketTransport implements Transport {
   #handlers: TransportHandlers | undefined;
   #held: Array<string | Uint8Array> = [];
-  #closedByUs = false;
-  #closed = false;
+  #state: SocketState = { kind: 'open' };
 
   constructor(
     readonly url: string,
@@ -60,7 +65,7 @@ class WebSocketTransport implements Transport {
     const held = this.#held;
     this.#held = [];
     for (const data of held) handlers.onMessage(data);
-    if (this.#closed) handlers.onClose(this.#closedByUs ? undefined : classifyClose(this.url, 1006, 'closed before attach'));
+    if (this.#state.kind === 'closed') handlers.onClose(this.#state.error);
   }
 
   send(text: string): void {
@@ -68,13 +73,19 @@ class WebSocketTransport implements Transport {
   }
 
   close(code: number, reason: string): void {
-    if (this.#closedByUs || this.#closed) return;
-    this.#closedByUs = true;
+    if (!this.#transition(['open'], { kind: 'closing' })) return;
     try {
       this.ws.close(code, reason);
     } catch {
       this.ws.close();
     }
+  }
+
+  /** The one guarded change of state; false when `next` is not allowed from the current state. */
+  #transition(allowedFrom: ReadonlyArray<SocketState['kind']>, next: SocketState): boolean {
+    if (!allowedFrom.includes(this.#state.kind)) return false;
+    this.#state = next;
+    return true;
   }
 
   #onMessage(data: unknown): void {
@@ -84,9 +95,9 @@ class WebSocketTransport implements Transport {
   }
 
   #onClose(code: number, reason: string): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#handlers?.onClose(this.#closedByUs ? undefined : classifyClose(this.url, code, reason));
+    const error = this.#state.kind === 'closing' ? undefined : classifyClose(this.url, code, reason);
+    if (!this.#transition(['open', 'closing'], { kind: 'closed', error })) return;
+    this.#handlers?.onClose(error);
   }
 }
 
