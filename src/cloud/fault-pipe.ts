@@ -18,6 +18,9 @@ export interface PipeControl {
   readonly latencyMs: number;
 }
 
+/** flowing; waiting for `dst` to drain (TCP pushes back); disposed, for good. */
+type PipeState = 'flowing' | 'waitingDrain' | 'disposed';
+
 type Item = { kind: 'data'; chunk: Buffer; due: number } | { kind: 'end'; due: number };
 
 // Past this many bytes queued towards `dst` (ours plus its socket buffer) we stop reading `src`,
@@ -32,8 +35,7 @@ export class FaultPipe {
   // the one before it.
   private lastDue = 0;
   private timer: NodeJS.Timeout | undefined;
-  private waitingDrain = false;
-  private disposed = false;
+  private state: PipeState = 'flowing';
 
   constructor(
     private readonly src: Socket,
@@ -43,14 +45,13 @@ export class FaultPipe {
     src.on('data', (chunk: Buffer) => this.onData(chunk));
     src.on('end', () => this.enqueue({ kind: 'end', due: this.dueTime() }));
     dst.on('drain', () => {
-      this.waitingDrain = false;
-      this.pump();
+      if (this.move(['waitingDrain'], 'flowing')) this.pump();
     });
   }
 
   /** Forwards whatever is due; called again by the timer, by `drain` and when the proxy heals. */
   pump(): void {
-    if (this.disposed || this.control.blackholed || this.waitingDrain) return;
+    if (this.state !== 'flowing' || this.control.blackholed) return;
     this.clearTimer();
     const now = Date.now();
     while (this.queue.length > 0) {
@@ -68,7 +69,7 @@ export class FaultPipe {
       }
       this.queuedBytes -= head.chunk.length;
       if (!this.dst.write(head.chunk)) {
-        this.waitingDrain = true;
+        this.move(['flowing'], 'waitingDrain');
         break;
       }
     }
@@ -76,21 +77,28 @@ export class FaultPipe {
   }
 
   dispose(): void {
-    this.disposed = true;
+    if (!this.move(['flowing', 'waitingDrain'], 'disposed')) return;
     this.clearTimer();
     this.queue = [];
     this.queuedBytes = 0;
   }
 
+  /** The one guarded change of state. */
+  private move(allowedFrom: ReadonlyArray<PipeState>, to: PipeState): boolean {
+    if (!allowedFrom.includes(this.state)) return false;
+    this.state = to;
+    return true;
+  }
+
   private onData(chunk: Buffer): void {
-    if (this.disposed) return;
+    if (this.state === 'disposed') return;
     this.queuedBytes += chunk.length;
     this.enqueue({ kind: 'data', chunk, due: this.dueTime() });
     if (this.pending() > HIGH_WATER) this.src.pause();
   }
 
   private enqueue(item: Item): void {
-    if (this.disposed) return;
+    if (this.state === 'disposed') return;
     this.queue.push(item);
     this.lastDue = item.due;
     // Only the head may start the timer; later items wait behind it.
