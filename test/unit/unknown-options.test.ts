@@ -164,6 +164,10 @@ describe('node options', () => {
       authenticate: () => true,
       maxJoinsPerSecond: 50,
       logger,
+      maxConnectionsPerAddress: 100,
+      maxPendingConnections: 50,
+      maxPendingConnectionsPerAddress: 20,
+      helloTimeoutMs: 2000,
     };
     const config = normalizeNodeOptions(sample);
     expect(config).toMatchObject({ url: sample.url, region: 'eu', maxJoinsPerSecond: 50, dns: { zone: 'cloud.test', port: 5353 } });

@@ -3,7 +3,6 @@
  * (subprotocol), the wait for the first frame (bounded), and the decision that frame makes.
  */
 import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { isGridlinkError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
@@ -43,10 +42,6 @@ export function offersSubprotocol(req: IncomingMessage): boolean {
     .some((p) => p.trim() === SUBPROTOCOL);
 }
 
-export function rejectUpgrade(socket: Duplex, status: '400 Bad Request' | '503 Service Unavailable'): void {
-  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-}
-
 /** What a connection's first frame makes it. Never throws. */
 export function classifyFirstFrame(raw: string | Uint8Array, limits: CodecLimits): FirstFrame {
   if (looksLikePeerHello(raw)) {
@@ -67,22 +62,22 @@ export function classifyFirstFrame(raw: string | Uint8Array, limits: CodecLimits
   }
 }
 
+/** A WebSocket waiting for its first frame. */
+export interface PendingHandshake {
+  /** Gives up on it: no later frame counts, and the socket is closed with `code`. */
+  expire(code: CloseCode, reason: string): void;
+}
+
 /**
  * Waits for the first frame and hands it over (an invalid one is answered here: `error` + close).
- * A connection that sends nothing for `timeoutMs` is closed with `CloseCode.heartbeatTimeout`,
- * like any silent link.
+ * The deadline is the caller's (the connection limit's hello deadline, counted from accept): it
+ * calls `expire` — `CloseCode.heartbeatTimeout` for a connection that said nothing in time, like
+ * any silent link.
  */
-export function awaitFirstFrame(ws: WebSocket, timeoutMs: number, limits: CodecLimits, logger: Logger, onFrame: (first: LinkFirstFrame) => void): void {
+export function awaitFirstFrame(ws: WebSocket, limits: CodecLimits, logger: Logger, onFrame: (first: LinkFirstFrame) => void): PendingHandshake {
   ws.on('error', (error: Error) => logger.debug('socket error', { error: error.message }));
-  const timer = setTimeout(() => {
-    ws.off('message', first);
-    closeSoon(ws, CloseCode.heartbeatTimeout, 'handshake timeout');
-  }, timeoutMs);
-  timer.unref();
-  ws.once('close', () => clearTimeout(timer));
   function first(data: RawData, isBinary: boolean): void {
     ws.off('message', first);
-    clearTimeout(timer);
     try {
       const frame = classifyFirstFrame(isBinary ? new Uint8Array(0) : rawText(data), limits);
       if (frame.kind === 'invalid') {
@@ -98,6 +93,12 @@ export function awaitFirstFrame(ws: WebSocket, timeoutMs: number, limits: CodecL
     }
   }
   ws.on('message', first);
+  return {
+    expire(code, reason) {
+      ws.off('message', first);
+      closeSoon(ws, code, reason);
+    },
+  };
 }
 
 /** How long the other end may take to complete a close handshake before its socket is cut. */

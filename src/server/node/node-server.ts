@@ -12,7 +12,7 @@ import { OptionsError } from '../../core/errors.js';
 import { CloseCode, type NodeInfo } from '../../protocol/frames.js';
 import { admit } from '../clients/admission.js';
 import { ClientLink, type ClientLinkHost, type SessionFrame } from '../clients/client-link.js';
-import { awaitFirstFrame, createLinkServer, offersSubprotocol, rejectUpgrade, type LinkFirstFrame } from './handshake.js';
+import { awaitFirstFrame, createLinkServer, offersSubprotocol, type LinkFirstFrame } from './handshake.js';
 import { acceptPeer, type InboundPeer, type InboundPeerHost } from '../peers/inbound-peer.js';
 import { normalizeOptions, type NodeConfig, type NodeServerOptions } from './options.js';
 import { PeerMonitor } from '../peers/monitor.js';
@@ -31,7 +31,8 @@ import { handleRequest } from '../http/routes.js';
 import { discoveryDocument } from '../http/discovery.js';
 import { handleWhoami, logLink, requestOrigin, type RequestOrigin, type WhoamiHost } from '../http/whoami.js';
 import { publicPeer, publicSelf } from './proxy-view.js';
-import { listen, waitForSockets } from './listen.js';
+import { guardConnections, listen, nodeServerOptions, refuseSocket, waitForSockets, type ConnectionGuard } from './listen.js';
+import { ConnectionLimit } from '../clients/connection-limit.js';
 import type { NodeServer, NodeStats } from './node-api.js';
 
 export type { NodeServerOptions } from './options.js';
@@ -45,7 +46,7 @@ type NodeState =
 /** Starts a node listening on `host:port`; resolves once it accepts connections. */
 export async function startNode(options: NodeServerOptions): Promise<NodeServer> {
   const config = normalizeOptions(options);
-  const http = createServer();
+  const http = createServer(nodeServerOptions(config.connections.helloTimeoutMs));
   await listen(http, config.port, config.host);
   const address = http.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
@@ -93,6 +94,8 @@ class Node implements NodeServer {
   private readonly clientHost: ClientLinkHost;
   private readonly peerHost: InboundPeerHost;
   private readonly welcome: ReturnType<typeof welcomeBuilder>;
+  /** Every accepted socket, counted against the connection limits until it says hello. */
+  private readonly guard: ConnectionGuard;
 
   constructor(
     private readonly config: NodeConfig,
@@ -173,6 +176,8 @@ class Node implements NodeServer {
       logger: config.logger,
     });
     this.wss = createLinkServer(config.maxFrameBytes, config.logger);
+    // Registered before the request and upgrade handlers below, so those always find the socket counted.
+    this.guard = guardConnections(http, new ConnectionLimit(config.connections), config.trustedProxies, config.logger);
     http.on('request', (req: IncomingMessage, res: ServerResponse) => this.request(req, res));
     http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
     http.on('error', (error) => config.logger.error('http server error', { error: error.message }));
@@ -278,6 +283,8 @@ class Node implements NodeServer {
   // ---- connections ---------------------------------------------------------------------------
 
   private request(req: IncomingMessage, res: ServerResponse): void {
+    // Refused on accept (answered 503 already): nothing more for it.
+    if (this.guard.of(req.socket) === undefined) return void res.destroy();
     if (handleWhoami(req, res, this.whoami)) return;
     handleRequest(req, res, {
       id: this.id,
@@ -293,13 +300,26 @@ class Node implements NodeServer {
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
-    if (this.state.kind === 'closed') return rejectUpgrade(socket, '503 Service Unavailable');
-    if (!offersSubprotocol(req)) return rejectUpgrade(socket, '400 Bad Request');
+    const connection = this.guard.of(socket);
+    if (connection === undefined) return void socket.destroy();
+    if (this.state.kind === 'closed') return refuseSocket(socket, '503 Service Unavailable');
+    if (!offersSubprotocol(req)) return refuseSocket(socket, '400 Bad Request');
     // Read now: the request (forwarded headers, cookie) is gone once the socket is a WebSocket.
     const origin = requestOrigin(req, this.whoami);
-    this.wss.handleUpgrade(req, socket, head, (ws) =>
-      awaitFirstFrame(ws, this.config.handshakeTimeoutMs, this.config, this.config.logger, (first) => this.accept(ws, first, origin)),
-    );
+    if (!connection.upgrading(origin.address)) {
+      this.config.logger.debug('upgrade refused: too many connections from this address', { address: origin.address });
+      return refuseSocket(socket, '503 Service Unavailable');
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const handshake = awaitFirstFrame(ws, this.config, this.config.logger, (first) => {
+        connection.established();
+        this.accept(ws, first, origin);
+      });
+      // Past the upgrade, the limiter ends it as a WebSocket: the client reads why.
+      connection.onEnd((reason) =>
+        reason === 'deadline' ? handshake.expire(CloseCode.heartbeatTimeout, 'handshake timeout') : handshake.expire(CloseCode.tryAgainLater, 'too many pending connections'),
+      );
+    });
   }
 
   /** The first frame decided what the connection is. */

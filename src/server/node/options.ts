@@ -13,6 +13,7 @@ import {
 import { parseCidr } from '../dns/subnets.js';
 import { MAX_REGION_LENGTH, MAX_SUBNETS } from '../peers/frames.js';
 import type { ProxySettings } from './proxy-view.js';
+import type { ConnectionLimits } from '../clients/connection-limit.js';
 
 export interface NodeServerOptions {
   /** Stable node id (1..128 chars), the same across restarts. */
@@ -89,6 +90,26 @@ export interface NodeServerOptions {
    * off. Behind a reverse proxy, set `trustedProxies`, or every client shares the proxy's address.
    */
   maxJoinsPerSecond?: number;
+  // ---- connection limits (issue 11: connection exhaustion) ----
+  /**
+   * Open connections per client address (as the node believes it: the TCP peer, or the forwarded
+   * client behind `trustedProxies`), client and peer links included; past it an upgrade is refused
+   * with HTTP 503. Default 2048: a NAT with 1,000 clients of one cloud fits with room to spare.
+   */
+  maxConnectionsPerAddress?: number;
+  /**
+   * Connections that have not said hello yet (TCP accepted, upgrade pending, or upgraded without a
+   * first frame), node-wide. When full, a new connection displaces the oldest pending one.
+   * Default 2048.
+   */
+  maxPendingConnections?: number;
+  /** The same per client address (a newcomer displaces its own address's oldest). Default 1024. */
+  maxPendingConnectionsPerAddress?: number;
+  /**
+   * A connection that has not sent its hello (or peer hello) this long after it was accepted is
+   * closed (4008, or destroyed before the upgrade). Default min(5000, heartbeat.timeoutMs).
+   */
+  helloTimeoutMs?: number;
   logger?: Logger;
 }
 
@@ -139,6 +160,8 @@ export interface NodeConfig {
   readonly subnets: readonly string[] | undefined;
   readonly authenticate: NodeServerOptions['authenticate'];
   readonly maxJoinsPerSecond: number;
+  /** maxConnectionsPerAddress, maxPendingConnections(PerAddress), helloTimeoutMs. */
+  readonly connections: ConnectionLimits;
   readonly logger: Logger;
 }
 
@@ -147,6 +170,7 @@ const NODE_KEYS = optionKeys<NodeServerOptions>({
   heartbeat: true, peerHeartbeat: true, memberGraceMs: true, settleMs: true, maxFrameBytes: true, tokenTtlMs: true,
   drainDeadlineMs: true, cloud: true, dnsPort: true, dnsHost: true, dnsTtlSec: true, address: true, region: true,
   subnets: true, authenticate: true, maxJoinsPerSecond: true, logger: true,
+  maxConnectionsPerAddress: true, maxPendingConnections: true, maxPendingConnectionsPerAddress: true, helloTimeoutMs: true,
 });
 const PEER_KEYS = optionKeys<NodeInfo>({ id: true, url: true, cookie: true });
 const PROXY_KEYS = optionKeys<NonNullable<NodeServerOptions['proxy']>>({ url: true, cookie: true });
@@ -230,6 +254,16 @@ function placeOptions(options: Record<string, unknown>): Pick<NodeConfig, 'addre
   };
 }
 
+/** The connection limits; the hello deadline defaults to the handshake timeout. */
+function connectionLimits(options: Record<string, unknown>, handshakeTimeoutMs: number): ConnectionLimits {
+  return {
+    perAddress: integer('maxConnectionsPerAddress', options.maxConnectionsPerAddress, 2048, 1),
+    pending: integer('maxPendingConnections', options.maxPendingConnections, 2048, 1),
+    pendingPerAddress: integer('maxPendingConnectionsPerAddress', options.maxPendingConnectionsPerAddress, 1024, 1),
+    helloTimeoutMs: duration('helloTimeoutMs', options.helloTimeoutMs, handshakeTimeoutMs, 50),
+  };
+}
+
 export function normalizeOptions(input: NodeServerOptions): NodeConfig {
   const options = optionsObject(input, NODE_KEYS);
   const nodeId = text('id', options.id, MAX_ID_LENGTH);
@@ -243,6 +277,8 @@ export function normalizeOptions(input: NodeServerOptions): NodeConfig {
   if (typeof maxJoinsPerSecond !== 'number' || Number.isNaN(maxJoinsPerSecond) || maxJoinsPerSecond <= 0) {
     fail('maxJoinsPerSecond', 'must be a number > 0 (or Infinity: no limit)');
   }
+  // A connection that never says hello is as dead as a silent link; 5 s at most.
+  const handshakeTimeoutMs = Math.min(5000, clientHeartbeat.timeoutMs);
   return {
     id: nodeId,
     port: integer('port', options.port, 0, 0, 65535),
@@ -260,12 +296,12 @@ export function normalizeOptions(input: NodeServerOptions): NodeConfig {
     maxFrameBytes: integer('maxFrameBytes', options.maxFrameBytes, 1024 * 1024, 1024, 256 * 1024 * 1024),
     tokenTtlMs: duration('tokenTtlMs', options.tokenTtlMs, 3_600_000, 1000),
     drainDeadlineMs: duration('drainDeadlineMs', options.drainDeadlineMs, 5000, 0),
-    // A connection that never says hello is as dead as a silent link; 5 s at most.
-    handshakeTimeoutMs: Math.min(5000, clientHeartbeat.timeoutMs),
+    handshakeTimeoutMs,
     dns: dnsConfig(options, host, [nodeId, ...peerList.map((peer) => peer.id)]),
     ...placeOptions(options),
     authenticate,
     maxJoinsPerSecond,
+    connections: connectionLimits(options, handshakeTimeoutMs),
     logger: safeLogger(logger('logger', options.logger)),
   };
 }
