@@ -185,6 +185,7 @@ describe('DNS server options', () => {
     expect(unknownKey(dns({ recursion: true }))).toBe(`unknown option 'recursion'`);
     const sample: Required<DnsServerOptions> = {
       zone: 'cloud.test', port: 0, host: '127.0.0.1', ttlSec: 5, negativeTtlSec: 2, view, maxTcpConnections: 10, tcpIdleTimeoutMs: 1000, logger,
+      maxTcpConnectionsPerAddress: 4, tcpFirstQueryTimeoutMs: 500,
     };
     expect(normalizeDnsOptions(sample)).toMatchObject({ negativeTtlSec: 2, maxTcpConnections: 10, tcpIdleTimeoutMs: 1000 });
   });

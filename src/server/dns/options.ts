@@ -21,6 +21,13 @@ export interface DnsServerOptions {
   maxTcpConnections?: number;
   /** A TCP connection idle this long, or a query still incomplete after it, is closed. Default 10000 ms. */
   tcpIdleTimeoutMs?: number;
+  /**
+   * Open TCP connections per client address; further ones from it are closed at once, so one host
+   * cannot take every slot. Default 32 (a resolver rarely needs more than a few).
+   */
+  maxTcpConnectionsPerAddress?: number;
+  /** A TCP connection that has not sent a complete query this long after it opened is closed. Default min(3000, tcpIdleTimeoutMs). */
+  tcpFirstQueryTimeoutMs?: number;
   logger?: Logger;
 }
 
@@ -33,6 +40,8 @@ export interface DnsConfig {
   readonly view: CloudView;
   readonly maxTcpConnections: number;
   readonly tcpIdleTimeoutMs: number;
+  readonly maxTcpConnectionsPerAddress: number;
+  readonly tcpFirstQueryTimeoutMs: number;
   readonly logger: Logger;
 }
 
@@ -41,7 +50,7 @@ const MAX_TTL_SEC = 86_400;
 
 const DNS_KEYS = optionKeys<DnsServerOptions>({
   zone: true, port: true, host: true, ttlSec: true, negativeTtlSec: true, view: true, maxTcpConnections: true,
-  tcpIdleTimeoutMs: true, logger: true,
+  tcpIdleTimeoutMs: true, maxTcpConnectionsPerAddress: true, tcpFirstQueryTimeoutMs: true, logger: true,
 });
 
 export function normalizeDnsOptions(input: DnsServerOptions): DnsConfig {
@@ -52,6 +61,7 @@ export function normalizeDnsOptions(input: DnsServerOptions): DnsConfig {
   const view = options.view;
   if (!isRecord(view) || typeof view.snapshot !== 'function') fail('view', 'must be an object with a snapshot() method');
   const ttlSec = integer('ttlSec', options.ttlSec, 5, 0, MAX_TTL_SEC);
+  const tcpIdleTimeoutMs = integer('tcpIdleTimeoutMs', options.tcpIdleTimeoutMs, 10_000, 100, 3_600_000);
   return {
     zone,
     port: integer('port', options.port, 0, 0, 65_535),
@@ -60,7 +70,9 @@ export function normalizeDnsOptions(input: DnsServerOptions): DnsConfig {
     negativeTtlSec: integer('negativeTtlSec', options.negativeTtlSec, ttlSec, 0, MAX_TTL_SEC),
     view: view as unknown as CloudView,
     maxTcpConnections: integer('maxTcpConnections', options.maxTcpConnections, 256, 1, 65_535),
-    tcpIdleTimeoutMs: integer('tcpIdleTimeoutMs', options.tcpIdleTimeoutMs, 10_000, 100, 3_600_000),
+    tcpIdleTimeoutMs,
+    maxTcpConnectionsPerAddress: integer('maxTcpConnectionsPerAddress', options.maxTcpConnectionsPerAddress, 32, 1, 65_535),
+    tcpFirstQueryTimeoutMs: integer('tcpFirstQueryTimeoutMs', options.tcpFirstQueryTimeoutMs, Math.min(3000, tcpIdleTimeoutMs), 100, 3_600_000),
     logger: safeLogger(logger('logger', options.logger)),
   };
 }

@@ -13,6 +13,7 @@ import { serveTcpConnection } from './tcp.js';
 import type { CloudSnapshot } from './view.js';
 import { CLASSIC_UDP_BYTES, decodeQuery, encodeResponse, HEADER_BYTES, MAX_TCP_BYTES, MAX_UDP_BYTES, udpLimit } from './wire.js';
 import { listenFailure } from '../node/listen.js';
+import { plainAddress } from './subnets.js';
 
 export type { DnsServerOptions } from './options.js';
 
@@ -94,6 +95,8 @@ class Dns implements DnsServer {
   readonly address: string;
   private readonly settings: ZoneSettings;
   private readonly connections = new Set<Socket>();
+  /** Open TCP connections per client address. */
+  private readonly perAddress = new Map<string, number>();
   private readonly cache = new AnswerCache();
   private closing: Promise<void> | undefined;
 
@@ -116,12 +119,30 @@ class Dns implements DnsServer {
     udp.on('message', (message: Buffer, remote: RemoteInfo) => this.udpMessage(message, remote));
     udp.on('error', (error) => config.logger.warn('dns udp socket error', { error: error.message }));
     tcp.maxConnections = config.maxTcpConnections;
-    tcp.on('connection', (socket: Socket) => {
-      this.connections.add(socket);
-      serveTcpConnection(socket, { answer: (bytes, source) => this.answer(bytes, source, 'tcp') }, config.tcpIdleTimeoutMs, () => this.connections.delete(socket));
-    });
+    tcp.on('connection', (socket: Socket) => this.tcpConnection(socket));
     tcp.on('error', (error) => config.logger.warn('dns tcp server error', { error: error.message }));
     config.logger.info('dns listening', { zone: config.zone, address: this.address });
+  }
+
+  /** One host may hold a few slots, never all of them; the first query must come quickly. */
+  private tcpConnection(socket: Socket): void {
+    const address = plainAddress(socket.remoteAddress ?? '');
+    const count = this.perAddress.get(address) ?? 0;
+    if (count >= this.config.maxTcpConnectionsPerAddress) {
+      this.config.logger.debug('dns tcp connection refused: too many from this address', { address });
+      socket.on('error', () => {});
+      socket.destroy();
+      return;
+    }
+    this.perAddress.set(address, count + 1);
+    this.connections.add(socket);
+    const timeouts = { idleMs: this.config.tcpIdleTimeoutMs, firstQueryMs: this.config.tcpFirstQueryTimeoutMs };
+    serveTcpConnection(socket, { answer: (bytes, source) => this.answer(bytes, source, 'tcp') }, timeouts, () => {
+      this.connections.delete(socket);
+      const left = (this.perAddress.get(address) ?? 1) - 1;
+      if (left <= 0) this.perAddress.delete(address);
+      else this.perAddress.set(address, left);
+    });
   }
 
   close(): Promise<void> {

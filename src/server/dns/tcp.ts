@@ -4,7 +4,9 @@
  * a declared length above `maxQueryBytes` closes the connection (queries are small; a huge one is
  * an attack or garbage), a message still incomplete after `idleMs` closes it (a slow trickle would
  * otherwise pin a connection slot forever), as does an idle connection, and so does a client that
- * stops reading its answers (the server will not buffer without end for it).
+ * stops reading its answers (the server will not buffer without end for it). A connection must
+ * complete its first query within `firstQueryMs` (shorter than `idleMs`): a socket that says nothing
+ * is what a slot-exhaustion attack is made of, and an honest resolver writes its query at once.
  */
 import type { Socket } from 'node:net';
 import { setUnrefTimeout, type TimerHandle } from '../../core/timers.js';
@@ -19,18 +21,28 @@ export const MAX_TCP_QUERY_BYTES = 4096;
 /** Unread answers buffered for one client before it is cut off. */
 const MAX_UNREAD_BYTES = 256 * 1024;
 
-export function serveTcpConnection(socket: Socket, handler: TcpQueryHandler, idleMs: number, onClose: () => void): void {
+export interface TcpTimeouts {
+  /** Idle, or a message incomplete, this long: cut. */
+  readonly idleMs: number;
+  /** No complete first query this long after accept: cut. */
+  readonly firstQueryMs: number;
+}
+
+export function serveTcpConnection(socket: Socket, handler: TcpQueryHandler, timeouts: TcpTimeouts, onClose: () => void): void {
+  const { idleMs } = timeouts;
   let pending: Buffer = Buffer.alloc(0);
   let partialSince: TimerHandle | undefined;
   const source = socket.remoteAddress ?? '';
   const cut = (): void => {
     socket.destroy();
   };
+  let firstQuery: TimerHandle | undefined = setUnrefTimeout(cut, timeouts.firstQueryMs);
   socket.setNoDelay(true);
   socket.setTimeout(idleMs, cut);
   socket.on('error', cut);
   socket.once('close', () => {
     clearTimeout(partialSince);
+    clearTimeout(firstQuery);
     onClose();
   });
   socket.on('data', (chunk: Buffer) => {
@@ -41,6 +53,8 @@ export function serveTcpConnection(socket: Socket, handler: TcpQueryHandler, idl
       if (pending.length < 2 + length) break;
       const message = pending.subarray(2, 2 + length);
       pending = pending.subarray(2 + length);
+      clearTimeout(firstQuery);
+      firstQuery = undefined;
       const answer = handler.answer(message, source);
       if (answer !== undefined) {
         const prefix = Buffer.alloc(2);
