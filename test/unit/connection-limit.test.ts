@@ -1,5 +1,7 @@
 /** The node's connection limits (per address, pending, hello deadline), on fake timers. */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { normalizeOptions } from '../../src/server/node/options.js';
+import { normalizeDnsOptions } from '../../src/server/dns/options.js';
 import { ConnectionLimit, type EndReason, type TrackedConnection } from '../../src/server/clients/connection-limit.js';
 
 const limits = { perAddress: 4, pending: 5, pendingPerAddress: 3, helloTimeoutMs: 1000 };
@@ -100,7 +102,7 @@ describe('connection limit', () => {
 
   it("a trusted proxy's socket counts node-wide only, until its upgrade names the client", () => {
     const limit = new ConnectionLimit({ ...limits, pending: 100 });
-    const { open } = opener(limit);
+    const { open, ended } = opener(limit);
     const viaProxy = Array.from({ length: 10 }, () => open(undefined)!);
     expect(limit.pending).toBe(10);
     expect(viaProxy[0]!.upgrading('192.0.2.7')).toBe(true);
@@ -115,6 +117,8 @@ describe('connection limit', () => {
     viaProxy[0]!.established();
     expect(viaProxy[4]!.upgrading('192.0.2.7')).toBe(false);
     expect(viaProxy[4]!.phase).toBe('closed');
+    expect(ended.has(viaProxy[4]!)).toBe(false); // refused, not ended: the caller answers 503
+    expect(limit.pending).toBe(5);
   });
 
   it('ends once: a late socket close or deadline after an eviction changes nothing', () => {
@@ -130,5 +134,40 @@ describe('connection limit', () => {
     expect(calls).toEqual(['evicted']);
     expect(limit.countOf('10.0.0.1')).toEqual({ open: 0, pending: 0 });
     expect(limit.pending).toBe(0);
+  });
+});
+
+describe('connection limit options', () => {
+  it('node: defaults fit 1,000 clients behind one address; the hello deadline follows the heartbeat', () => {
+    expect(normalizeOptions({ id: 'a' }).connections).toEqual({ perAddress: 2048, pending: 2048, pendingPerAddress: 1024, helloTimeoutMs: 5000 });
+    expect(normalizeOptions({ id: 'a', heartbeat: { intervalMs: 100, timeoutMs: 300 } }).connections.helloTimeoutMs).toBe(300);
+    expect(normalizeOptions({ id: 'a', helloTimeoutMs: 1500, maxPendingConnections: 10 }).connections).toMatchObject({ pending: 10, helloTimeoutMs: 1500 });
+  });
+
+  it.each([
+    [{ maxConnectionsPerAddress: 0 }, /^maxConnectionsPerAddress must be an integer >= 1/],
+    [{ maxPendingConnections: 1.5 }, /^maxPendingConnections must be/],
+    [{ maxPendingConnectionsPerAddress: -1 }, /^maxPendingConnectionsPerAddress must be/],
+    [{ helloTimeoutMs: 10 }, /^helloTimeoutMs must be/],
+  ])('node: rejects %j, naming the option', (extra, message) => {
+    expect(() => normalizeOptions({ id: 'a', ...extra })).toThrow(message);
+  });
+
+  it('a storm of 1,000 clients from one NAT, all pending at once, fits the defaults: none displaced or refused', () => {
+    const limit = new ConnectionLimit(normalizeOptions({ id: 'a' }).connections);
+    const { open, ended } = opener(limit);
+    const storm = Array.from({ length: 1000 }, () => open('203.0.113.9'));
+    expect(storm.every((c) => c?.phase === 'pending')).toBe(true);
+    for (const c of storm) c!.established();
+    expect(ended.size).toBe(0);
+    expect(limit.countOf('203.0.113.9')).toEqual({ open: 1000, pending: 0 });
+  });
+
+  it('DNS: a per-address TCP cap and a first-query deadline, checked', () => {
+    const view = { snapshot: () => ({ nodes: [] }) };
+    expect(normalizeDnsOptions({ zone: 'cloud.test', view })).toMatchObject({ maxTcpConnectionsPerAddress: 32, tcpFirstQueryTimeoutMs: 3000 });
+    expect(normalizeDnsOptions({ zone: 'cloud.test', view, tcpIdleTimeoutMs: 1000 }).tcpFirstQueryTimeoutMs).toBe(1000);
+    expect(() => normalizeDnsOptions({ zone: 'cloud.test', view, maxTcpConnectionsPerAddress: 0 })).toThrow(/^maxTcpConnectionsPerAddress must be/);
+    expect(() => normalizeDnsOptions({ zone: 'cloud.test', view, tcpFirstQueryTimeoutMs: 5 })).toThrow(/^tcpFirstQueryTimeoutMs must be/);
   });
 });

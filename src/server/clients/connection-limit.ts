@@ -36,13 +36,13 @@ export type Admission = { kind: 'admitted'; connection: TrackedConnection } | { 
  * - served: answered a plain HTTP request (kept alive): Node's own keep-alive and header timeouts
  *   govern it from here; an upgrade request on it makes it pending again.
  * - established: its first frame made it a client or peer link (liveness is the link's business).
- * - closed: the socket is gone, or the limiter ended it (counted nowhere either way).
+ * - closed: the socket is gone, the limiter ended it, or its upgrade was refused (counted nowhere).
  */
 type ConnectionState =
   | { kind: 'pending'; timer: TimerHandle }
   | { kind: 'served' }
   | { kind: 'established' }
-  | { kind: 'closed'; reason: EndReason | 'socket' };
+  | { kind: 'closed'; reason: EndReason | 'socket' | 'refused' };
 
 interface AddressCount {
   open: number;
@@ -183,7 +183,8 @@ export class TrackedConnection {
     if (this.#state.kind === 'closed' || this.#state.kind === 'established') return false;
     if (this.#address !== undefined && this.#state.kind === 'pending') return true;
     if (this.#address === undefined && !this.#host.roomFor(address)) {
-      this.end('evicted');
+      // The caller answers the refusal (503) on the socket itself.
+      this.#move(['pending', 'served'], { kind: 'closed', reason: 'refused' });
       return false;
     }
     // Counted again under its client's address, and pending again if it had been served.
