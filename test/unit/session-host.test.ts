@@ -35,7 +35,9 @@ function makeHost(extra: Partial<SessionHostOptions> = {}): SessionHost {
     memberGraceMs: GRACE,
     stallMs: STALL,
     logger: silentLogger,
-    verifyResume: (token, _session, client) => token === `token-of-${client}`,
+    // A test token is `token-of-<client>` and, when issued by a welcome here, `#<generation>`.
+    verifyResume: (token, _session, client) => token !== undefined && new RegExp(`^token-of-${client}(#\\d+)?$`).test(token),
+    resumeStamp: (token) => (token?.includes('#') === true ? Number(token.split('#')[1]) : undefined),
     onSessionEnded: (session) => ended.push(session),
     ...extra,
   });
@@ -58,11 +60,23 @@ const welcome = (parts: WelcomeParts): WelcomeFrame => ({
 
 const hello = (client: string, extra: Partial<HelloFrame> = {}): HelloFrame => ({ t: 'hello', v: PROTOCOL_VERSION, session: 's', client, recv: {}, members: [], sent: 0, ...extra });
 
+/** The token each client's last welcome carried; generations rise across the whole test. */
+const tokens = new Map<string, string>();
+let generation = 0;
+const welcomeFor = (client: string) => (parts: WelcomeParts): WelcomeFrame => {
+  const resume = `token-of-${client}#${++generation}`;
+  tokens.set(client, resume);
+  return { ...welcome(parts), resume };
+};
+
 function join(client: string, extra: Partial<HelloFrame> = {}): FakeLink {
   const link = new FakeLink();
-  expect(host.join(link, hello(client, extra), welcome)).toEqual({ kind: 'joined' });
+  expect(host.join(link, hello(client, extra), welcomeFor(client))).toEqual({ kind: 'joined' });
   return link;
 }
+
+/** Back with the token of its last welcome, as the SDK does. */
+const rejoin = (client: string, extra: Partial<HelloFrame> = {}): FakeLink => join(client, { resume: tokens.get(client), ...extra });
 
 const msg = (seq: number) => ({ t: 'msg' as const, seq, d: `m${seq}` });
 const relayed = (from: string, seq: number) => ({ t: 'msg', from, seq, d: `m${seq}` });
@@ -119,21 +133,22 @@ describe('SessionHost', () => {
     expect(alice.take()).toEqual([{ t: 'acked', upTo: 1 }]);
   });
 
-  it('a placeholder (a member the joiner knows, still on its way) blocks acks until it arrives and reports', () => {
-    makeHost();
+  it('a placeholder announced by a migrating member blocks acks until it arrives and reports', () => {
+    makeHost({ settleMs: 300 });
     const alice = join('alice', { members: ['bob'] });
     expect(alice.take()).toEqual([{ t: 'welcome', members: ['bob'], base: {}, want: undefined }]);
     host.relay(alice, msg(1));
     host.relay(alice, msg(2));
+    vi.advanceTimersByTime(300); // settled; bob still holds alice back
     expect(alice.take()).toEqual([]);
-    const bob = join('bob', { recv: { alice: 1 } });
+    const bob = join('bob', { recv: { alice: 1 }, resume: 'token-of-bob' });
     expect(bob.take()).toEqual([{ t: 'welcome', members: ['alice'], base: {}, want: undefined }]);
     // Bob is told nothing of alice's past; alice replays what bob lacks, then learns what he has.
     expect(alice.take()).toEqual([{ t: 'joined', client: 'bob', base: 0 }, { t: 'resend', from: 2 }, { t: 'acked', upTo: 1 }]);
   });
 
   it('a placeholder that never comes is removed after the grace period, and stops blocking', () => {
-    makeHost();
+    makeHost({ settleMs: 300, stallMs: GRACE * 2 });
     const alice = join('alice', { members: ['bob'] });
     host.relay(alice, msg(1));
     alice.take();
@@ -164,7 +179,7 @@ describe('SessionHost', () => {
     alice.take();
     host.detach(bob);
     vi.advanceTimersByTime(GRACE - 10);
-    const bob2 = join('bob', { recv: { alice: 0 } });
+    const bob2 = rejoin('bob', { recv: { alice: 0 } });
     expect(bob2.take()).toEqual([{ t: 'welcome', members: ['alice'], base: {}, want: 1 }]);
     expect(alice.take()).toEqual([{ t: 'joined', client: 'bob', base: 0 }, { t: 'resend', from: 1 }]);
     vi.advanceTimersByTime(GRACE * 3);
@@ -179,9 +194,9 @@ describe('SessionHost', () => {
     alice.take();
     bob.take();
     const intruder = new FakeLink();
-    expect(host.join(intruder, hello('bob'), welcome)).toEqual({ kind: 'rejected', message: "client id 'bob' is in use in this session" });
+    expect(host.join(intruder, hello('bob'), welcome)).toEqual({ kind: 'rejected', message: 'resume token required' });
     expect(intruder.take()).toEqual([]);
-    const bob2 = join('bob', { resume: 'token-of-bob', recv: { alice: 0 } });
+    const bob2 = rejoin('bob', { recv: { alice: 0 } });
     expect(bob2.take()).toEqual([{ t: 'welcome', members: ['alice'], base: {}, want: 1 }]);
     expect(bob.closed).toEqual({ code: CloseCode.replaced, reason: 'replaced by a newer link' });
     // Not a newcomer: alice hears no joined, only the replay bob asked for.
@@ -201,7 +216,7 @@ describe('SessionHost', () => {
     for (const seq of [1, 2, 3]) host.relay(alice, msg(seq));
     host.ack(bob, { t: 'ack', recv: { alice: 2 } });
     host.detach(alice);
-    const alice2 = join('alice', { sent: 3 });
+    const alice2 = rejoin('alice', { sent: 3 });
     // She replays from 3 (bob has 1..2), and hears again, on her new link, what is confirmed.
     expect(alice2.take()).toEqual([{ t: 'welcome', members: ['bob'], base: { bob: 0 }, want: 3 }, { t: 'acked', upTo: 2 }]);
   });
@@ -259,7 +274,7 @@ describe('SessionHost', () => {
     makeHost();
     const alice = join('alice');
     const bob = join('bob');
-    const bob2 = join('bob', { resume: 'token-of-bob' });
+    const bob2 = rejoin('bob');
     for (const l of [alice, bob, bob2]) l.take();
     host.detach(bob);
     vi.advanceTimersByTime(GRACE * 2);
