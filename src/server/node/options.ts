@@ -89,6 +89,13 @@ export interface NodeServerOptions {
    * off. Behind a reverse proxy, set `trustedProxies`, or every client shares the proxy's address.
    */
   maxJoinsPerSecond?: number;
+  /** Members one session may have, members announced by others included; default 256 (at most 4096). */
+  maxMembersPerSession?: number;
+  /**
+   * Members one hello may announce that the session does not know yet (placeholders, held for the
+   * grace period); default 64. A migrating session's other members beyond it simply join on arrival.
+   */
+  maxClaimedMembers?: number;
   logger?: Logger;
 }
 
@@ -139,6 +146,8 @@ export interface NodeConfig {
   readonly subnets: readonly string[] | undefined;
   readonly authenticate: NodeServerOptions['authenticate'];
   readonly maxJoinsPerSecond: number;
+  readonly maxMembersPerSession: number;
+  readonly maxClaimedMembers: number;
   readonly logger: Logger;
 }
 
@@ -146,7 +155,7 @@ const NODE_KEYS = optionKeys<NodeServerOptions>({
   id: true, port: true, host: true, url: true, peers: true, proxy: true, trustedProxies: true, secret: true,
   heartbeat: true, peerHeartbeat: true, memberGraceMs: true, settleMs: true, maxFrameBytes: true, tokenTtlMs: true,
   drainDeadlineMs: true, cloud: true, dnsPort: true, dnsHost: true, dnsTtlSec: true, address: true, region: true,
-  subnets: true, authenticate: true, maxJoinsPerSecond: true, logger: true,
+  subnets: true, authenticate: true, maxJoinsPerSecond: true, maxMembersPerSession: true, maxClaimedMembers: true, logger: true,
 });
 const PEER_KEYS = optionKeys<NodeInfo>({ id: true, url: true, cookie: true });
 const PROXY_KEYS = optionKeys<NonNullable<NodeServerOptions['proxy']>>({ url: true, cookie: true });
@@ -266,6 +275,8 @@ export function normalizeOptions(input: NodeServerOptions): NodeConfig {
     ...placeOptions(options),
     authenticate,
     maxJoinsPerSecond,
+    maxMembersPerSession: integer('maxMembersPerSession', options.maxMembersPerSession, 256, 1, 4096),
+    maxClaimedMembers: integer('maxClaimedMembers', options.maxClaimedMembers, 64, 0, 4096),
     logger: safeLogger(logger('logger', options.logger)),
   };
 }
