@@ -10,6 +10,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { rendezvousOwner } from '../../src/protocol/rendezvous.js';
 import { isGridlinkError } from '../../src/core/errors.js';
 import { startNode, type NodeServer } from '../../src/server/node/node-server.js';
+import { createTokenSigner } from '../../src/server/clients/tokens.js';
 import { cleanupAll, cleanups, cloud, freePorts, hello, join, node, RawClient, sessionOwnedBy, sockets, type Frame } from '../helpers/raw-node.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -151,7 +152,7 @@ describe('node server: delivery', () => {
     await bob.c.next('msg');
     bob.c.ws.terminate(); // bob's link dies having delivered only seq 1
     await waitFor('bob to detach', () => a.stats().links === 1);
-    const back = await join(a, 'room', 'bob', { recv: { alice: 1 }, members: ['alice'] });
+    const back = await join(a, 'room', 'bob', { recv: { alice: 1 }, members: ['alice'], resume: bob.welcome.resume as string });
     expect(back.welcome.members).toEqual(['alice']);
     expect(await alice.c.next('joined')).toEqual({ t: 'joined', client: 'bob' });
     expect(await alice.c.next('resend')).toEqual({ t: 'resend', from: 2 });
@@ -159,8 +160,8 @@ describe('node server: delivery', () => {
     expect(await back.c.next('msg')).toEqual({ t: 'msg', from: 'alice', seq: 2, d: 'm2' });
   });
 
-  it('holds acks for a placeholder member until it joins', async () => {
-    const a = await node({ id: 'a', settleMs: 0 });
+  it('holds acks for a placeholder member (announced by a migrating member) until it joins', async () => {
+    const a = await node({ id: 'a', settleMs: 100, secret: 'shared-secret' });
     const alice = await join(a, 'room', 'alice', { members: ['ghost'] });
     expect(alice.welcome.members).toEqual(['ghost']);
     const bob = await join(a, 'room', 'bob');
@@ -171,7 +172,9 @@ describe('node server: delivery', () => {
     await bob.c.sync();
     await alice.c.sync();
     expect(alice.c.pending('acked')).toEqual([]);
-    const ghost = await join(a, 'room', 'ghost', { recv: { alice: 0 }, members: ['alice', 'bob'] });
+    // The placeholder is claimed with a token another node of the cloud issued it.
+    const resume = createTokenSigner('shared-secret', 60_000).issue('room', 'ghost');
+    const ghost = await join(a, 'room', 'ghost', { recv: { alice: 0 }, members: ['alice', 'bob'], resume });
     expect(await alice.c.next('resend')).toEqual({ t: 'resend', from: 1 });
     alice.c.send({ t: 'msg', seq: 1, d: 'm1' });
     expect(await ghost.c.next('msg')).toMatchObject({ from: 'alice', seq: 1 });
@@ -179,8 +182,8 @@ describe('node server: delivery', () => {
     expect(await alice.c.next('acked')).toEqual({ t: 'acked', upTo: 1 });
   });
 
-  it('holds acks for a placeholder member until it expires', async () => {
-    const a = await node({ id: 'a', settleMs: 0, memberGraceMs: 300 });
+  it('holds acks for a placeholder member (announced by a migrating member) until it expires', async () => {
+    const a = await node({ id: 'a', settleMs: 100, memberGraceMs: 300 });
     const alice = await join(a, 'room', 'alice', { members: ['ghost'] });
     const bob = await join(a, 'room', 'bob');
     alice.c.send({ t: 'msg', seq: 1, d: 'm1' });

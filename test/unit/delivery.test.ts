@@ -4,13 +4,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  ackOwedAfterProgress,
-  ackOwedAfterRelay,
+  boundedWatermark,
   caughtUp,
   confirmedUpTo,
   joinWatermarks,
   lowestWanted,
+  owedAfterProgress,
+  owedAfterRelay,
   raisedWatermarks,
+  reached,
   stalled,
   type Receipts,
 } from '../../src/server/sessions/delivery.js';
@@ -106,20 +108,39 @@ describe('raisedWatermarks', () => {
   });
 });
 
-describe('the ack-owed clock and stalls', () => {
-  it('a relay starts the clock once; later relays keep its start', () => {
-    expect(ackOwedAfterRelay(undefined, 100)).toBe(100);
-    expect(ackOwedAfterRelay(100, 250)).toBe(100);
+describe('what a member owes, and stalls', () => {
+  it('a relay starts the clock once, with that message as the checkpoint; later relays keep both', () => {
+    const first = owedAfterRelay(undefined, 'alice', 4, 100);
+    expect(first).toEqual({ since: 100, checkpoint: new Map([['alice', 4]]) });
+    expect(owedAfterRelay(first, 'alice', 5, 250)).toBe(first);
   });
 
-  it('progress restarts the clock, or stops it when the member is caught up', () => {
-    expect(ackOwedAfterProgress(member('bob', { alice: 1 }), positions({ alice: 3 }), 500)).toBe(500);
-    expect(ackOwedAfterProgress(member('bob', { alice: 3 }), positions({ alice: 3 }), 500)).toBeUndefined();
+  it('progress short of the checkpoint changes nothing: a trickle of confirmations does not restart the clock', () => {
+    const owed = { since: 100, checkpoint: new Map([['alice', 4], ['carol', 2]]) };
+    expect(owedAfterProgress(owed, member('bob', { alice: 3, carol: 2 }), positions({ alice: 9, carol: 2 }), 500)).toBe(owed);
+    expect(reached(member('bob', { alice: 3, carol: 2 }), owed.checkpoint)).toBe(false);
   });
 
-  it('a member stalls when it owed an ack for stallMs or more', () => {
+  it('reaching the checkpoint restarts the clock towards the positions now, or stops it when caught up', () => {
+    const owed = { since: 100, checkpoint: new Map([['alice', 4]]) };
+    expect(owedAfterProgress(owed, member('bob', { alice: 4 }), positions({ alice: 9, bob: 20 }), 500)).toEqual({ since: 500, checkpoint: new Map([['alice', 9]]) });
+    expect(owedAfterProgress(owed, member('bob', { alice: 9 }), positions({ alice: 9 }), 500)).toBeUndefined();
+    expect(owedAfterProgress(undefined, member('bob'), positions({ alice: 2 }), 500)).toEqual({ since: 500, checkpoint: new Map([['alice', 2]]) });
+  });
+
+  it('a member stalls when it owed for stallMs or more', () => {
+    const owed = { since: 1000, checkpoint: new Map([['alice', 1]]) };
     expect(stalled(undefined, 1_000_000, 10)).toBe(false);
-    expect(stalled(1000, 10_999, 10_000)).toBe(false);
-    expect(stalled(1000, 11_000, 10_000)).toBe(true);
+    expect(stalled(owed, 10_999, 10_000)).toBe(false);
+    expect(stalled(owed, 11_000, 10_000)).toBe(true);
+  });
+});
+
+describe('boundedWatermark (what a report may claim)', () => {
+  it('never beyond the sender\'s known position, and always leaves room for +1', () => {
+    expect(boundedWatermark(7, 'alice', positions({ alice: 5 }))).toBe(5);
+    expect(boundedWatermark(3, 'alice', positions({ alice: 5 }))).toBe(3);
+    expect(boundedWatermark(2 ** 53, 'alice', positions({}))).toBe(Number.MAX_SAFE_INTEGER - 1);
+    expect(boundedWatermark(Number.MAX_SAFE_INTEGER, 'alice', positions({ alice: Number.MAX_SAFE_INTEGER }))).toBe(Number.MAX_SAFE_INTEGER - 1);
   });
 });

@@ -35,7 +35,9 @@ function makeHost(extra: Partial<SessionHostOptions> = {}): SessionHost {
     memberGraceMs: GRACE,
     stallMs: STALL,
     logger: silentLogger,
-    verifyResume: (token, _session, client) => token === `token-of-${client}`,
+    // A test token is `token-of-<client>` and, when issued by a welcome here, `#<generation>`.
+    verifyResume: (token, _session, client) => token !== undefined && new RegExp(`^token-of-${client}(#\\d+)?$`).test(token),
+    resumeStamp: (token) => (token?.includes('#') === true ? Number(token.split('#')[1]) : undefined),
     onSessionEnded: (session) => ended.push(session),
     ...extra,
   });
@@ -58,11 +60,23 @@ const welcome = (parts: WelcomeParts): WelcomeFrame => ({
 
 const hello = (client: string, extra: Partial<HelloFrame> = {}): HelloFrame => ({ t: 'hello', v: PROTOCOL_VERSION, session: 's', client, recv: {}, members: [], sent: 0, ...extra });
 
+/** The token each client's last welcome carried; generations rise across the whole test. */
+const tokens = new Map<string, string>();
+let generation = 0;
+const welcomeFor = (client: string) => (parts: WelcomeParts): WelcomeFrame => {
+  const resume = `token-of-${client}#${++generation}`;
+  tokens.set(client, resume);
+  return { ...welcome(parts), resume };
+};
+
 function join(client: string, extra: Partial<HelloFrame> = {}): FakeLink {
   const link = new FakeLink();
-  expect(host.join(link, hello(client, extra), welcome)).toEqual({ kind: 'joined' });
+  expect(host.join(link, hello(client, extra), welcomeFor(client))).toEqual({ kind: 'joined' });
   return link;
 }
+
+/** Back with the token of its last welcome, as the SDK does. */
+const rejoin = (client: string, extra: Partial<HelloFrame> = {}): FakeLink => join(client, { resume: tokens.get(client), ...extra });
 
 const msg = (seq: number) => ({ t: 'msg' as const, seq, d: `m${seq}` });
 const relayed = (from: string, seq: number) => ({ t: 'msg', from, seq, d: `m${seq}` });
@@ -119,21 +133,22 @@ describe('SessionHost', () => {
     expect(alice.take()).toEqual([{ t: 'acked', upTo: 1 }]);
   });
 
-  it('a placeholder (a member the joiner knows, still on its way) blocks acks until it arrives and reports', () => {
-    makeHost();
+  it('a placeholder announced by a migrating member blocks acks until it arrives and reports', () => {
+    makeHost({ settleMs: 300 });
     const alice = join('alice', { members: ['bob'] });
     expect(alice.take()).toEqual([{ t: 'welcome', members: ['bob'], base: {}, want: undefined }]);
     host.relay(alice, msg(1));
     host.relay(alice, msg(2));
+    vi.advanceTimersByTime(300); // settled; bob still holds alice back
     expect(alice.take()).toEqual([]);
-    const bob = join('bob', { recv: { alice: 1 } });
+    const bob = join('bob', { recv: { alice: 1 }, resume: 'token-of-bob' });
     expect(bob.take()).toEqual([{ t: 'welcome', members: ['alice'], base: {}, want: undefined }]);
     // Bob is told nothing of alice's past; alice replays what bob lacks, then learns what he has.
     expect(alice.take()).toEqual([{ t: 'joined', client: 'bob', base: 0 }, { t: 'resend', from: 2 }, { t: 'acked', upTo: 1 }]);
   });
 
   it('a placeholder that never comes is removed after the grace period, and stops blocking', () => {
-    makeHost();
+    makeHost({ settleMs: 300, stallMs: GRACE * 2 });
     const alice = join('alice', { members: ['bob'] });
     host.relay(alice, msg(1));
     alice.take();
@@ -164,7 +179,7 @@ describe('SessionHost', () => {
     alice.take();
     host.detach(bob);
     vi.advanceTimersByTime(GRACE - 10);
-    const bob2 = join('bob', { recv: { alice: 0 } });
+    const bob2 = rejoin('bob', { recv: { alice: 0 } });
     expect(bob2.take()).toEqual([{ t: 'welcome', members: ['alice'], base: {}, want: 1 }]);
     expect(alice.take()).toEqual([{ t: 'joined', client: 'bob', base: 0 }, { t: 'resend', from: 1 }]);
     vi.advanceTimersByTime(GRACE * 3);
@@ -179,9 +194,9 @@ describe('SessionHost', () => {
     alice.take();
     bob.take();
     const intruder = new FakeLink();
-    expect(host.join(intruder, hello('bob'), welcome)).toEqual({ kind: 'rejected', message: "client id 'bob' is in use in this session" });
+    expect(host.join(intruder, hello('bob'), welcome)).toEqual({ kind: 'rejected', message: 'resume token required' });
     expect(intruder.take()).toEqual([]);
-    const bob2 = join('bob', { resume: 'token-of-bob', recv: { alice: 0 } });
+    const bob2 = rejoin('bob', { recv: { alice: 0 } });
     expect(bob2.take()).toEqual([{ t: 'welcome', members: ['alice'], base: {}, want: 1 }]);
     expect(bob.closed).toEqual({ code: CloseCode.replaced, reason: 'replaced by a newer link' });
     // Not a newcomer: alice hears no joined, only the replay bob asked for.
@@ -201,7 +216,7 @@ describe('SessionHost', () => {
     for (const seq of [1, 2, 3]) host.relay(alice, msg(seq));
     host.ack(bob, { t: 'ack', recv: { alice: 2 } });
     host.detach(alice);
-    const alice2 = join('alice', { sent: 3 });
+    const alice2 = rejoin('alice', { sent: 3 });
     // She replays from 3 (bob has 1..2), and hears again, on her new link, what is confirmed.
     expect(alice2.take()).toEqual([{ t: 'welcome', members: ['bob'], base: { bob: 0 }, want: 3 }, { t: 'acked', upTo: 2 }]);
   });
@@ -259,7 +274,7 @@ describe('SessionHost', () => {
     makeHost();
     const alice = join('alice');
     const bob = join('bob');
-    const bob2 = join('bob', { resume: 'token-of-bob' });
+    const bob2 = rejoin('bob');
     for (const l of [alice, bob, bob2]) l.take();
     host.detach(bob);
     vi.advanceTimersByTime(GRACE * 2);
@@ -314,3 +329,183 @@ describe('SessionHost', () => {
     expect([...alice.take(), ...bob.take()]).toEqual([]);
   });
 });
+
+describe('SessionHost: identity cannot be borrowed', () => {
+  const refuse = (client: string, extra: Partial<HelloFrame> = {}) => host.join(new FakeLink(), hello(client, extra), welcomeFor(client));
+  const REQUIRED = { kind: 'rejected', message: 'resume token required' };
+
+  it('a detached member (in grace) is taken only with its token; a stranger hears the same as for an attached one', () => {
+    makeHost();
+    const alice = join('alice');
+    const bob = join('bob');
+    host.relay(alice, msg(1));
+    host.detach(bob);
+    expect(refuse('bob')).toEqual(REQUIRED);
+    expect(refuse('bob', { resume: 'token-of-carol#99' })).toEqual(REQUIRED);
+    expect(refuse('alice')).toEqual(REQUIRED); // attached: the very same answer
+    const bob2 = rejoin('bob', { recv: { alice: 0 } });
+    expect(bob2.take()[0]).toMatchObject({ t: 'welcome', members: ['alice'] });
+  });
+
+  it('a placeholder is claimed only with a token; without shared secrets (verifiesForeignTokens false) it is open', () => {
+    makeHost({ settleMs: 300 });
+    join('alice', { members: ['bob'] });
+    expect(refuse('bob')).toEqual(REQUIRED);
+    join('bob', { resume: 'token-of-bob' }); // issued by another node of the cloud
+    makeHost({ settleMs: 300, verifiesForeignTokens: false });
+    join('alice', { members: ['bob'] });
+    join('bob');
+    expect(refuse('alice')).toEqual(REQUIRED); // a member welcomed here still needs its token
+  });
+
+  it('one token, one holder: once the member used a newer token, an older one is refused', () => {
+    makeHost();
+    join('alice');
+    const bob = join('bob');
+    const first = tokens.get('bob');
+    host.detach(bob);
+    const bob2 = rejoin('bob'); // welcomed with a newer token...
+    host.ack(bob2, { t: 'ack', recv: {} }); // ...which it has (its link speaks after the welcome)
+    host.detach(bob2);
+    expect(refuse('bob', { resume: first })).toEqual(REQUIRED);
+    rejoin('bob');
+  });
+
+  it('a welcome that never arrived does not lock the member out: its previous token still works until the new one is used', () => {
+    makeHost();
+    join('alice');
+    const bob = join('bob');
+    const first = tokens.get('bob');
+    host.detach(bob);
+    const lost = rejoin('bob');
+    host.detach(lost); // its welcome (and token) never reached bob
+    join('bob', { resume: first });
+  });
+
+  it('a brand-new id joins freely, but not beyond maxMembers', () => {
+    makeHost({ maxMembers: 2 });
+    join('alice');
+    join('bob');
+    expect(refuse('carol')).toEqual({ kind: 'rejected', message: 'session is full' });
+  });
+});
+
+describe('SessionHost: a hello claims only so much', () => {
+  it('announces at most maxClaimedMembers placeholders, and never past maxMembers', () => {
+    makeHost({ maxMembers: 10, maxClaimedMembers: 3 });
+    const alice = join('alice', { members: ['alice', 'g1', 'g2', 'g3', 'g4', 'g5'] });
+    expect(alice.take()[0]).toMatchObject({ members: ['g1', 'g2', 'g3'] });
+    join('bob', { members: Array.from({ length: 20 }, (_, i) => `h${i}`) });
+    join('carol', { members: Array.from({ length: 20 }, (_, i) => `k${i}`) });
+    expect(host.stats().members).toBe(10);
+  });
+
+  it('a real joiner displaces a placeholder that holds nobody back when the session is full', () => {
+    makeHost({ maxMembers: 3 });
+    join('alice', { members: ['ghost1', 'ghost2'] }); // not migrating into a settling session: they hold nobody
+    join('bob');
+    expect(host.stats().members).toBe(3);
+  });
+
+  it('placeholders announced outside a migration never hold senders back', () => {
+    makeHost();
+    const alice = join('alice');
+    const bob = join('bob');
+    const stranger = join('mallory', { members: ['ghost1', 'ghost2'] });
+    for (const l of [alice, bob, stranger]) l.take();
+    host.relay(alice, msg(1));
+    host.ack(bob, { t: 'ack', recv: { alice: 1 } });
+    host.ack(stranger, { t: 'ack', recv: { alice: 1 } });
+    expect(alice.take()).toEqual([{ t: 'acked', upTo: 1 }]);
+  });
+
+  it("one hello's placeholders expire together, one recompute, each announced as left", () => {
+    makeHost({ settleMs: 10, stallMs: GRACE * 2 });
+    const alice = join('alice', { members: ['g1', 'g2', 'g3'] });
+    host.relay(alice, msg(1));
+    alice.take();
+    vi.advanceTimersByTime(GRACE);
+    expect(alice.take()).toEqual([
+      { t: 'left', client: 'g1', reason: 'timeout' },
+      { t: 'left', client: 'g2', reason: 'timeout' },
+      { t: 'left', client: 'g3', reason: 'timeout' },
+      { t: 'acked', upTo: 1 },
+    ]);
+  });
+
+  it('positions past what the session has seen are bounded: no resend or want beyond the largest seq', () => {
+    makeHost();
+    const alice = join('alice', { sent: 2 });
+    alice.take();
+    const mallory = join('mallory', { recv: { alice: 2 ** 53 } });
+    expect(alice.take()).toEqual([{ t: 'joined', client: 'mallory', base: 0 }, { t: 'resend', from: 3 }]);
+    host.ack(mallory, { t: 'ack', recv: { alice: Number.MAX_SAFE_INTEGER, nobody: Number.MAX_SAFE_INTEGER } });
+    host.detach(alice);
+    const alice2 = rejoin('alice', { sent: 2 });
+    const welcomeFrame = alice2.take()[0] as { want?: number };
+    expect(welcomeFrame.want).toBe(3);
+    // A sender that never said where it stands: bounded below the largest seq all the same.
+    const eve = join('eve', { recv: { nobody: Number.MAX_SAFE_INTEGER } });
+    eve.take();
+    const nobody = join('nobody', { recv: {} });
+    expect((nobody.take()[0] as { want?: number }).want).toBeLessThanOrEqual(Number.MAX_SAFE_INTEGER);
+  });
+});
+
+describe('SessionHost: nobody holds a sender back for more than stallMs', () => {
+  it('a slow confirmer (one message at a time) is released and cut: a trickle does not restart the clock', () => {
+    makeHost();
+    const alice = join('alice');
+    const bob = join('bob');
+    const carol = join('carol');
+    for (let seq = 1; seq <= 20; seq++) host.relay(alice, msg(seq));
+    host.ack(carol, { t: 'ack', recv: { alice: 20 } });
+    for (const l of [alice, bob, carol]) l.take();
+    // Confirming 1 reaches the first checkpoint (the first message, at 1 s): from then on bob owes
+    // all 20, and a message a second does not get him there within stallMs.
+    for (let seq = 1; seq <= 10; seq++) {
+      vi.advanceTimersByTime(1000);
+      host.ack(bob, { t: 'ack', recv: { alice: seq } });
+    }
+    expect(bob.closed).toBeUndefined();
+    vi.advanceTimersByTime(1000);
+    expect(bob.closed).toEqual({ code: CloseCode.tryAgainLater, reason: 'not confirming' });
+    // Released: alice's acks no longer wait for bob.
+    expect(alice.take().at(-1)).toEqual({ t: 'acked', upTo: 20 });
+  });
+
+  it('a detached member holds a sender back until stallMs, and gets it all if back in time', () => {
+    makeHost({ memberGraceMs: 60_000 });
+    const alice = join('alice');
+    const bob = join('bob');
+    host.detach(bob);
+    host.relay(alice, msg(1));
+    alice.take();
+    vi.advanceTimersByTime(STALL - 1000);
+    expect(alice.take()).toEqual([]);
+    const bob2 = rejoin('bob', { recv: { alice: 0 } });
+    expect(alice.take()).toEqual([{ t: 'joined', client: 'bob', base: 0 }, { t: 'resend', from: 1 }]);
+    host.ack(bob2, { t: 'ack', recv: { alice: 1 } });
+    expect(alice.take()).toEqual([{ t: 'acked', upTo: 1 }]);
+  });
+
+  it('a detached member stops holding back at stallMs; reconnecting does not restart its clock; catching up counts it again', () => {
+    makeHost({ memberGraceMs: 60_000 });
+    const alice = join('alice');
+    const bob = join('bob');
+    host.detach(bob);
+    host.relay(alice, msg(1));
+    alice.take();
+    vi.advanceTimersByTime(STALL);
+    expect(alice.take()).toEqual([{ t: 'acked', upTo: 1 }]);
+    host.relay(alice, msg(2));
+    expect(alice.take()).toEqual([{ t: 'acked', upTo: 2 }]); // bob holds nobody back
+    const bob2 = rejoin('bob', { recv: { alice: 0 } }); // still short of its checkpoint
+    host.relay(alice, msg(3));
+    expect(alice.take().at(-1)).toEqual({ t: 'acked', upTo: 3 });
+    host.ack(bob2, { t: 'ack', recv: { alice: 3 } }); // caught up: counts again
+    host.relay(alice, msg(4));
+    expect(alice.take()).toEqual([]);
+  });
+});
+

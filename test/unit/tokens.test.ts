@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createTokenSigner } from '../../src/server/clients/tokens.js';
+import { createTokenSigner, tokenStamp } from '../../src/server/clients/tokens.js';
 
 describe('resume tokens', () => {
   it('binds session, client and expiry', () => {
@@ -20,5 +20,32 @@ describe('resume tokens', () => {
   it('stays short whatever the ids are (the codec caps resume at 1024 chars)', () => {
     const signer = createTokenSigner('s3cret', 60_000);
     expect(signer.issue('\u{1F600}'.repeat(64), '\u{1F600}'.repeat(64)).length).toBeLessThan(100);
+  });
+});
+
+describe('resume token generations', () => {
+  it('rise strictly with every token a signer issues, even within one millisecond', () => {
+    const signer = createTokenSigner('s3cret', 60_000, () => 1_000);
+    const a = signer.issue('room', 'alice');
+    const b = signer.issue('room', 'alice');
+    expect(a).not.toBe(b);
+    expect(tokenStamp(b)).toBeGreaterThan(tokenStamp(a) ?? Infinity);
+    expect(signer.verify(a, 'room', 'alice')).toBe(true);
+    expect(signer.verify(b, 'room', 'alice')).toBe(true);
+  });
+
+  it('read as undefined from anything not shaped like a token', () => {
+    expect(tokenStamp(undefined)).toBeUndefined();
+    expect(tokenStamp('garbage')).toBeUndefined();
+    expect(tokenStamp('g1.ZZ!.x')).toBeUndefined();
+    expect(tokenStamp('g1.10.abc')).toBe(36);
+  });
+
+  it('never verify for ids with lone surrogates (UTF-8 would make them collide)', () => {
+    const signer = createTokenSigner('s3cret', 60_000);
+    const token = signer.issue('room', 'x\uD800');
+    expect(signer.verify(token, 'room', 'x\uDBFF')).toBe(false);
+    expect(signer.verify(token, 'room', 'x\uD800')).toBe(false);
+    expect(signer.verify(signer.issue('room', 'x\u{1F600}'), 'room', 'x\u{1F600}')).toBe(true);
   });
 });

@@ -110,6 +110,13 @@ export interface NodeServerOptions {
    * closed (4008, or destroyed before the upgrade). Default min(5000, heartbeat.timeoutMs).
    */
   helloTimeoutMs?: number;
+  /** Members one session may have, members announced by others included; default 256 (at most 4096). */
+  maxMembersPerSession?: number;
+  /**
+   * Members one hello may announce that the session does not know yet (placeholders, held for the
+   * grace period); default 64. A migrating session's other members beyond it simply join on arrival.
+   */
+  maxClaimedMembers?: number;
   logger?: Logger;
 }
 
@@ -162,6 +169,8 @@ export interface NodeConfig {
   readonly maxJoinsPerSecond: number;
   /** maxConnectionsPerAddress, maxPendingConnections(PerAddress), helloTimeoutMs. */
   readonly connections: ConnectionLimits;
+  readonly maxMembersPerSession: number;
+  readonly maxClaimedMembers: number;
   readonly logger: Logger;
 }
 
@@ -169,7 +178,7 @@ const NODE_KEYS = optionKeys<NodeServerOptions>({
   id: true, port: true, host: true, url: true, peers: true, proxy: true, trustedProxies: true, secret: true,
   heartbeat: true, peerHeartbeat: true, memberGraceMs: true, settleMs: true, maxFrameBytes: true, tokenTtlMs: true,
   drainDeadlineMs: true, cloud: true, dnsPort: true, dnsHost: true, dnsTtlSec: true, address: true, region: true,
-  subnets: true, authenticate: true, maxJoinsPerSecond: true, logger: true,
+  subnets: true, authenticate: true, maxJoinsPerSecond: true, maxMembersPerSession: true, maxClaimedMembers: true, logger: true,
   maxConnectionsPerAddress: true, maxPendingConnections: true, maxPendingConnectionsPerAddress: true, helloTimeoutMs: true,
 });
 const PEER_KEYS = optionKeys<NodeInfo>({ id: true, url: true, cookie: true });
@@ -302,6 +311,8 @@ export function normalizeOptions(input: NodeServerOptions): NodeConfig {
     authenticate,
     maxJoinsPerSecond,
     connections: connectionLimits(options, handshakeTimeoutMs),
+    maxMembersPerSession: integer('maxMembersPerSession', options.maxMembersPerSession, 256, 1, 4096),
+    maxClaimedMembers: integer('maxClaimedMembers', options.maxClaimedMembers, 64, 0, 4096),
     logger: safeLogger(logger('logger', options.logger)),
   };
 }

@@ -100,20 +100,53 @@ export function raisedWatermarks(recv: ReadonlyMap<string, number>, reported: Wa
 }
 
 /*
- * `ackOwedSince`: since when a member has had relayed messages it has not confirmed, without
- * confirming anything new; undefined while it owes nothing. A relay starts the clock if it is not
- * running; progress restarts it, or stops it once the member is caught up.
+ * What a member owes: since when it has been behind, and the checkpoint it must reach to be clear —
+ * each sender's position at the moment the clock started. Only reaching the checkpoint restarts the
+ * clock (from the positions then), so confirming a trickle does not: a member stays clear only by
+ * confirming, within `stallMs`, everything that was outstanding when the clock started. A reader that
+ * keeps up, however busy the session, reaches each checkpoint long before; one message every few
+ * seconds never does.
  */
-
-export function ackOwedAfterRelay(ackOwedSince: number | undefined, now: number): number {
-  return ackOwedSince ?? now;
+export interface Owed {
+  readonly since: number;
+  readonly checkpoint: ReadonlyMap<string, number>;
 }
 
-export function ackOwedAfterProgress(member: Receipts, positions: Positions, now: number): number | undefined {
-  return caughtUp(member, positions) ? undefined : now;
+/** A relay of `sender`'s `seq` to a member: starts its clock unless one is running. */
+export function owedAfterRelay(owed: Owed | undefined, sender: string, seq: number, now: number): Owed {
+  return owed ?? { since: now, checkpoint: new Map([[sender, seq]]) };
 }
 
-/** A member that owed an ack for `stallMs` or more has stalled: it holds every sender's outbox back. */
-export function stalled(ackOwedSince: number | undefined, now: number, stallMs: number): boolean {
-  return ackOwedSince !== undefined && now - ackOwedSince >= stallMs;
+/** Whether `member` has confirmed every position of `checkpoint`. */
+export function reached(member: Receipts, checkpoint: ReadonlyMap<string, number>): boolean {
+  for (const [sender, seq] of checkpoint) if ((member.recv.get(sender) ?? 0) < seq) return false;
+  return true;
+}
+
+/**
+ * After `member` confirmed something: unchanged unless the checkpoint is reached; then clear if it
+ * is caught up, else a new clock from now towards the positions it is behind on now.
+ */
+export function owedAfterProgress(owed: Owed | undefined, member: Receipts, positions: Positions, now: number): Owed | undefined {
+  if (owed !== undefined && !reached(member, owed.checkpoint)) return owed;
+  const checkpoint = new Map<string, number>();
+  for (const [sender, position] of positions) {
+    if (sender !== member.id && (member.recv.get(sender) ?? 0) < position) checkpoint.set(sender, position);
+  }
+  return checkpoint.size === 0 ? undefined : { since: now, checkpoint };
+}
+
+/** A member that owed for `stallMs` or more has stalled: it no longer holds any sender back. */
+export function stalled(owed: Owed | undefined, now: number, stallMs: number): boolean {
+  return owed !== undefined && now - owed.since >= stallMs;
+}
+
+/**
+ * A watermark a member reports for `sender`, bounded by what the session has seen of that sender
+ * (its position, when known) and below the largest seq, so that `have + 1` (a resend, a want) is
+ * still a seq the codec takes. Nobody can have delivered what was never sent.
+ */
+export function boundedWatermark(seq: number, sender: string, positions: Positions): number {
+  const position = positions.get(sender);
+  return Math.min(seq, position ?? Number.MAX_SAFE_INTEGER - 1, Number.MAX_SAFE_INTEGER - 1);
 }

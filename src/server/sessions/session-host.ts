@@ -5,14 +5,25 @@
  * two-method `MemberLink` the caller hands in.
  *
  * Invariant that makes "exactly once" work: a sender's message leaves its outbox (`acked`) only
- * when every other member this node knows of — attached, detached or a placeholder announced by
- * someone else — has reported delivering it. An unknown watermark blocks, it never counts as zero
- * or as "caught up". The arithmetic lives in delivery.ts; this file keeps the records and the timers.
+ * when every other member that holds it back has reported delivering it. An unknown watermark
+ * blocks, it never counts as zero or as "caught up". Who holds a sender back (docs/protocol.md,
+ * "Who holds a sender back"): every member — attached, detached, or a placeholder announced while
+ * a migrating session settles — until it has owed a confirmation for `stallMs` without reaching its
+ * checkpoint (delivery.ts, `Owed`). Nobody, whatever it claims, keeps a sender's messages older
+ * than that from being acknowledged. A member that falls out may return and be delivered what the
+ * sender still holds; past that it gets a `gap`, never silence.
+ *
+ * Identity: a hello for an id this session knows — attached, detached, or a placeholder — is
+ * admitted only with that member's resume token, and not with one older than a token the member
+ * has since used (one token, one holder). Every refusal reads the same, whoever is connected.
+ *
+ * The arithmetic lives in delivery.ts; this file keeps the records and the timers.
  */
 import type { Logger } from '../../core/logger.js';
 import { MAX_LIST_LENGTH } from '../../protocol/codec.js';
+import { tokenStamp } from '../clients/tokens.js';
 import { CloseCode, type AckFrame, type HelloFrame, type MsgFrame, type NodeFrame, type Watermarks, type WelcomeFrame } from '../../protocol/frames.js';
-import { ackOwedAfterProgress, ackOwedAfterRelay, confirmedUpTo, joinWatermarks, lowestWanted, raisedWatermarks, stalled } from './delivery.js';
+import { boundedWatermark, confirmedUpTo, joinWatermarks, lowestWanted, owedAfterProgress, owedAfterRelay, raisedWatermarks, stalled, type Owed, type Receipts } from './delivery.js';
 
 /** How the session host reaches one member's current link. */
 export interface MemberLink {
@@ -32,8 +43,16 @@ interface Member {
   recv: Map<string, number>;
   /** Highest `acked.upTo` sent to this member on its current link. */
   ackedSent: number;
-  /** Since when this member has owed an ack (see delivery.ts); undefined while it owes none. See `sweepStalled`. */
-  ackOwedSince?: number;
+  /** What it owes (delivery.ts); undefined while it owes nothing. Kept across its links. See `sweepStalled`. */
+  owed?: Owed;
+  /** Whether it holds senders' acknowledgements back: until it stalls, or never for an unvouched placeholder. */
+  holds: boolean;
+  /** Never attached on this host: announced by another member, on its way. */
+  placeholder: boolean;
+  /** The newest token generation this member has used here; an older token no longer resumes it. */
+  floor?: number;
+  /** The generation its current link was welcomed with: the floor once that link is used. */
+  issued?: number;
 }
 
 type Settle = { kind: 'settling'; timer: NodeJS.Timeout } | { kind: 'settled' };
@@ -47,21 +66,41 @@ interface Session {
    */
   readonly positions: Map<string, number>;
   settle: Settle;
+  /** Unclaimed placeholders, oldest first: the first to go when a real joiner needs the room. */
+  readonly placeholders: Set<string>;
 }
 
 export interface SessionHostOptions {
   readonly settleMs: number;
   readonly memberGraceMs: number;
   readonly logger: Logger;
-  /** Whether `token` proves the hello comes from the client already attached under this id. */
+  /** Whether `token` proves the hello comes from the client this session knows under this id. */
   verifyResume(token: string | undefined, session: string, client: string): boolean;
-  /** An attached member that confirms nothing new for this long while behind is cut; default 10000. */
+  /** A token's generation (tokens.ts `tokenStamp` by default); undefined: not ordered. */
+  readonly resumeStamp?: (token: string | undefined) => number | undefined;
+  /**
+   * Whether tokens issued by other nodes verify here (the cloud shares a secret). Without that, a
+   * placeholder — a member that was never on this node — could never be claimed, so it is claimed
+   * without a token, as a brand-new id is. Default true.
+   */
+  readonly verifiesForeignTokens?: boolean;
+  /** A member behind its checkpoint for this long stops holding senders back and is cut; default 10000. */
   readonly stallMs?: number;
+  /** Members one session may have, placeholders included; default 256. */
+  readonly maxMembers?: number;
+  /** Members one hello may announce that the session does not know yet; default 64. */
+  readonly maxClaimedMembers?: number;
   /** The session is no longer hosted here (its last member left, or it was evicted). */
   readonly onSessionEnded?: (session: string) => void;
 }
 
 export type MemberJoinResult = { kind: 'joined' } | { kind: 'rejected'; message: string };
+
+/** The one answer to every hello for a known id without its current token: it names nobody. */
+export const RESUME_REQUIRED: MemberJoinResult = { kind: 'rejected', message: 'resume token required' };
+const SESSION_FULL: MemberJoinResult = { kind: 'rejected', message: 'session is full' };
+export const DEFAULT_MAX_MEMBERS = 256;
+export const DEFAULT_MAX_CLAIMED_MEMBERS = 64;
 
 /** What the caller needs to build the welcome; the session host sends it at the right moment. */
 export interface WelcomeParts {
@@ -75,30 +114,40 @@ export class SessionHost {
   private readonly sessions = new Map<string, Session>();
   private readonly byLink = new Map<MemberLink, { session: Session; member: Member }>();
   private relayedCount = 0;
+  private readonly stallMs: number;
+  private readonly maxMembers: number;
+  private readonly maxClaimed: number;
 
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly options: SessionHostOptions) {
-    const stallMs = options.stallMs ?? 10_000;
-    this.sweeper = setInterval(() => this.sweepStalled(stallMs), Math.min(1000, stallMs));
+    this.stallMs = options.stallMs ?? 10_000;
+    this.maxMembers = Math.min(options.maxMembers ?? DEFAULT_MAX_MEMBERS, MAX_LIST_LENGTH);
+    this.maxClaimed = options.maxClaimedMembers ?? DEFAULT_MAX_CLAIMED_MEMBERS;
+    this.sweeper = setInterval(() => this.sweepStalled(), Math.min(1000, this.stallMs));
     this.sweeper.unref();
   }
 
   /**
-   * A member that receives but never confirms (a frozen client that still holds its socket, one
-   * that stopped reading) holds back every sender's outbox in its session until they refuse sends.
-   * Heartbeats do not catch it if it still pings, nor buffer sizes (kernel buffers absorb a lot),
-   * so we watch what actually matters: confirmations. Cut links are detached like any lost link.
+   * A member that receives but does not confirm — a frozen client that still holds its socket, one
+   * that stopped reading, one that confirms a trickle, one that is gone — holds back every sender's
+   * outbox in its session until they refuse sends. Heartbeats do not catch it if it still pings, nor
+   * buffer sizes (kernel buffers absorb a lot), so we watch what actually matters: confirmations.
+   * A stalled member stops holding anyone back; an attached one is cut, like any lost link.
    */
-  private sweepStalled(stallMs: number): void {
+  private sweepStalled(): void {
     const now = Date.now();
     for (const session of this.sessions.values()) {
+      let released = false;
       for (const member of session.members.values()) {
-        if (member.attachment.kind !== 'attached' || !stalled(member.ackOwedSince, now, stallMs)) continue;
-        this.options.logger.warn('member confirms nothing; cutting its link', { session: session.id, client: member.id });
-        member.ackOwedSince = undefined;
+        if (!member.holds || !stalled(member.owed, now, this.stallMs)) continue;
+        member.holds = false;
+        released = true;
+        if (member.attachment.kind !== 'attached') continue;
+        this.options.logger.warn('member confirms too slowly; cutting its link', { session: session.id, client: member.id });
         member.attachment.link.close(CloseCode.tryAgainLater, 'not confirming');
       }
+      if (released) this.recompute(session);
     }
   }
 
@@ -119,29 +168,27 @@ export class SessionHost {
   join(link: MemberLink, hello: HelloFrame, welcome: (parts: WelcomeParts) => WelcomeFrame): MemberJoinResult {
     let session = this.sessions.get(hello.session);
     const existing = session?.members.get(hello.client);
-    let replaced: MemberLink | undefined;
-    if (existing?.attachment.kind === 'attached') {
-      // Two live links claiming one id: only the holder of a valid resume token may take over.
-      if (!this.options.verifyResume(hello.resume, hello.session, hello.client)) {
-        return { kind: 'rejected', message: `client id '${hello.client}' is in use in this session` };
-      }
-      replaced = existing.attachment.link;
-    }
-    if (session !== undefined && existing === undefined && session.members.size >= MAX_LIST_LENGTH) {
-      return { kind: 'rejected', message: 'session is full' };
-    }
+    if (existing !== undefined && !this.mayResume(existing, hello)) return RESUME_REQUIRED;
+    if (session !== undefined && existing === undefined && !this.makeRoom(session)) return SESSION_FULL;
     session ??= this.createSession(hello);
+    const now = Date.now();
 
+    const replaced = existing?.attachment.kind === 'attached' ? existing.attachment.link : undefined;
     const wasAttached = replaced !== undefined;
     let member: Member;
     if (existing === undefined) {
-      member = { id: hello.client, attachment: { kind: 'attached', link }, recv: new Map(), ackedSent: 0 };
+      member = { id: hello.client, attachment: { kind: 'attached', link }, recv: new Map(), ackedSent: 0, holds: true, placeholder: false };
       session.members.set(member.id, member);
     } else {
       member = existing;
       this.attachMember(member, link);
-      member.ackOwedSince = undefined; // a new link starts with a clean slate
       member.ackedSent = 0; // a new link has heard no acked yet
+      if (member.placeholder) {
+        member.placeholder = false;
+        session.placeholders.delete(member.id);
+      }
+      const presented = this.stamp(hello.resume);
+      if (presented !== undefined) member.floor = Math.max(member.floor ?? 0, presented);
     }
     if (replaced !== undefined) this.byLink.delete(replaced);
     this.byLink.set(link, { session, member });
@@ -149,17 +196,19 @@ export class SessionHost {
     // The joiner as a sender: where it stands, so members meeting it start after that point.
     if (hello.sent !== undefined) session.positions.set(member.id, Math.max(session.positions.get(member.id) ?? 0, hello.sent));
 
-    const { recv, base } = joinWatermarks(hello.recv, member.id, session.positions);
+    const { recv, base } = joinWatermarks(this.bounded(hello.recv, session), member.id, session.positions);
     member.recv = recv;
+    // What it owes is kept across links, so reconnecting does not restart its clock; what it reports
+    // now may reach its checkpoint (and a member that fell out holds senders back again once it has).
+    member.owed = owedAfterProgress(member.owed, member, session.positions, now);
+    member.holds = !stalled(member.owed, now, this.stallMs);
 
-    // Members the joiner knows and we do not are on their way: hold acks for them until they come.
-    for (const other of hello.members) {
-      if (other === member.id || session.members.has(other) || session.members.size >= MAX_LIST_LENGTH) continue;
-      session.members.set(other, { id: other, attachment: { kind: 'detached', expiry: this.graceTimer(session, other) }, recv: new Map(), ackedSent: 0 });
-    }
+    this.announce(session, hello, member.id);
 
     const members = [...session.members.keys()].filter((id) => id !== member.id);
-    link.send(welcome({ members, base, want: lowestWanted(session.members.values(), member.id) }));
+    const frame = welcome({ members, base, want: lowestWanted(session.members.values(), member.id) });
+    member.issued = this.stamp(frame.resume);
+    link.send(frame);
     if (replaced !== undefined) replaced.close(CloseCode.replaced, 'replaced by a newer link');
 
     for (const other of session.members.values()) {
@@ -171,7 +220,8 @@ export class SessionHost {
         if (base !== undefined && !other.recv.has(member.id)) other.recv.set(member.id, base);
         other.attachment.link.send(base === undefined ? { t: 'joined', client: member.id } : { t: 'joined', client: member.id, base });
       }
-      const have = Object.hasOwn(hello.recv, other.id) ? hello.recv[other.id] : undefined;
+      // Bounded by what the session saw of `other`: a claim past it has nothing to replay.
+      const have = Object.hasOwn(hello.recv, other.id) ? boundedWatermark(hello.recv[other.id] ?? 0, other.id, session.positions) : undefined;
       if (have !== undefined) other.attachment.link.send({ t: 'resend', from: have + 1 });
     }
     this.recompute(session);
@@ -183,6 +233,7 @@ export class SessionHost {
     const entry = this.byLink.get(link);
     if (entry === undefined) return;
     const { session, member } = entry;
+    this.used(member);
     const out: MsgFrame = { t: 'msg', from: member.id, d: frame.d };
     if (frame.seq !== undefined) {
       out.seq = frame.seq;
@@ -190,14 +241,19 @@ export class SessionHost {
     }
     if (frame.b === 1) out.b = 1;
     this.relayedCount++;
+    const now = Date.now();
+    let held = false;
     for (const other of session.members.values()) {
-      if (other !== member && other.attachment.kind === 'attached') {
-        other.attachment.link.send(out);
-        if (frame.seq !== undefined) other.ackOwedSince = ackOwedAfterRelay(other.ackOwedSince, Date.now());
-      }
+      if (other === member) continue;
+      if (other.attachment.kind === 'attached') other.attachment.link.send(out);
+      if (frame.seq === undefined || !other.holds) continue;
+      held = true;
+      // Detached members owe too: their clock bounds how long they hold the sender back.
+      other.owed = owedAfterRelay(other.owed, member.id, frame.seq, now);
     }
-    // A sender alone in its session has delivered to everyone there is: ack what it sent.
-    if (frame.seq !== undefined && session.members.size === 1) this.recompute(session, [member.id]);
+    // A sender nobody holds back (alone, or among members that fell out) has delivered to all
+    // there is: ack what it sent.
+    if (frame.seq !== undefined && !held) this.recompute(session, [member.id]);
   }
 
   /** A sender no longer holds its messages up to `upTo`: tell the others, so none waits in silence. */
@@ -205,6 +261,7 @@ export class SessionHost {
     const entry = this.byLink.get(link);
     if (entry === undefined) return;
     const { session, member } = entry;
+    this.used(member);
     for (const other of session.members.values()) {
       if (other !== member && other.attachment.kind === 'attached') other.attachment.link.send({ t: 'gap', from: member.id, upTo });
     }
@@ -215,11 +272,15 @@ export class SessionHost {
     const entry = this.byLink.get(link);
     if (entry === undefined) return;
     const { session, member } = entry;
+    this.used(member);
     // A receiver may name senders not here yet (they are on their way), but not forever many.
-    const raised = raisedWatermarks(member.recv, frame.recv, member.id, MAX_LIST_LENGTH);
+    const raised = raisedWatermarks(member.recv, this.bounded(frame.recv, session), member.id, MAX_LIST_LENGTH);
     if (raised.size === 0) return;
     for (const [sender, seq] of raised) member.recv.set(sender, seq);
-    member.ackOwedSince = ackOwedAfterProgress(member, session.positions, Date.now());
+    const now = Date.now();
+    member.owed = owedAfterProgress(member.owed, member, session.positions, now);
+    const rejoined = !member.holds && !stalled(member.owed, now, this.stallMs);
+    if (rejoined) member.holds = true;
     this.recompute(session, [...raised.keys()]);
   }
 
@@ -265,16 +326,91 @@ export class SessionHost {
     for (const id of [...this.sessions.keys()]) this.evict(id, () => {});
   }
 
+  /**
+   * Whether `hello` may take over `member`: only with a valid token for it, not older than one it
+   * has used. Attached, detached or placeholder, the answer reads the same (RESUME_REQUIRED), so a
+   * stranger learns nothing of who is connected.
+   */
+  private mayResume(member: Member, hello: HelloFrame): boolean {
+    if (member.placeholder && this.options.verifiesForeignTokens === false) return true;
+    if (!this.options.verifyResume(hello.resume, hello.session, hello.client)) return false;
+    const presented = this.stamp(hello.resume);
+    return member.floor === undefined || presented === undefined || presented >= member.floor;
+  }
+
+  private stamp(token: string | undefined): number | undefined {
+    return (this.options.resumeStamp ?? tokenStamp)(token);
+  }
+
+  /** The member's link spoke after its welcome, so it holds the welcome's token: older ones are done. */
+  private used(member: Member): void {
+    if (member.issued === undefined) return;
+    member.floor = Math.max(member.floor ?? 0, member.issued);
+    member.issued = undefined;
+  }
+
+  /** Reported watermarks, each bounded by what the session saw of its sender. */
+  private bounded(reported: Watermarks, session: Session): Watermarks {
+    const out: Watermarks = {};
+    for (const [sender, seq] of Object.entries(reported)) out[sender] = boundedWatermark(seq, sender, session.positions);
+    return out;
+  }
+
+  /** Room for one more real member: below the cap, or by dropping the oldest placeholder that holds nobody. */
+  private makeRoom(session: Session): boolean {
+    if (session.members.size < this.maxMembers) return true;
+    for (const id of session.placeholders) {
+      const member = session.members.get(id);
+      if (member === undefined || member.holds) continue;
+      this.remove(session, member, 'timeout');
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Members the joiner knows and we do not are on their way. They hold senders back only when the
+   * session is settling after a migration (when they are expected), and a hello may announce only
+   * so many; one timer expires all of one hello's.
+   */
+  private announce(session: Session, hello: HelloFrame, self: string): void {
+    const batch: string[] = [];
+    const holds = session.settle.kind === 'settling';
+    const expiry: NodeJS.Timeout = setTimeout(() => this.expire(session, batch, expiry), this.options.memberGraceMs);
+    expiry.unref?.();
+    for (const id of hello.members) {
+      if (batch.length >= this.maxClaimed || session.members.size >= this.maxMembers) break;
+      if (id === self || session.members.has(id)) continue;
+      session.members.set(id, { id, attachment: { kind: 'detached', expiry }, recv: new Map(), ackedSent: 0, holds, placeholder: true });
+      session.placeholders.add(id);
+      batch.push(id);
+    }
+    if (batch.length === 0) clearTimeout(expiry);
+  }
+
+  /** The placeholders of one hello that never came: removed together, one recompute. */
+  private expire(session: Session, batch: readonly string[], expiry: NodeJS.Timeout): void {
+    if (this.sessions.get(session.id) !== session) return;
+    let held = false;
+    for (const id of batch) {
+      const member = session.members.get(id);
+      // Only the timer of the member's current detachment may remove it.
+      if (member?.attachment.kind !== 'detached' || member.attachment.expiry !== expiry) continue;
+      held ||= member.holds;
+      if (!this.remove(session, member, 'timeout', false)) return;
+    }
+    if (held) this.recompute(session);
+  }
+
   private createSession(hello: HelloFrame): Session {
     // A session arriving by migration may have members still on their way that nobody here knows
     // of: acknowledge nothing until they had time to arrive and report what they have.
     const migrating = hello.via !== undefined || hello.members.some((id) => id !== hello.client);
     const settle: Settle = migrating && this.options.settleMs > 0 ? { kind: 'settling', timer: this.settleTimer(hello.session) } : { kind: 'settled' };
-    const session: Session = { id: hello.session, members: new Map(), positions: new Map(), settle };
+    const session: Session = { id: hello.session, members: new Map(), positions: new Map(), settle, placeholders: new Set() };
     this.sessions.set(session.id, session);
     return session;
   }
-
   private settleTimer(sessionId: string): NodeJS.Timeout {
     const timer: NodeJS.Timeout = setTimeout(() => {
       const session = this.sessions.get(sessionId);
@@ -335,11 +471,16 @@ export class SessionHost {
     if (member.attachment.kind === 'detached') clearTimeout(member.attachment.expiry);
   }
 
-  private remove(session: Session, member: Member, reason: 'bye' | 'timeout'): void {
+  /**
+   * Removes `member` and tells the others; false when that ended the session. O(attached members):
+   * acknowledgements are recomputed only when the member held anyone back.
+   */
+  private remove(session: Session, member: Member, reason: 'bye' | 'timeout', recompute = true): boolean {
     const attachment = member.attachment;
     this.leaveAttachment(member);
     if (attachment.kind === 'attached') this.byLink.delete(attachment.link);
     session.members.delete(member.id);
+    session.placeholders.delete(member.id);
     for (const other of session.members.values()) {
       if (other.attachment.kind === 'attached') other.attachment.link.send({ t: 'left', client: member.id, reason });
     }
@@ -347,15 +488,17 @@ export class SessionHost {
       this.settle(session);
       this.sessions.delete(session.id);
       this.options.onSessionEnded?.(session.id);
-      return;
+      return false;
     }
     // The member that left no longer holds anyone's acknowledgements back.
-    this.recompute(session);
+    if (recompute && member.holds) this.recompute(session);
+    return true;
   }
 
   /**
-   * Protocol "Acknowledge": for each sender, the minimum watermark over all other members; any
-   * unknown one blocks. Sent only when it rises, only to attached senders, never while settling.
+   * Protocol "Acknowledge": for each sender, the minimum watermark over the other members that hold
+   * it back; any unknown one blocks. Sent only when it rises, only to attached senders, never while
+   * settling.
    */
   private recompute(session: Session, senders?: readonly string[]): void {
     if (session.settle.kind === 'settling') return;
@@ -363,11 +506,15 @@ export class SessionHost {
     for (const id of ids) {
       const sender = session.members.get(id);
       if (sender === undefined || sender.attachment.kind !== 'attached') continue;
-      const upTo = confirmedUpTo(session.members.values(), id, session.positions);
+      const upTo = confirmedUpTo(holding(session), id, session.positions);
       if (upTo !== undefined && upTo > sender.ackedSent) {
         sender.ackedSent = upTo;
         sender.attachment.link.send({ t: 'acked', upTo });
       }
     }
   }
+}
+
+function* holding(session: Session): Iterable<Receipts> {
+  for (const member of session.members.values()) if (member.holds) yield member;
 }
