@@ -2,8 +2,6 @@
  * What a verified token must say about the hello it came with, and why a token was refused. Pure:
  * jose has already checked the signature, `exp`, `nbf`, `iss` and `aud` by the time these run.
  */
-import { errors } from 'jose';
-
 /** Why a token was refused; never the token itself. */
 export type JwtRejectReason =
   /** The hello carried no token. */
@@ -62,16 +60,29 @@ export function metaClaim(payload: Readonly<Record<string, unknown>>): { ok: tru
   return Buffer.byteLength(JSON.stringify(meta), 'utf8') <= MAX_META_BYTES ? { ok: true, meta } : { ok: false };
 }
 
-/** jose's error, as the reason we report. Anything unexpected is a refusal too, named `malformed`. */
+/**
+ * jose's error, as the reason we report, by its stable `code` (jose is loaded lazily, so its
+ * classes are not at hand here). Anything unexpected is a refusal too, named `malformed`.
+ */
 export function rejectReason(error: unknown): JwtRejectReason {
-  if (error instanceof errors.JWTExpired) return 'expired';
-  if (error instanceof errors.JWTClaimValidationFailed) return error.claim === 'nbf' ? 'not-yet-valid' : 'claims';
-  if (error instanceof errors.JWSSignatureVerificationFailed || error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) {
-    return 'signature';
+  const { code, claim } = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown; claim?: unknown };
+  switch (code) {
+    case 'ERR_JWT_EXPIRED':
+      return 'expired';
+    case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
+      return claim === 'nbf' ? 'not-yet-valid' : 'claims';
+    case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
+    case 'ERR_JWKS_NO_MATCHING_KEY':
+    case 'ERR_JWKS_MULTIPLE_MATCHING_KEYS':
+      return 'signature';
+    case 'ERR_JOSE_ALG_NOT_ALLOWED':
+    case 'ERR_JOSE_NOT_SUPPORTED':
+      return 'algorithm';
+    case 'ERR_JWKS_TIMEOUT':
+    case 'ERR_JWKS_INVALID':
+      return 'keys';
+    default:
+      // Not jose's: fetch failing under a remote key set (DNS, refused, TLS) surfaces as a TypeError.
+      return typeof code !== 'string' && error instanceof TypeError ? 'keys' : 'malformed';
   }
-  if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) return 'algorithm';
-  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) return 'keys';
-  if (error instanceof errors.JOSEError) return 'malformed';
-  // Not jose's: fetch failing under createRemoteJWKSet (DNS, refused, TLS) surfaces as a TypeError.
-  return error instanceof TypeError ? 'keys' : 'malformed';
 }

@@ -6,9 +6,15 @@
  *
  * The algorithm list follows from the key, never from the token: a token's `alg` cannot turn a
  * public key into an HMAC secret (alg confusion) or ask for no signature at all (`none`).
+ *
+ * jose is loaded on first use, not with the module: it ships only as ESM, so a CommonJS
+ * `require('gridlink/server')` on Node 20.18 (no require() of ESM before 20.19) would otherwise
+ * fail for every user, JWT or not; and bundling it into the CJS build breaks (tsup's CJS
+ * splitting mangles its class fields). The CJS build turns this import into a require(), so there
+ * JWT verification needs Node >= 20.19; the ESM build and the CLI load it on any Node 20.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import type { JSONWebKeySet, JWTVerifyGetKey } from 'jose';
 import { MAX_TOKEN_LENGTH } from '../../protocol/codec.js';
 import { boolean, fail, failOptions, integer, isRecord, list, optionKeys, optionsObject, shown, text } from '../../core/validate.js';
 import type { AuthenticateRequest } from '../node/options.js';
@@ -80,8 +86,15 @@ const JWKS_CACHE_MS = 600_000;
 const JWKS_COOLDOWN_MS = 30_000;
 const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
+type Jose = typeof import('jose');
+let joseModule: Promise<Jose> | undefined;
+const loadJose = (): Promise<Jose> => (joseModule ??= import('jose'));
+
+/** A key set is built with jose, so on first use; a secret or PEM key is ready at once. */
+type KeySource = Uint8Array | KeyObject | ((jose: Jose) => JWTVerifyGetKey);
+
 interface Verifier {
-  readonly key: Uint8Array | KeyObject | JWTVerifyGetKey;
+  readonly key: KeySource;
   readonly algorithms: string[];
 }
 
@@ -102,14 +115,21 @@ export function jwtAuthenticator(options: JwtAuthOptions): JwtAuthenticator {
     ...(audience === undefined ? {} : { audience }),
   };
 
+  let key: Uint8Array | KeyObject | JWTVerifyGetKey | undefined = typeof verifier.key === 'function' ? undefined : verifier.key;
+
   const verify = async (request: Pick<AuthenticateRequest, 'token' | 'session' | 'client'>): Promise<JwtVerdict> => {
     const { token } = request;
     if (token === undefined || token === '') return { ok: false, reason: 'missing' };
     if (token.length > MAX_TOKEN_LENGTH) return { ok: false, reason: 'too-large' };
+    // Outside the try: jose missing is the node's fault, not the token's (the hook throws, the
+    // node logs it and refuses).
+    const jose = await loadJose();
+    // One key set per authenticator, so its cache is shared by every hello.
+    if (key === undefined && typeof verifier.key === 'function') key = verifier.key(jose);
     let payload: Record<string, unknown>;
     try {
       // One overload per key kind in jose's types; the union needs the widest one.
-      ({ payload } = await jwtVerify(token, verifier.key as JWTVerifyGetKey, verifyOptions));
+      ({ payload } = await jose.jwtVerify(token, key as JWTVerifyGetKey, verifyOptions));
     } catch (error) {
       return { ok: false, reason: rejectReason(error) };
     }
@@ -137,16 +157,16 @@ function keyFrom(o: Record<string, unknown>): Verifier {
   if (o.publicKey !== undefined) return pemKey(o.publicKey);
   if (o.jwksUrl !== undefined) {
     const url = jwksUrl(o.jwksUrl, allowHttp);
-    const key = createRemoteJWKSet(url, { timeoutDuration: JWKS_TIMEOUT_MS, cacheMaxAge: JWKS_CACHE_MS, cooldownDuration: JWKS_COOLDOWN_MS });
-    return { key, algorithms: KEY_SET_ALGORITHMS };
+    const options = { timeoutDuration: JWKS_TIMEOUT_MS, cacheMaxAge: JWKS_CACHE_MS, cooldownDuration: JWKS_COOLDOWN_MS };
+    return { key: (jose) => jose.createRemoteJWKSet(url, options), algorithms: KEY_SET_ALGORITHMS };
   }
   if (!isRecord(o.jwks)) fail('jwks', 'must be a JSON Web Key Set ({ keys: [...] })');
-  list('jwks.keys', o.jwks.keys, 'JWKs');
-  try {
-    return { key: createLocalJWKSet(o.jwks as unknown as JSONWebKeySet), algorithms: KEY_SET_ALGORITHMS };
-  } catch (error) {
-    return fail('jwks', `is not a JSON Web Key Set (${error instanceof Error ? error.message : String(error)})`);
-  }
+  list('jwks.keys', o.jwks.keys, 'JWKs').forEach((jwk, i) => {
+    if (!isRecord(jwk) || typeof jwk.kty !== 'string') fail(`jwks.keys[${i}]`, 'must be a JWK (an object with kty)');
+  });
+  // A copy: the caller's object may change later, the keys this node trusts must not.
+  const jwks = structuredClone(o.jwks) as unknown as JSONWebKeySet;
+  return { key: (jose) => jose.createLocalJWKSet(jwks), algorithms: KEY_SET_ALGORITHMS };
 }
 
 function secretKey(value: unknown): Uint8Array {
