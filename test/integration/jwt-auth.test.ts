@@ -4,9 +4,10 @@
  * (GRIDLINK_UNAUTHORIZED) and logged with a reason, the token never in the node's output. Every wait
  * is a hang guard, never a timing assertion.
  */
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SignJWT } from 'jose';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { connect, isGridlinkError, type Client, type ConnectOptions, type GridlinkError } from '../../dist/node.js';
 import { jwtAuthenticator } from '../../dist/server.js';
 import { run, type Proc } from '../helpers/spawn.js';
@@ -136,5 +137,32 @@ describe('gridlink node --auth-jwt-secret-env', () => {
     const stale = client({ session: 'room-2', clientId: 'bea-2', nodes: [survivor.url], token: first });
     expect((await refused(stale))?.code).toBe('GRIDLINK_UNAUTHORIZED');
     await survivor.waitForOutput(/"reason":"expired"/, GUARD_MS);
+  });
+});
+
+describe('jwtAuthenticator with a JWKS URL', () => {
+  it('fetches the key set once, picks keys by kid, and refuses a kid it does not hold', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' }] });
+    let fetches = 0;
+    const server = createHttpServer((_req, res) => {
+      fetches += 1;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(jwks);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const auth = jwtAuthenticator({ jwksUrl: `http://127.0.0.1:${port}/jwks.json`, allowHttpLoopbackJwks: true });
+      const token = (kid: string): Promise<string> =>
+        new SignJWT({ session: 's' }).setProtectedHeader({ alg: 'ES256', kid }).setExpirationTime('5m').sign(privateKey);
+      const request = async (kid: string) => ({ token: await token(kid), session: 's', client: 'c', address: '127.0.0.1', resumed: false });
+      expect(await auth(await request('k1'))).toBe(true);
+      expect(await auth(await request('k1'))).toBe(true);
+      expect(fetches).toBe(1);
+      expect(await auth.verify(await request('unknown'))).toEqual({ ok: false, reason: 'signature' });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
