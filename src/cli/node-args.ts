@@ -17,6 +17,18 @@ export interface NodeCommandOptions
   peers: { id: string; url: string; cookie?: string }[];
   /** Log to stderr as JSON lines. */
   verbose: boolean;
+  /** `--auth-…`: admit only clients with a valid JWT (see `NodeAuthFlags`). */
+  auth?: NodeAuthFlags;
+}
+
+/**
+ * Where the node's JWT key comes from, as the flags name it: never the key itself, since a command
+ * line is visible to every local user (`ps`). `runNode` reads the variable or file when it starts.
+ */
+export interface NodeAuthFlags {
+  key: { kind: 'secret-env'; name: string } | { kind: 'public-key'; file: string } | { kind: 'jwks-url'; url: string };
+  issuer?: string[];
+  audience?: string[];
 }
 
 export const NODE_USAGE = `Usage: gridlink node --id <id> [options]
@@ -45,6 +57,16 @@ Options:
   --region <name>            this node's region, for "closest node" DNS answers
   --subnet <cidr>            clients in this block get this node first (repeat for each)
 ${tuningUsage('200')}
+
+Authentication (JWTs the app's backend signs; give one key flag, or none to admit anyone):
+  --auth-jwt-secret-env <NAME>  HS256: the key (at least 32 bytes) is in environment variable NAME
+  --auth-jwt-public-key <file>  a PEM public key: RS256 (RSA), ES256 (P-256), ES384 (P-384), EdDSA (Ed25519)
+  --auth-jwks-url <https-url>   the keys of this JWKS (fetched on first use, cached 10 minutes)
+  --auth-issuer <iss>           the token's iss must be this (repeat to allow several)
+  --auth-audience <aud>         the token's aud must be this (repeat to allow several)
+A token must carry exp and session (a string) or sessions (strings; "room-*" grants a prefix, "*" all);
+its sub, when present, must be the client id. Refused clients get GRIDLINK_UNAUTHORIZED.
+
   --verbose                  log to stderr as JSON lines
   -h, --help                 show this help`;
 
@@ -65,6 +87,11 @@ const OPTIONS = {
   address: { type: 'string' },
   region: { type: 'string' },
   subnet: { type: 'string', multiple: true },
+  'auth-jwt-secret-env': { type: 'string' },
+  'auth-jwt-public-key': { type: 'string' },
+  'auth-jwks-url': { type: 'string' },
+  'auth-issuer': { type: 'string', multiple: true },
+  'auth-audience': { type: 'string', multiple: true },
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   ...TUNING_OPTIONS,
@@ -95,7 +122,52 @@ export function parseNodeArgs(argv: string[]): Parsed<NodeCommandOptions> {
   };
   if (url !== undefined) options.url = wsUrl('url', url);
   Object.assign(options, dnsFlags(values), proxyFlags(values, peers));
+  const auth = authFlags(values);
+  if (auth !== undefined) options.auth = auth;
   return { kind: 'run', options };
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+/** One key flag (or none), and the claims that need one. */
+function authFlags(values: ReturnType<typeof parseStrict>): NodeAuthFlags | undefined {
+  const secretEnv = stringValue(values, 'auth-jwt-secret-env');
+  const publicKey = stringValue(values, 'auth-jwt-public-key');
+  const jwksUrl = stringValue(values, 'auth-jwks-url');
+  const issuer = stringList(values, 'auth-issuer');
+  const audience = stringList(values, 'auth-audience');
+  const given = [secretEnv, publicKey, jwksUrl].filter((flag) => flag !== undefined).length;
+  if (given > 1) throw new UsageError('give one of --auth-jwt-secret-env, --auth-jwt-public-key and --auth-jwks-url');
+  if (given === 0) {
+    if (issuer.length > 0 || audience.length > 0) throw new UsageError('--auth-issuer and --auth-audience need a key flag (--auth-jwt-secret-env, --auth-jwt-public-key or --auth-jwks-url)');
+    return undefined;
+  }
+  let key: NodeAuthFlags['key'];
+  if (secretEnv !== undefined) {
+    // Not quoted: someone who misread the flag may have put the key itself here.
+    if (!ENV_NAME.test(secretEnv)) throw new UsageError('--auth-jwt-secret-env takes the NAME of an environment variable holding the key (letters, digits, _), not the key');
+    key = { kind: 'secret-env', name: secretEnv };
+  } else if (publicKey !== undefined) {
+    if (publicKey === '') throw new UsageError('--auth-jwt-public-key must be a file name');
+    key = { kind: 'public-key', file: publicKey };
+  } else {
+    key = { kind: 'jwks-url', url: httpsUrl('auth-jwks-url', jwksUrl ?? '') };
+  }
+  for (const [flag, list] of [['auth-issuer', issuer], ['auth-audience', audience]] as const) {
+    if (list.some((item) => item === '')) throw new UsageError(`--${flag} must not be empty`);
+  }
+  return { key, ...(issuer.length > 0 ? { issuer } : {}), ...(audience.length > 0 ? { audience } : {}) };
+}
+
+function httpsUrl(flag: string, text: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (url?.protocol !== 'https:') throw new UsageError(`--${flag} must be an https:// URL, got '${text.slice(0, 100)}'`);
+  return text;
 }
 
 type ProxyFlags = Pick<NodeCommandOptions, 'proxy' | 'trustedProxies'>;

@@ -6,11 +6,15 @@
  * `{"cmd":"drain","deadlineMs":2000}`, and its end means the parent died: the node closes and exits
  * rather than lingering as an orphan.
  */
+import { readFileSync } from 'node:fs';
+import { isGridlinkError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { startNode, type NodeServer, type NodeServerOptions } from '../server/node/node-server.js';
+import { jwtAuthenticator, type JwtAuthenticator, type JwtAuthOptions } from '../server/auth/jwt.js';
+import { UsageError } from '../process/args.js';
 import { listenForControl } from './control.js';
 import { jsonLinesLogger } from '../process/log-lines.js';
-import type { NodeCommandOptions } from './node-args.js';
+import type { NodeAuthFlags, NodeCommandOptions } from './node-args.js';
 
 // An orphaned node gives its clients this long to see a clean close before it just exits.
 const ORPHAN_CLOSE_MS = 1000;
@@ -76,5 +80,53 @@ export function serverOptions(options: NodeCommandOptions, logger: Logger | unde
   if (options.region !== undefined) out.region = options.region;
   if (options.subnets !== undefined) out.subnets = options.subnets;
   if (logger !== undefined) out.logger = logger;
+  if (options.auth !== undefined) out.authenticate = nodeAuthenticator(options.auth, process.env, (file) => readFileSync(file, 'utf8'), logger);
   return out;
+}
+
+/**
+ * The node's `authenticate` hook from the `--auth-…` flags, the key read from where they point.
+ * A mistake is a usage error naming the flag, never quoting the key.
+ */
+export function nodeAuthenticator(auth: NodeAuthFlags, env: NodeJS.ProcessEnv, readFile: (file: string) => string, logger: Logger | undefined): JwtAuthenticator {
+  const { options, flag } = jwtOptions(auth, env, readFile, logger);
+  try {
+    return jwtAuthenticator(options);
+  } catch (error) {
+    // Our checks name the option (`secret must be at least 32 bytes`); the user typed a flag.
+    if (isGridlinkError(error)) throw new UsageError(`${flag}: ${error.message}`);
+    throw error;
+  }
+}
+
+function jwtOptions(auth: NodeAuthFlags, env: NodeJS.ProcessEnv, readFile: (file: string) => string, logger: Logger | undefined): { options: JwtAuthOptions; flag: string } {
+  const out: JwtAuthOptions = {};
+  let flag: string;
+  switch (auth.key.kind) {
+    case 'secret-env': {
+      flag = '--auth-jwt-secret-env';
+      const secret = env[auth.key.name];
+      if (secret === undefined || secret === '') throw new UsageError(`${flag}: the environment variable it names is not set (or empty)`);
+      out.secret = secret;
+      break;
+    }
+    case 'public-key': {
+      flag = '--auth-jwt-public-key';
+      try {
+        out.publicKey = readFile(auth.key.file);
+      } catch (error) {
+        throw new UsageError(`${flag}: cannot read '${auth.key.file}' (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+      }
+      break;
+    }
+    case 'jwks-url':
+      flag = '--auth-jwks-url';
+      out.jwksUrl = auth.key.url;
+      break;
+  }
+  if (auth.issuer !== undefined) out.issuer = auth.issuer;
+  if (auth.audience !== undefined) out.audience = auth.audience;
+  // Who was refused and why, never the token: enough to tell a clock or key problem from an attack.
+  if (logger !== undefined) out.onReject = (rejection) => logger.info('client refused: token not accepted', { ...rejection });
+  return { options: out, flag };
 }
