@@ -138,7 +138,7 @@ describe('/host', () => {
         return token === `${TOKEN}:${session}`;
       },
     });
-    for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: `Bearer ${TOKEN}:other` }, { authorization: `Basic ${TOKEN}:s1` }]) {
+    for (const headers of [{} as Record<string, string>, { authorization: 'Bearer wrong' }, { authorization: `Bearer ${TOKEN}:other` }, { authorization: `Basic ${TOKEN}:s1` }]) {
       const res = await get(n, 's1', headers);
       expect(res.status).toBe(401);
       expect(await res.text()).not.toContain('"host"');
