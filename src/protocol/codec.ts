@@ -33,7 +33,43 @@ export function isCookiePair(value: unknown): value is string {
 export const MAX_LIST_LENGTH = 4096;
 /** Longest `hello.token`: room for a signed JWT with claims, not for a payload smuggled in. */
 export const MAX_TOKEN_LENGTH = 4096;
+/** Highest position (seq, watermark, upTo) a node may name. */
 const MAX_SEQ = Number.MAX_SAFE_INTEGER;
+/**
+ * Highest position a client may name: one below the node's, because a node answers a client's
+ * position with the next one (`resend.from` is a watermark + 1) and must never build a frame its
+ * own decoder — and so every member — would refuse.
+ */
+const MAX_CLIENT_SEQ = MAX_SEQ - 1;
+
+/**
+ * Lone UTF-16 surrogates (they collapse to U+FFFD in UTF-8, so `x\uD800` and `x\uDBFF` would be one
+ * id to a resume token's MAC) and control characters (NUL is the MAC's field separator, and ids
+ * end up in logs). With the `u` flag a paired surrogate is one code point and does not match.
+ */
+const BAD_ID_CHAR = /[\p{Cs}\u0000-\u001f\u007f]/u;
+
+/** An id as the protocol accepts it: 1..MAX_ID_LENGTH UTF-16 units, well-formed, no controls. */
+export function isProtocolId(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH && !BAD_ID_CHAR.test(value);
+}
+
+// Canonical padded base64 (RFC 4648 §4), as btoa writes it: the alphabet, a length that is a
+// multiple of 4, padding only at the end, and zero bits in what the padding leaves unused.
+const BASE64_BODY = /^[A-Za-z0-9+/]*$/;
+const BASE64_LAST_OF_TWO_PADS = /[AQgw]/;
+const BASE64_LAST_OF_ONE_PAD = /[AEIMQUYcgkosw048]/;
+
+/** Whether `text` is canonical base64 (what every member's decoder takes). Linear, no allocation. */
+export function isCanonicalBase64(text: string): boolean {
+  if (text.length % 4 !== 0) return false;
+  const pads = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  const body = pads === 0 ? text : text.slice(0, -pads);
+  if (!BASE64_BODY.test(body)) return false;
+  if (pads === 0) return true;
+  const last = body.charAt(body.length - 1);
+  return (pads === 2 ? BASE64_LAST_OF_TWO_PADS : BASE64_LAST_OF_ONE_PAD).test(last);
+}
 
 export function encodeFrame(frame: ClientFrame | NodeFrame): string {
   return JSON.stringify(frame);
@@ -43,6 +79,8 @@ class Reader {
   constructor(
     private readonly obj: Record<string, unknown>,
     private readonly type: string,
+    /** MAX_SEQ for what a node sends, MAX_CLIENT_SEQ for what a client sends. */
+    private readonly maxSeq: number,
   ) {}
 
   private fail(field: string, want: string): never {
@@ -51,7 +89,7 @@ class Reader {
 
   id(field: string): string {
     const v = this.obj[field];
-    if (typeof v !== 'string' || v.length === 0 || v.length > MAX_ID_LENGTH) this.fail(field, `a string of 1..${MAX_ID_LENGTH} chars`);
+    if (!isProtocolId(v)) this.fail(field, `a well-formed string of 1..${MAX_ID_LENGTH} chars without control characters`);
     return v;
   }
 
@@ -73,7 +111,7 @@ class Reader {
 
   count(field: string, min = 0): number {
     const v = this.obj[field];
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > MAX_SEQ) this.fail(field, `an integer >= ${min}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > this.maxSeq) this.fail(field, `an integer in ${min}..${this.maxSeq}`);
     return v;
   }
 
@@ -85,7 +123,7 @@ class Reader {
     const v = this.obj[field];
     if (!Array.isArray(v) || v.length > MAX_LIST_LENGTH) this.fail(field, `an array of at most ${MAX_LIST_LENGTH} ids`);
     for (const item of v) {
-      if (typeof item !== 'string' || item.length === 0 || item.length > MAX_ID_LENGTH) this.fail(field, 'an array of ids');
+      if (!isProtocolId(item)) this.fail(field, 'an array of ids');
     }
     return v as string[];
   }
@@ -101,27 +139,27 @@ class Reader {
     let n = 0;
     for (const [key, seq] of Object.entries(v as Record<string, unknown>)) {
       if (++n > MAX_LIST_LENGTH) this.fail(field, `at most ${MAX_LIST_LENGTH} entries`);
-      if (key.length === 0 || key.length > MAX_ID_LENGTH) this.fail(field, 'keyed by client ids');
-      if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) this.fail(field, 'an object of sender -> seq');
+      if (!isProtocolId(key)) this.fail(field, 'keyed by client ids');
+      if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0 || seq > this.maxSeq) this.fail(field, 'an object of sender -> seq');
       out[key] = seq;
     }
     return out;
   }
 
   node(field: string): NodeInfo {
-    return nodeInfo(this.obj[field], this.type, field);
+    return nodeInfo(this.obj[field], this.type, field, this.maxSeq);
   }
 
   nodes(field: string): NodeInfo[] {
     const v = this.obj[field];
     if (!Array.isArray(v) || v.length > MAX_LIST_LENGTH) this.fail(field, 'an array of nodes');
-    return v.map((item, i) => nodeInfo(item, this.type, `${field}[${i}]`));
+    return v.map((item, i) => nodeInfo(item, this.type, `${field}[${i}]`, this.maxSeq));
   }
 
   heartbeat(field: string): HeartbeatSettings {
     const v = this.obj[field];
     if (typeof v !== 'object' || v === null) this.fail(field, 'an object');
-    const r = new Reader(v as Record<string, unknown>, this.type);
+    const r = new Reader(v as Record<string, unknown>, this.type, this.maxSeq);
     return { intervalMs: r.count('intervalMs', 1), timeoutMs: r.count('timeoutMs', 1) };
   }
 
@@ -134,17 +172,19 @@ class Reader {
     const b = this.obj.b;
     if (b !== undefined) {
       if (b !== 1) this.fail('b', 'absent or 1');
+      // Checked here, not only by the receiver: a node must not relay what every member would refuse.
+      if (!isCanonicalBase64(frame.d)) this.fail('d', 'canonical padded base64 when b is 1');
       frame.b = 1;
     }
     return frame;
   }
 }
 
-function nodeInfo(value: unknown, type: string, field: string): NodeInfo {
+function nodeInfo(value: unknown, type: string, field: string, maxSeq: number): NodeInfo {
   if (typeof value !== 'object' || value === null) {
     throw new LinkError('GRIDLINK_PROTOCOL', `invalid '${type}' frame: '${field}' must be a node`);
   }
-  const r = new Reader(value as Record<string, unknown>, type);
+  const r = new Reader(value as Record<string, unknown>, type, maxSeq);
   const url = r.text('url', 2048);
   if (!/^wss?:\/\//i.test(url)) {
     throw new LinkError('GRIDLINK_PROTOCOL', `invalid '${type}' frame: '${field}.url' must be a ws:// or wss:// URL`);
@@ -194,7 +234,7 @@ export function exceedsBytes(text: string, limit: number): boolean {
 /** Decodes a frame a node sent to a client. Throws `LinkError` on anything malformed. */
 export function decodeNodeFrame(raw: string | Uint8Array, limits: CodecLimits): NodeFrame {
   const obj = parseObject(raw, limits);
-  const r = new Reader(obj, String(obj.t).slice(0, 32));
+  const r = new Reader(obj, String(obj.t).slice(0, 32), MAX_SEQ);
   switch (obj.t) {
     case 'msg':
       return r.msg(true);
@@ -255,7 +295,7 @@ export function decodeNodeFrame(raw: string | Uint8Array, limits: CodecLimits): 
 /** Decodes a frame a client sent to a node. Throws `LinkError` on anything malformed. */
 export function decodeClientFrame(raw: string | Uint8Array, limits: CodecLimits): ClientFrame {
   const obj = parseObject(raw, limits);
-  const r = new Reader(obj, String(obj.t).slice(0, 32));
+  const r = new Reader(obj, String(obj.t).slice(0, 32), MAX_CLIENT_SEQ);
   switch (obj.t) {
     case 'msg': {
       // What the node relays adds `from`: a client's message keeps room for it (frames.ts).

@@ -309,11 +309,14 @@ describe('message size: what a client may send, what the node relays', () => {
     expect(() => decodeClientFrame(wide, limits)).toThrow(expect.objectContaining({ code: 'GRIDLINK_FRAME_TOO_LARGE' }));
   });
 
-  it('a relayed frame of the largest message, with the longest escaped from, fits maxFrameBytes', () => {
-    const relayed = { ...(JSON.parse(frameOf(limit)) as object), from: '\u0001'.repeat(MAX_ID_LENGTH) };
-    const text = JSON.stringify(relayed);
-    expect(new TextEncoder().encode(text).byteLength).toBeLessThanOrEqual(limits.maxFrameBytes);
-    expect(decodeNodeFrame(text, limits)).toMatchObject({ t: 'msg', from: '\u0001'.repeat(MAX_ID_LENGTH) });
+  it('a relayed frame of the largest message, with the longest encoded from, fits maxFrameBytes', () => {
+    // Control characters (6-byte escapes) are not ids; the widest id is 3 UTF-8 bytes per unit.
+    for (const unit of ['€', '"']) {
+      const relayed = { ...(JSON.parse(frameOf(limit)) as object), from: unit.repeat(MAX_ID_LENGTH) };
+      const text = JSON.stringify(relayed);
+      expect(new TextEncoder().encode(text).byteLength).toBeLessThanOrEqual(limits.maxFrameBytes);
+      expect(decodeNodeFrame(text, limits)).toMatchObject({ t: 'msg', from: unit.repeat(MAX_ID_LENGTH) });
+    }
   });
 
   it('the welcome carries the node frame limit (optional, at least twice the envelope)', () => {

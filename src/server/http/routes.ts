@@ -1,29 +1,37 @@
 /**
  * The node's plain HTTP endpoints, beside the WebSocket upgrades:
  *   GET /healthz               {"id","status":"ok"|"draining","load":{"links","sessions"},"dns"?}
- *   GET /host?session=<id>     {"host":{"id","url"}}: where this node would place the session now
+ *   GET /host?session=<id>     {"host":{"id","url"}}: where a hello for the session would be sent now;
+ *                              with an `authenticate` hook, only for `Authorization: Bearer <token>`
+ *                              that the hook accepts for that session (else 401), as a hello would
  *   GET /.well-known/gridlink  the discovery document (`discovery.ts`): the cloud's nodes, best first
  *   GET|POST /dns-query        DNS-over-HTTPS (`dns/doh.ts`), when the node runs the cloud's DNS
  * The first two are for operators and tools (`gridlink probe`, the latency policy); the last two
  * are how browser pages find the cloud.
  *
  * CORS: every answer carries `Access-Control-Allow-Origin: *` — pages on any origin may read them,
- * none of them depends on who asks, and without credentials (never allowed with `*`) a page cannot
+ * none of them depends on who asks beyond a bearer token the page holds itself, and without credentials (never allowed with `*`) a page cannot
  * make a node act on a user's cookies. Preflights (a DoH POST's `content-type` needs one) are
  * answered for the two discovery routes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { MAX_ID_LENGTH } from '../../protocol/codec.js';
+import { isProtocolId, MAX_ID_LENGTH, MAX_TOKEN_LENGTH } from '../../protocol/codec.js';
 import type { NodeInfo } from '../../protocol/frames.js';
 import { WELL_KNOWN_PATH, type DiscoveryDocument } from './discovery.js';
 import { DOH_PATH, serveDoh, type DnsAnswerer } from '../dns/doh.js';
 import type { NodeLoad } from '../dns/view.js';
+import type { AuthenticateRequest } from '../node/options.js';
 
 export interface RouteHost {
   readonly id: string;
   running(): boolean;
   load(): NodeLoad;
   hostOf(session: string): NodeInfo;
+  /**
+   * The node's `authenticate` hook, when it has one: `/host` then answers only a caller the hook
+   * accepts for that session, since a hello would not learn the host either before the hook ran.
+   */
+  readonly authenticate?: (request: AuthenticateRequest) => boolean | Promise<boolean>;
   /** `host:port` of this node's DNS server, when it runs one. */
   dnsAddress(): string | undefined;
   /** Answers a DNS query given as bytes; undefined when the node runs no DNS server (DoH is then 404). */
@@ -84,13 +92,58 @@ export function handleRequest(req: IncomingMessage, res: ServerResponse, host: R
   }
   if (req.method === 'GET' && path === '/host') {
     const session = url.searchParams.get('session');
-    if (session === null || session.length === 0 || session.length > MAX_ID_LENGTH) {
-      json(res, 400, { error: `query parameter 'session' must be 1..${MAX_ID_LENGTH} characters` });
+    if (!isProtocolId(session)) {
+      json(res, 400, { error: `query parameter 'session' must be a session id (1..${MAX_ID_LENGTH} characters, no control characters)` });
       return;
     }
-    const node = host.hostOf(session);
-    json(res, 200, { host: { id: node.id, url: node.url } });
+    void answerHost(req, res, host, session);
     return;
   }
   notFound(res);
+}
+
+/** How long `/host` waits for the hook (a hello's own wait is the node's handshake timeout / 2). */
+export const HOST_AUTH_TIMEOUT_MS = 5_000;
+
+/** The same answer for a missing, refused or slow credential: nothing about the session leaks. */
+function unauthorized(res: ServerResponse): void {
+  res
+    .writeHead(401, { ...CORS, 'content-type': 'application/json', 'cache-control': 'no-store', 'www-authenticate': 'Bearer' })
+    .end(JSON.stringify({ error: 'authentication required: send Authorization: Bearer <token> accepted for this session' }));
+}
+
+async function answerHost(req: IncomingMessage, res: ServerResponse, host: RouteHost, session: string): Promise<void> {
+  if (host.authenticate !== undefined && !(await allowed(host.authenticate, req, session))) return unauthorized(res);
+  if (res.destroyed) return;
+  const node = host.hostOf(session);
+  json(res, 200, { host: { id: node.id, url: node.url } });
+}
+
+/** Asks the hook about a bearer token, as a hello would be asked about; a throw or timeout is a no. */
+async function allowed(hook: NonNullable<RouteHost['authenticate']>, req: IncomingMessage, session: string): Promise<boolean> {
+  const token = bearer(req.headers.authorization);
+  if (token === undefined) return false;
+  // No client asks here: `client` is empty and `resumed` false, so a hook that needs either says no.
+  const request: AuthenticateRequest = { token, session, client: '', address: sourceOf(req), resumed: false };
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), HOST_AUTH_TIMEOUT_MS);
+    timer.unref();
+  });
+  try {
+    const verdict = new Promise<boolean>((resolve) => resolve(hook(request))).then(
+      (ok) => ok === true,
+      () => false,
+    );
+    return await Promise.race([verdict, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The token of `Authorization: Bearer <token>`, within the length a hello's token may have. */
+function bearer(header: string | undefined): string | undefined {
+  const match = /^Bearer +(\S+) *$/i.exec(header ?? '');
+  const token = match?.[1];
+  return token === undefined || token.length > MAX_TOKEN_LENGTH ? undefined : token;
 }

@@ -291,6 +291,7 @@ class Node implements NodeServer {
       running: () => this.state.kind === 'running',
       load: () => this.load(),
       hostOf: (session) => this.placement.hostOf(session),
+      authenticate: this.config.authenticate,
       dnsAddress: () => this.dnsServer?.address,
       dnsQuery: (query, source) => this.dnsServer?.query(query, source),
       discovery: (source) =>

@@ -17,10 +17,13 @@
  * - A claim carries the nodes members could not reach (`avoid`), its own reason included, and a
  *   node on that list does not claim the session itself (placement.ts): a member could not reach
  *   it. So a session whose members each lack a different node still settles on one they all reach.
+ * - Every claim, made or heard, spends the session's move budget (move-budget.ts): a report that
+ *   a live host failed cannot be checked, so how often it may move a session is bounded instead.
  */
 import { rendezvousOwner } from '../../protocol/rendezvous.js';
 import type { Logger } from '../../core/logger.js';
 import { MAX_AVOID, type PinFrame, type UnpinFrame } from '../peers/frames.js';
+import { MoveBudget } from './move-budget.js';
 
 export interface PinTableHooks {
   /** Send this to every peer (one of this node's own claims was made or dropped). */
@@ -43,11 +46,20 @@ export class PinTable {
   private readonly own = new Map<string, Claim>();
   /** Peers' claims, as heard on the current link to each: peer -> session -> claim. */
   private readonly heard = new Map<string, Map<string, Claim>>();
+  private readonly budget: MoveBudget;
 
   constructor(
     private readonly self: string,
     private readonly hooks: PinTableHooks,
-  ) {}
+    now: () => number = Date.now,
+  ) {
+    this.budget = new MoveBudget(now);
+  }
+
+  /** Whether `session` may be claimed now: its move budget, spent by every claim known, allows one more. */
+  mayClaim(session: string): boolean {
+    return this.budget.allows(session);
+  }
 
   /** The node `session` is pinned to among the nodes `usable` accepts, if any claim counts. */
   pinnedTo(session: string, usable: (node: string) => boolean): string | undefined {
@@ -82,6 +94,7 @@ export class PinTable {
     avoided.delete(unreachable);
     const claim: Claim = { epoch: epoch + 1, avoid: [...avoided, unreachable].slice(-MAX_AVOID) };
     this.own.set(session, claim);
+    this.budget.spend(session, this.self, claim.epoch);
     this.hooks.logger.info('session pinned here: a member cannot reach its host', { session, epoch: claim.epoch, avoid: claim.avoid });
     this.hooks.announce(pinFrame(session, claim));
     this.hooks.changed();
@@ -121,6 +134,7 @@ export class PinTable {
       return;
     }
     claims.set(frame.session, { epoch: frame.epoch, avoid });
+    this.budget.spend(frame.session, peer, frame.epoch);
     this.hooks.changed();
   }
 

@@ -4,6 +4,15 @@
  * with the same view, and any client using the `affinity` policy, names the same host. The one
  * exception is a pinned session (pins.ts): it stays on the node that claimed it while that node
  * is alive, because one of its members could not reach the rendezvous host.
+ *
+ * What a hello's `failed` report may do, and on what evidence:
+ * - A node it names that this node also finds dead (probed over the peer link) leaves placement
+ *   like any dead node: that is checked.
+ * - A live host it names moves the session only if the same client, sent back there, returns
+ *   without having joined anywhere (redirect-memory.ts), and only within the session's move budget
+ *   (move-budget.ts: at most 2 moves per 30 s, counted across the cloud). Its word cannot be checked
+ *   — the partition is one-sided — so its rate is bounded instead. On a node with an `authenticate`
+ *   hook the report is also only heard from a client the hook let in: admission asks it first.
  */
 import { rendezvousOwner } from '../../protocol/rendezvous.js';
 import type { Logger } from '../../core/logger.js';
@@ -97,6 +106,12 @@ export class Placement {
       const others = this.candidates(true).filter((node) => !avoid.has(node.id) && !failed.has(node.id));
       const better = rendezvousOwner(session, others, (node) => node.id);
       if (better !== undefined) return { kind: 'redirect', node: better, reason: 'not-host' };
+    }
+    if (!this.deps.pins.mayClaim(session)) {
+      // The report cannot be checked (the host is alive for us), so its power is rationed: send
+      // the member back to the host until the session's move budget allows another move.
+      this.deps.logger.warn('a member reports it cannot reach the host, but the session moved too often lately; sending it back', { session, client: hello.client, host: host.id });
+      return { kind: 'redirect', node: host, reason: 'not-host' };
     }
     this.deps.logger.info('a member cannot reach the host of its session; pinning it here', { session, client: hello.client, host: host.id });
     this.deps.pins.claim(session, host.id);
