@@ -168,6 +168,8 @@ describe('node options', () => {
       maxPendingConnections: 50,
       maxPendingConnectionsPerAddress: 20,
       helloTimeoutMs: 2000,
+      maxMembersPerSession: 128,
+      maxClaimedMembers: 32,
     };
     const config = normalizeNodeOptions(sample);
     expect(config).toMatchObject({ url: sample.url, region: 'eu', maxJoinsPerSecond: 50, dns: { zone: 'cloud.test', port: 5353 } });

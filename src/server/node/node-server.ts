@@ -124,6 +124,11 @@ class Node implements NodeServer {
       memberGraceMs: config.memberGraceMs,
       logger: config.logger,
       verifyResume: (token, session, client) => this.tokens.verify(token, session, client),
+      // Without a shared secret each node signs with its own random key: another node's token
+      // cannot be checked here, so a member announced by a co-member is claimed without one.
+      verifiesForeignTokens: config.sharedSecret !== undefined,
+      maxMembers: config.maxMembersPerSession,
+      maxClaimedMembers: config.maxClaimedMembers,
       onSessionEnded: (session) => this.pins.release(session),
     });
     // This node's claims go out on the links its peers dialled: those are the links each peer
