@@ -10,8 +10,9 @@
  * jose is loaded on first use, not with the module: it ships only as ESM, so a CommonJS
  * `require('gridlink/server')` on Node 20.18 (no require() of ESM before 20.19) would otherwise
  * fail for every user, JWT or not; and bundling it into the CJS build breaks (tsup's CJS
- * splitting mangles its class fields). The CJS build turns this import into a require(), so there
- * JWT verification needs Node >= 20.19; the ESM build and the CLI load it on any Node 20.
+ * splitting mangles its class fields). The CJS build would turn a plain `import()` into a
+ * `require()` (which loads ESM only from Node 20.19), so the import is made where no bundler
+ * rewrites it: `import()` of an ES module works from CommonJS on every Node 20.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { JSONWebKeySet, JWTVerifyGetKey } from 'jose';
@@ -19,6 +20,8 @@ import { MAX_TOKEN_LENGTH } from '../../protocol/codec.js';
 import { boolean, fail, failOptions, integer, isRecord, list, optionKeys, optionsObject, shown, text } from '../../core/validate.js';
 import type { AuthenticateRequest } from '../node/options.js';
 import { grantsSession, matchesClient, metaClaim, rejectReason, type JwtRejectReason } from './jwt-claims.js';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 
 export { MAX_META_BYTES, type JwtRejectReason } from './jwt-claims.js';
 
@@ -88,7 +91,12 @@ const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
 type Jose = typeof import('jose');
 let joseModule: Promise<Jose> | undefined;
-const loadJose = (): Promise<Jose> => (joseModule ??= import('jose'));
+// A real dynamic import in both builds (see the file header), of jose as this package resolves it
+// (a bare specifier there would resolve from the working directory). Where code runs in a sandbox
+// without a dynamic-import hook (a test runner's vm), that fails at once and the bundler's form is used.
+const importEsm = new Function('url', 'return import(url)') as (url: string) => Promise<unknown>;
+const joseUrl = (): string => pathToFileURL(createRequire(import.meta.url).resolve('jose')).href;
+const loadJose = (): Promise<Jose> => (joseModule ??= Promise.resolve().then(() => importEsm(joseUrl()) as Promise<Jose>).catch(() => import('jose')));
 
 /** A key set is built with jose, so on first use; a secret or PEM key is ready at once. */
 type KeySource = Uint8Array | KeyObject | ((jose: Jose) => JWTVerifyGetKey);
