@@ -7,11 +7,12 @@
  * Invariant that makes "exactly once" work: a sender's message leaves its outbox (`acked`) only
  * when every other member that holds it back has reported delivering it. An unknown watermark
  * blocks, it never counts as zero or as "caught up". Who holds a sender back (docs/protocol.md,
- * "Who holds a sender back"): every member — attached, detached, or a placeholder announced while
- * a migrating session settles — until it has owed a confirmation for `stallMs` without reaching its
- * checkpoint (delivery.ts, `Owed`). Nobody, whatever it claims, keeps a sender's messages older
- * than that from being acknowledged. A member that falls out may return and be delivered what the
- * sender still holds; past that it gets a `gap`, never silence.
+ * "Who holds a sender back"): every member — attached, detached, or a placeholder a proven member
+ * announced while a migrating session settles. One on a link stops holding (and is cut) once it
+ * has owed a confirmation for `stallMs` without reaching its checkpoint (delivery.ts, `Owed`); one
+ * that is away holds for its grace period and no longer. A stranger holds nobody back. A member
+ * that falls out may return and be delivered what the sender still holds; past that it gets a
+ * `gap`, never silence.
  *
  * Identity: a hello for an id this session knows — attached, detached, or a placeholder — is
  * admitted only with that member's resume token, and not with one older than a token the member
@@ -45,7 +46,7 @@ interface Member {
   ackedSent: number;
   /** What it owes (delivery.ts); undefined while it owes nothing. Kept across its links. See `sweepStalled`. */
   owed?: Owed;
-  /** Whether it holds senders' acknowledgements back: until it stalls, or never for an unvouched placeholder. */
+  /** Whether it holds senders' acknowledgements back: until it stalls on a link, or never for an unvouched placeholder. */
   holds: boolean;
   /** Never attached on this host: announced by another member, on its way. */
   placeholder: boolean;
@@ -140,10 +141,11 @@ export class SessionHost {
     for (const session of this.sessions.values()) {
       let released = false;
       for (const member of session.members.values()) {
-        if (!member.holds || !stalled(member.owed, now, this.stallMs)) continue;
+        // Only a member on a link is judged by its confirmations: one that is away (detached, or a
+        // vouched placeholder still on its way) holds senders back for its grace period at most.
+        if (member.attachment.kind !== 'attached' || !member.holds || !stalled(member.owed, now, this.stallMs)) continue;
         member.holds = false;
         released = true;
-        if (member.attachment.kind !== 'attached') continue;
         this.options.logger.warn('member confirms too slowly; cutting its link', { session: session.id, client: member.id });
         member.attachment.link.close(CloseCode.tryAgainLater, 'not confirming');
       }
@@ -370,12 +372,15 @@ export class SessionHost {
 
   /**
    * Members the joiner knows and we do not are on their way. They hold senders back only when the
-   * session is settling after a migration (when they are expected), and a hello may announce only
-   * so many; one timer expires all of one hello's.
+   * session is settling after a migration (when they are expected) and the joiner proved it is a
+   * member; a hello may announce only so many; one timer expires all of one hello's.
    */
   private announce(session: Session, hello: HelloFrame, self: string): void {
     const batch: string[] = [];
-    const holds = session.settle.kind === 'settling';
+    // Only a proven member migrating in (its resume token verifies) vouches for the others: a
+    // stranger's hello may name members, but they never hold anyone back.
+    const vouched = this.options.verifiesForeignTokens === false || this.options.verifyResume(hello.resume, hello.session, self);
+    const holds = session.settle.kind === 'settling' && vouched;
     const expiry: NodeJS.Timeout = setTimeout(() => this.expire(session, batch, expiry), this.options.memberGraceMs);
     expiry.unref?.();
     for (const id of hello.members) {
