@@ -510,7 +510,7 @@ describe('SessionHost: nobody holds a sender back for more than stallMs', () => 
       host.relay(alice, msg(1));
       host.ack(bob, { t: 'ack', recv: { alice: 1 } });
       vi.advanceTimersByTime(300); // the settle period after a migration holds every ack back
-      expect(alice.take().some((frame) => frame.t === 'acked'), String(resume)).toBe(!held);
+      expect(alice.take().some((frame) => (frame as { t: string }).t === 'acked'), String(resume)).toBe(!held);
     }
   });
 });
