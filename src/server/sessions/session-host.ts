@@ -14,62 +14,19 @@
  * that falls out may return and be delivered what the sender still holds; past that it gets a
  * `gap`, never silence.
  *
- * Identity: a hello for an id this session knows — attached, detached, or a placeholder — is
- * admitted only with that member's resume token, and not with one older than a token the member
- * has since used (one token, one holder). Every refusal reads the same, whoever is connected.
- *
- * The arithmetic lives in delivery.ts; this file keeps the records and the timers.
+ * Who is a member — identity by resume token, placeholders, room, attach and detach — is
+ * membership.ts's; the arithmetic is delivery.ts's; the records are records.ts's. This file joins,
+ * relays, acknowledges, and sweeps out members that stall.
  */
 import type { Logger } from '../../core/logger.js';
 import { MAX_LIST_LENGTH } from '../../protocol/codec.js';
 import { tokenStamp } from '../clients/tokens.js';
-import { CloseCode, type AckFrame, type HelloFrame, type MsgFrame, type NodeFrame, type Watermarks, type WelcomeFrame } from '../../protocol/frames.js';
-import { boundedWatermark, confirmedUpTo, joinWatermarks, lowestWanted, owedAfterProgress, owedAfterRelay, raisedWatermarks, stalled, type Owed, type Receipts } from './delivery.js';
+import { CloseCode, type AckFrame, type HelloFrame, type MsgFrame, type Watermarks, type WelcomeFrame } from '../../protocol/frames.js';
+import { boundedWatermark, confirmedUpTo, joinWatermarks, lowestWanted, owedAfterProgress, owedAfterRelay, raisedWatermarks, stalled, type Receipts } from './delivery.js';
+import { Membership } from './membership.js';
+import type { Member, MemberLink, Session, Settle } from './records.js';
 
-/** How the session host reaches one member's current link. */
-export interface MemberLink {
-  send(frame: NodeFrame): void;
-  close(code: number, reason: string): void;
-}
-
-type Attachment =
-  | { kind: 'attached'; link: MemberLink }
-  /** Link lost (or never seen: a placeholder); removed when `expiry` fires unless it comes back. */
-  | { kind: 'detached'; expiry: NodeJS.Timeout };
-
-interface Member {
-  readonly id: string;
-  attachment: Attachment;
-  /** Reported watermarks per sender. A sender missing here is unknown and blocks its acks. */
-  recv: Map<string, number>;
-  /** Highest `acked.upTo` sent to this member on its current link. */
-  ackedSent: number;
-  /** What it owes (delivery.ts); undefined while it owes nothing. Kept across its links. See `sweepStalled`. */
-  owed?: Owed;
-  /** Whether it holds senders' acknowledgements back: until it stalls on a link, or never for an unvouched placeholder. */
-  holds: boolean;
-  /** Never attached on this host: announced by another member, on its way. */
-  placeholder: boolean;
-  /** The newest token generation this member has used here; an older token no longer resumes it. */
-  floor?: number;
-  /** The generation its current link was welcomed with: the floor once that link is used. */
-  issued?: number;
-}
-
-type Settle = { kind: 'settling'; timer: NodeJS.Timeout } | { kind: 'settled' };
-
-interface Session {
-  readonly id: string;
-  readonly members: Map<string, Member>;
-  /**
-   * Each sender's position: the highest reliable seq it declared (hello.sent) or we relayed. A member
-   * meeting that sender starts after it. Unknown (absent) only for a sender that never said.
-   */
-  readonly positions: Map<string, number>;
-  settle: Settle;
-  /** Unclaimed placeholders, oldest first: the first to go when a real joiner needs the room. */
-  readonly placeholders: Set<string>;
-}
+export type { MemberLink } from './records.js';
 
 export interface SessionHostOptions {
   readonly settleMs: number;
@@ -116,15 +73,27 @@ export class SessionHost {
   private readonly byLink = new Map<MemberLink, { session: Session; member: Member }>();
   private relayedCount = 0;
   private readonly stallMs: number;
-  private readonly maxMembers: number;
-  private readonly maxClaimed: number;
+  private readonly membership: Membership;
 
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly options: SessionHostOptions) {
     this.stallMs = options.stallMs ?? 10_000;
-    this.maxMembers = Math.min(options.maxMembers ?? DEFAULT_MAX_MEMBERS, MAX_LIST_LENGTH);
-    this.maxClaimed = options.maxClaimedMembers ?? DEFAULT_MAX_CLAIMED_MEMBERS;
+    this.membership = new Membership(
+      {
+        memberGraceMs: options.memberGraceMs,
+        maxMembers: Math.min(options.maxMembers ?? DEFAULT_MAX_MEMBERS, MAX_LIST_LENGTH),
+        maxClaimed: options.maxClaimedMembers ?? DEFAULT_MAX_CLAIMED_MEMBERS,
+        verifiesForeignTokens: options.verifiesForeignTokens !== false,
+        verifyResume: (token, session, client) => options.verifyResume(token, session, client),
+        resumeStamp: options.resumeStamp ?? tokenStamp,
+      },
+      {
+        hosts: (session) => this.sessions.get(session.id) === session,
+        remove: (session, member, reason, recompute) => this.remove(session, member, reason, recompute),
+        recompute: (session) => this.recompute(session),
+      },
+    );
     this.sweeper = setInterval(() => this.sweepStalled(), Math.min(1000, this.stallMs));
     this.sweeper.unref();
   }
@@ -170,28 +139,14 @@ export class SessionHost {
   join(link: MemberLink, hello: HelloFrame, welcome: (parts: WelcomeParts) => WelcomeFrame): MemberJoinResult {
     let session = this.sessions.get(hello.session);
     const existing = session?.members.get(hello.client);
-    if (existing !== undefined && !this.mayResume(existing, hello)) return RESUME_REQUIRED;
-    if (session !== undefined && existing === undefined && !this.makeRoom(session)) return SESSION_FULL;
+    if (existing !== undefined && !this.membership.mayResume(existing, hello)) return RESUME_REQUIRED;
+    if (session !== undefined && existing === undefined && !this.membership.makeRoom(session)) return SESSION_FULL;
     session ??= this.createSession(hello);
     const now = Date.now();
 
     const replaced = existing?.attachment.kind === 'attached' ? existing.attachment.link : undefined;
     const wasAttached = replaced !== undefined;
-    let member: Member;
-    if (existing === undefined) {
-      member = { id: hello.client, attachment: { kind: 'attached', link }, recv: new Map(), ackedSent: 0, holds: true, placeholder: false };
-      session.members.set(member.id, member);
-    } else {
-      member = existing;
-      this.attachMember(member, link);
-      member.ackedSent = 0; // a new link has heard no acked yet
-      if (member.placeholder) {
-        member.placeholder = false;
-        session.placeholders.delete(member.id);
-      }
-      const presented = this.stamp(hello.resume);
-      if (presented !== undefined) member.floor = Math.max(member.floor ?? 0, presented);
-    }
+    const member = this.membership.seat(session, existing, hello, link);
     if (replaced !== undefined) this.byLink.delete(replaced);
     this.byLink.set(link, { session, member });
 
@@ -205,11 +160,11 @@ export class SessionHost {
     member.owed = owedAfterProgress(member.owed, member, session.positions, now);
     member.holds = !stalled(member.owed, now, this.stallMs);
 
-    this.announce(session, hello, member.id);
+    this.membership.announce(session, hello, member.id);
 
     const members = [...session.members.keys()].filter((id) => id !== member.id);
     const frame = welcome({ members, base, want: lowestWanted(session.members.values(), member.id) });
-    member.issued = this.stamp(frame.resume);
+    this.membership.issue(member, frame.resume);
     link.send(frame);
     if (replaced !== undefined) replaced.close(CloseCode.replaced, 'replaced by a newer link');
 
@@ -235,7 +190,7 @@ export class SessionHost {
     const entry = this.byLink.get(link);
     if (entry === undefined) return;
     const { session, member } = entry;
-    this.used(member);
+    this.membership.used(member);
     const out: MsgFrame = { t: 'msg', from: member.id, d: frame.d };
     if (frame.seq !== undefined) {
       out.seq = frame.seq;
@@ -263,7 +218,7 @@ export class SessionHost {
     const entry = this.byLink.get(link);
     if (entry === undefined) return;
     const { session, member } = entry;
-    this.used(member);
+    this.membership.used(member);
     for (const other of session.members.values()) {
       if (other !== member && other.attachment.kind === 'attached') other.attachment.link.send({ t: 'gap', from: member.id, upTo });
     }
@@ -274,7 +229,7 @@ export class SessionHost {
     const entry = this.byLink.get(link);
     if (entry === undefined) return;
     const { session, member } = entry;
-    this.used(member);
+    this.membership.used(member);
     // A receiver may name senders not here yet (they are on their way), but not forever many.
     const raised = raisedWatermarks(member.recv, this.bounded(frame.recv, session), member.id, MAX_LIST_LENGTH);
     if (raised.size === 0) return;
@@ -298,7 +253,7 @@ export class SessionHost {
     const entry = this.byLink.get(link);
     if (entry === undefined) return;
     this.byLink.delete(link);
-    this.detachMember(entry.session, entry.member, link);
+    this.membership.detach(entry.session, entry.member, link);
   }
 
   /**
@@ -313,7 +268,7 @@ export class SessionHost {
     this.settle(session);
     for (const member of session.members.values()) {
       const attachment = member.attachment;
-      this.leaveAttachment(member);
+      this.membership.leave(member);
       if (attachment.kind === 'attached') {
         this.byLink.delete(attachment.link);
         move(attachment.link);
@@ -328,83 +283,11 @@ export class SessionHost {
     for (const id of [...this.sessions.keys()]) this.evict(id, () => {});
   }
 
-  /**
-   * Whether `hello` may take over `member`: only with a valid token for it, not older than one it
-   * has used. Attached, detached or placeholder, the answer reads the same (RESUME_REQUIRED), so a
-   * stranger learns nothing of who is connected.
-   */
-  private mayResume(member: Member, hello: HelloFrame): boolean {
-    if (member.placeholder && this.options.verifiesForeignTokens === false) return true;
-    if (!this.options.verifyResume(hello.resume, hello.session, hello.client)) return false;
-    const presented = this.stamp(hello.resume);
-    return member.floor === undefined || presented === undefined || presented >= member.floor;
-  }
-
-  private stamp(token: string | undefined): number | undefined {
-    return (this.options.resumeStamp ?? tokenStamp)(token);
-  }
-
-  /** The member's link spoke after its welcome, so it holds the welcome's token: older ones are done. */
-  private used(member: Member): void {
-    if (member.issued === undefined) return;
-    member.floor = Math.max(member.floor ?? 0, member.issued);
-    member.issued = undefined;
-  }
-
   /** Reported watermarks, each bounded by what the session saw of its sender. */
   private bounded(reported: Watermarks, session: Session): Watermarks {
     const out: Watermarks = {};
     for (const [sender, seq] of Object.entries(reported)) out[sender] = boundedWatermark(seq, sender, session.positions);
     return out;
-  }
-
-  /** Room for one more real member: below the cap, or by dropping the oldest placeholder that holds nobody. */
-  private makeRoom(session: Session): boolean {
-    if (session.members.size < this.maxMembers) return true;
-    for (const id of session.placeholders) {
-      const member = session.members.get(id);
-      if (member === undefined || member.holds) continue;
-      this.remove(session, member, 'timeout');
-      return true;
-    }
-    return false;
-  }
-
-  /**
-   * Members the joiner knows and we do not are on their way. They hold senders back only when the
-   * session is settling after a migration (when they are expected) and the joiner proved it is a
-   * member; a hello may announce only so many; one timer expires all of one hello's.
-   */
-  private announce(session: Session, hello: HelloFrame, self: string): void {
-    const batch: string[] = [];
-    // Only a proven member migrating in (its resume token verifies) vouches for the others: a
-    // stranger's hello may name members, but they never hold anyone back.
-    const vouched = this.options.verifiesForeignTokens === false || this.options.verifyResume(hello.resume, hello.session, self);
-    const holds = session.settle.kind === 'settling' && vouched;
-    const expiry: NodeJS.Timeout = setTimeout(() => this.expire(session, batch, expiry), this.options.memberGraceMs);
-    expiry.unref?.();
-    for (const id of hello.members) {
-      if (batch.length >= this.maxClaimed || session.members.size >= this.maxMembers) break;
-      if (id === self || session.members.has(id)) continue;
-      session.members.set(id, { id, attachment: { kind: 'detached', expiry }, recv: new Map(), ackedSent: 0, holds, placeholder: true });
-      session.placeholders.add(id);
-      batch.push(id);
-    }
-    if (batch.length === 0) clearTimeout(expiry);
-  }
-
-  /** The placeholders of one hello that never came: removed together, one recompute. */
-  private expire(session: Session, batch: readonly string[], expiry: NodeJS.Timeout): void {
-    if (this.sessions.get(session.id) !== session) return;
-    let held = false;
-    for (const id of batch) {
-      const member = session.members.get(id);
-      // Only the timer of the member's current detachment may remove it.
-      if (member?.attachment.kind !== 'detached' || member.attachment.expiry !== expiry) continue;
-      held ||= member.holds;
-      if (!this.remove(session, member, 'timeout', false)) return;
-    }
-    if (held) this.recompute(session);
   }
 
   private createSession(hello: HelloFrame): Session {
@@ -439,50 +322,13 @@ export class SessionHost {
     return true;
   }
 
-  private graceTimer(session: Session, memberId: string): NodeJS.Timeout {
-    const timer: NodeJS.Timeout = setTimeout(() => {
-      const member = session.members.get(memberId);
-      // Only the timer of the member's current detachment may remove it.
-      if (member?.attachment.kind === 'detached' && member.attachment.expiry === timer && this.sessions.get(session.id) === session) {
-        this.remove(session, member, 'timeout');
-      }
-    }, this.options.memberGraceMs);
-    timer.unref?.();
-    return timer;
-  }
-
-  /** The one way a member comes (back) onto a link, from either state: a newer link replaces an attached one. */
-  private attachMember(member: Member, link: MemberLink): void {
-    this.leaveAttachment(member);
-    member.attachment = { kind: 'attached', link };
-  }
-
-  /**
-   * The one way a member loses its link, refused unless it is attached on `link`: a replaced link's
-   * late close must not detach the member from its newer one, nor restart its grace period.
-   */
-  private detachMember(session: Session, member: Member, link: MemberLink): boolean {
-    if (member.attachment.kind !== 'attached' || member.attachment.link !== link) return false;
-    this.leaveAttachment(member);
-    member.attachment = { kind: 'detached', expiry: this.graceTimer(session, member.id) };
-    return true;
-  }
-
-  /**
-   * What leaving the current attachment takes, whether for another one or because the member goes
-   * away: a detached member's expiry stops, so an old grace timer cannot remove it later.
-   */
-  private leaveAttachment(member: Member): void {
-    if (member.attachment.kind === 'detached') clearTimeout(member.attachment.expiry);
-  }
-
   /**
    * Removes `member` and tells the others; false when that ended the session. O(attached members):
    * acknowledgements are recomputed only when the member held anyone back.
    */
   private remove(session: Session, member: Member, reason: 'bye' | 'timeout', recompute = true): boolean {
     const attachment = member.attachment;
-    this.leaveAttachment(member);
+    this.membership.leave(member);
     if (attachment.kind === 'attached') this.byLink.delete(attachment.link);
     session.members.delete(member.id);
     session.placeholders.delete(member.id);
