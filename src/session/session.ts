@@ -4,7 +4,8 @@
  * order), and migration: when the link dies or the node drains, it joins the session on another
  * node — one migration at a time; a heartbeat death, a socket close and a drain notice arriving
  * together all join the same one. What the node's frames on an open link mean is decided in
- * node-frames.ts, which acts on the session only through the guarded steps here.
+ * node-frames.ts, which acts on the session only through the guarded steps here; what a join
+ * tells the node is built in hello.ts.
  *
  *   connecting ──joined──▶ connected ──link lost / drain / redirect──▶ migrating ──migrated──▶ connected
  *        │                                                               │
@@ -17,8 +18,9 @@ import { StateMachine, type MigrationCode, type Reason, type StateChange } from 
 import type { Link } from '../link/link.js';
 import { encodeFrame } from '../protocol/codec.js';
 import { nodeKey } from '../resolve/node-list.js';
-import { CloseCode, PROTOCOL_VERSION, type HelloFrame, type NodeInfo } from '../protocol/frames.js';
+import { CloseCode, type HelloFrame, type NodeInfo } from '../protocol/frames.js';
 import { join, type ConnectorDeps, type Joined } from './connector.js';
+import { buildHello } from './hello.js';
 import { NodeFrames } from './node-frames.js';
 import { Receiver, type MessageMeta } from './receiver.js';
 import { MessageLimit } from './message-limit.js';
@@ -233,21 +235,9 @@ export class Session {
   // ---- joining and migrating ----------------------------------------------------------------
 
   #join(failed: readonly string[], via?: NodeInfo, prefer?: NodeInfo): Promise<Joined> {
-    const hello = (failedNow: readonly string[]): HelloFrame => {
-      const frame: HelloFrame = {
-        t: 'hello',
-        v: PROTOCOL_VERSION,
-        session: this.settings.session,
-        client: this.settings.clientId,
-        recv: this.#receiver.watermarks(),
-        members: [...this.#members],
-      };
-      if (this.#resume !== undefined) frame.resume = this.#resume;
-      if (failedNow.length > 0) frame.failed = [...failedNow];
-      if (via !== undefined) frame.via = via.id;
-      frame.sent = this.#outbox.lastSeq;
-      return frame;
-    };
+    const { session, clientId: client } = this.settings;
+    const hello = (failedNow: readonly string[]): HelloFrame =>
+      buildHello({ session, client, recv: this.#receiver.watermarks(), members: this.#members, resume: this.#resume, sent: this.#outbox.lastSeq }, failedNow, via);
     const request = { failed, signal: this.#lifetime.signal };
     return join({ ...this.connector, hello }, prefer === undefined ? request : { ...request, prefer });
   }
