@@ -3,7 +3,9 @@
  * outbox (numbering, unconfirmed messages, sends buffered while migrating), the inbox (dedupe and
  * order), and migration: when the link dies or the node drains, it joins the session on another
  * node — one migration at a time; a heartbeat death, a socket close and a drain notice arriving
- * together all join the same one.
+ * together all join the same one. What the node's frames on an open link mean is decided in
+ * node-frames.ts, which acts on the session only through the guarded steps here; what a join
+ * tells the node is built in hello.ts.
  *
  *   connecting ──joined──▶ connected ──link lost / drain / redirect──▶ migrating ──migrated──▶ connected
  *        │                                                               │
@@ -16,8 +18,10 @@ import { StateMachine, type MigrationCode, type Reason, type StateChange } from 
 import type { Link } from '../link/link.js';
 import { encodeFrame } from '../protocol/codec.js';
 import { nodeKey } from '../resolve/node-list.js';
-import { CloseCode, PROTOCOL_VERSION, type HelloFrame, type MsgFrame, type NodeFrame, type NodeInfo } from '../protocol/frames.js';
+import { CloseCode, type HelloFrame, type NodeInfo } from '../protocol/frames.js';
 import { join, type ConnectorDeps, type Joined } from './connector.js';
+import { buildHello } from './hello.js';
+import { NodeFrames } from './node-frames.js';
 import { Receiver, type MessageMeta } from './receiver.js';
 import { MessageLimit } from './message-limit.js';
 import { Outbox } from './outbox.js';
@@ -79,6 +83,7 @@ export class Session {
   readonly #outbox: Outbox;
   readonly #limit: MessageLimit;
   readonly #receiver: Receiver;
+  readonly #frames: NodeFrames;
   readonly #members = new Set<string>();
   readonly #lifetime = new AbortController();
   /** The last node that welcomed us; kept after the session ends. */
@@ -101,6 +106,19 @@ export class Session {
         onMessage: (data, meta) => helper.onMessage(data, meta),
         onError: (error) => helper.onError(error),
         ackLink: () => this.#link(),
+      },
+    );
+    // Frames act on the session only through these, so a stale link's frame meets the same guards.
+    this.#frames = new NodeFrames(
+      { self: settings.clientId, members: this.#members, receiver: this.#receiver, outbox: this.#outbox, nodes: connector.nodes, cooldown: connector.cooldown },
+      {
+        currentLink: () => this.#link(),
+        isConnected: () => this.#machine.is('connected'),
+        replay: (link, from) => this.#replay(link, from),
+        move: (link, reason, prefer) => this.#migrate(link, reason, false, prefer),
+        linkDead: (link, error) => this.#onLinkDead(link, error),
+        onMember: (kind, clientId) => helper.onMember(kind, clientId),
+        onError: (error) => helper.onError(error),
       },
     );
     this.#machine = new StateMachine<Phase>({ kind: 'connecting' }, (change) => {
@@ -217,21 +235,9 @@ export class Session {
   // ---- joining and migrating ----------------------------------------------------------------
 
   #join(failed: readonly string[], via?: NodeInfo, prefer?: NodeInfo): Promise<Joined> {
-    const hello = (failedNow: readonly string[]): HelloFrame => {
-      const frame: HelloFrame = {
-        t: 'hello',
-        v: PROTOCOL_VERSION,
-        session: this.settings.session,
-        client: this.settings.clientId,
-        recv: this.#receiver.watermarks(),
-        members: [...this.#members],
-      };
-      if (this.#resume !== undefined) frame.resume = this.#resume;
-      if (failedNow.length > 0) frame.failed = [...failedNow];
-      if (via !== undefined) frame.via = via.id;
-      frame.sent = this.#outbox.lastSeq;
-      return frame;
-    };
+    const { session, clientId: client } = this.settings;
+    const hello = (failedNow: readonly string[]): HelloFrame =>
+      buildHello({ session, client, recv: this.#receiver.watermarks(), members: this.#members, resume: this.#resume, sent: this.#outbox.lastSeq }, failedNow, via);
     const request = { failed, signal: this.#lifetime.signal };
     return join({ ...this.connector, hello }, prefer === undefined ? request : { ...request, prefer });
   }
@@ -264,7 +270,7 @@ export class Session {
   }
 
   #listen(link: Link): void {
-    link.attach({ onFrame: (frame) => this.#onFrame(link, frame), onDead: (error) => this.#onLinkDead(link, error) });
+    link.attach({ onFrame: (frame) => this.#frames.handle(link, frame), onDead: (error) => this.#onLinkDead(link, error) });
   }
 
   /**
@@ -337,71 +343,6 @@ export class Session {
     }
     this.helper.onError(error);
     this.#migrate(link, { code: reasonCode(error), message: error.message }, true);
-  }
-
-  // ---- frames from the node -------------------------------------------------------------------
-
-  #onFrame(link: Link, frame: NodeFrame): void {
-    switch (frame.t) {
-      case 'msg':
-        this.#onMsg(link, frame);
-        return;
-      case 'acked':
-        this.#outbox.confirmUpTo(frame.upTo);
-        return;
-      case 'resend':
-        if (link === this.#link() && this.#machine.is('connected')) this.#replay(link, frame.from);
-        return;
-      case 'gap':
-        if (frame.from !== undefined) this.#receiver.skipTo(frame.from, frame.upTo);
-        return;
-      case 'joined':
-        // Where the newcomer stands as a sender: we start after it, and say so after a migration.
-        if (frame.base !== undefined && frame.client !== this.settings.clientId) this.#receiver.setBase({ [frame.client]: frame.base });
-        if (frame.client !== this.settings.clientId && !this.#members.has(frame.client)) {
-          this.#members.add(frame.client);
-          this.helper.onMember('joined', frame.client);
-        }
-        return;
-      case 'left':
-        if (this.#members.delete(frame.client)) this.helper.onMember('left', frame.client);
-        return;
-      case 'drain':
-        // Send the draining node to the back of the line so the next round does not ask it first.
-        this.connector.cooldown.fail(nodeKey(link.node));
-        if (link === this.#link()) this.#migrate(link, { code: 'drain', message: `node ${link.node.id} is draining` }, false, this.#hint(link, frame.to));
-        return;
-      case 'redirect': {
-        // The cloud moved the session's host (e.g. its rendezvous owner came back): move there,
-        // make-before-break, like a drain — but only to a node of our own cloud.
-        if (link !== this.#link()) return;
-        const target = this.#hint(link, frame.node);
-        if (target !== undefined) this.#migrate(link, { code: 'redirect', message: `node ${link.node.id} moved the session to ${target.id}` }, false, target);
-        return;
-      }
-      default:
-        // welcome/error after the handshake: the node broke the protocol; leave it.
-        this.#onLinkDead(link, new LinkError('GRIDLINK_PROTOCOL', `node ${link.node.id} sent '${frame.t}' on an open link`, { retriable: true }));
-        link.close(CloseCode.protocolError, 'protocol error');
-    }
-  }
-
-  /** A node's hint of where to go, if it names a node of our cloud (else reported and ignored). */
-  #hint(link: Link, node: NodeInfo | undefined): NodeInfo | undefined {
-    if (node === undefined) return undefined;
-    try {
-      return this.connector.nodes.check(node, `node ${link.node.id}'s hint`);
-    } catch (error) {
-      this.helper.onError(error as GridlinkError);
-      return undefined;
-    }
-  }
-
-  #onMsg(link: Link, frame: MsgFrame): void {
-    const error = this.#receiver.receive(frame);
-    if (error === undefined) return;
-    this.#onLinkDead(link, new LinkError(error.code, `node ${link.node.id}: ${error.message}`, { cause: error.cause, retriable: true }));
-    link.close(CloseCode.protocolError, 'protocol error');
   }
 
   // ---- ending ---------------------------------------------------------------------------------

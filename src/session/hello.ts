@@ -1,0 +1,29 @@
+/**
+ * The hello that opens every join attempt. It is rebuilt for each attempt rather than once per
+ * migration: the nodes that failed us grow from attempt to attempt, and what the old link still
+ * delivers meanwhile (a drain is make-before-break) moves the watermarks. What each field means to
+ * the node is documented on `HelloFrame`.
+ */
+import { PROTOCOL_VERSION, type HelloFrame, type NodeInfo, type Watermarks } from '../protocol/frames.js';
+
+/** What the session knows of itself at the moment of an attempt. */
+export interface HelloState {
+  readonly session: string;
+  readonly client: string;
+  readonly recv: Watermarks;
+  readonly members: Iterable<string>;
+  /** From the last welcome; undefined before the first. */
+  readonly resume: string | undefined;
+  /** The outbox's highest seq (0 if nothing was sent). */
+  readonly sent: number;
+}
+
+/** `via`: the node we are migrating away from, if any. */
+export function buildHello(state: HelloState, failed: readonly string[], via: NodeInfo | undefined): HelloFrame {
+  const frame: HelloFrame = { t: 'hello', v: PROTOCOL_VERSION, session: state.session, client: state.client, recv: state.recv, members: [...state.members] };
+  if (state.resume !== undefined) frame.resume = state.resume;
+  if (failed.length > 0) frame.failed = [...failed];
+  if (via !== undefined) frame.via = via.id;
+  frame.sent = state.sent;
+  return frame;
+}
