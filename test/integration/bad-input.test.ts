@@ -8,17 +8,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, isGridlinkError, type Client, type ConnectOptions, type GridlinkError } from '../../dist/node.js';
 import { startDnsServer, startLocalCloud, startNode, type LocalCloud, type NodeServer } from '../../dist/server.js';
+import { thrown as thrownBy } from '../helpers/thrown.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** What `fn` threw, asserted to be a GridlinkError. */
 function thrown(fn: () => unknown): GridlinkError {
-  try {
-    fn();
-  } catch (error) {
-    expect(isGridlinkError(error), String(error)).toBe(true);
-    return error as GridlinkError;
-  }
-  throw new Error('expected a throw');
+  const error = thrownBy(fn);
+  expect(isGridlinkError(error), String(error)).toBe(true);
+  return error as GridlinkError;
 }
 
 async function rejected(promise: Promise<unknown>): Promise<GridlinkError> {

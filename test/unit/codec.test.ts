@@ -2,18 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { decodeClientFrame, decodeNodeFrame, encodeFrame, MAX_ID_LENGTH, MAX_LIST_LENGTH } from '../../src/protocol/codec.js';
 import { MESSAGE_ENVELOPE_BYTES, maxMessageFrameBytes, type ClientFrame, type NodeFrame } from '../../src/protocol/frames.js';
 import { GridlinkError, LinkError, type ErrorCode } from '../../src/core/errors.js';
+import { thrown } from '../helpers/thrown.js';
 
 const limits = { maxFrameBytes: 64 * 1024 };
 const node = { id: 'n1', url: 'wss://n1.cloud.example.com/gridlink' };
 
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-}
 
 function expectRefused(fn: () => unknown, code: ErrorCode = 'GRIDLINK_PROTOCOL'): void {
   const error = thrown(fn);

@@ -7,6 +7,7 @@ import { SignJWT, exportJWK, exportSPKI, generateKeyPair, type CryptoKey, type J
 import { jwtAuthenticator, type JwtAuthOptions, type JwtRejection } from '../../src/server/auth/jwt.js';
 import { grantsSession } from '../../src/server/auth/jwt-claims.js';
 import type { AuthenticateRequest } from '../../src/server/node/options.js';
+import { thrown } from '../helpers/thrown.js';
 
 const NOW = new Date('2030-01-01T00:00:00Z');
 const nowSec = NOW.getTime() / 1000;
@@ -27,14 +28,6 @@ function b64url(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a throw');
-}
 
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['Date'] });

@@ -4,6 +4,7 @@ import { SignJWT, exportSPKI, generateKeyPair } from 'jose';
 import { NODE_USAGE, parseNodeArgs, type NodeAuthFlags } from '../../src/cli/node-args.js';
 import { nodeAuthenticator } from '../../src/cli/node-command.js';
 import type { Logger } from '../../src/core/logger.js';
+import { thrown } from '../helpers/thrown.js';
 
 const KEY = 'k'.repeat(40);
 const request = (token: string | undefined) => ({ token, session: 's', client: 'c', address: '127.0.0.1', resumed: false });
@@ -16,14 +17,6 @@ function auth(argv: string[]): NodeAuthFlags | undefined {
   return parsed.options.auth;
 }
 
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('gridlink node --auth-… flags', () => {
   it('parse into one key source plus issuer and audience lists', () => {

@@ -1,17 +1,10 @@
 /** The client's credential options: `token` or `getToken`, checked without ever quoting the credential. */
 import { describe, expect, it } from 'vitest';
 import { normalizeOptions } from '../../src/client/options.js';
+import { thrown } from '../helpers/thrown.js';
 
 const base = { session: 's', nodes: ['ws://127.0.0.1:1'] };
 
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('client options: token and getToken', () => {
   it('takes one or the other, and a fixed token is not worth retrying once refused', async () => {
