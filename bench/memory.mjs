@@ -1,8 +1,8 @@
 // Memory: heap per connected idle client. 1,000 clients in this process (run with --expose-gc)
 // against one gridlink node in a child process (so the server's and any proxy's objects are not in
-// this heap). Includes everything a client holds: its session, link, timers and undici's WebSocket.
+// this heap). Includes everything a client holds: its session, link, timers and its `ws` WebSocket.
 import { fileURLToPath } from 'node:url';
-import { WebSocket } from 'undici';
+import { WebSocket } from 'ws';
 import { connect } from '../dist/node.js';
 import { QUICK, closeAll, int, log, main, rampConnect, row, sleep, spawnServer } from './lib.mjs';
 
@@ -15,7 +15,7 @@ function collect() {
   globalThis.gc();
 }
 
-/** Diagnostic baseline: heap per bare undici WebSocket (open, idle) to a plain ws relay. */
+/** Diagnostic baseline: heap per bare WebSocket of the client gridlink uses in Node (`ws`), open and idle, to a plain ws relay. */
 async function rawPerSocket() {
   const relay = await spawnServer(fileURLToPath(new URL('./raw-relay.mjs', import.meta.url)));
   const sockets = [];
@@ -83,7 +83,7 @@ export async function run() {
       title: `Memory: ${int(CLIENTS)} idle connected clients in one process`,
       rows: [
         row('heap per idle client ((heapUsed after − before) / clients)', `${perClient.toFixed(1)} KB`, `≤ ${GOAL_KB} KB`, perClient <= GOAL_KB),
-        row('… of which a bare undici WebSocket (same measure, to a plain `ws` relay)', `${raw.toFixed(1)} KB`),
+        row('… of which a bare `ws` client WebSocket (same measure, to a plain `ws` relay)', `${raw.toFixed(1)} KB`),
         row('… so gridlink\'s own share (client, session, link, timers)', `${(perClient - raw).toFixed(1)} KB`),
         row('external + array buffers per client', `${external.toFixed(1)} KB`),
         row('RSS growth per client (process-wide, includes sockets)', `${rss.toFixed(1)} KB`),
@@ -91,7 +91,7 @@ export async function run() {
       ],
       how:
         `\`node --expose-gc\`; one gridlink node in a child process (startNode, no proxy); one client connected and closed first to load the code; gc() twice, heapUsed; ` +
-        `connect ${int(CLIENTS)} clients (${SESSIONS} sessions of 10) 100 at a time, await ready, wait 1 s, gc() twice, heapUsed; figure = difference / ${int(CLIENTS)}. Includes undici's WebSocket objects.`,
+        `connect ${int(CLIENTS)} clients (${SESSIONS} sessions of 10) 100 at a time, await ready, wait 1 s, gc() twice, heapUsed; figure = difference / ${int(CLIENTS)}. Includes the ws WebSocket objects (gridlink's Node transport).`,
     };
   } finally {
     await closeAll(clients, 20_000);

@@ -1,10 +1,10 @@
 // Throughput: messages per second from one client to another through one server process, gridlink
-// (reliable and volatile) side by side with a raw relay (a plain `ws` server, undici WebSocket
+// (reliable and volatile) side by side with a raw relay (a plain `ws` server, `ws` WebSocket
 // clients, the transport gridlink's Node client uses). Same payload, same count, same pacing: the
 // sender keeps at most WINDOW messages in flight (sent but not yet received).
 import { setImmediate as yieldNow } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { WebSocket } from 'undici';
+import { WebSocket } from 'ws';
 import { connect } from '../dist/node.js';
 import { QUICK, closeAll, int, log, main, now, row, spawnServer, summarize, withTimeout } from './lib.mjs';
 
@@ -141,7 +141,7 @@ export async function run() {
   return {
     title: `Throughput: one sender → one receiver through one server process, ${PAYLOAD.length}-byte messages`,
     rows: [
-      row('raw relay (`ws` server, undici WebSocket clients)', `${int(rawRate)} msgs/s (${spread('raw')})`, 'baseline'),
+      row('raw relay (`ws` server, `ws` WebSocket clients)', `${int(rawRate)} msgs/s (${spread('raw')})`, 'baseline'),
       row('gridlink reliable', `${int(med('reliable'))} msgs/s (${spread('reliable')}); ${rel.toFixed(2)}× raw`, '≥ 0.8× raw', rel >= 0.8),
       row('gridlink volatile', `${int(med('volatile'))} msgs/s (${spread('volatile')}); ${vol.toFixed(2)}× raw`, '≥ 0.95× raw', vol >= 0.95),
       row('messages not delivered (raw / reliable / volatile)', `${lost.raw} / ${lost.reliable} / ${lost.volatile}`, '0 / 0 / —', lost.raw === 0 && lost.reliable === 0),
