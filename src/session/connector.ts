@@ -122,7 +122,9 @@ async function joinRound(deps: ConnectorDeps, failed: Set<string>, prefer: Resol
   // A policy may measure (latency): it gets the round's signal, and an abort ends the round.
   const ranked = await deps.policy.rank(deps.nodes.all(), { session: deps.settings.session, failed, signal });
   if (signal.aborted) throw abortError(signal, 'joining the session');
-  const candidates = prefer === undefined ? ranked : [prefer, ...ranked.filter((n) => nodeKey(n) !== nodeKey(prefer) && n.id !== prefer.id)];
+  // A preferred node that failed us in this migration is not tried first again.
+  const first = prefer === undefined || failed.has(prefer.id) ? undefined : prefer;
+  const candidates = first === undefined ? ranked : [first, ...ranked.filter((n) => nodeKey(n) !== nodeKey(first) && n.id !== first.id)];
   if (candidates.length === 0) {
     throw new ConnectError('GRIDLINK_NO_NODES', 'no nodes known for this cloud', { retriable: true });
   }

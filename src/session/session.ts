@@ -19,6 +19,7 @@ import type { Link } from '../link/link.js';
 import { encodeFrame } from '../protocol/codec.js';
 import { nodeKey } from '../resolve/node-list.js';
 import { CloseCode, type HelloFrame, type NodeInfo } from '../protocol/frames.js';
+import { successorOf } from '../choose/successor.js';
 import { join, type ConnectorDeps, type Joined } from './connector.js';
 import { buildHello } from './hello.js';
 import { NodeFrames } from './node-frames.js';
@@ -89,6 +90,8 @@ export class Session {
   /** The last node that welcomed us; kept after the session ends. */
   #node: NodeInfo | undefined;
   #resume: string | undefined;
+  /** Where the cloud would host the session if this node died (from its welcome; see successor.ts). */
+  #successor: NodeInfo | undefined;
   #unwatch: (() => void) | undefined;
   /** Releases the process hold taken while trying to reach the cloud (see #holdWhileTrying). */
   #release: (() => void) | undefined;
@@ -259,6 +262,7 @@ export class Session {
     }
     this.#node = node;
     this.#resume = welcome.resume;
+    this.#successor = this.connector.policy.name === 'custom' ? undefined : successorOf(this.settings.session, welcome.nodes, welcome.node.id);
     this.connector.nodes.learnId(node.url, node.id);
     const { refused } = this.connector.nodes.setAdvertised(welcome.nodes);
     for (const error of refused) this.helper.onError(error);
@@ -293,11 +297,21 @@ export class Session {
     const migration: Migration = { kind: 'migrating', from, reason, started: this.connector.platform.now(), link: broken ? undefined : link };
     if (!this.#machine.transition(['connected'], migration, reason)) return;
     if (!this.#isCurrent(migration)) return; // a state listener closed the client
-    this.#join(broken ? [from.id] : [], from, prefer)
+    this.#join(broken ? [from.id] : [], from, prefer ?? (broken ? this.#successorEntry() : undefined))
       .then((joined) => this.#arrive(migration, joined))
       .catch((error: unknown) => {
         if (this.#isCurrent(migration)) this.#giveUp(error, 'migrating');
       });
+  }
+
+  /** The successor as the client's node list knows it (so it is dialled as the resolver named it), if it belongs to the cloud. */
+  #successorEntry(): NodeInfo | undefined {
+    if (this.#successor === undefined) return undefined;
+    try {
+      return this.connector.nodes.check(this.#successor, 'the welcome');
+    } catch {
+      return undefined;
+    }
   }
 
   #arrive(migration: Migration, joined: Joined): void {

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createClient } from '../../src/client/create-client.js';
 import type { ConnectOptions } from '../../src/client/options.js';
 import type { OpenWebSocketOptions, Platform, WebSocketLike } from '../../src/platform/types.js';
+import { rendezvousOwner } from '../../src/protocol/rendezvous.js';
 
 type Listener = (event: never) => void;
 
@@ -161,6 +162,38 @@ describe('client state machine', () => {
     expect(states).toEqual(['connected', 'migrating', 'connected']);
     expect(reasons).toEqual(['joined', 'link-lost', 'migrated']);
     expect(migrations).toEqual([{ from: 'a', to: 'b', reason: 'link-lost' }]);
+  });
+
+  it("after a reset, the first node dialled is the session's successor (the cloud's next host), not the list's next", async () => {
+    const w = world();
+    const C = 'ws://c.test/';
+    w.nodes.set(C, 'up');
+    // A session whose successor after 'a' is the node listed last, so list order would not find it.
+    const session = Array.from({ length: 200 }, (_, i) => `s${i}`).find((s) => rendezvousOwner(s, ['b', 'c'], (id) => id) === 'c') as string;
+    const { client, migrations } = start(w, { session, nodes: [A, B, C] });
+    await client.ready;
+    expect(client.node?.id).toBe('a');
+    const before = w.sockets.length;
+    w.nodes.set(A, 'down');
+    socketTo(w, A).drop();
+    await until(() => migrations.length === 1);
+    expect(w.sockets[before]?.url).toBe(C);
+    expect(migrations).toEqual([{ from: 'a', to: 'c', reason: 'link-lost' }]);
+  });
+
+  it('a custom policy keeps its own order after a reset', async () => {
+    const w = world();
+    const C = 'ws://c.test/';
+    w.nodes.set(C, 'up');
+    const session = Array.from({ length: 200 }, (_, i) => `s${i}`).find((s) => rendezvousOwner(s, ['b', 'c'], (id) => id) === 'c') as string;
+    const { client, migrations } = start(w, { session, nodes: [A, B, C], policy: (nodes) => nodes });
+    await client.ready;
+    const before = w.sockets.length;
+    w.nodes.set(A, 'down');
+    socketTo(w, A).drop();
+    await until(() => migrations.length === 1);
+    expect(w.sockets[before]?.url).toBe(B);
+    expect(migrations[0]?.to).toBe('b');
   });
 
   it('a drain notice and a close arriving together make one migration, make-before-break', async () => {
