@@ -77,6 +77,13 @@ export class NodeList {
   readonly #ids = new Map<string, string>();
   /** IP addresses the resolver answered; oldest forgotten first past the cap. */
   readonly #addresses = new Set<string>();
+  /**
+   * The last answers taken, as given: a resolver repeats itself (a static list, a cached answer)
+   * and nodes advertise the same list in every welcome, and a crowd of migrating clients must not
+   * re-parse every URL each time (see #unchanged).
+   */
+  #lastResolved: readonly ResolvedNode[] | undefined;
+  #lastAdvertised: readonly NodeInfo[] | undefined;
 
   constructor(
     private readonly allow: Allowlist,
@@ -113,6 +120,8 @@ export class NodeList {
    * by the caller), but each entry must still be a ws(s) URL; bad ones are returned, not thrown.
    */
   setResolved(nodes: readonly ResolvedNode[]): NodeListChange & { refused: GridlinkError[] } {
+    if (unchanged(this.#lastResolved, nodes)) return { added: [], deleted: [], refused: [] };
+    this.#lastResolved = nodes.map((node) => ({ ...node }));
     const before = this.all();
     const refused: GridlinkError[] = [];
     const accepted: ResolvedNode[] = [];
@@ -139,6 +148,8 @@ export class NodeList {
 
   /** Accepts a connected node's list; returns the change and the entries it refused. */
   setAdvertised(nodes: readonly NodeInfo[]): NodeListChange & { refused: GridlinkError[] } {
+    if (unchanged(this.#lastAdvertised, nodes)) return { added: [], deleted: [], refused: [] };
+    this.#lastAdvertised = nodes.map((node) => ({ ...node }));
     const before = this.all();
     const refused: GridlinkError[] = [];
     const accepted: NodeInfo[] = [];
@@ -158,6 +169,7 @@ export class NodeList {
 
   /** Records the id a node gave for itself in its welcome. */
   learnId(url: string, id: string): void {
+    if (this.#ids.get(url) === id) return; // known, under its normalized URL (as the list dials it)
     this.#ids.set(normalizeUrl(url), id);
   }
 
@@ -202,6 +214,19 @@ export class NodeList {
     if (!same) this.onChange?.(after, source);
     return change;
   }
+}
+
+/**
+ * Whether `next` is the answer taken last, entry for entry. Taking it again could change nothing:
+ * the list, its order and what it trusts depend only on the answers and the learned ids, and a
+ * learned id changes the list through learnId, not through a new answer.
+ */
+function unchanged(last: readonly ResolvedNode[] | undefined, next: readonly ResolvedNode[]): boolean {
+  if (last === undefined || last.length !== next.length) return false;
+  return last.every((a, i) => {
+    const b = next[i] as ResolvedNode;
+    return a.id === b.id && a.url === b.url && a.cookie === b.cookie && a.address === b.address;
+  });
 }
 
 function dedupe<T extends ResolvedNode>(nodes: T[]): T[] {

@@ -6,7 +6,7 @@
  * final, or the signal aborts.
  */
 import { abortError, linkedController } from '../core/abort.js';
-import { ConnectError, GridlinkError, OptionsError, isGridlinkError } from '../core/errors.js';
+import { ClosedError, ConnectError, GridlinkError, OptionsError, isGridlinkError } from '../core/errors.js';
 import type { Cooldown } from '../core/cooldown.js';
 import type { Logger } from '../core/logger.js';
 import { retryRounds, type RetrySettings } from '../core/retry.js';
@@ -116,6 +116,9 @@ function untilOnline(platform: Platform, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** Ends the attempts still running when a round is decided (a welcome won, or all failed). */
+const ROUND_OVER = new ClosedError('GRIDLINK_ABORTED', 'the connection round is over');
+
 async function joinRound(deps: ConnectorDeps, failed: Set<string>, prefer: ResolvedNode | undefined, signal: AbortSignal): Promise<Joined> {
   await untilOnline(deps.platform, signal);
   await refreshNodes(deps, signal);
@@ -132,7 +135,8 @@ async function joinRound(deps: ConnectorDeps, failed: Set<string>, prefer: Resol
   try {
     return await race(deps, candidates, failed, controller.signal);
   } finally {
-    controller.abort();
+    // A fixed reason: aborting without one builds a DOMException (and its stack) every round.
+    controller.abort(ROUND_OVER);
     dispose();
   }
 }

@@ -210,3 +210,23 @@ describe('NodeList: merge by id', () => {
     expect(list.all().map((n) => n.id)).toEqual(['b']);
   });
 });
+
+describe('repeated answers', () => {
+  it('an answer equal to the last one changes nothing and reports nothing; a different one does', () => {
+    const { list: nl, changes } = cloud();
+    const answer = [dnsNode('a', 7001), dnsNode('b', 7002)];
+    nl.setResolved(answer);
+    expect(nl.setResolved(answer.map((node) => ({ ...node })))).toEqual({ added: [], deleted: [], refused: [] });
+    nl.setAdvertised([ipNode('a', 7001), ipNode('c', 7003)]);
+    expect(nl.setAdvertised([ipNode('a', 7001), ipNode('c', 7003)])).toEqual({ added: [], deleted: [], refused: [] });
+    expect(changes.map((c) => c.source)).toEqual(['resolver', 'advertised']);
+    const reordered = nl.setResolved([dnsNode('b', 7002), dnsNode('a', 7001)]);
+    expect(reordered.refused).toEqual([]);
+    expect(changes.at(-1)).toEqual({ source: 'resolver', ids: ['b', 'a', 'c'] });
+    // Mutating the caller's array afterwards must not fool the comparison.
+    const mutable = [dnsNode('d', 7004)];
+    nl.setResolved(mutable);
+    (mutable[0] as { url: string }).url = 'ws://e.cloud.test:7005/';
+    expect(nl.setResolved(mutable).added.map((node) => node.id)).toEqual(['d']);
+  });
+});

@@ -9,6 +9,7 @@
  * - the client's cookie jar on the upgrade, by cookie-exchange.ts's rules (a proxy's sticky cookie).
  */
 import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import type { OpenWebSocketOptions, WebSocketLike } from '../types.js';
 import { cookieExchange, cookieOrigin } from './cookie-exchange.js';
@@ -49,7 +50,10 @@ export function openNodeWebSocket(url: string, options: OpenWebSocketOptions, co
     ...(options.address === undefined ? {} : { lookup: pinnedLookup(options.address) }),
     ...(context.ca === undefined ? {} : { ca: context.ca }),
   });
-  ws.on('upgrade', (response: IncomingMessage) => exchange.upgraded(response.headers));
+  ws.on('upgrade', (response: IncomingMessage) => {
+    exchange.upgraded(response.headers);
+    corkPerTick(ws, response.socket);
+  });
   ws.on('unexpected-response', (request: ClientRequest, response: IncomingMessage) => {
     exchange.answered(response.statusCode ?? 0, response.headers);
     response.resume();
@@ -59,4 +63,28 @@ export function openNodeWebSocket(url: string, options: OpenWebSocketOptions, co
     request.destroy();
   });
   return ws as unknown as WebSocketLike;
+}
+
+/**
+ * Sends made in one turn of the event loop leave in one write: the first send corks the socket and
+ * the end of the turn uncorks it. `ws` writes every frame on its own (a system call each), and a
+ * session replaying its outbox after a migration, or an app sending a burst, would pay one per
+ * message. Nothing waits longer than the current turn. (The socket is the upgrade's own, which
+ * `ws` goes on to use; its per-frame cork/uncork nests inside ours.)
+ */
+function corkPerTick(ws: WebSocket, socket: Socket): void {
+  const send = ws.send.bind(ws) as (data: string) => void;
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    socket.uncork();
+  };
+  (ws as { send: (data: string) => void }).send = (data: string): void => {
+    if (!corked) {
+      corked = true;
+      socket.cork();
+      process.nextTick(uncork);
+    }
+    send(data);
+  };
 }
