@@ -214,6 +214,27 @@ describe('join rate limit per address', () => {
     expect(c.state).toBe('connected');
   });
 
+  it('members resuming with their tokens have a bucket of their own (10x): a failover storm from one address gets in, strangers do not', async () => {
+    const a = await node({ id: 'a', maxJoinsPerSecond: 1 }); // fresh: bursts of 2; resumed: bursts of 20
+    const members = [];
+    for (let i = 0; i < 2; i++) members.push({ id: `m${i}`, ...(await welcomed(a.url, 'storm', `m${i}`)) });
+    // The fresh bucket is empty now; 20 resumed hellos at once (each member ten times) all get in.
+    const resumed = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => {
+        const member = members[i % 2]!;
+        return Raw.hello(a.url, hello('storm', member.id, { resume: member.resume }));
+      }),
+    );
+    expect(resumed.map(({ answer }) => answer.t)).toEqual(Array.from({ length: 20 }, () => 'welcome'));
+    // Strangers, and forged tokens, are fresh joins: at 1/s, a burst of them meets busy.
+    const strangers = await Promise.all([
+      ...Array.from({ length: 4 }, (_, i) => Raw.hello(a.url, hello('storm', `stranger${i}`))),
+      ...Array.from({ length: 4 }, () => Raw.hello(a.url, hello('storm', 'm0', { resume: `${members[0]!.resume}x` }))),
+    ]);
+    const busy = strangers.map(({ answer }) => answer.t === 'error' && answer.code === 'busy');
+    expect(busy.filter(Boolean).length).toBeGreaterThanOrEqual(6);
+  });
+
   it('counts per client address as a trusted proxy forwards it', async () => {
     const a = await node({ id: 'a', maxJoinsPerSecond: 2, trustedProxies: ['127.0.0.1'] });
     const from = (address: string): Record<string, string> => ({ 'x-forwarded-for': address });

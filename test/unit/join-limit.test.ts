@@ -32,3 +32,18 @@ describe('join limit (token bucket per address)', () => {
     expect(typeof limit.take('busy')).toBe('boolean');
   });
 });
+
+describe('resumed joins (a member back with its resume token)', () => {
+  it('have their own bucket, ten times the fresh one, and do not use up fresh joins', () => {
+    let now = 0;
+    const limit = createJoinLimit(2, 4, () => now);
+    const resumed = Array.from({ length: 41 }, () => limit.take('nat', true));
+    expect(resumed.filter(Boolean)).toHaveLength(40);
+    expect(resumed.at(-1)).toBe(false);
+    // The newcomers behind the same address still have all their fresh joins.
+    expect([1, 2, 3, 4, 5].map(() => limit.take('nat'))).toEqual([true, true, true, true, false]);
+    now += 100; // 10 × 2/s = 2 resumed joins refilled in 100 ms; no fresh one yet
+    expect([limit.take('nat', true), limit.take('nat', true), limit.take('nat', true)]).toEqual([true, true, false]);
+    expect(limit.take('nat')).toBe(false);
+  });
+});

@@ -34,9 +34,12 @@ type AuthVerdict = 'allow' | 'deny' | 'timeout';
 export async function admit(link: ClientLink, deps: AdmissionDeps): Promise<void> {
   const hello = link.hello;
   try {
+    // A member back with a token this cloud signed is a failover, and has its own, larger bucket
+    // (join-limit.ts). The check is one HMAC, so it may come before the limit.
+    const resumed = hello.resume !== undefined && deps.verifyResume(hello.resume, hello.session, hello.client);
     // First and cheapest: an address over its rate gets nothing else from this node.
-    if (!deps.joinLimit.take(link.origin.address)) {
-      deps.logger.debug('join rate limit', { client: hello.client, address: link.origin.address });
+    if (!deps.joinLimit.take(link.origin.address, resumed)) {
+      deps.logger.debug('join rate limit', { client: hello.client, address: link.origin.address, resumed });
       link.refuse('busy', 'too many joins from this address; try again later', CloseCode.tryAgainLater);
       return;
     }
@@ -45,7 +48,7 @@ export async function admit(link: ClientLink, deps: AdmissionDeps): Promise<void
       return;
     }
     // Before placement: a client that may not join must not learn where the session is hosted.
-    const verdict = await authenticate(link, deps);
+    const verdict = await authenticate(link, deps, resumed);
     if (!link.open) return;
     if (verdict === 'timeout') {
       link.refuse('busy', 'authentication took too long; try again later', CloseCode.tryAgainLater);
@@ -82,7 +85,7 @@ export async function admit(link: ClientLink, deps: AdmissionDeps): Promise<void
 }
 
 /** Runs the hook, bounded by `authTimeoutMs`; a throw is a refusal (logged without the token). */
-async function authenticate(link: ClientLink, deps: AdmissionDeps): Promise<AuthVerdict> {
+async function authenticate(link: ClientLink, deps: AdmissionDeps, resumed: boolean): Promise<AuthVerdict> {
   const hook = deps.authenticate;
   if (hook === undefined) return 'allow';
   const { hello } = link;
@@ -91,7 +94,7 @@ async function authenticate(link: ClientLink, deps: AdmissionDeps): Promise<Auth
     session: hello.session,
     client: hello.client,
     address: link.origin.address,
-    resumed: hello.resume !== undefined && deps.verifyResume(hello.resume, hello.session, hello.client),
+    resumed,
   };
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<AuthVerdict>((resolve) => {
