@@ -10,7 +10,7 @@ import { ClosedError, ConnectError, GridlinkError, OptionsError, isGridlinkError
 import type { Cooldown } from '../core/cooldown.js';
 import type { Logger } from '../core/logger.js';
 import { retryRounds, type RetrySettings } from '../core/retry.js';
-import { setUnrefTimeout, type TimerHandle } from '../core/timers.js';
+import { setPatientTimeout, setUnrefTimeout, type TimerHandle } from '../core/timers.js';
 import type { Policy } from '../choose/policy.js';
 import { dial } from '../dial/transport.js';
 import { Link } from '../link/link.js';
@@ -196,7 +196,13 @@ function race(deps: ConnectorDeps, candidates: ResolvedNode[], failed: Set<strin
           startNext();
         },
       );
-      if (next < candidates.length) stagger = setUnrefTimeout(startNext, deps.settings.staggerMs);
+      if (next < candidates.length) armStagger(deps.settings.staggerMs);
+    };
+    // The stagger is `staggerMs` of the node's silence, not of ours (see setPatientTimeout): in a
+    // crowd migrating at once, a plain timer would give up on nodes whose answers are waiting and
+    // double the crowd's dials.
+    const armStagger = (ms: number): void => {
+      stagger = setPatientTimeout(startNext, ms, deps.platform.now, (handle) => (stagger = handle));
     };
     signal.addEventListener('abort', () => finish(undefined), { once: true });
     startNext();

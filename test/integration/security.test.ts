@@ -216,7 +216,7 @@ describe('join rate limit per address', () => {
 
   it('members resuming with their tokens have a bucket of their own (10x): a failover storm from one address gets in, strangers do not', async () => {
     const a = await node({ id: 'a', maxJoinsPerSecond: 1 }); // fresh: bursts of 2; resumed: bursts of 20
-    const members = [];
+    const members: Array<{ id: string; raw: Raw; resume: string }> = [];
     for (let i = 0; i < 2; i++) members.push({ id: `m${i}`, ...(await welcomed(a.url, 'storm', `m${i}`)) });
     // The fresh bucket is empty now; 20 resumed hellos at once (each member ten times) all get in.
     const resumed = await Promise.all(

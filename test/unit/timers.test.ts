@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { monotonicNow, setUnrefInterval, setUnrefTimeout } from '../../src/core/timers.js';
+import { monotonicNow, setPatientTimeout, setUnrefInterval, setUnrefTimeout, type TimerHandle } from '../../src/core/timers.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -25,5 +25,33 @@ describe('timers', () => {
     const a = monotonicNow();
     const b = monotonicNow();
     expect(b).toBeGreaterThanOrEqual(a);
+  });
+
+  it('a patient timeout fires on time when the process was free, and waits again when it fired late', () => {
+    vi.useFakeTimers();
+    let clock = 0; // the process's own clock: a stall moves it without running timers
+    const now = () => clock;
+    let fired = 0;
+    let latest: TimerHandle | undefined;
+    latest = setPatientTimeout(() => fired++, 100, now, (handle) => (latest = handle));
+    clock += 100;
+    vi.advanceTimersByTime(100);
+    expect(fired).toBe(1);
+
+    latest = setPatientTimeout(() => fired++, 100, now, (handle) => (latest = handle));
+    clock += 900; // the process was busy: the timer runs 800 ms late
+    vi.advanceTimersByTime(100);
+    expect(fired).toBe(1);
+    clock += 100; // then it had 100 ms to look at its sockets
+    vi.advanceTimersByTime(100);
+    expect(fired).toBe(2);
+
+    latest = setPatientTimeout(() => fired++, 100, now, (handle) => (latest = handle));
+    clock += 500;
+    vi.advanceTimersByTime(100);
+    clearTimeout(latest); // the re-armed handle is the one to clear
+    clock += 100;
+    vi.advanceTimersByTime(1000);
+    expect(fired).toBe(2);
   });
 });
