@@ -1,6 +1,6 @@
 // Shared helpers for the benchmarks: statistics, formatting, timing guards, and the one-line
 // result protocol between a benchmark child process and bench/run.mjs.
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 
 export const QUICK = process.env.GRIDLINK_BENCH_QUICK === '1';
 export const now = () => performance.now();
@@ -127,7 +127,7 @@ export function sessionsOn(cloud, nodeId, count, prefix) {
   return ids;
 }
 
-/** Spawns `node script ...args` (a server printing `{"url":…}` as its first line); stop() ends it. */
+/** Spawns `node script ...args` (a server printing `{"url":…}` as its first line); stop() ends it, kill() SIGKILLs it. */
 export async function spawnServer(script, timeoutMs = 15_000, args = []) {
   const { spawn } = await import('node:child_process');
   const { createInterface } = await import('node:readline');
@@ -150,7 +150,12 @@ export async function spawnServer(script, timeoutMs = 15_000, args = []) {
       `${script} listening`,
     );
     child.stdout.resume();
-    return { url, pid: child.pid, stop };
+    // kill(): SIGKILL now (synchronously); resolves once the process has exited.
+    const kill = () => {
+      child.kill('SIGKILL');
+      return exited;
+    };
+    return { url, pid: child.pid, stop, kill };
   } catch (error) {
     child.kill('SIGKILL');
     await exited;
@@ -195,4 +200,123 @@ export async function remoteCloud(nodes = 3, timeoutMs = 30_000) {
       await call('stop').catch(() => child.kill('SIGKILL'));
     },
   };
+}
+
+/** The median of a list (NaN for none). */
+export const median = (values) => percentile(values, 50);
+
+/** `count` TCP ports free on 127.0.0.1 right now (each was bound then released). */
+export async function freePorts(count) {
+  const { createServer } = await import('node:net');
+  const servers = await Promise.all(Array.from({ length: count }, () => new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve(server));
+  })));
+  const ports = servers.map((s) => s.address().port);
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  return ports;
+}
+
+/** Event-loop delay and CPU of this process from now until the returned function is called. */
+export function loadMeter() {
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  const cpu = process.cpuUsage();
+  const start = now();
+  return () => {
+    const used = process.cpuUsage(cpu);
+    delay.disable();
+    return { cpu: (used.user + used.system) / 1000 / (now() - start), p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 };
+  };
+}
+
+const CLI = new URL('../dist/cli.js', import.meta.url);
+
+/** Spawns one `node dist/cli.js node --id … --port … --peer …` process; resolves once it listens. */
+async function spawnCliNode(spec, peers, secret, extraArgs, timeoutMs) {
+  const { spawn } = await import('node:child_process');
+  const { createInterface } = await import('node:readline');
+  const args = [CLI.pathname, 'node', '--id', spec.id, '--port', String(spec.port), ...extraArgs];
+  for (const peer of peers) if (peer.id !== spec.id) args.push('--peer', `${peer.id}=${peer.url}`);
+  // GRIDLINK_CONTROL=stdin only makes the node exit if this process dies (its stdin closes).
+  // GRIDLINK_BENCH_NODE_FLAGS: node flags for the node processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p".
+  const flags = (process.env.GRIDLINK_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...flags, ...args], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, GRIDLINK_SECRET: secret, GRIDLINK_CONTROL: 'stdin' } });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    await withTimeout(new Promise((resolve, reject) => {
+      createInterface({ input: child.stdout }).once('line', resolve);
+      child.once('exit', (code) => reject(new Error(`node ${spec.id} exited (${code}) before listening`)));
+    }), timeoutMs, `node ${spec.id} listening`);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  child.stdout.resume();
+  return { child, exited };
+}
+
+/**
+ * A cloud of `gridlink node` processes started from the CLI as a user would (no fault proxy), each
+ * given the others as peers: `{ nodes, urls, hostOf, kill, restart, formed, stop }`. `kill` sends
+ * SIGKILL synchronously and returns when the process is gone; `hostOf` ranks over the live nodes.
+ */
+export async function cliCloud(ids = ['a', 'b', 'c'], { args = [], timeoutMs = 15_000 } = {}) {
+  const { randomBytes } = await import('node:crypto');
+  const { rendezvousOwner } = await import('../dist/server.js');
+  const ports = await freePorts(ids.length);
+  const nodes = ids.map((id, i) => ({ id, port: ports[i], url: `ws://127.0.0.1:${ports[i]}` }));
+  const secret = randomBytes(24).toString('hex');
+  const procs = new Map();
+  const start = async (node) => procs.set(node.id, await spawnCliNode(node, nodes, secret, args, timeoutMs));
+  const live = () => nodes.filter((n) => procs.has(n.id));
+  const cloud = {
+    nodes,
+    urls: nodes.map((n) => n.url),
+    hostOf: (session) => rendezvousOwner(session, live(), (n) => n.id),
+    /** SIGKILLs the node now (the caller reads its clock just before); resolves once it has exited. */
+    kill(id) {
+      const proc = procs.get(id);
+      procs.delete(id);
+      proc.child.kill('SIGKILL');
+      return proc.exited;
+    },
+    restart: (id) => start(nodes.find((n) => n.id === id)),
+    /** Resolves once every live node places sessions where `hostOf` does (they see each other). */
+    async formed(formTimeoutMs = 10_000) {
+      const probes = live().map((owner) => ({ owner: owner.id, session: sessionsOn(cloud, owner.id, 1, `probe-${owner.id}-${Date.now()}`)[0] }));
+      const agrees = async () => {
+        for (const node of live()) {
+          for (const { owner, session } of probes) {
+            const res = await fetch(`http://127.0.0.1:${node.port}/host?session=${encodeURIComponent(session)}`).catch(() => undefined);
+            if (res === undefined || !res.ok) return false;
+            if ((await res.json()).host?.id !== owner) return false;
+          }
+        }
+        return true;
+      };
+      const deadline = now() + formTimeoutMs;
+      while (!(await agrees())) {
+        if (now() > deadline) throw new Error(`cloud of ${live().length} nodes not formed within ${formTimeoutMs} ms`);
+        await sleep(50);
+      }
+    },
+    async stop() {
+      await Promise.all([...procs.values()].map(async ({ child, exited }) => {
+        child.stdin.end();
+        const late = setTimeout(() => child.kill('SIGKILL'), 3000);
+        await exited;
+        clearTimeout(late);
+      }));
+      procs.clear();
+    },
+  };
+  try {
+    await Promise.all(nodes.map(start));
+  } catch (error) {
+    await cloud.stop();
+    throw error;
+  }
+  return cloud;
 }

@@ -1,0 +1,187 @@
+// The three systems of the crowd benchmark, behind one shape so the scenario is the same for each:
+//   system.start(n) -> { victim, sessions(count), kill(), stop(), client(rec, hooks) }
+//   client -> { ready, send(text), where(), close() }; hooks: onMessage(text), onJoined()
+// gridlink: 3 `gridlink node` CLI processes, default settings. The peers: 3 server processes of
+// bench/peer-server.mjs, and a client as their users write one: on a lost link, the next server of
+// the list at once (ws) or after socket.io's reconnection delay, then rejoin the room.
+import { fileURLToPath } from 'node:url';
+import { io } from 'socket.io-client';
+import { WebSocket } from 'ws';
+import { connect } from '../dist/node.js';
+import { cliCloud, sessionsOn, spawnServer } from './lib.mjs';
+
+const PEER_SERVER = fileURLToPath(new URL('./peer-server.mjs', import.meta.url));
+const PING_MS = 1000;
+
+/** gridlink with the CLI's default settings, or extra `gridlink node` flags for a diagnostic run. */
+export const gridlinkWith = (name, label, args = []) => ({
+  name,
+  label,
+  async start(prefix) {
+    const cloud = await cliCloud(['a', 'b', 'c'], { args });
+    try {
+      await cloud.formed();
+    } catch (error) {
+      await cloud.stop();
+      throw error;
+    }
+    const victim = 'a';
+    return {
+      victim,
+      sessions: (count) => {
+        const ids = sessionsOn(cloud, victim, count, prefix);
+        if (ids.length < count) throw new Error(`found only ${ids.length} sessions hosted on ${victim}`);
+        return ids;
+      },
+      kill: () => cloud.kill(victim),
+      stop: () => cloud.stop(),
+      client(rec, hooks) {
+        const c = connect({ session: rec.session, nodes: cloud.urls, clientId: rec.id, retry: { maxElapsedMs: Infinity } });
+        c.on('message', (data) => hooks.onMessage(data));
+        c.on('migrated', ({ to, downtimeMs }) => {
+          if (to.id !== victim) hooks.onJoined(downtimeMs);
+        });
+        c.on('error', (error) => hooks.onError(error.code));
+        return {
+          ready: c.ready,
+          send: (text) => {
+            if (c.state === 'connected' || c.state === 'migrating') c.send(text);
+          },
+          where: () => c.node?.id,
+          close: () => c.close(),
+        };
+      },
+    };
+  },
+});
+
+export const gridlink = gridlinkWith('gridlink', 'gridlink, defaults');
+
+async function peerServers(kind) {
+  const servers = await Promise.all([0, 1, 2].map(() => spawnServer(PEER_SERVER, 15_000, [kind])));
+  return {
+    urls: servers.map((s) => s.url),
+    kill: () => servers[0].kill(),
+    stop: () => Promise.all(servers.map((s) => s.stop())),
+  };
+}
+
+/** Sessions of the peers are rooms; every client starts on server 0, the one killed. */
+const rooms = (prefix) => (count) => Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
+
+export const wsLoop = {
+  name: 'ws',
+  label: 'hand-rolled `ws` reconnect loop (1 s ping)',
+  async start(prefix) {
+    const servers = await peerServers('ws');
+    return {
+      victim: 0,
+      sessions: rooms(prefix),
+      kill: servers.kill,
+      stop: servers.stop,
+      client(rec, hooks) {
+        let index = 0;
+        let ws;
+        let joined = false;
+        let closed = false;
+        let alive = true;
+        let readyResolve;
+        const ready = new Promise((resolve) => (readyResolve = resolve));
+        const open = () => {
+          joined = false;
+          alive = true;
+          ws = new WebSocket(servers.urls[index], { perMessageDeflate: false });
+          ws.on('open', () => ws.send(`j${rec.session}`));
+          ws.on('message', (data) => {
+            const text = data.toString();
+            if (text === 'j') {
+              joined = true;
+              if (readyResolve !== undefined) {
+                readyResolve();
+                readyResolve = undefined;
+              } else hooks.onJoined();
+            } else if (text[0] === 'm') hooks.onMessage(text.slice(1));
+          });
+          ws.on('pong', () => (alive = true));
+          ws.on('error', () => {});
+          // The loop: on any close, the next server of the list, at once.
+          ws.on('close', () => {
+            if (closed) return;
+            index = (index + 1) % servers.urls.length;
+            open();
+          });
+        };
+        const ping = setInterval(() => {
+          if (ws.readyState !== WebSocket.OPEN) return;
+          if (!alive) return ws.terminate();
+          alive = false;
+          ws.ping();
+        }, PING_MS);
+        open();
+        return {
+          ready,
+          send: (text) => {
+            if (joined && ws.readyState === WebSocket.OPEN) ws.send(`m${text}`);
+          },
+          where: () => (joined ? index : undefined),
+          close: async () => {
+            closed = true;
+            clearInterval(ping);
+            ws.terminate();
+          },
+        };
+      },
+    };
+  },
+};
+
+export const socketIo = {
+  name: 'socket.io',
+  label: 'socket.io-client (1 s ping, reconnectionDelay 100 ms)',
+  async start(prefix) {
+    const servers = await peerServers('socket.io');
+    return {
+      victim: 0,
+      sessions: rooms(prefix),
+      kill: servers.kill,
+      stop: servers.stop,
+      client(rec, hooks) {
+        let index = 0;
+        let joined = false;
+        let readyResolve;
+        const ready = new Promise((resolve) => (readyResolve = resolve));
+        const socket = io(servers.urls[0], {
+          forceNew: true,
+          transports: ['websocket'],
+          reconnectionDelay: 100,
+          reconnectionDelayMax: 500,
+        });
+        // socket.io reconnects to one URL; the documented way to move on is to change it per attempt.
+        socket.io.on('reconnect_attempt', () => {
+          index = (index + 1) % servers.urls.length;
+          socket.io.uri = servers.urls[index];
+        });
+        socket.on('connect', () => {
+          socket.emit('join', rec.session, () => {
+            joined = true;
+            if (readyResolve !== undefined) {
+              readyResolve();
+              readyResolve = undefined;
+            } else hooks.onJoined();
+          });
+        });
+        socket.on('disconnect', () => (joined = false));
+        socket.on('m', (text) => hooks.onMessage(text));
+        return {
+          ready,
+          // Emitted while disconnected, socket.io buffers and sends on reconnection.
+          send: (text) => socket.emit('m', text),
+          where: () => (joined ? index : undefined),
+          close: async () => {
+            socket.disconnect();
+          },
+        };
+      },
+    };
+  },
+};
