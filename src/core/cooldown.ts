@@ -16,7 +16,8 @@ interface Entry {
 }
 
 export class Cooldown {
-  readonly #entries = new Map<string, Entry>();
+  /** Made on the first failure: most clients never see one. */
+  #entries: Map<string, Entry> | undefined;
 
   constructor(
     private readonly settings: CooldownSettings,
@@ -25,6 +26,7 @@ export class Cooldown {
   ) {}
 
   fail(id: string): void {
+    this.#entries ??= new Map();
     const entry = this.#entries.get(id) ?? { failures: 0, until: 0 };
     entry.failures += 1;
     // "Equal jitter": half the ceiling for sure, the rule's full jitter over the other half, so a
@@ -36,21 +38,21 @@ export class Cooldown {
   }
 
   succeed(id: string): void {
-    this.#entries.delete(id);
+    this.#entries?.delete(id);
   }
 
   isCooling(id: string): boolean {
-    const entry = this.#entries.get(id);
+    const entry = this.#entries?.get(id);
     return entry !== undefined && entry.until > this.now();
   }
 
   /** When the cooldown of `id` ends (0 if it is not cooling). */
   until(id: string): number {
-    const entry = this.#entries.get(id);
+    const entry = this.#entries?.get(id);
     return entry !== undefined && entry.until > this.now() ? entry.until : 0;
   }
 
   failures(id: string): number {
-    return this.#entries.get(id)?.failures ?? 0;
+    return this.#entries?.get(id)?.failures ?? 0;
   }
 }

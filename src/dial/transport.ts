@@ -37,6 +37,8 @@ export interface DialOptions {
 
 const OPEN = 1;
 
+function ignoreError(): void {}
+
 /**
  * open -> closing (we asked) -> closed, or open -> closed (it went by itself). Whether we asked is
  * what decides if the link hears an error, so it is the state, not a flag beside it.
@@ -54,6 +56,9 @@ class WebSocketTransport implements Transport {
   ) {
     ws.addEventListener('message', (event) => this.#onMessage(event.data));
     ws.addEventListener('close', (event) => this.#onClose(event.code, event.reason));
+    // Errors end in 'close', which is what the link hears; this one only keeps an EventEmitter
+    // socket (Node's `ws`) from throwing an 'error' nobody listens to once the dial is done.
+    ws.addEventListener('error', ignoreError);
   }
 
   get bufferedAmount(): number {
@@ -127,6 +132,11 @@ export function dial(platform: Platform, url: string, options: DialOptions): Pro
       settled = true;
       clearTimeout(timer);
       unsubscribe();
+      // Left on the socket, these would keep this whole attempt (its signal, timer and promise)
+      // alive for as long as the link lives: kilobytes per idle client.
+      ws.removeEventListener('open', onOpen);
+      ws.removeEventListener('error', onError);
+      ws.removeEventListener('close', onClose);
       if (error === undefined) {
         resolve(transport);
         return;
@@ -144,14 +154,17 @@ export function dial(platform: Platform, url: string, options: DialOptions): Pro
       options.timeoutMs,
     );
     const unsubscribe = onAbort(options.signal, () => finish(abortError(options.signal, `dial ${url}`)));
-    ws.addEventListener('open', () => {
+    const onOpen = (): void => {
       if (ws.protocol !== SUBPROTOCOL) {
         finish(new ConnectError('GRIDLINK_PROTOCOL', `${url} does not speak ${SUBPROTOCOL}`, { retriable: true }));
         return;
       }
       finish(undefined);
-    });
-    ws.addEventListener('error', (event) => finish(classifyDialFailure(url, event)));
-    ws.addEventListener('close', () => finish(classifyDialFailure(url, undefined)));
+    };
+    const onError = (event: unknown): void => finish(classifyDialFailure(url, event));
+    const onClose = (): void => finish(classifyDialFailure(url, undefined));
+    ws.addEventListener('open', onOpen);
+    ws.addEventListener('error', onError);
+    ws.addEventListener('close', onClose);
   });
 }

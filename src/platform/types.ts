@@ -17,6 +17,7 @@ export interface WebSocketLike {
   addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
   addEventListener(type: 'close', listener: (event: { code: number; reason: string; wasClean: boolean }) => void): void;
   addEventListener(type: 'error', listener: (event: unknown) => void): void;
+  removeEventListener(type: 'open' | 'message' | 'close' | 'error', listener: (event: never) => void): void;
 }
 
 export interface OpenWebSocketOptions {

@@ -22,8 +22,10 @@ const NONE: Received = { deliver: [] };
 
 export class Inbox {
   readonly #marks = new Map<string, number>();
-  readonly #held = new Map<string, Map<number, MsgFrame>>();
-  readonly #dirty = new Set<string>();
+  // Made on first use and dropped when empty: most receivers, most of the time, hold nothing and
+  // owe no acknowledgement, and a process may hold thousands of them.
+  #held: Map<string, Map<number, MsgFrame>> | undefined;
+  #dirty: Set<string> | undefined;
 
   constructor(private readonly maxHeldPerSender: number) {}
 
@@ -46,6 +48,7 @@ export class Inbox {
   }
 
   #hold(from: string, mark: number, frame: MsgFrame): Received {
+    this.#held ??= new Map();
     let held = this.#held.get(from);
     if (held === undefined) {
       held = new Map();
@@ -64,14 +67,15 @@ export class Inbox {
 
   /** Moves the unbroken run of held messages that starts at `next` into `deliver`; returns the seq after it. */
   #releaseRun(from: string, next: number, deliver: MsgFrame[]): number {
-    const held = this.#held.get(from);
+    const held = this.#held?.get(from);
     if (held === undefined) return next;
     for (let m = held.get(next); m !== undefined; m = held.get(next)) {
       held.delete(next);
       deliver.push(m);
       next++;
     }
-    if (held.size === 0) this.#held.delete(from);
+    if (held.size === 0) this.#held?.delete(from);
+    if (this.#held?.size === 0) this.#held = undefined;
     return next;
   }
 
@@ -83,7 +87,7 @@ export class Inbox {
     const mark = this.#marks.get(from);
     if (mark === undefined || mark >= upTo) return NONE;
     const deliver: MsgFrame[] = [];
-    const held = this.#held.get(from);
+    const held = this.#held?.get(from);
     if (held !== undefined) for (const seq of held.keys()) if (seq <= upTo) held.delete(seq);
     this.#advance(from, this.#releaseRun(from, upTo + 1, deliver) - 1);
     return { deliver, gap: { from, expected: mark + 1, resumedAt: upTo + 1 } };
@@ -91,7 +95,7 @@ export class Inbox {
 
   #advance(from: string, mark: number): void {
     this.#marks.set(from, mark);
-    this.#dirty.add(from);
+    (this.#dirty ??= new Set()).add(from);
   }
 
   watermarks(): Watermarks {
@@ -100,10 +104,11 @@ export class Inbox {
 
   /** Watermarks that changed since the last call (what the next `ack` carries). */
   takeChanged(): Watermarks | undefined {
-    if (this.#dirty.size === 0) return undefined;
+    const dirty = this.#dirty;
+    if (dirty === undefined) return undefined;
+    this.#dirty = undefined;
     const out: Watermarks = {};
-    for (const sender of this.#dirty) out[sender] = this.#marks.get(sender) as number;
-    this.#dirty.clear();
+    for (const sender of dirty) out[sender] = this.#marks.get(sender) as number;
     return out;
   }
 }

@@ -86,7 +86,8 @@ export class Session {
   readonly #receiver: Receiver;
   readonly #frames: NodeFrames;
   readonly #members = new Set<string>();
-  readonly #lifetime = new AbortController();
+  /** Cancels the join in flight (connecting, migrating), if any: close() and giving up use it. */
+  #joining: AbortController | undefined;
   /** The last node that welcomed us; kept after the session ends. */
   #node: NodeInfo | undefined;
   #resume: string | undefined;
@@ -241,8 +242,13 @@ export class Session {
     const { session, clientId: client } = this.settings;
     const hello = (failedNow: readonly string[]): HelloFrame =>
       buildHello({ session, client, recv: this.#receiver.watermarks(), members: this.#members, resume: this.#resume, sent: this.#outbox.lastSeq }, failedNow, via);
-    const request = { failed, signal: this.#lifetime.signal };
-    return join({ ...this.connector, hello }, prefer === undefined ? request : { ...request, prefer });
+    // A controller per join, not per session: an idle client holds none (Node's are heavy).
+    const joining = new AbortController();
+    this.#joining = joining;
+    const request = { failed, signal: joining.signal };
+    return join({ ...this.connector, hello }, prefer === undefined ? request : { ...request, prefer }).finally(() => {
+      if (this.#joining === joining) this.#joining = undefined;
+    });
   }
 
   /**
@@ -363,7 +369,7 @@ export class Session {
 
   #giveUp(error: unknown, from: 'connecting' | 'migrating'): GridlinkError {
     const failure = isGridlinkError(error) ? error : new SessionError('GRIDLINK_NO_NODES', String(error), { cause: error });
-    if (this.#lifetime.signal.aborted || !this.#machine.is(from)) {
+    if (!this.#machine.is(from)) {
       return this.#machine.is('closed') ? new ClosedError('GRIDLINK_CLOSED', 'the client was closed before it joined', { cause: failure }) : failure;
     }
     // A drain's old link may still be up; a failed client holds no link.
@@ -379,7 +385,8 @@ export class Session {
     this.#unwatch?.();
     this.#unwatch = undefined;
     this.#receiver.stop();
-    this.#lifetime.abort(reason);
+    this.#joining?.abort(reason);
+    this.#joining = undefined;
   }
 }
 

@@ -25,6 +25,10 @@ class FakeSocket implements WebSocketLike {
   addEventListener(type: string, listener: Listener): void {
     this.#listeners.set(type, [...(this.#listeners.get(type) ?? []), listener]);
   }
+
+  removeEventListener(type: string, listener: Listener): void {
+    this.#listeners.set(type, (this.#listeners.get(type) ?? []).filter((l) => l !== listener));
+  }
   emit(type: string, event: unknown): void {
     for (const listener of this.#listeners.get(type) ?? []) (listener as (e: unknown) => void)(event);
   }

@@ -29,6 +29,14 @@ class FakeSocket implements WebSocketLike {
     this.#listeners.set(type, [...(this.#listeners.get(type) ?? []), listener]);
   }
 
+  removeEventListener(type: string, listener: Listener): void {
+    this.#listeners.set(type, (this.#listeners.get(type) ?? []).filter((l) => l !== listener));
+  }
+
+  listenerCount(type: string): number {
+    return this.#listeners.get(type)?.length ?? 0;
+  }
+
   emit(type: string, event: unknown): void {
     for (const listener of this.#listeners.get(type) ?? []) (listener as (e: unknown) => void)(event);
   }
@@ -150,6 +158,14 @@ describe('client state machine', () => {
     expect(states).toEqual(['connected']);
     expect(client.node?.id).toBe('a');
     expect(client.members).toEqual(['peer']);
+  });
+
+  it('a joined link keeps only its own listeners: the dial that opened it lets go of the socket', async () => {
+    const w = world();
+    const { client } = start(w);
+    await client.ready;
+    const socket = socketTo(w, A);
+    expect(['open', 'error', 'close', 'message'].map((type) => socket.listenerCount(type))).toEqual([0, 1, 1, 1]);
   });
 
   it('a lost link migrates once: connected -> migrating -> connected, reason link-lost', async () => {

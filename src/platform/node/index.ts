@@ -48,35 +48,56 @@ function holdProcess(): () => void {
   return () => clearInterval(hold);
 }
 
-/** A fresh Node platform: its own cookie jar, over the process's shared agents. */
-export function createNodePlatform(options: NodePlatformOptions = {}): Platform {
-  const jar = new CookieJar();
-  const ca = options.tls?.ca as string | Buffer | Array<string | Buffer> | undefined;
-  const pool = poolFor(options.tls?.ca);
-  const mine = new Map<string, Dispatcher>();
-  const dispatcher = (address: string | undefined): Dispatcher => {
+/**
+ * A Node platform: its own cookie jar (made on first use: most clients never meet a proxy's
+ * cookie), over the process's shared agents. A class, so its methods are shared by every client
+ * and one instance is a few fields: a process may hold thousands.
+ */
+class NodePlatform implements Platform {
+  readonly name = 'node';
+  readonly dns = nodeDns;
+  readonly now = monotonicNow;
+  readonly holdProcess = holdProcess;
+  readonly #ca: string | Buffer | Array<string | Buffer> | undefined;
+  readonly #pool: PinnedAgents;
+  #jar: CookieJar | undefined;
+  /** The pool's dispatcher for each dial address, with this client's cookies on top. */
+  #dispatchers: Map<string, Dispatcher> | undefined;
+
+  constructor(options: NodePlatformOptions) {
+    this.#ca = options.tls?.ca as string | Buffer | Array<string | Buffer> | undefined;
+    this.#pool = poolFor(options.tls?.ca);
+  }
+
+  openWebSocket(url: string, options: OpenWebSocketOptions): WebSocketLike {
+    return openNodeWebSocket(url, options, { jar: this.#cookieJar(), ca: this.#ca });
+  }
+
+  fetch(url: string, options: HttpGetOptions): Promise<HttpResponseLike> {
+    // The request's own sticky cookie travels as a Cookie header; the interceptor merges the jar's.
+    const headers: Record<string, string> = options.cookie === undefined ? {} : { cookie: options.cookie };
+    return fetch(url, { signal: options.signal, headers, dispatcher: this.#dispatcher(options.address) });
+  }
+
+  #cookieJar(): CookieJar {
+    return (this.#jar ??= new CookieJar());
+  }
+
+  #dispatcher(address: string | undefined): Dispatcher {
     const key = address ?? '';
-    let composed = mine.get(key);
+    this.#dispatchers ??= new Map();
+    let composed = this.#dispatchers.get(key);
     if (composed === undefined) {
-      composed = pool.for(address).compose(cookies(jar));
-      mine.set(key, composed);
+      composed = this.#pool.for(address).compose(cookies(this.#cookieJar()));
+      this.#dispatchers.set(key, composed);
     }
     return composed;
-  };
-  // The request's own sticky cookie travels as a Cookie header; the interceptor merges the jar's.
-  const cookieHeader = (cookie: string | undefined): Record<string, string> => (cookie === undefined ? {} : { cookie });
-  return {
-    name: 'node',
-    openWebSocket(url: string, options: OpenWebSocketOptions): WebSocketLike {
-      return openNodeWebSocket(url, options, { jar, ca });
-    },
-    fetch(url: string, options: HttpGetOptions): Promise<HttpResponseLike> {
-      return fetch(url, { signal: options.signal, headers: cookieHeader(options.cookie), dispatcher: dispatcher(options.address) });
-    },
-    dns: nodeDns,
-    now: monotonicNow,
-    holdProcess,
-  };
+  }
+}
+
+/** A fresh Node platform: its own cookie jar, over the process's shared agents. */
+export function createNodePlatform(options: NodePlatformOptions = {}): Platform {
+  return new NodePlatform(options);
 }
 
 export const nodePlatform: Platform = createNodePlatform();

@@ -50,18 +50,23 @@ export function openNodeWebSocket(url: string, options: OpenWebSocketOptions, co
     ...(options.address === undefined ? {} : { lookup: pinnedLookup(options.address) }),
     ...(context.ca === undefined ? {} : { ca: context.ca }),
   });
-  ws.on('upgrade', (response: IncomingMessage) => {
+  // One of the two answers comes; both listeners go then (they hold the cookie exchange).
+  const onUpgrade = (response: IncomingMessage): void => {
+    ws.off('unexpected-response', onUnexpected);
     exchange.upgraded(response.headers);
     corkPerTick(ws, response.socket);
-  });
-  ws.on('unexpected-response', (request: ClientRequest, response: IncomingMessage) => {
+  };
+  const onUnexpected = (request: ClientRequest, response: IncomingMessage): void => {
+    ws.off('upgrade', onUpgrade);
     exchange.answered(response.statusCode ?? 0, response.headers);
     response.resume();
     // Our error first (the dialler keeps the first), then ws's own abort closes the socket.
     ws.emit('error', new UnexpectedResponseError(response.statusCode ?? 0, response.statusMessage ?? ''));
     ws.terminate();
     request.destroy();
-  });
+  };
+  ws.once('upgrade', onUpgrade);
+  ws.once('unexpected-response', onUnexpected);
   return ws as unknown as WebSocketLike;
 }
 
