@@ -73,11 +73,12 @@ class NodePlatform implements Platform {
     return openNodeWebSocket(url, options, { jar: this.#cookieJar(), ca: this.#ca });
   }
 
-  fetch(url: string, options: HttpGetOptions): Promise<HttpResponseLike> {
+  // A bound field, not a method: callers hand `platform.fetch` on as a function (resolvers, probes).
+  readonly fetch = (url: string, options: HttpGetOptions): Promise<HttpResponseLike> => {
     // The request's own sticky cookie travels as a Cookie header; the interceptor merges the jar's.
     const headers: Record<string, string> = options.cookie === undefined ? {} : { cookie: options.cookie };
     return fetch(url, { signal: options.signal, headers, dispatcher: this.#dispatcher(options.address) });
-  }
+  };
 
   #cookieJar(): CookieJar {
     return (this.#jar ??= new CookieJar());
