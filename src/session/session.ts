@@ -52,14 +52,24 @@ interface Migration {
   readonly started: number;
   /** The old link while it still delivers (drain, redirect: make-before-break); undefined once gone. */
   link: Link | undefined;
+  /** `platform.now()` of the last frame the old link received, once it is gone. */
+  lastHeard: number;
 }
 
 export interface MigrationInfo {
   readonly from: NodeInfo;
   readonly to: NodeInfo;
   readonly reason: Reason<MigrationCode>;
-  /** Time spent migrating: from giving up the old link (or, for a drain, deciding to leave it) to joining the new one. Sends are buffered meanwhile. */
+  /**
+   * How long the session could not exchange messages: from the last frame the old link received
+   * (its last sign of life, so the time it took to notice a failure counts) to the join on the new
+   * node, when the replay goes out. A planned move keeps the old link delivering until then, so it
+   * is near 0. On an idle link the last sign of life may be a heartbeat, up to
+   * `heartbeat.intervalMs` before the failure itself.
+   */
   readonly downtimeMs: number;
+  /** From deciding to leave the old node (noticing a failure, or a drain notice) to joining the new one. */
+  readonly migratingMs: number;
 }
 
 /** How the session reports upward; the client turns these into events. */
@@ -300,7 +310,8 @@ export class Session {
    */
   #migrate(link: Link, reason: Reason<MigrationCode>, broken: boolean, prefer?: NodeInfo): void {
     const from = this.#node as NodeInfo;
-    const migration: Migration = { kind: 'migrating', from, reason, started: this.connector.platform.now(), link: broken ? undefined : link };
+    const started = this.connector.platform.now();
+    const migration: Migration = { kind: 'migrating', from, reason, started, link: broken ? undefined : link, lastHeard: started - link.silentFor() };
     if (!this.#machine.transition(['connected'], migration, reason)) return;
     if (!this.#isCurrent(migration)) return; // a state listener closed the client
     this.#join(broken ? [from.id] : [], from, prefer ?? (broken ? this.#successorEntry() : undefined))
@@ -327,10 +338,14 @@ export class Session {
     }
     migration.link?.close(CloseCode.normal, 'migrated');
     this.#adopt(joined);
-    const downtimeMs = Math.round(this.connector.platform.now() - migration.started);
+    const now = this.connector.platform.now();
+    // A make-before-break move's old link was delivering until now.
+    const lastHeard = migration.link === undefined ? migration.lastHeard : now - migration.link.silentFor();
+    const downtimeMs = Math.round(now - lastHeard);
+    const migratingMs = Math.round(now - migration.started);
     const connected: Phase = { kind: 'connected', link: joined.link };
     this.#machine.transition(['migrating'], connected, { code: 'migrated', message: `migrated from ${migration.from.id} to ${joined.node.id}` });
-    this.helper.onMigrated({ from: migration.from, to: joined.node, reason: migration.reason, downtimeMs });
+    this.helper.onMigrated({ from: migration.from, to: joined.node, reason: migration.reason, downtimeMs, migratingMs });
     if (this.#isCurrent(connected)) this.#listen(joined.link);
   }
 
@@ -359,6 +374,7 @@ export class Session {
       // A planned move (drain, redirect) is under way and its old link ended, as the node said it
       // would (4002, 4003): not an error. The migration in flight continues.
       phase.link = undefined;
+      phase.lastHeard = this.connector.platform.now() - link.silentFor();
       return;
     }
     this.helper.onError(error);

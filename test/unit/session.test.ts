@@ -212,6 +212,21 @@ describe('client state machine', () => {
     expect(migrations[0]?.to).toBe('b');
   });
 
+  it("downtimeMs counts from the old link's last sign of life (noticing included); migratingMs from noticing", async () => {
+    const w = world();
+    const { client } = start(w);
+    await client.ready;
+    const infos: Array<{ downtimeMs: number; migratingMs: number }> = [];
+    client.on('migrated', (info) => infos.push(info));
+    await new Promise((resolve) => setTimeout(resolve, 120)); // nothing arrives: the welcome is the last frame
+    w.nodes.set(A, 'down');
+    socketTo(w, A).drop();
+    await until(() => infos.length === 1);
+    const [info] = infos;
+    expect(info!.downtimeMs).toBeGreaterThanOrEqual(120);
+    expect(info!.migratingMs).toBeLessThan(info!.downtimeMs);
+  });
+
   it('a drain notice and a close arriving together make one migration, make-before-break', async () => {
     const w = world();
     const { client, states, migrations } = start(w);
