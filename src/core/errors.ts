@@ -52,7 +52,6 @@ export class GridlinkError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.retriable = options.retriable ?? false;
-    Object.defineProperty(this, BRAND, { value: true });
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {
@@ -62,6 +61,9 @@ export class GridlinkError extends Error {
     return Function.prototype[Symbol.hasInstance].call(this, value);
   }
 }
+
+// The brand lives on the prototype: every instance has it without a per-instance property.
+Object.defineProperty(GridlinkError.prototype, BRAND, { value: true });
 
 /** The caller passed an option or argument that cannot work. Thrown synchronously. */
 export class OptionsError extends GridlinkError {

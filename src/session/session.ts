@@ -227,7 +227,7 @@ export class Session {
   async close(reason: Reason<'closed' | 'aborted'> = { code: 'closed', message: 'closed by the application' }): Promise<void> {
     const link = this.#link();
     if (!this.#machine.transition(['connecting', 'connected', 'migrating'], { kind: 'closed' }, reason)) return;
-    this.#teardown(new ClosedError('GRIDLINK_CLOSED', 'the client was closed'));
+    this.#teardown(() => new ClosedError('GRIDLINK_CLOSED', 'the client was closed'));
     if (link?.isOpen) {
       this.#receiver.flushAck(link);
       link.send({ t: 'bye' });
@@ -392,16 +392,17 @@ export class Session {
     const draining = this.#link();
     this.#machine.transition([from], { kind: 'failed', failure }, { code: failure.code, message: failure.message });
     draining?.close(CloseCode.normal, 'client gave up');
-    this.#teardown(failure);
+    this.#teardown(() => failure);
     this.helper.onError(failure);
     return failure;
   }
 
-  #teardown(reason: GridlinkError): void {
+  /** `reason` is asked only if a join is in flight: an error (and its stack) costs, and most closes have none. */
+  #teardown(reason: () => GridlinkError): void {
     this.#unwatch?.();
     this.#unwatch = undefined;
     this.#receiver.stop();
-    this.#joining?.abort(reason);
+    this.#joining?.abort(reason());
     this.#joining = undefined;
   }
 }
