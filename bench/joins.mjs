@@ -6,15 +6,19 @@
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { connect } from '../dist/node.js';
-import { QUICK, cliCloud, int, log, main, ms, now, row, sessionsOn, spawnServer, summarize, withTimeout } from './lib.mjs';
+import { QUICK, cliCloud, int, log, main, ms, now, processCpuMs, row, sessionsOn, spawnServer, summarize, withTimeout } from './lib.mjs';
 
 const CONCURRENCY = 50;
 const COUNT = QUICK ? 500 : 2000;
 const DURATION_MS = QUICK ? 2000 : 5000;
 const WARMUP = 200; // joins before timing starts (JIT, the nodes' first sessions)
 
-/** Runs join() with CONCURRENCY workers until COUNT joins or DURATION_MS; returns rate and latencies. */
-async function measure(join) {
+/**
+ * Runs join() with CONCURRENCY workers until COUNT joins or DURATION_MS; returns rate, latencies and
+ * the CPU time the server process (`pid`) spent per join: the node's own cost, whatever limits the
+ * rate (with every client in this one process, the clients may be what limits it).
+ */
+async function measure(join, pid) {
   const latencies = [];
   let failed = 0;
   let next = 0;
@@ -36,9 +40,23 @@ async function measure(join) {
   latencies.length = 0;
   failed = 0;
   const start = now();
+  const cpuBefore = await processCpuMs(pid);
+  const ownBefore = process.cpuUsage();
   await Promise.all(Array.from({ length: CONCURRENCY }, () => worker(WARMUP + COUNT, start + DURATION_MS)));
   const elapsed = now() - start;
-  return { rate: (latencies.length / elapsed) * 1000, count: latencies.length, failed, firstError: firstError[0], latency: summarize(latencies), elapsed };
+  const serverCpuMs = (await processCpuMs(pid)) - cpuBefore;
+  const own = process.cpuUsage(ownBefore);
+  const perJoinUs = (cpu) => (latencies.length === 0 ? NaN : (cpu * 1000) / latencies.length);
+  return {
+    rate: (latencies.length / elapsed) * 1000,
+    count: latencies.length,
+    failed,
+    firstError: firstError[0],
+    latency: summarize(latencies),
+    elapsed,
+    serverUs: perJoinUs(serverCpuMs),
+    clientUs: perJoinUs((own.user + own.system) / 1000),
+  };
 }
 
 function gridlinkJoin(sessions, urls) {
@@ -71,7 +89,7 @@ async function withCloud(args, body) {
     await cloud.formed();
     const sessions = sessionsOn(cloud, 'a', WARMUP + COUNT, `joins-${process.pid}-${args.length}`);
     const [a, b] = cloud.nodes;
-    return await body(sessions, a.url, b.url);
+    return await body(sessions, a.url, b.url, cloud.pid('a'));
   } finally {
     await cloud.stop();
   }
@@ -79,24 +97,26 @@ async function withCloud(args, body) {
 
 export async function run() {
   const results = {};
-  await withCloud(['--max-joins-per-second', 'off'], async (sessions, host, other) => {
-    results.direct = await measure(gridlinkJoin(sessions, [host]));
+  await withCloud(['--max-joins-per-second', 'off'], async (sessions, host, other, pid) => {
+    results.direct = await measure(gridlinkJoin(sessions, [host]), pid);
     log(`joins (a) straight to the host: ${results.direct.rate.toFixed(0)}/s`);
-    results.redirect = await measure(gridlinkJoin(sessions, [other]));
+    // The redirecting node's CPU is not counted here; the host's (a) is, as for (a).
+    results.redirect = await measure(gridlinkJoin(sessions, [other]), pid);
     log(`joins (b) redirected: ${results.redirect.rate.toFixed(0)}/s`);
   });
   const server = await spawnServer(fileURLToPath(new URL('./peer-server.mjs', import.meta.url)), 15_000, ['ws']);
   try {
-    results.ws = await measure(wsJoin(server.url));
+    results.ws = await measure(wsJoin(server.url), server.pid);
     log(`joins (c) bare ws: ${results.ws.rate.toFixed(0)}/s`);
   } finally {
     await server.stop();
   }
-  await withCloud([], async (sessions, host) => {
-    results.limited = await measure(gridlinkJoin(sessions, [host]));
+  await withCloud([], async (sessions, host, _other, pid) => {
+    results.limited = await measure(gridlinkJoin(sessions, [host]), pid);
     log(`joins (a) with the default join limit: ${results.limited.rate.toFixed(0)}/s`);
   });
   const line = (r) => `${int(r.rate)}/s (p50 ${ms(r.latency.p50)}, p95 ${ms(r.latency.p95)}; ${int(r.count)} joins${r.failed ? `, ${r.failed} failed: ${r.firstError}` : ''})`;
+  const cpu = (r) => `${int(r.serverUs)} µs / ${int(r.clientUs)} µs`;
   return {
     title: 'Joins per second one node accepts from fresh clients',
     rows: [
@@ -105,12 +125,16 @@ export async function run() {
       row('(c) bare `ws` server: open + one message + its answer', line(results.ws)),
       row('gridlink (a) ÷ bare `ws` (c)', `${(results.direct.rate / results.ws.rate).toFixed(2)}×`),
       row('gridlink (b) ÷ (a): the cost of a redirect', `${(results.redirect.rate / results.direct.rate).toFixed(2)}×`),
+      row('CPU per join, server process / client process: (a) gridlink host', cpu(results.direct)),
+      row('CPU per join, server process / client process: (b) gridlink host (redirected joins)', cpu(results.redirect)),
+      row('CPU per join, server process / client process: (c) bare `ws`', cpu(results.ws)),
       row('diagnostic: (a) with the node\'s default join limit (200/s per address)', line(results.limited)),
     ],
     how:
       `2 \`gridlink node\` processes from the CLI (\`--max-joins-per-second off\`, since every client here is 127.0.0.1, except the diagnostic row, which keeps the default) and the clients in this process; ` +
       `${CONCURRENCY} joins at a time, each a fresh client (\`connect()\` with its own session, hosted on node a) awaited to \`ready\` and then closed; ${WARMUP} untimed joins first, then ${int(COUNT)} joins or ${DURATION_MS / 1000} s, whichever ends first. ` +
-      'Latency = connect() to `ready` (for `ws`: constructor to the answer). joins/s counts completed joins over the timed window, closes included.',
+      'Latency = connect() to `ready` (for `ws`: constructor to the answer). joins/s counts completed joins over the timed window, closes included. ' +
+      'CPU per join: the server process\'s user + system time over the timed window (from /proc) and this process\'s, divided by the joins; the server figure is what a join costs a node, since with every client in one process the clients are what limits the rate.',
     notes: [],
   };
 }

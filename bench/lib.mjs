@@ -283,6 +283,8 @@ export async function cliCloud(ids = ['a', 'b', 'c'], { args = [], timeoutMs = 1
       return proc.exited;
     },
     restart: (id) => start(nodes.find((n) => n.id === id)),
+    /** The process id of a live node (for its CPU time: processCpuMs). */
+    pid: (id) => procs.get(id)?.child.pid,
     /** Resolves once every live node places sessions where `hostOf` does (they see each other). */
     async formed(formTimeoutMs = 10_000) {
       const probes = live().map((owner) => ({ owner: owner.id, session: sessionsOn(cloud, owner.id, 1, `probe-${owner.id}-${Date.now()}`)[0] }));
@@ -319,4 +321,18 @@ export async function cliCloud(ids = ['a', 'b', 'c'], { args = [], timeoutMs = 1
     throw error;
   }
   return cloud;
+}
+
+let clockTicks;
+/** CPU time (user + system, ms) another process has used so far, from /proc (Linux). */
+export async function processCpuMs(pid) {
+  const { readFileSync } = await import('node:fs');
+  if (clockTicks === undefined) {
+    const { execFileSync } = await import('node:child_process');
+    clockTicks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  }
+  // Fields after the parenthesised command name; utime and stime are the 14th and 15th overall.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
 }
