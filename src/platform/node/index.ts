@@ -42,10 +42,24 @@ function poolFor(ca: Ca): PinnedAgents {
   return pool;
 }
 
-/** A referenced timer that never fires: the event loop stays alive until it is released. */
+/**
+ * Keeps the event loop alive until released: one referenced timer that never fires, shared by every
+ * client that holds (a crowd migrating at once takes a thousand holds), made by the first hold and
+ * cleared by the last release. Each release counts once, however often it is called.
+ */
+let holds = 0;
+let holdTimer: ReturnType<typeof setInterval> | undefined;
 function holdProcess(): () => void {
-  const hold = setInterval(() => {}, 2 ** 31 - 1);
-  return () => clearInterval(hold);
+  if (holds++ === 0) holdTimer = setInterval(() => {}, 2 ** 31 - 1);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    if (--holds === 0) {
+      clearInterval(holdTimer);
+      holdTimer = undefined;
+    }
+  };
 }
 
 /**
