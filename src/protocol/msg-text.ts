@@ -20,19 +20,20 @@ export interface ScannedMsg {
   readonly dJson: string;
 }
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const CLOSE = 0x7d;
-const ZERO = 0x30;
-const NINE = 0x39;
+/*
+ * The layout, as one anchored pattern per direction. The payload is JSON's string grammar (no raw
+ * control characters, only JSON's escapes) written as "normal* (escape normal*)*": every repetition
+ * must consume an escape, so a near miss fails in linear time instead of backtracking.
+ */
+const CHARS = String.raw`[^"\\\x00-\x1f]*`;
+const STRING = String.raw`"${CHARS}(?:\\(?:["\\/bfnrt]|u[0-9A-Fa-f]{4})${CHARS})*"`;
+const TAIL = String.raw`(?:,"seq":([1-9][0-9]{0,15}))?,"d":(${STRING})(,"b":1)?\}$`;
+/** A client's msg: groups seq, d (quoted), b. */
+const CLIENT_MSG = new RegExp(String.raw`^\{"t":"msg"${TAIL}`);
+/** A node's msg: groups from (unquoted, no escapes: an id with any is left to the strict decoder), seq, d, b. */
+const NODE_MSG = new RegExp(String.raw`^\{"t":"msg","from":"(${CHARS})"${TAIL}`);
 
 const HEAD = '{"t":"msg"';
-const FROM = ',"from":';
-const SEQ = ',"seq":';
-const D = ',"d":';
-const B = ',"b":1}';
-/** Longest seq we read by hand: 16 digits cover every safe integer. */
-const MAX_SEQ_DIGITS = 16;
 
 /**
  * The text of a `msg` frame, fields in the order `scanMsg` reads. `dJson`, when given, is `d`'s JSON
@@ -40,10 +41,10 @@ const MAX_SEQ_DIGITS = 16;
  */
 export function encodeMsg(frame: MsgFrame, dJson?: string): string {
   let text = HEAD;
-  if (frame.from !== undefined) text += FROM + JSON.stringify(frame.from);
-  if (frame.seq !== undefined) text += SEQ + frame.seq;
-  text += D + (dJson ?? JSON.stringify(frame.d));
-  return frame.b === 1 ? text + B : `${text}}`;
+  if (frame.from !== undefined) text += `,"from":${JSON.stringify(frame.from)}`;
+  if (frame.seq !== undefined) text += `,"seq":${frame.seq}`;
+  text += `,"d":${dJson ?? JSON.stringify(frame.d)}`;
+  return frame.b === 1 ? `${text},"b":1}` : `${text}}`;
 }
 
 /**
@@ -54,89 +55,22 @@ export function encodeMsg(frame: MsgFrame, dJson?: string): string {
  */
 export function scanMsg(text: string, withFrom: boolean, maxSeq: number): ScannedMsg | undefined {
   if (!text.startsWith(HEAD)) return undefined;
-  let i = HEAD.length;
-  let from: string | undefined;
-  if (withFrom) {
-    if (!text.startsWith(FROM, i)) return undefined;
-    const start = i + FROM.length;
-    const end = stringEnd(text, start);
-    // An id with escapes is rare enough to leave to the strict decoder.
-    if (end < 0 || escapes(text, start, end)) return undefined;
-    from = text.slice(start + 1, end - 1);
-    i = end;
-  }
-  let seq: number | undefined;
-  if (text.startsWith(SEQ, i)) {
-    i += SEQ.length;
-    const first = text.charCodeAt(i);
-    if (first <= ZERO || first > NINE) return undefined;
-    let value = 0;
-    const start = i;
-    for (let c = first; c >= ZERO && c <= NINE; c = text.charCodeAt(++i)) {
-      if (i - start >= MAX_SEQ_DIGITS) return undefined;
-      value = value * 10 + (c - ZERO);
-    }
-    // Below 2^53 every step above was exact.
-    if (value > maxSeq) return undefined;
-    seq = value;
-  }
-  if (!text.startsWith(D, i)) return undefined;
-  const dStart = i + D.length;
-  const dEnd = stringEnd(text, dStart);
-  if (dEnd < 0) return undefined;
-  const escaped = escapes(text, dStart, dEnd);
-  let b = false;
-  if (dEnd === text.length - 1 && text.charCodeAt(dEnd) === CLOSE) {
-    // end of frame
-  } else if (dEnd === text.length - B.length && text.endsWith(B)) {
-    b = true;
-  } else {
-    return undefined;
-  }
-  const dJson = text.slice(dStart, dEnd);
-  let d: string;
-  if (!escaped) d = dJson.slice(1, -1);
-  else if (b) return undefined; // canonical base64 has nothing to escape; let the strict decoder say what is wrong
-  else d = JSON.parse(dJson) as string;
-  if (b && !isCanonicalBase64(d)) return undefined;
+  const m = (withFrom ? NODE_MSG : CLIENT_MSG).exec(text);
+  if (m === null) return undefined;
+  const [from, seqText, dJson, b] = withFrom ? [m[1], m[2], m[3] as string, m[4]] : [undefined, m[1], m[2] as string, m[3]];
+  // Up to 16 digits: exact below 2^53, and anything above rounds to at least 2^53 > maxSeq.
+  const seq = seqText === undefined ? undefined : Number(seqText);
+  if (seq !== undefined && seq > maxSeq) return undefined;
+  const escaped = dJson.includes('\\');
+  // Canonical base64 has nothing to escape: such a `d` is left to the strict decoder to refuse.
+  if (b !== undefined && escaped) return undefined;
+  const d = escaped ? (JSON.parse(dJson) as string) : dJson.slice(1, -1);
+  if (b !== undefined && !isCanonicalBase64(d)) return undefined;
   const frame: MsgFrame = { t: 'msg', d };
   if (seq !== undefined) frame.seq = seq;
   if (from !== undefined) frame.from = from;
-  if (b) frame.b = 1;
+  if (b !== undefined) frame.b = 1;
   return { frame, dJson };
-}
-
-/**
- * Index just past the JSON string literal that starts (with its quote) at `start`, or -1 when there
- * is none: RFC 8259 strings, no raw control characters, only the escapes JSON defines.
- */
-function stringEnd(text: string, start: number): number {
-  if (text.charCodeAt(start) !== QUOTE) return -1;
-  const length = text.length;
-  for (let i = start + 1; i < length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === QUOTE) return i + 1;
-    if (c < 0x20) return -1;
-    if (c !== BACKSLASH) continue;
-    const e = text.charCodeAt(++i);
-    if (e === 0x75 /* u */) {
-      for (let k = 1; k <= 4; k++) if (!isHex(text.charCodeAt(i + k))) return -1;
-      i += 4;
-    } else if (!(e === QUOTE || e === BACKSLASH || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74)) {
-      return -1; // not one of " \ / b f n r t (NaN past the end lands here too)
-    }
-  }
-  return -1;
-}
-
-/** Whether a backslash occurs in `text` between `start` and `end`. */
-function escapes(text: string, start: number, end: number): boolean {
-  const at = text.indexOf('\\', start);
-  return at >= 0 && at < end;
-}
-
-function isHex(c: number): boolean {
-  return (c >= ZERO && c <= NINE) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
 }
 
 // Canonical padded base64 (RFC 4648 §4), as btoa writes it: the alphabet, a length that is a

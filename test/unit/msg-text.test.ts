@@ -169,6 +169,15 @@ describe('msg fast path: what a client sends', () => {
     }
   });
 
+  it('fails a long near miss without backtracking (a hang here would be the regression)', () => {
+    for (const body of ['x'.repeat(50_000), '\\"'.repeat(20_000), 'x\\n'.repeat(15_000)]) {
+      for (const end of ['', '"', '","b":2}', '"}x']) {
+        expect(scanClientMsg(`{"t":"msg","d":"${body}${end}`, limits)).toBeUndefined();
+        expect(scanMsg(`{"t":"msg","from":"${body}${end}`, true, Number.MAX_SAFE_INTEGER)).toBeUndefined();
+      }
+    }
+  }, 10_000);
+
   it('leaves a frame over the message limit to the strict decoder, which refuses it as too large', () => {
     const text = encodeFrame({ t: 'msg', seq: 1, d: 'é'.repeat(40) });
     expect(scanClientMsg(text, tight)).toBeUndefined();
