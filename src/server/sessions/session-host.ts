@@ -203,7 +203,7 @@ export class SessionHost {
     if (frame.b === 1) out.b = 1;
     this.relayedCount++;
     const text = encodeMsg(out, payloadJson);
-    const now = Date.now();
+    let now: number | undefined; // read once, and only if a member starts owing
     let held = false;
     for (const other of session.members.values()) {
       if (other === member) continue;
@@ -211,7 +211,7 @@ export class SessionHost {
       if (frame.seq === undefined || !other.holds) continue;
       held = true;
       // Detached members owe too: their clock bounds how long they hold the sender back.
-      other.owed = owedAfterRelay(other.owed, member.id, frame.seq, now);
+      if (other.owed === undefined) other.owed = owedAfterRelay(undefined, member.id, frame.seq, (now ??= Date.now()));
     }
     // A sender nobody holds back (alone, or among members that fell out) has delivered to all
     // there is: ack what it sent.
