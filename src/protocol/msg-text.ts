@@ -57,12 +57,16 @@ export function scanMsg(text: string, withFrom: boolean, maxSeq: number): Scanne
   if (!text.startsWith(HEAD)) return undefined;
   const m = (withFrom ? NODE_MSG : CLIENT_MSG).exec(text);
   if (m === null) return undefined;
-  const [from, seqText, dJson, b] = withFrom ? [m[1], m[2], m[3] as string, m[4]] : [undefined, m[1], m[2] as string, m[3]];
+  const at = withFrom ? 2 : 1; // the groups after `from`
+  const from = withFrom ? m[1] : undefined;
+  const seqText = m[at];
+  const dJson = m[at + 1] as string;
+  const b = m[at + 2];
   // Up to 16 digits: exact below 2^53, and anything above rounds to at least 2^53 > maxSeq.
   const seq = seqText === undefined ? undefined : Number(seqText);
   if (seq !== undefined && seq > maxSeq) return undefined;
   const escaped = dJson.includes('\\');
-  // Canonical base64 has nothing to escape: such a `d` is left to the strict decoder to refuse.
+  // Canonical base64 needs no escape; one written anyway (`\/`) is rare enough for the strict decoder.
   if (b !== undefined && escaped) return undefined;
   const d = escaped ? (JSON.parse(dJson) as string) : dJson.slice(1, -1);
   if (b !== undefined && !isCanonicalBase64(d)) return undefined;
