@@ -14,6 +14,9 @@ import {
   type NodeInfo,
   type Watermarks,
 } from './frames.js';
+import { encodeMsg, isCanonicalBase64, scanMsg, type ScannedMsg } from './msg-text.js';
+
+export { isCanonicalBase64 } from './msg-text.js';
 
 export interface CodecLimits {
   /** Largest frame accepted, in bytes of UTF-8 text. */
@@ -54,25 +57,8 @@ export function isProtocolId(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH && !BAD_ID_CHAR.test(value);
 }
 
-// Canonical padded base64 (RFC 4648 §4), as btoa writes it: the alphabet, a length that is a
-// multiple of 4, padding only at the end, and zero bits in what the padding leaves unused.
-const BASE64_BODY = /^[A-Za-z0-9+/]*$/;
-const BASE64_LAST_OF_TWO_PADS = /[AQgw]/;
-const BASE64_LAST_OF_ONE_PAD = /[AEIMQUYcgkosw048]/;
-
-/** Whether `text` is canonical base64 (what every member's decoder takes). Linear, no allocation. */
-export function isCanonicalBase64(text: string): boolean {
-  if (text.length % 4 !== 0) return false;
-  const pads = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
-  const body = pads === 0 ? text : text.slice(0, -pads);
-  if (!BASE64_BODY.test(body)) return false;
-  if (pads === 0) return true;
-  const last = body.charAt(body.length - 1);
-  return (pads === 2 ? BASE64_LAST_OF_TWO_PADS : BASE64_LAST_OF_ONE_PAD).test(last);
-}
-
 export function encodeFrame(frame: ClientFrame | NodeFrame): string {
-  return JSON.stringify(frame);
+  return frame.t === 'msg' ? encodeMsg(frame) : JSON.stringify(frame);
 }
 
 class Reader {
@@ -231,8 +217,20 @@ export function exceedsBytes(text: string, limit: number): boolean {
   return text.length > limit || (text.length * 3 > limit && byteLength(text) > limit);
 }
 
+/** The last `from` that passed `isProtocolId`: a stream of messages names the same few senders. */
+let checkedFrom: string | undefined;
+
 /** Decodes a frame a node sent to a client. Throws `LinkError` on anything malformed. */
 export function decodeNodeFrame(raw: string | Uint8Array, limits: CodecLimits): NodeFrame {
+  // Relayed messages, as nodes write them, skip JSON.parse; anything else is read strictly below.
+  if (typeof raw === 'string' && !exceedsBytes(raw, limits.maxFrameBytes)) {
+    const fast = scanMsg(raw, true, MAX_SEQ)?.frame;
+    const from = fast?.from;
+    if (from !== undefined && (from === checkedFrom || isProtocolId(from))) {
+      checkedFrom = from;
+      return fast as MsgFrame;
+    }
+  }
   const obj = parseObject(raw, limits);
   const r = new Reader(obj, String(obj.t).slice(0, 32), MAX_SEQ);
   switch (obj.t) {
@@ -290,6 +288,15 @@ export function decodeNodeFrame(raw: string | Uint8Array, limits: CodecLimits): 
     default:
       throw new LinkError('GRIDLINK_PROTOCOL', `unknown frame type '${String(obj.t).slice(0, 32)}'`);
   }
+}
+
+/**
+ * A client's `msg` frame laid out as `encodeFrame` writes it, read without JSON.parse, its payload
+ * kept as the JSON text it arrived in (for the node to relay as is). Undefined: not judged here;
+ * `decodeClientFrame` decides (it accepts everything this does, as the same frame).
+ */
+export function scanClientMsg(raw: string, limits: CodecLimits): ScannedMsg | undefined {
+  return exceedsBytes(raw, maxMessageFrameBytes(limits.maxFrameBytes)) ? undefined : scanMsg(raw, false, MAX_CLIENT_SEQ);
 }
 
 /** Decodes a frame a client sent to a node. Throws `LinkError` on anything malformed. */

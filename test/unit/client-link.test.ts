@@ -31,7 +31,19 @@ class FakeSocket extends EventEmitter {
   }
 }
 
-function setup() {
+/** The socket under the WebSocket: counts corks and what was written while corked. */
+class FakeStream {
+  corks = 0;
+  uncorks = 0;
+  cork(): void {
+    this.corks++;
+  }
+  uncork(): void {
+    this.uncorks++;
+  }
+}
+
+function setup(stream?: FakeStream) {
   const socket = new FakeSocket();
   const events: string[] = [];
   const host: ClientLinkHost = {
@@ -44,7 +56,7 @@ function setup() {
     host: undefined,
     forwarded: false,
     sticky: undefined,
-  });
+  }, stream);
   return { socket, events, link };
 }
 
@@ -100,5 +112,58 @@ describe('ClientLink state', () => {
     socket.receive(msg(1));
     expect(events).toEqual(['closed 1006']);
     expect(socket.closedWith).toEqual([]);
+  });
+});
+
+describe('ClientLink sending', () => {
+  const nextTick = () => new Promise<void>((resolve) => process.nextTick(resolve));
+
+  it('frames sent in one tick leave in one write: the socket is corked once and uncorked at the end of the tick', async () => {
+    const stream = new FakeStream();
+    const { socket, link } = setup(stream);
+    link.attach();
+    link.send({ t: 'acked', upTo: 1 });
+    link.send({ t: 'acked', upTo: 2 });
+    link.send({ t: 'msg', from: 'a', seq: 1, d: 'x' }, '{"t":"msg","from":"a","seq":1,"d":"\\u0078"}');
+    expect([stream.corks, stream.uncorks]).toEqual([1, 0]);
+    await nextTick();
+    expect([stream.corks, stream.uncorks]).toEqual([1, 1]);
+    link.send({ t: 'acked', upTo: 3 });
+    await nextTick();
+    expect([stream.corks, stream.uncorks]).toEqual([2, 2]);
+    // An encoded frame goes out as given (a relay's payload as it arrived).
+    expect(socket.sent).toEqual([{ t: 'acked', upTo: 1 }, { t: 'acked', upTo: 2 }, { t: 'msg', from: 'a', seq: 1, d: 'x' }, { t: 'acked', upTo: 3 }]);
+    link.close(CloseCode.normal, 'done');
+  });
+
+  it('a closed link neither sends nor corks', async () => {
+    const stream = new FakeStream();
+    const { socket, link } = setup(stream);
+    link.attach();
+    link.close(CloseCode.normal, 'done');
+    link.send({ t: 'acked', upTo: 1 });
+    await nextTick();
+    expect([stream.corks, socket.sent]).toEqual([0, []]);
+  });
+
+  it("a client's msg reaches the host with its payload's JSON text; another layout reaches it decoded, without one", () => {
+    const socket = new FakeSocket();
+    const got: [unknown, string | undefined][] = [];
+    const host: ClientLinkHost = { frame: (_link, frame, payloadJson) => void got.push([frame, payloadJson]), closed: () => {} };
+    const hello: HelloFrame = { t: 'hello', v: PROTOCOL_VERSION, session: 's', client: 'c', recv: {}, members: [] };
+    const link = new ClientLink(socket as unknown as WebSocket, hello, { heartbeat: { intervalMs: 1000, timeoutMs: 3000 }, maxFrameBytes: 65_536, logger: silentLogger }, host, {
+      address: '127.0.0.1',
+      host: undefined,
+      forwarded: false,
+      sticky: undefined,
+    });
+    link.attach();
+    socket.emit('message', Buffer.from('{"t":"msg","seq":1,"d":"a\\u0041"}'), false);
+    socket.emit('message', Buffer.from('{"t":"msg","d":"x","from":"eve","seq":2}'), false);
+    expect(got).toEqual([
+      [{ t: 'msg', seq: 1, d: 'aA' }, '"a\\u0041"'],
+      [{ t: 'msg', seq: 2, d: 'x' }, undefined],
+    ]);
+    link.close(CloseCode.normal, 'done');
   });
 });

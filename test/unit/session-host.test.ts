@@ -5,13 +5,17 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
 import { CloseCode, PROTOCOL_VERSION, type HelloFrame, type NodeFrame, type WelcomeFrame } from '../../src/protocol/frames.js';
+import { decodeNodeFrame } from '../../src/protocol/codec.js';
 import { SessionHost, type MemberLink, type SessionHostOptions, type WelcomeParts } from '../../src/server/sessions/session-host.js';
 
 class FakeLink implements MemberLink {
   readonly frames: NodeFrame[] = [];
+  /** The encoded text each frame came with, when the host encoded it. */
+  readonly texts: (string | undefined)[] = [];
   closed: { code: number; reason: string } | undefined;
-  send(frame: NodeFrame): void {
+  send(frame: NodeFrame, text?: string): void {
     this.frames.push(frame);
+    this.texts.push(text);
   }
   close(code: number, reason: string): void {
     this.closed = { code, reason };
@@ -122,6 +126,25 @@ describe('SessionHost', () => {
     host.ack(carol, { t: 'ack', recv: { alice: 2 } });
     expect(alice.take()).toEqual([{ t: 'acked', upTo: 2 }]);
     expect(host.stats().relayed).toBe(2);
+  });
+
+  it('relay hands every member the encoded frame, the payload passed on as it arrived', () => {
+    makeHost();
+    const alice = join('alice');
+    const bob = join('bob');
+    const carol = join('carol');
+    for (const l of [alice, bob, carol]) l.take();
+    bob.texts.length = 0;
+    carol.texts.length = 0;
+    host.relay(alice, { t: 'msg', seq: 1, d: 'aA' }, '"a\\u0041"');
+    host.relay(alice, { t: 'msg', d: 'QQ==', b: 1 });
+    expect(bob.take()).toEqual([
+      { t: 'msg', from: 'alice', seq: 1, d: 'aA' },
+      { t: 'msg', from: 'alice', d: 'QQ==', b: 1 },
+    ]);
+    expect(bob.texts).toEqual(['{"t":"msg","from":"alice","seq":1,"d":"a\\u0041"}', '{"t":"msg","from":"alice","d":"QQ==","b":1}']);
+    expect(carol.texts).toEqual(bob.texts);
+    for (const text of bob.texts) expect(decodeNodeFrame(text as string, { maxFrameBytes: 65_536 })).toEqual(JSON.parse(text as string));
   });
 
   it('a sender alone has its messages acknowledged as it sends them', () => {

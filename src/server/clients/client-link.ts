@@ -10,7 +10,7 @@
 import type { RawData, WebSocket } from 'ws';
 import { isGridlinkError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import { decodeClientFrame, encodeFrame } from '../../protocol/codec.js';
+import { decodeClientFrame, encodeFrame, scanClientMsg } from '../../protocol/codec.js';
 import { CloseCode, type AckFrame, type ByeFrame, type ClientFrame, type GapFrame, type HeartbeatSettings, type HelloFrame, type MsgFrame, type NodeFrame } from '../../protocol/frames.js';
 import { Liveness } from '../../core/liveness.js';
 import type { RequestOrigin } from '../http/whoami.js';
@@ -19,8 +19,11 @@ import type { MemberLink } from '../sessions/session-host.js';
 export type SessionFrame = MsgFrame | AckFrame | ByeFrame | GapFrame;
 
 export interface ClientLinkHost {
-  /** A session frame from an attached link, in arrival order. */
-  frame(link: ClientLink, frame: SessionFrame): void;
+  /**
+   * A session frame from an attached link, in arrival order. `payloadJson`, for some `msg` frames:
+   * `d` as the JSON string it arrived in (checked), to relay without encoding it again.
+   */
+  frame(link: ClientLink, frame: SessionFrame, payloadJson?: string): void;
   /** The link is closed (by either side, for any reason). Called exactly once. */
   closed(link: ClientLink, code: number): void;
 }
@@ -55,11 +58,23 @@ export const STALL_BYTES = 256 * 1024;
 /** A close handshake the other end never completes must not hold the socket open. */
 const CLOSE_GRACE_MS = 2000;
 
+/** The socket under the WebSocket, as far as batching writes goes (a `net.Socket` or any Duplex). */
+export interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+
 export class ClientLink implements MemberLink {
   private state: LinkState = { kind: 'placing', queued: [] };
   /** Since when the outgoing buffer has stayed above STALL_BYTES (see watchBackpressure). */
   private stalledSince: number | undefined;
   private readonly liveness: Liveness;
+  /** Whether `stream` is corked until the end of this tick (see `send`). */
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.stream?.uncork();
+  };
 
   constructor(
     private readonly ws: WebSocket,
@@ -69,6 +84,11 @@ export class ClientLink implements MemberLink {
     private readonly host: ClientLinkHost,
     /** Who the client is, as the upgrade request said (forwarded headers from a trusted proxy). */
     readonly origin: RequestOrigin,
+    /**
+     * The socket the WebSocket writes to. Every frame sent in one tick — a burst of relays from
+     * one read of a sender's socket — then leaves in one write instead of one system call each.
+     */
+    private readonly stream?: Corkable,
   ) {
     this.liveness = new Liveness(
       {
@@ -102,9 +122,15 @@ export class ClientLink implements MemberLink {
     this.transition(['placing'], { kind: 'attached' });
   }
 
-  send(frame: NodeFrame): void {
+  /** `text`, when given, is the frame already encoded (a relay encodes once for every member). */
+  send(frame: NodeFrame, text?: string): void {
     if (this.state.kind === 'closed' || this.ws.readyState !== this.ws.OPEN) return;
-    this.ws.send(encodeFrame(frame));
+    if (this.stream !== undefined && !this.corked) {
+      this.corked = true;
+      this.stream.cork();
+      process.nextTick(this.uncork);
+    }
+    this.ws.send(text ?? encodeFrame(frame));
     this.liveness.sent();
     this.watchBackpressure();
   }
@@ -176,8 +202,13 @@ export class ClientLink implements MemberLink {
     if (this.state.kind === 'closed') return;
     this.liveness.received();
     let frame: ClientFrame;
+    let payloadJson: string | undefined;
     try {
-      frame = decodeClientFrame(isBinary ? new Uint8Array(0) : rawText(data), this.options);
+      const text = isBinary ? new Uint8Array(0) : rawText(data);
+      // Most frames are messages this node only relays: those skip JSON.parse (codec.ts).
+      const scanned = typeof text === 'string' ? scanClientMsg(text, this.options) : undefined;
+      if (scanned === undefined) frame = decodeClientFrame(text, this.options);
+      else ({ frame, dJson: payloadJson } = scanned);
     } catch (error) {
       this.protocolError(error);
       return;
@@ -189,7 +220,7 @@ export class ClientLink implements MemberLink {
         else this.state.queued.push(frame);
         return;
       }
-      this.handle(frame);
+      this.handle(frame, payloadJson);
     } catch (error) {
       // A bug of ours must not take the process (or the other links) down.
       this.options.logger.error('unexpected error handling a client frame', { client: this.hello.client, error });
@@ -197,7 +228,7 @@ export class ClientLink implements MemberLink {
     }
   }
 
-  private handle(frame: ClientFrame): void {
+  private handle(frame: ClientFrame, payloadJson?: string): void {
     switch (frame.t) {
       case 'hello':
         this.refuse('protocol', 'hello sent twice', CloseCode.protocolError);
@@ -208,7 +239,7 @@ export class ClientLink implements MemberLink {
       case 'pong':
         return; // life, already noted
       default:
-        this.host.frame(this, frame);
+        this.host.frame(this, frame, payloadJson);
     }
   }
 

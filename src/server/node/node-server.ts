@@ -110,7 +110,7 @@ class Node implements NodeServer {
     this.tokens = createTokenSigner(config.secret, config.tokenTtlMs);
     this.peerAuth = createPeerAuth(config.sharedSecret);
     this.welcome = welcomeBuilder({ node: this.publicInfo, nodes: this.publicNodes, heartbeat: config.heartbeat, tokens: this.tokens, maxFrameBytes: config.maxFrameBytes });
-    this.clientHost = { frame: (link, frame) => this.clientFrame(link, frame), closed: (link, code) => this.clientClosed(link, code) };
+    this.clientHost = { frame: (link, frame, payloadJson) => this.clientFrame(link, frame, payloadJson), closed: (link, code) => this.clientClosed(link, code) };
     this.peerHost = {
       drained: (peerId) => this.peers.noteDrain(peerId),
       loadReported: (peerId, load) => this.view.noteLoad(peerId, load),
@@ -254,10 +254,10 @@ class Node implements NodeServer {
 
   // ---- connections' hosts --------------------------------------------------------------------
 
-  private clientFrame(link: ClientLink, frame: SessionFrame): void {
+  private clientFrame(link: ClientLink, frame: SessionFrame, payloadJson?: string): void {
     switch (frame.t) {
       case 'msg':
-        this.sessions.relay(link, frame);
+        this.sessions.relay(link, frame, payloadJson);
         break;
       case 'ack':
         this.sessions.ack(link, frame);
@@ -319,7 +319,7 @@ class Node implements NodeServer {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const handshake = awaitFirstFrame(ws, this.config, this.config.logger, (first) => {
         connection.established();
-        this.accept(ws, first, origin);
+        this.accept(ws, first, origin, socket);
       });
       // Past the upgrade, the limiter ends it as a WebSocket: the client reads why.
       connection.onEnd((reason) =>
@@ -329,7 +329,7 @@ class Node implements NodeServer {
   }
 
   /** The first frame decided what the connection is. */
-  private accept(ws: WebSocket, first: LinkFirstFrame, origin: RequestOrigin): void {
+  private accept(ws: WebSocket, first: LinkFirstFrame, origin: RequestOrigin, socket: Duplex): void {
     if (this.state.kind === 'closed') {
       ws.terminate();
       return;
@@ -342,7 +342,7 @@ class Node implements NodeServer {
       for (const frame of this.pins.frames()) link.send(frame);
       return;
     }
-    const link = new ClientLink(ws, first.hello, this.config, this.clientHost, origin);
+    const link = new ClientLink(ws, first.hello, this.config, this.clientHost, origin, socket);
     this.links.add(link);
     logLink(this.config.logger, first.hello, origin);
     void admit(link, {

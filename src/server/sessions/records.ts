@@ -8,7 +8,8 @@ import type { Owed } from './delivery.js';
 
 /** How the session host reaches one member's current link. */
 export interface MemberLink {
-  send(frame: NodeFrame): void;
+  /** `text`, when given, is `frame` encoded (codec.ts `encodeFrame`, or `encodeMsg` with its payload's JSON). */
+  send(frame: NodeFrame, text?: string): void;
   close(code: number, reason: string): void;
 }
 

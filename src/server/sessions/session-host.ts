@@ -20,6 +20,7 @@
  */
 import type { Logger } from '../../core/logger.js';
 import { MAX_LIST_LENGTH } from '../../protocol/codec.js';
+import { encodeMsg } from '../../protocol/msg-text.js';
 import { tokenStamp } from '../clients/tokens.js';
 import { CloseCode, type AckFrame, type HelloFrame, type MsgFrame, type Watermarks, type WelcomeFrame } from '../../protocol/frames.js';
 import { boundedWatermark, confirmedUpTo, joinWatermarks, lowestWanted, owedAfterProgress, owedAfterRelay, raisedWatermarks, stalled, type Receipts } from './delivery.js';
@@ -185,8 +186,11 @@ export class SessionHost {
     return { kind: 'joined' };
   }
 
-  /** Protocol "Relay": to every other attached member, in order, replays included. */
-  relay(link: MemberLink, frame: MsgFrame): void {
+  /**
+   * Protocol "Relay": to every other attached member, in order, replays included. Encoded once for
+   * all of them; `payloadJson` is `frame.d` as the JSON string it arrived in, passed on as is.
+   */
+  relay(link: MemberLink, frame: MsgFrame, payloadJson?: string): void {
     const entry = this.byLink.get(link);
     if (entry === undefined) return;
     const { session, member } = entry;
@@ -198,15 +202,16 @@ export class SessionHost {
     }
     if (frame.b === 1) out.b = 1;
     this.relayedCount++;
-    const now = Date.now();
+    const text = encodeMsg(out, payloadJson);
+    let now: number | undefined; // read once, and only if a member starts owing
     let held = false;
     for (const other of session.members.values()) {
       if (other === member) continue;
-      if (other.attachment.kind === 'attached') other.attachment.link.send(out);
+      if (other.attachment.kind === 'attached') other.attachment.link.send(out, text);
       if (frame.seq === undefined || !other.holds) continue;
       held = true;
       // Detached members owe too: their clock bounds how long they hold the sender back.
-      other.owed = owedAfterRelay(other.owed, member.id, frame.seq, now);
+      if (other.owed === undefined) other.owed = owedAfterRelay(undefined, member.id, frame.seq, (now ??= Date.now()));
     }
     // A sender nobody holds back (alone, or among members that fell out) has delivered to all
     // there is: ack what it sent.
