@@ -142,8 +142,8 @@ export async function run() {
     title: `Throughput: one sender → one receiver through one server process, ${PAYLOAD.length}-byte messages`,
     rows: [
       row('raw relay (`ws` server, `ws` WebSocket clients)', `${int(rawRate)} msgs/s (${spread('raw')})`, 'baseline'),
-      row('gridlink reliable', `${int(med('reliable'))} msgs/s (${spread('reliable')}); ${rel.toFixed(2)}× raw`, '≥ 0.8× raw', rel >= 0.8),
-      row('gridlink volatile', `${int(med('volatile'))} msgs/s (${spread('volatile')}); ${vol.toFixed(2)}× raw`, '≥ 0.95× raw', vol >= 0.95),
+      row('gridlink reliable', `${int(med('reliable'))} msgs/s (${spread('reliable')}); ${rel.toFixed(2)}× raw`, '≥ 0.95× raw (bar 0.9×)', rel >= 0.95),
+      row('gridlink volatile', `${int(med('volatile'))} msgs/s (${spread('volatile')}); ${vol.toFixed(2)}× raw`, '≥ 1.0× raw (bar 0.95×)', vol >= 1.0),
       row('messages not delivered (raw / reliable / volatile)', `${lost.raw} / ${lost.reliable} / ${lost.volatile}`, '0 / 0 / —', lost.raw === 0 && lost.reliable === 0),
     ],
     how:
