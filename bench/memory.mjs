@@ -8,7 +8,8 @@ import { QUICK, closeAll, int, log, main, rampConnect, row, sleep, spawnServer }
 
 const CLIENTS = QUICK ? 300 : 1000;
 const SESSIONS = CLIENTS / 10;
-const GOAL_KB = 16;
+const GOAL_KB = 8; // issue 12: goal 8 KB, bar 16 KB
+const BAR_KB = 16;
 
 function collect() {
   globalThis.gc();
@@ -82,7 +83,7 @@ export async function run() {
     return {
       title: `Memory: ${int(CLIENTS)} idle connected clients in one process`,
       rows: [
-        row('heap per idle client ((heapUsed after − before) / clients)', `${perClient.toFixed(1)} KB`, `≤ ${GOAL_KB} KB`, perClient <= GOAL_KB),
+        row('heap per idle client ((heapUsed after − before) / clients)', `${perClient.toFixed(1)} KB`, `≤ ${GOAL_KB} KB (bar ≤ ${BAR_KB} KB)`, perClient <= GOAL_KB),
         row('… of which a bare `ws` client WebSocket (same measure, to a plain `ws` relay)', `${raw.toFixed(1)} KB`),
         row('… so gridlink\'s own share (client, session, link, timers)', `${(perClient - raw).toFixed(1)} KB`),
         row('external + array buffers per client', `${external.toFixed(1)} KB`),
