@@ -84,6 +84,8 @@ export class NodeList {
    */
   #lastResolved: readonly ResolvedNode[] | undefined;
   #lastAdvertised: readonly NodeInfo[] | undefined;
+  /** The merged list as all() last built it; dropped whenever an input changes. */
+  #merged: ResolvedNode[] | undefined;
 
   constructor(
     private readonly allow: Allowlist,
@@ -143,6 +145,7 @@ export class NodeList {
       }
     }
     this.#resolved = dedupe(accepted);
+    this.#merged = undefined;
     return { ...this.#report(before, 'resolver'), refused };
   }
 
@@ -164,6 +167,7 @@ export class NodeList {
       }
     }
     this.#advertised = dedupe(accepted);
+    this.#merged = undefined;
     return { ...this.#report(before, 'advertised'), refused };
   }
 
@@ -171,10 +175,17 @@ export class NodeList {
   learnId(url: string, id: string): void {
     if (this.#ids.get(url) === id) return; // known, under its normalized URL (as the list dials it)
     this.#ids.set(normalizeUrl(url), id);
+    this.#merged = undefined;
   }
 
   /** Resolved nodes first (the cloud's order), then advertised ones that are not the same node. */
   all(): ResolvedNode[] {
+    // Built once per change, not per call: every connection round and every redirect asks.
+    this.#merged ??= this.#merge();
+    return this.#merged.slice();
+  }
+
+  #merge(): ResolvedNode[] {
     const keys = new Set<string>();
     const ids = new Set<string>();
     const out: ResolvedNode[] = [];

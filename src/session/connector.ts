@@ -133,16 +133,15 @@ async function joinRound(deps: ConnectorDeps, failed: Set<string>, prefer: Resol
   }
   const { controller, dispose } = linkedController(signal);
   try {
-    return await race(deps, candidates, failed, controller.signal);
+    return await race(deps, candidates, failed, controller);
   } finally {
-    // A fixed reason: aborting without one builds a DOMException (and its stack) every round.
-    controller.abort(ROUND_OVER);
     dispose();
   }
 }
 
-/** Staggered attempts over `candidates`; resolves with the first welcome. */
-function race(deps: ConnectorDeps, candidates: ResolvedNode[], failed: Set<string>, signal: AbortSignal): Promise<Joined> {
+/** Staggered attempts over `candidates`; resolves with the first welcome, and ends the attempts still running. */
+function race(deps: ConnectorDeps, candidates: ResolvedNode[], failed: Set<string>, controller: AbortController): Promise<Joined> {
+  const { signal } = controller;
   return new Promise<Joined>((resolve, reject) => {
     let next = 0;
     let active = 0;
@@ -154,6 +153,9 @@ function race(deps: ConnectorDeps, candidates: ResolvedNode[], failed: Set<strin
       if (done) return;
       done = true;
       clearTimeout(stagger);
+      // Only when some are: an abort is an event dispatch, and in a crowd most rounds are won by
+      // their only attempt. A fixed reason, or each abort would build a DOMException and its stack.
+      if (active > 0) controller.abort(ROUND_OVER);
       if (result !== undefined) {
         resolve(result);
         return;
