@@ -76,7 +76,9 @@ export async function scenario(system, clients, everyMs, round) {
         }
       }
     }, TICK_MS);
+    const warm = loadMeter();
     await sleep(WARM_MS);
+    const loadBefore = warm();
 
     const meter = loadMeter();
     for (const rec of recs) rec.killSent = rec.sent;
@@ -121,7 +123,7 @@ export async function scenario(system, clients, everyMs, round) {
       notDelivered: recs.filter((r) => r.partner.deliveredAt === undefined).length,
       expected, lost, dup, reordered, split,
       errors: errorCounts(recs),
-      load, rampMs, stoppedAt,
+      load, loadBefore, rampMs, stoppedAt,
     };
     log(`${system.name} N=${clients} round ${round}: ramp ${Math.round(rampMs)} ms; joined p50/p95/p99 ${ms(result.joined.p50)}/${ms(result.joined.p95)}/${ms(result.joined.p99)} (${result.notJoined} never); ` +
       `delivered ${ms(result.delivered.p50)}/${ms(result.delivered.p95)}/${ms(result.delivered.p99)} (${result.notDelivered} never); ` +
@@ -174,7 +176,7 @@ export async function run() {
       const lossText = `${int(sum(list, 'lost'))} of ${int(sum(list, 'expected'))} / ${int(sum(list, 'dup'))} / ${int(sum(list, 'reordered'))} / ${sum(list, 'split')}`;
       const clean = sum(list, 'lost') === 0 && sum(list, 'dup') === 0 && sum(list, 'split') === 0 && sum(list, 'reordered') === 0;
       rows.push(row(`${label}: lost / duplicated / out of order / sessions split${never ? ` (${never} never rejoined or delivered)` : ''}`, lossText, system === gridlink ? '0 / 0 / 0 / 0' : '', system === gridlink ? clean && never === 0 : undefined));
-      rows.push(row(`${label}: bench process after the kill: event-loop delay p99, CPU`, `${ms(median(list.map((r) => r.load.p99)))}, ${median(list.map((r) => r.load.cpu)).toFixed(2)} cores`));
+      rows.push(row(`${label}: bench process before / after the kill: event-loop delay p99, CPU`, `${ms(median(list.map((r) => r.loadBefore.p99)))}, ${median(list.map((r) => r.loadBefore.cpu)).toFixed(2)} cores / ${ms(median(list.map((r) => r.load.p99)))}, ${median(list.map((r) => r.load.cpu)).toFixed(2)} cores`));
     }
     const g = `gridlink/${clients}`;
     if (clients === 200 && results.get(g)?.length && results.get(`ws/${clients}`)?.length) {

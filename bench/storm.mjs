@@ -4,9 +4,8 @@
 // check every receiver got every other member's numbers exactly once (and in order).
 // A second, diagnostic run repeats the kill with the same clients idle (no traffic), to separate
 // the cost of 1,000 reconnections from the cost of the traffic around them.
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { connect } from '../dist/node.js';
-import { QUICK, closeAll, int, log, main, ms, now, rampConnect, remoteCloud, row, sleep, summarize, sessionsOn } from './lib.mjs';
+import { QUICK, closeAll, int, loadMeter, log, main, ms, now, rampConnect, remoteCloud, row, sleep, summarize, sessionsOn } from './lib.mjs';
 
 const SESSIONS = QUICK ? 30 : 100;
 const PER_SESSION = 10;
@@ -20,19 +19,6 @@ const DELIVERY_GUARD_MS = 20_000;
 const DELIVERY_QUIET_MS = 5000; // ...or until nothing arrived for this long with everyone connected
 const GRACE_MS = 15_000; // the node's default memberGraceMs
 const VICTIM = 'a';
-
-/** Load on this process (the clients) over a window. */
-function loadMeter() {
-  const delay = monitorEventLoopDelay({ resolution: 10 });
-  delay.enable();
-  const cpu = process.cpuUsage();
-  const start = now();
-  return () => {
-    const used = process.cpuUsage(cpu);
-    delay.disable();
-    return { cpu: (used.user + used.system) / 1000 / (now() - start), p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 };
-  };
-}
 
 async function storm(traffic) {
   // The cloud runs in its own process: this one holds only the 1,000 clients.
