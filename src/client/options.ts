@@ -2,7 +2,7 @@
  * One options object, normalized in one place. Every check fails fast with the option's name, and
  * everything past this module sees only the frozen `NormalizedOptions` with defaults filled in.
  */
-import { safeLogger, type Logger } from '../core/logger.js';
+import type { Logger } from '../core/logger.js';
 import type { RetrySettings } from '../core/retry.js';
 import type { CooldownSettings } from '../core/cooldown.js';
 import type { PolicyFunction, PolicyName } from '../choose/policy.js';
@@ -10,6 +10,7 @@ import type { HeartbeatSettings, NodeInfo } from '../protocol/frames.js';
 import { MAX_ID_LENGTH, MAX_TOKEN_LENGTH } from '../protocol/codec.js';
 import type { Resolver } from '../resolve/resolver.js';
 import type { TokenSource } from '../session/connector.js';
+import type { Piece } from './pieces.js';
 import {
   dnsName, duration, fail, failOptions, group, heartbeat, HEARTBEAT_KEYS, httpUrls, integer, isRecord, knownKeys, list,
   logger, number, oneOf, optionKeys, optionsObject, shown, signal, text, wsUrl,
@@ -67,8 +68,13 @@ export interface ConnectOptions {
   maxHeldMessages?: number;
   /** Aborting it closes the client (and rejects `ready` if it is still connecting). */
   signal?: AbortSignal;
-  /** Opt-in diagnostics; tokens are redacted. */
+  /** Opt-in diagnostics; tokens are redacted. Needs the `logging` piece in the browser core. */
   logger?: Logger;
+  /**
+   * Opt-in pieces (`cloudDiscovery`, `latencyPolicy`, `affinityPolicy`, `roundRobinPolicy`,
+   * `pageLifecycle`, `logging`) for the options that need them. Node has them all already.
+   */
+  use?: readonly Piece[];
   /**
    * Credential sent in every hello, for the node's `authenticate` hook (1..4096 chars). A node
    * that refuses it fails the client with `GRIDLINK_UNAUTHORIZED`. Not with `getToken`.
@@ -112,15 +118,17 @@ export interface NormalizedOptions {
   readonly maxNodes: number;
   readonly maxHeldMessages: number;
   readonly signal: AbortSignal | undefined;
-  readonly logger: Logger;
+  /** The caller's logger as given; create-client wraps it with the `logging` piece. */
+  readonly logger: Logger | undefined;
   readonly token: TokenSource | undefined;
+  readonly use: readonly Piece[];
 }
 
 const CONNECT_KEYS = optionKeys<ConnectOptions>({
   session: true, nodes: true, resolver: true, cloud: true, dns: true, doh: true, discovery: true, scheme: true, port: true,
   allowHosts: true, clientId: true, policy: true, heartbeat: true, connectTimeoutMs: true, staggerMs: true,
   maxRedirects: true, retry: true, cooldown: true, maxBufferedBytes: true, maxFrameBytes: true, ackDelayMs: true,
-  maxNodes: true, maxHeldMessages: true, signal: true, logger: true, token: true, getToken: true, tls: true,
+  maxNodes: true, maxHeldMessages: true, signal: true, logger: true, token: true, getToken: true, tls: true, use: true,
 });
 const RETRY_KEYS = optionKeys<RetrySettings>({ minDelayMs: true, maxDelayMs: true, factor: true, maxElapsedMs: true });
 const COOLDOWN_KEYS = optionKeys<CooldownSettings>({ baseMs: true, maxMs: true });
@@ -183,7 +191,7 @@ function dnsServers(value: unknown): string[] {
 
 /** Frozen all the way down (but not into the caller's resolver, signal or logger objects). */
 function deepFreeze<T extends NormalizedOptions>(options: T): T {
-  for (const value of [options.nodes, options.dns, options.doh, options.discovery, options.heartbeat, options.retry, options.cooldown, options.allowHosts]) Object.freeze(value);
+  for (const value of [options.nodes, options.dns, options.doh, options.discovery, options.heartbeat, options.retry, options.cooldown, options.allowHosts, options.use]) Object.freeze(value);
   for (const node of options.nodes) Object.freeze(node);
   return Object.freeze(options);
 }
@@ -226,6 +234,18 @@ export function normalizeCloudOptions(input: CloudResolverOptions): NormalizedCl
     port: integer('port', o.port, scheme === 'wss' ? 443 : 80, 1, 65535),
     maxNodes: integer('maxNodes', o.maxNodes, 64, 1, 4096),
   });
+}
+
+const PIECES = ['cloud', 'policy', 'lifecycle', 'logger'];
+
+/** `use`: pieces exported by gridlink (tagged objects), nothing else. */
+function pieces(value: unknown): Piece[] {
+  if (value === undefined) return [];
+  const entries = list('use', value, 'gridlink pieces');
+  entries.forEach((entry, i) => {
+    if (!isRecord(entry) || !PIECES.includes(entry.piece as string)) fail(`use[${i}]`, `must be a piece exported by gridlink (cloudDiscovery, latencyPolicy, logging, …)`);
+  });
+  return [...entries] as Piece[];
 }
 
 const POLICIES: readonly PolicyName[] = ['assigned', 'latency', 'affinity', 'round-robin'];
@@ -288,7 +308,8 @@ export function normalizeOptions(input: ConnectOptions): NormalizedOptions {
     maxNodes: integer('maxNodes', o.maxNodes, 64, 1, 4096),
     maxHeldMessages: integer('maxHeldMessages', o.maxHeldMessages, 10_000, 1),
     signal: signal('signal', o.signal),
-    logger: safeLogger(logger('logger', o.logger)),
+    logger: logger('logger', o.logger),
     token: tokenSource(o.token, o.getToken),
+    use: pieces(o.use),
   });
 }
