@@ -7,7 +7,7 @@
 import { Cooldown } from '../core/cooldown.js';
 import { randomId } from '../core/ids.js';
 import { silentLogger } from '../core/logger.js';
-import { createPolicy, type Policy } from '../choose/policy.js';
+import { assignedPolicy, customPolicy, type Policy } from '../choose/policy.js';
 import { withCooldown } from '../choose/with-cooldown.js';
 import type { Platform } from '../platform/types.js';
 import { combineResolvers } from '../resolve/combine.js';
@@ -22,7 +22,8 @@ const MAX_VOUCHED_HOSTS = 256;
 
 function policyFor(platform: Platform, options: NormalizedOptions, pieces: readonly Piece[]): Policy {
   const { policy } = options;
-  if (typeof policy === 'function' || policy === 'assigned') return createPolicy(policy);
+  if (typeof policy === 'function') return customPolicy(policy);
+  if (policy === 'assigned') return assignedPolicy;
   const piece = pieceOf(pieces, 'policy', policy);
   if (piece === undefined) missingPiece(`policy '${policy}'`, policy === 'round-robin' ? 'roundRobinPolicy' : `${policy}Policy`);
   return piece.build(platform);

@@ -61,7 +61,7 @@ describe('package', () => {
   });
 
   it('ships browser bundles without Node built-ins or undici', () => {
-    for (const file of ['dist/browser.js', 'dist/gridlink.iife.js']) {
+    for (const file of ['dist/browser.js', 'dist/gridlink.iife.js', 'dist/gridlink.core.iife.js']) {
       const code = readFileSync(file, 'utf8');
       expect(code, file).not.toMatch(/undici/);
       expect(code, file).not.toMatch(/["']node:[a-z_]+["']/);
