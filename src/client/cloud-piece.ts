@@ -11,6 +11,7 @@ import { hostOf } from '../resolve/node-list.js';
 import type { AnswerSource, Resolver } from '../resolve/resolver.js';
 import { withCache } from '../resolve/with-cache.js';
 import { withLastKnownGood } from '../resolve/with-last-known-good.js';
+import { cloudOptionFields } from './cloud-options.js';
 import { cloudLookup } from './cloud-resolver.js';
 import type { CloudContext, Piece } from './pieces.js';
 
@@ -41,6 +42,7 @@ function sources(context: CloudContext, lookup: DnsLookup | undefined): Resolver
 
 export const cloudDiscovery: Piece = {
   piece: 'cloud',
+  options: cloudOptionFields,
   lookup: (platform, options) => cloudLookup(platform, { dns: options.dns, doh: options.doh, timeoutMs: options.connectTimeoutMs }),
   sources,
 };

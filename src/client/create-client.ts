@@ -14,7 +14,7 @@ import { combineResolvers } from '../resolve/combine.js';
 import { hostOf, NodeList } from '../resolve/node-list.js';
 import { Session } from '../session/session.js';
 import { Client } from './client.js';
-import { normalizeOptions, type ConnectOptions, type NormalizedOptions } from './options.js';
+import { normalizeCoreOptions, type ConnectOptions, type NormalizedOptions } from './options.js';
 import { missingPiece, pieceOf, type Piece, type PieceOf } from './pieces.js';
 
 /** Hosts a discovery document named: it vouches for them, as the cloud's DNS does for its IPs. */
@@ -42,7 +42,9 @@ function cloudPiece(options: NormalizedOptions, pieces: readonly Piece[]): Piece
  * (the Node entry passes every piece; the browser core none).
  */
 export function createClient(platform: Platform, input: ConnectOptions, builtIn: readonly Piece[] = []): Client {
-  const options = normalizeOptions(input);
+  // `use` is read before the other options are checked: the cloud piece checks the cloud's options.
+  const given = typeof input === 'object' && input !== null && Array.isArray(input.use) ? input.use.filter((p) => typeof p === 'object' && p !== null) : [];
+  const options = normalizeCoreOptions(input, pieceOf([...builtIn, ...given], 'cloud')?.options);
   const pieces = [...builtIn, ...options.use];
   const clientId = options.clientId ?? randomId();
   const cloud = cloudPiece(options, pieces);

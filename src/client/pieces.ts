@@ -18,6 +18,17 @@ import type { Resolver } from '../resolve/resolver.js';
 import type { NodesEvent } from './client.js';
 import { isOffline, watchLifecycle } from '../platform/browser/lifecycle.js';
 
+/** The cloud's options, normalized by the cloud piece. */
+export interface CloudFields {
+  readonly cloud: string | undefined;
+  readonly dns: readonly string[];
+  readonly doh: readonly string[];
+  readonly discovery: readonly string[];
+}
+
+/** Checks the cloud's options of `connect()`; `enough` is the "any source of nodes?" check, run between them. */
+export type CloudOptionsCheck = (options: Record<string, unknown>, enough: (cloud: string | undefined, discovery: readonly string[]) => void) => CloudFields;
+
 /** The normalized options a cloud piece reads. */
 export interface CloudSettings {
   readonly cloud: string | undefined;
@@ -44,6 +55,7 @@ export interface CloudContext {
 export type Piece =
   | {
       readonly piece: 'cloud';
+      readonly options: CloudOptionsCheck;
       /** The DNS for `cloud` (DoH or the platform's); throws `OptionsError` where there is none. */
       readonly lookup: (platform: Platform, options: CloudSettings) => DnsLookup;
       readonly sources: (context: CloudContext, lookup: DnsLookup | undefined) => Resolver[];

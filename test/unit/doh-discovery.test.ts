@@ -22,7 +22,7 @@ describe('client: discovery documents', () => {
 
 describe('connect(): doh and discovery options', () => {
   it('fail fast with the option named', () => {
-    const bad = (options: Record<string, unknown>) => () => createClient(nodePlatform, { session: 's', ...options });
+    const bad = (options: Record<string, unknown>) => () => createClient(nodePlatform, { session: 's', ...options }, [cloudDiscovery]);
     expect(bad({ nodes: ['ws://a/'], doh: 'https://x/dns-query' })).toThrow(/doh needs cloud/);
     expect(bad({ cloud: 'c.test', dns: ['127.0.0.1'], doh: 'https://x/dns-query' })).toThrow(/dns or doh/);
     expect(bad({ cloud: 'c.test', doh: 'ftp://x/' })).toThrow(/doh must be an http/);
