@@ -42,8 +42,6 @@ export function cloudOptionFields(o: Record<string, unknown>, enough: (cloud: st
   return { cloud, dns, doh, discovery };
 }
 
-const CLOUD_KEYS = optionKeys<CloudResolverOptions>({ cloud: true, dns: true, doh: true, timeoutMs: true, scheme: true, port: true, maxNodes: true });
-
 /** Options of a stand-alone cloud resolver (`createCloudResolver`), shared with `connect()`'s. */
 export interface CloudResolverOptions {
   cloud: string;
@@ -68,7 +66,7 @@ export interface NormalizedCloudOptions {
 }
 
 export function normalizeCloudOptions(input: CloudResolverOptions): NormalizedCloudOptions {
-  const o = optionsObject(input, CLOUD_KEYS);
+  const o = optionsObject(input, optionKeys<CloudResolverOptions>({ cloud: true, dns: true, doh: true, timeoutMs: true, scheme: true, port: true, maxNodes: true }));
   const scheme = oneOf('scheme', o.scheme, 'wss', SCHEMES);
   const dns = dnsServers(o.dns);
   const doh = httpUrls('doh', o.doh);
