@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createClient } from '../../src/client/create-client.js';
-import { logging } from '../../src/client/pieces.js';
+import { logging, pageLifecycle } from '../../src/client/pieces.js';
 import { affinityPolicy, latencyPolicy, roundRobinPolicy } from '../../src/client/policy-pieces.js';
 import type { ConnectOptions } from '../../src/client/options.js';
 import type { Platform, WebSocketLike } from '../../src/platform/types.js';
@@ -51,5 +51,14 @@ describe('opt-in pieces', () => {
 
   it('use takes only pieces', () => {
     expect(refusal({ use: [{ piece: 'nope' }] as never })).toMatchObject({ code: 'GRIDLINK_INVALID_OPTION', message: expect.stringMatching(/^use\[0\] must be a piece/) });
+  });
+});
+
+describe('pageLifecycle outside a page', () => {
+  it('watches nothing in Node (no window events), instead of throwing', () => {
+    if (pageLifecycle.piece !== 'lifecycle') throw new Error('expected the lifecycle piece');
+    const unwatch = pageLifecycle.watch({ wake() {}, online() {}, offline() {} });
+    expect(unwatch).toBeTypeOf('function');
+    expect(() => unwatch()).not.toThrow();
   });
 });

@@ -9,6 +9,8 @@
 import type { LifecycleHandlers } from '../types.js';
 
 export function watchLifecycle(handlers: LifecycleHandlers): () => void {
+  // Passed to a client outside a page (Node), the piece has nothing to watch.
+  if (typeof addEventListener !== 'function') return () => {};
   // A worker has no document (nor visibility); it still has online/offline on its global scope.
   const doc = typeof document === 'undefined' ? undefined : document;
   const visible = (): void => {
