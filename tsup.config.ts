@@ -1,9 +1,11 @@
 import { defineConfig } from 'tsup';
 
-// Four builds from one source tree:
+// Builds from one source tree:
 // - Node (ESM + CJS + types) for the client, the server kit and the CLI;
-// - browser ESM + IIFE (global `gridlink`) for the client only, with no Node built-ins and no undici.
-// p-retry ships only as ESM, so the CJS build bundles it (Node 20.18 cannot require() ESM).
+// - browser ESM (the core; opt-in pieces are separate exports a page's bundler keeps only when
+//   imported), with no Node built-ins and no undici;
+// - two IIFEs (global `gridlink`) for <script> tags: gridlink.iife.js with every piece wired in (as
+//   in Node), gridlink.core.iife.js with the core only (nodes or a resolver).
 export default defineConfig([
   {
     entry: { node: 'src/node.ts', server: 'src/server.ts', cli: 'src/cli.ts' },
@@ -16,7 +18,6 @@ export default defineConfig([
     sourcemap: true,
     shims: true,
     splitting: true,
-    noExternal: ['p-retry', 'is-network-error'],
   },
   {
     entry: { browser: 'src/browser.ts' },
@@ -29,7 +30,7 @@ export default defineConfig([
     minify: true,
   },
   {
-    entry: { 'gridlink.iife': 'src/browser.ts' },
+    entry: { 'gridlink.iife': 'src/browser-full.ts', 'gridlink.core.iife': 'src/browser-core.ts' },
     format: ['iife'],
     globalName: 'gridlink',
     platform: 'browser',

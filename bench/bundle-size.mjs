@@ -1,77 +1,94 @@
 // Bundle size of the browser client, side by side with other realtime clients, all built and
-// measured the same way in one run: esbuild bundles each package's browser entry (`export * from
-// '<package>'`, platform browser, ES2022, minified, IIFE), and the output is gzipped (zlib level 6,
-// what `gzip` does by default). gridlink is measured that way too, and as shipped (dist/gridlink.iife.js).
+// measured the same way in one run: esbuild bundles a page's import of each package (its main
+// entry point, by name, through the `browser` export condition), ES2022, minified, as ESM, and the
+// output is gzipped at level 9. gridlink is measured as its core import, the core with each opt-in
+// piece, the core with every piece, and as the two shipped IIFEs (dist/gridlink.core.iife.js,
+// dist/gridlink.iife.js). `npm run build` first. Peers resolve from node_modules (phoenix is a
+// devDependency); GRIDLINK_BENCH_NODE_PATH adds a folder to look in.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
+import { build, transform } from 'esbuild';
+import { gzipBytes } from '../scripts/size-check.mjs';
 import { main, row } from './lib.mjs';
+import { LIMITS, bundleSize, gridlinkSizes, shippedSize } from '../scripts/size-check.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
-const GOAL_BYTES = 10 * 1024;
+const GOAL_BYTES = 7 * 1024;
+const BAR_BYTES = 8 * 1024;
+const nodePaths = process.env.GRIDLINK_BENCH_NODE_PATH ? [process.env.GRIDLINK_BENCH_NODE_PATH] : [];
 
-const CANDIDATES = [
-  { name: 'gridlink', entry: "export * from 'gridlink';", what: 'failover sessions, DoH + discovery, heartbeats' },
-  { name: 'socket.io-client', entry: "export * from 'socket.io-client';", what: 'reconnect with backoff, one URL' },
-  { name: 'centrifuge', entry: "export * from 'centrifuge';", what: 'reconnect, pings, JSON protocol' },
-  { name: 'reconnecting-websocket', entry: "export { default } from 'reconnecting-websocket';", what: 'reconnect only' },
+// What a page writes to open one reconnecting connection with each.
+const PEERS = [
+  { name: 'socket.io-client', entry: "import { io } from 'socket.io-client'; globalThis.x = io;", what: 'reconnect with backoff, one URL' },
+  { name: 'centrifuge', entry: "import { Centrifuge } from 'centrifuge'; globalThis.x = Centrifuge;", what: 'reconnect, pings, JSON protocol' },
+  { name: 'phoenix', entry: "import { Socket } from 'phoenix'; globalThis.x = Socket;", what: 'channels, reconnect, heartbeat' },
+  { name: 'reconnecting-websocket', entry: "import ReconnectingWebSocket from 'reconnecting-websocket'; globalThis.x = ReconnectingWebSocket;", what: 'reconnect only' },
 ];
 
 const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`;
-const gz = (bytes) => gzipSync(bytes, { level: 6 }).length;
+const both = (size) => `${kb(size.min)} / ${kb(size.gzip)}`;
 
-async function measure(candidate) {
-  const result = await build({
-    stdin: { contents: candidate.entry, resolveDir: ROOT, loader: 'js' },
-    bundle: true,
-    minify: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    metafile: true,
-    legalComments: 'none',
-    logLevel: 'silent',
-  });
-  const code = result.outputFiles[0].contents;
-  // gridlink resolves to this package itself (its own name and `browser` export condition).
-  const manifest = candidate.name === 'gridlink' ? `${ROOT}/package.json` : `${ROOT}/node_modules/${candidate.name}/package.json`;
-  const version = JSON.parse(readFileSync(manifest, 'utf8')).version;
-  return { ...candidate, version, min: code.length, gzip: gz(code), metafile: result.metafile };
+/** The installed version: the package folder found where esbuild looks (some packages do not export package.json). */
+function versionOf(name) {
+  for (const dir of [`${ROOT}/node_modules`, ...nodePaths]) {
+    try {
+      return JSON.parse(readFileSync(`${dir}/${name}/package.json`, 'utf8')).version;
+    } catch {
+      // not in this folder
+    }
+  }
+  return '?';
 }
 
-/** The largest inputs of gridlink's bundle: where a trim would pay. */
-function biggest(metafile, count) {
-  const inputs = Object.values(metafile.outputs)[0].inputs;
-  return Object.entries(inputs)
-    .sort((a, b) => b[1].bytesInOutput - a[1].bytesInOutput)
-    .slice(0, count)
-    .map(([path, info]) => `${path.replace(/^.*node_modules\//, '')} ${kb(info.bytesInOutput)}`);
+/**
+ * Where the core's gzip bytes go: each source file's marginal cost (the core from source, gzip with
+ * and without that file's code), largest first. What the bytes over the goal buy.
+ */
+async function coreByFile(count) {
+  const built = await build({
+    stdin: { contents: "import { connect } from './src/browser.ts'; globalThis.connect = connect;", resolveDir: ROOT, loader: 'ts' },
+    bundle: true, minifyIdentifiers: true, minifySyntax: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, legalComments: 'none', logLevel: 'silent',
+  });
+  // Unminified whitespace keeps esbuild's `// src/<file>` markers between the files' code.
+  const parts = built.outputFiles[0].text.split(/^(?=\/\/ src\/)/m);
+  const squeeze = async (code) => gzipBytes((await transform(code, { minifyWhitespace: true, loader: 'js' })).code);
+  const whole = await squeeze(parts.join(''));
+  const costs = [];
+  for (let i = 0; i < parts.length; i++) {
+    const name = parts[i].split('\n')[0].replace('// ', '');
+    if (!name.startsWith('src/')) continue;
+    costs.push([name, whole - (await squeeze(parts.filter((_, j) => j !== i).join('')))]);
+  }
+  return costs.sort((a, b) => b[1] - a[1]).slice(0, count).map(([name, bytes]) => `${name} ${bytes} B`);
 }
 
 export async function run() {
-  const shipped = readFileSync(`${ROOT}/dist/gridlink.iife.js`);
-  const shippedGzip = gz(shipped);
-  // The shipped bundle must stay free of Node: nothing to polyfill in a page.
-  const nodeOnly = /["']node:[a-z_]+["']|undici/.test(shipped.toString('utf8'));
-  const results = [];
-  for (const candidate of CANDIDATES) results.push(await measure(candidate));
-  const ours = results[0];
-  // dist/browser.js is minified by the package build, then re-bundled here: the raw source shows what is big.
-  const source = await build({ entryPoints: [`${ROOT}/src/browser.ts`], bundle: true, minify: true, format: 'iife', platform: 'browser', target: 'es2022', write: false, metafile: true, logLevel: 'silent' });
+  const ours = await gridlinkSizes();
+  const shipped = shippedSize('gridlink.iife.js');
+  // The shipped bundles must stay free of Node: nothing to polyfill in a page.
+  const nodeOnly = ['gridlink.iife.js', 'gridlink.core.iife.js', 'browser.js'].some((file) => /["']node:[a-z_]+["']|undici/.test(readFileSync(`${ROOT}/dist/${file}`, 'utf8')));
+  const peers = [];
+  for (const peer of PEERS) peers.push({ ...peer, version: versionOf(peer.name), ...(await bundleSize(peer.entry, { nodePaths })) });
+  const version = JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8')).version;
   return {
     title: 'Browser bundle size (minified + gzip)',
     rows: [
-      row('gridlink dist/gridlink.iife.js as shipped (min / gzip)', `${kb(shipped.length)} / ${kb(shippedGzip)}`, '≤ 10 KB gzip', shippedGzip <= GOAL_BYTES),
-      row('gridlink browser bundle free of node: built-ins and undici', nodeOnly ? 'no' : 'yes', 'yes', !nodeOnly),
-      ...results.map((r) => row(`${r.name} ${r.version} (min / gzip) — ${r.what}`, `${kb(r.min)} / ${kb(r.gzip)}`, r === ours ? '≤ 10 KB gzip' : '', r === ours ? r.gzip <= GOAL_BYTES : undefined)),
+      row(`gridlink ${version} core: import { connect } (min / gzip)`, both(ours.core), '≤ 7 KB gzip (bar ≤ 8 KB)', ours.core.gzip <= GOAL_BYTES),
+      ...Object.entries(ours.pieces).map(([piece, size]) => row(`  core + ${piece} (min / gzip; the piece adds)`, `${both(size)} (+${size.gzip - ours.core.gzip} B)`)),
+      row('  core + every piece (min / gzip)', both(ours.all)),
+      row('gridlink dist/gridlink.core.iife.js as shipped (min / gzip)', both(ours.coreIife), `≤ ${kb(LIMITS.coreIife)} (size-check)`, ours.coreIife.gzip <= LIMITS.coreIife),
+      row('gridlink dist/gridlink.iife.js as shipped, every piece (min / gzip)', both(shipped), `≤ ${kb(LIMITS.fullIife)} (size-check)`, shipped.gzip <= LIMITS.fullIife),
+      row('gridlink browser bundles free of node: built-ins and undici', nodeOnly ? 'no' : 'yes', 'yes', !nodeOnly),
+      ...peers.map((p) => row(`${p.name} ${p.version} (min / gzip) — ${p.what}`, both(p))),
     ],
     how:
-      "each package's browser entry bundled by esbuild in this run (`export * from '<package>'`, platform browser, ES2022, minify, IIFE, no legal comments), gzip level 6; " +
-      'gridlink also as shipped (tsup, same esbuild settings).',
-    notes: [`largest inputs of gridlink's bundle (minified bytes): ${biggest(source.metafile, 10).join(', ')}`],
-    figures: Object.fromEntries(results.map((r) => [r.name, { version: r.version, min: r.min, gzip: r.gzip }])),
+      "a page's import of each package bundled by esbuild in this run (gridlink: `import { connect } from 'gridlink'`, plus each piece passed in `use`; peers: their main export), " +
+      'platform browser (the `browser` export condition), ES2022, minify, ESM, no legal comments; gzip level 9. The IIFEs are measured as shipped (tsup, same esbuild).',
+    notes: [
+      `core over the bar: ${ours.core.gzip > BAR_BYTES ? `yes, by ${ours.core.gzip - BAR_BYTES} B` : 'no'}`,
+      `where the core's gzip bytes go (each file's marginal cost, from source): ${(await coreByFile(14)).join(', ')}`,
+    ],
+    figures: { gridlink: ours, peers: Object.fromEntries(peers.map((p) => [p.name, { version: p.version, min: p.min, gzip: p.gzip }])) },
   };
 }
 

@@ -1,22 +1,22 @@
-/** `gridlink` for browsers: the shared API with `connect()` bound to the page's WebSocket and fetch. */
-import { Client } from './client/client.js';
+/**
+ * `gridlink` for browsers (bundlers): the core (browser-core.ts) plus every opt-in piece as an
+ * export. A page passes the pieces it imports in `use`; a bundler drops the others.
+ */
 import { cloudResolver } from './client/cloud-resolver.js';
-import { createClient } from './client/create-client.js';
-import type { CloudResolverOptions, ConnectOptions } from './client/options.js';
+import type { CloudResolverOptions } from './client/options.js';
 import type { CachedResolver } from './resolve/with-cache.js';
-import { browserPlatform } from './platform/browser/index.js';
+import { browserCorePlatform } from './platform/browser/index.js';
 
-export * from './index.js';
-
-/** Joins a session on the cloud. Returns at once; await `client.ready` to know it is joined. */
-export function connect(options: ConnectOptions): Client {
-  return createClient(browserPlatform, options);
-}
+export * from './browser-core.js';
+export { cloudDiscovery } from './client/cloud-piece.js';
+export { affinityPolicy, latencyPolicy, roundRobinPolicy } from './client/policy-pieces.js';
+export { logging, pageLifecycle } from './client/pieces.js';
+export type { Piece } from './client/pieces.js';
 
 /**
  * The cloud's DNS, asked over DNS-over-HTTPS (`doh` is required in a browser), as a cached
  * resolver several clients of one page can share through their `resolver` option.
  */
 export function createCloudResolver(options: CloudResolverOptions): CachedResolver {
-  return cloudResolver(browserPlatform, options);
+  return cloudResolver(browserCorePlatform, options);
 }

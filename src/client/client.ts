@@ -2,8 +2,8 @@
  * The public client: a thin facade over the session that turns its reports into typed events and
  * its lifecycle into promises. It holds no connection logic of its own.
  */
-import { EventEmitter } from 'eventemitter3';
 import { abortError, onAbort } from '../core/abort.js';
+import { Emitter } from '../core/emitter.js';
 import { OptionsError, type GridlinkError } from '../core/errors.js';
 import type { StateChange } from '../core/state.js';
 import { boolean, optionKeys, optionsObject } from '../core/validate.js';
@@ -58,7 +58,7 @@ export interface ClientEvents {
   nodes: (event: NodesEvent) => void;
 }
 
-export class Client extends EventEmitter<ClientEvents> {
+export class Client extends Emitter<ClientEvents> {
   /** Resolves once the session is joined; rejects with a typed error if it cannot be. */
   readonly ready: Promise<void>;
   readonly session: string;
@@ -130,7 +130,7 @@ export class Client extends EventEmitter<ClientEvents> {
 
   #emit<E extends keyof ClientEvents>(event: E, ...args: Parameters<ClientEvents[E]>): void {
     try {
-      (this.emit as (event: E, ...args: Parameters<ClientEvents[E]>) => boolean)(event, ...args);
+      this.emit(event, ...args);
     } catch (error) {
       // A throwing listener is the application's bug: surface it like Node would, but outside our
       // frame handling, so the connection state stays consistent.

@@ -10,7 +10,7 @@ import type { DnsLookup, Platform } from '../platform/types.js';
 import { dnsResolver } from '../resolve/dns.js';
 import { dohLookup } from '../resolve/doh.js';
 import { withCache, type CachedResolver } from '../resolve/with-cache.js';
-import { normalizeCloudOptions, type CloudResolverOptions } from './options.js';
+import { normalizeCloudOptions, type CloudResolverOptions } from './cloud-options.js';
 
 function refuse(message: string, cause?: unknown): never {
   throw new OptionsError('GRIDLINK_INVALID_OPTION', message, cause === undefined ? {} : { cause });

@@ -1,79 +1,61 @@
 /**
- * The only file that assembles the layers: options -> resolvers (the cloud's DNS — over the
- * platform's DNS or DNS-over-HTTPS — and discovery documents, each with cache and last-known-good;
- * the caller's; the static list) -> node list -> policy (with cooldown) -> connector -> session ->
- * client. Platform entries call `createClient(platform, …)`.
+ * The only file that assembles the layers: options -> resolvers (the cloud's DNS and discovery
+ * documents when the `cloudDiscovery` piece is given; the caller's; the static list) -> node list
+ * -> policy (with cooldown) -> connector -> session -> client. Platform entries call
+ * `createClient(platform, options, pieces)`; nothing here imports an opt-in piece (pieces.ts).
  */
 import { Cooldown } from '../core/cooldown.js';
 import { randomId } from '../core/ids.js';
-import { OptionsError, type GridlinkError } from '../core/errors.js';
-import { latencyPolicy } from '../choose/latency.js';
-import { createPolicy, type Policy } from '../choose/policy.js';
+import { silentLogger } from '../core/logger.js';
+import { assignedPolicy, customPolicy, type Policy } from '../choose/policy.js';
 import { withCooldown } from '../choose/with-cooldown.js';
-import { probeHealth } from '../dial/health.js';
-import type { DnsLookup, Platform } from '../platform/types.js';
+import type { Platform } from '../platform/types.js';
 import { combineResolvers } from '../resolve/combine.js';
-import { discoverySource } from '../resolve/discovery.js';
-import { dnsResolver } from '../resolve/dns.js';
 import { hostOf, NodeList } from '../resolve/node-list.js';
-import type { AnswerSource, Resolver } from '../resolve/resolver.js';
-import { withCache } from '../resolve/with-cache.js';
-import { withLastKnownGood } from '../resolve/with-last-known-good.js';
 import { Session } from '../session/session.js';
-import { Client, type ClientHelper } from './client.js';
-import { cloudLookup } from './cloud-resolver.js';
-import { normalizeOptions, type ConnectOptions, type NormalizedOptions } from './options.js';
-
-/** The DNS for `cloud` (DoH or the platform's), built once per client; refused where there is none. */
-function dnsFor(platform: Platform, options: NormalizedOptions): DnsLookup | undefined {
-  if (options.cloud === undefined) return undefined;
-  return cloudLookup(platform, { dns: options.dns, doh: options.doh, timeoutMs: options.connectTimeoutMs });
-}
+import { Client } from './client.js';
+import { normalizeCoreOptions, type ConnectOptions, type NormalizedOptions } from './options.js';
+import { missingPiece, pieceOf, type Piece, type PieceOf } from './pieces.js';
 
 /** Hosts a discovery document named: it vouches for them, as the cloud's DNS does for its IPs. */
 const MAX_VOUCHED_HOSTS = 256;
 
-function resolverFor(platform: Platform, options: NormalizedOptions, lookup: DnsLookup | undefined, helper: ClientHelper, nodes: NodeList, vouch: (host: string) => void): Resolver {
-  const warn = (error: GridlinkError): void => helper.onError(error);
-  // The cloud's own answers are cached for their lifetime and kept when their source fails.
-  const cached = (source: AnswerSource): Resolver => withLastKnownGood(withCache(source, platform.now), (error) => helper.onNodes({ nodes: nodes.all(), source: 'stale', error }));
-  const sources: Resolver[] = [];
-  if (lookup !== undefined && options.cloud !== undefined) {
-    sources.push(cached(dnsResolver(lookup, { cloud: options.cloud, scheme: options.scheme, port: options.port, maxNodes: options.maxNodes, onProblem: warn })));
-  }
-  if (options.discovery.length > 0) {
-    const get = platform.fetch;
-    if (get === undefined) throw new OptionsError('GRIDLINK_INVALID_OPTION', `discovery needs HTTP, which the ${platform.name} platform lacks`);
-    const documents = discoverySource({ urls: options.discovery, get, timeoutMs: options.connectTimeoutMs, maxNodes: options.maxNodes, onProblem: warn });
-    sources.push(
-      cached({
-        async lookup(signal) {
-          const answer = await documents.lookup(signal);
-          for (const node of answer.nodes) vouch(hostOf(node.url));
-          return answer;
-        },
-      }),
-    );
-  }
-  if (options.resolver !== undefined) sources.push(options.resolver);
-  return combineResolvers(sources, options.nodes, warn);
+function policyFor(platform: Platform, options: NormalizedOptions, pieces: readonly Piece[]): Policy {
+  const { policy } = options;
+  if (typeof policy === 'function') return customPolicy(policy);
+  if (policy === 'assigned') return assignedPolicy;
+  const piece = pieceOf(pieces, 'policy', policy);
+  if (piece === undefined) missingPiece(`policy '${policy}'`, policy === 'round-robin' ? 'roundRobinPolicy' : `${policy}Policy`);
+  return piece.build(platform);
 }
 
-function policyFor(platform: Platform, options: NormalizedOptions): Policy {
-  if (options.policy !== 'latency') return createPolicy(options.policy);
-  if (platform.fetch === undefined) throw new OptionsError('GRIDLINK_INVALID_OPTION', `policy 'latency' needs HTTP, which the ${platform.name} platform lacks`);
-  return latencyPolicy({
-    // The policy bounds each measurement with its own timeout, through `signal`.
-    measure: async (node, signal) => (await probeHealth(platform, node, { signal })).rttMs,
-    now: platform.now,
-  });
+/** The pieces the options name must have been given (by the entry, or in `use`). */
+function cloudPiece(options: NormalizedOptions, pieces: readonly Piece[]): PieceOf<'cloud'> | undefined {
+  const named = options.cloud !== undefined ? 'cloud' : options.discovery.length > 0 ? 'discovery' : undefined;
+  const piece = pieceOf(pieces, 'cloud');
+  if (named !== undefined && piece === undefined) missingPiece(named, 'cloudDiscovery');
+  return named === undefined ? undefined : piece;
 }
 
-export function createClient(platform: Platform, input: ConnectOptions): Client {
-  const options = normalizeOptions(input);
+/**
+ * A client of `platform` with the entry's own `builtIn` pieces plus those in the options' `use`
+ * (the Node entry passes every piece; the browser core none).
+ */
+export function createClient(platform: Platform, input: ConnectOptions, builtIn: readonly Piece[] = []): Client {
+  // `use` is read before the other options are checked: the cloud piece checks the cloud's options.
+  const given = typeof input === 'object' && input !== null && Array.isArray(input.use) ? input.use.filter((p) => typeof p === 'object' && p !== null) : [];
+  const options = normalizeCoreOptions(input, pieceOf([...builtIn, ...given], 'cloud')?.options);
+  const pieces = [...builtIn, ...options.use];
   const clientId = options.clientId ?? randomId();
-  const lookup = dnsFor(platform, options);
-  const policy = policyFor(platform, options);
+  const cloud = cloudPiece(options, pieces);
+  // The DNS for `cloud` (DoH or the platform's), built once per client; refused where there is none.
+  const lookup = cloud !== undefined && options.cloud !== undefined ? cloud.lookup(platform, options) : undefined;
+  const policy = policyFor(platform, options, pieces);
+  const lifecycle = pieceOf(pieces, 'lifecycle');
+  const runtime = lifecycle === undefined || platform.watchLifecycle !== undefined ? platform : { ...platform, watchLifecycle: lifecycle.watch, isOffline: lifecycle.isOffline };
+  const log = pieceOf(pieces, 'logger');
+  if (options.logger !== undefined && log === undefined) missingPiece('logger', 'logging');
+  const logger = options.logger === undefined || log === undefined ? silentLogger : log.wrap(options.logger);
   const cooldown = new Cooldown(options.cooldown, platform.now);
   // A `cloud` admits its own zone; the IPs its DNS answers are admitted by the node list itself.
   const zones = options.cloud === undefined ? options.allowHosts : [options.cloud, ...options.allowHosts];
@@ -94,13 +76,17 @@ export function createClient(platform: Platform, input: ConnectOptions): Client 
         ackDelayMs: options.ackDelayMs,
       },
       {
-        platform,
+        platform: runtime,
         settings: options,
-        resolver: resolverFor(platform, options, lookup, helper, nodes, vouch),
+        resolver: combineResolvers(
+          [...(cloud?.sources({ platform, options, nodes, warn: (error) => helper.onError(error), onNodes: (event) => helper.onNodes(event), vouch }, lookup) ?? []), ...(options.resolver === undefined ? [] : [options.resolver])],
+          options.nodes,
+          (error) => helper.onError(error),
+        ),
         nodes,
         policy: withCooldown(policy, cooldown),
         cooldown,
-        logger: options.logger,
+        logger,
         token: options.token,
         warn: (error) => helper.onError(error),
       },

@@ -2,7 +2,7 @@
  * One options object, normalized in one place. Every check fails fast with the option's name, and
  * everything past this module sees only the frozen `NormalizedOptions` with defaults filled in.
  */
-import { safeLogger, type Logger } from '../core/logger.js';
+import type { Logger } from '../core/logger.js';
 import type { RetrySettings } from '../core/retry.js';
 import type { CooldownSettings } from '../core/cooldown.js';
 import type { PolicyFunction, PolicyName } from '../choose/policy.js';
@@ -10,9 +10,13 @@ import type { HeartbeatSettings, NodeInfo } from '../protocol/frames.js';
 import { MAX_ID_LENGTH, MAX_TOKEN_LENGTH } from '../protocol/codec.js';
 import type { Resolver } from '../resolve/resolver.js';
 import type { TokenSource } from '../session/connector.js';
+import { cloudOptionFields, SCHEMES } from './cloud-options.js';
+import { missingPiece, type CloudFields, type CloudOptionsCheck, type Piece } from './pieces.js';
+
+export { normalizeCloudOptions, type CloudResolverOptions, type NormalizedCloudOptions } from './cloud-options.js';
 import {
-  dnsName, duration, fail, failOptions, group, heartbeat, HEARTBEAT_KEYS, httpUrls, integer, isRecord, knownKeys, list,
-  logger, number, oneOf, optionKeys, optionsObject, shown, signal, text, wsUrl,
+  duration, fail, failOptions, group, heartbeat, HEARTBEAT_KEYS, integer, isRecord, knownKeys, list,
+  logger, number, oneOf, optionKeys, optionsObject, signal, text, wsUrl,
 } from '../core/validate.js';
 
 export interface ConnectOptions {
@@ -67,8 +71,13 @@ export interface ConnectOptions {
   maxHeldMessages?: number;
   /** Aborting it closes the client (and rejects `ready` if it is still connecting). */
   signal?: AbortSignal;
-  /** Opt-in diagnostics; tokens are redacted. */
+  /** Opt-in diagnostics; tokens are redacted. Needs the `logging` piece in the browser core. */
   logger?: Logger;
+  /**
+   * Opt-in pieces (`cloudDiscovery`, `latencyPolicy`, `affinityPolicy`, `roundRobinPolicy`,
+   * `pageLifecycle`, `logging`) for the options that need them. Node has them all already.
+   */
+  use?: readonly Piece[];
   /**
    * Credential sent in every hello, for the node's `authenticate` hook (1..4096 chars). A node
    * that refuses it fails the client with `GRIDLINK_UNAUTHORIZED`. Not with `getToken`.
@@ -112,22 +121,22 @@ export interface NormalizedOptions {
   readonly maxNodes: number;
   readonly maxHeldMessages: number;
   readonly signal: AbortSignal | undefined;
-  readonly logger: Logger;
+  /** The caller's logger as given; create-client wraps it with the `logging` piece. */
+  readonly logger: Logger | undefined;
   readonly token: TokenSource | undefined;
+  readonly use: readonly Piece[];
 }
 
 const CONNECT_KEYS = optionKeys<ConnectOptions>({
   session: true, nodes: true, resolver: true, cloud: true, dns: true, doh: true, discovery: true, scheme: true, port: true,
   allowHosts: true, clientId: true, policy: true, heartbeat: true, connectTimeoutMs: true, staggerMs: true,
   maxRedirects: true, retry: true, cooldown: true, maxBufferedBytes: true, maxFrameBytes: true, ackDelayMs: true,
-  maxNodes: true, maxHeldMessages: true, signal: true, logger: true, token: true, getToken: true, tls: true,
+  maxNodes: true, maxHeldMessages: true, signal: true, logger: true, token: true, getToken: true, tls: true, use: true,
 });
 const RETRY_KEYS = optionKeys<RetrySettings>({ minDelayMs: true, maxDelayMs: true, factor: true, maxElapsedMs: true });
 const COOLDOWN_KEYS = optionKeys<CooldownSettings>({ baseMs: true, maxMs: true });
 const TLS_KEYS = optionKeys<NonNullable<ConnectOptions['tls']>>({ ca: true });
 const NODE_KEYS = optionKeys<NodeInfo>({ id: true, url: true, cookie: true });
-const CLOUD_KEYS = optionKeys<CloudResolverOptions>({ cloud: true, dns: true, doh: true, timeoutMs: true, scheme: true, port: true, maxNodes: true });
-const SCHEMES = ['ws', 'wss'] as const;
 
 function nodeEntry(entry: unknown, index: number): NodeInfo {
   const name = `nodes[${index}]`;
@@ -163,90 +172,52 @@ function checkTls(value: unknown): void {
   if (ca !== undefined && !isPem(ca) && !(Array.isArray(ca) && ca.every(isPem))) fail('tls.ca', 'must be a PEM string or Buffer, or an array of them');
 }
 
-const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)$/;
-const IPV6 = /^[0-9a-f:.]*:[0-9a-f:.]*$/i;
-
-/** 'ip', 'ip:port', '[ipv6]' or '[ipv6]:port': what node:dns's setServers takes (no names). */
-function dnsServers(value: unknown): string[] {
-  if (value === undefined) return [];
-  return list('dns', value, `'ip' or 'ip:port' strings`).map((entry: unknown, i) => {
-    const text = typeof entry === 'string' ? entry : '';
-    const match = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(text) ?? /^([^:]+)(?::(\d{1,5}))?$/.exec(text) ?? [text, text, undefined];
-    const [, host = '', port] = match;
-    const ipOk = IPV4.test(host) || (IPV6.test(host) && (text.startsWith('[') || !text.includes(']')));
-    if (!ipOk || (port !== undefined && (Number(port) < 1 || Number(port) > 65535))) {
-      fail(`dns[${i}]`, `must be an IP address with an optional port ('127.0.0.1:5353', '[::1]:53'), got ${shown(entry)}`);
-    }
-    return text;
-  });
-}
-
 /** Frozen all the way down (but not into the caller's resolver, signal or logger objects). */
 function deepFreeze<T extends NormalizedOptions>(options: T): T {
-  for (const value of [options.nodes, options.dns, options.doh, options.discovery, options.heartbeat, options.retry, options.cooldown, options.allowHosts]) Object.freeze(value);
+  for (const value of [options.nodes, options.dns, options.doh, options.discovery, options.heartbeat, options.retry, options.cooldown, options.allowHosts, options.use]) Object.freeze(value);
   for (const node of options.nodes) Object.freeze(node);
   return Object.freeze(options);
 }
 
-/** Options of a stand-alone cloud resolver (`createCloudResolver`), shared with `connect()`'s. */
-export interface CloudResolverOptions {
-  cloud: string;
-  dns?: readonly string[];
-  /** DNS-over-HTTPS endpoints; required where the platform has no DNS (browsers). */
-  doh?: string | readonly string[];
-  /** One DoH request may take this long. Default 2000. */
-  timeoutMs?: number;
-  scheme?: 'ws' | 'wss';
-  port?: number;
-  maxNodes?: number;
-}
+const PIECES = ['cloud', 'policy', 'lifecycle', 'logger'];
 
-export interface NormalizedCloudOptions {
-  readonly cloud: string;
-  readonly dns: readonly string[];
-  readonly doh: readonly string[];
-  readonly timeoutMs: number;
-  readonly scheme: 'ws' | 'wss';
-  readonly port: number;
-  readonly maxNodes: number;
-}
-
-export function normalizeCloudOptions(input: CloudResolverOptions): NormalizedCloudOptions {
-  const o = optionsObject(input, CLOUD_KEYS);
-  const scheme = oneOf('scheme', o.scheme, 'wss', SCHEMES);
-  const dns = dnsServers(o.dns);
-  const doh = httpUrls('doh', o.doh);
-  if (dns.length > 0 && doh.length > 0) failOptions('give dns or doh, not both: they are two ways to ask the same DNS');
-  return Object.freeze({
-    cloud: dnsName('cloud', o.cloud),
-    dns: Object.freeze(dns),
-    doh: Object.freeze(doh),
-    timeoutMs: duration('timeoutMs', o.timeoutMs, 2000, 10),
-    scheme,
-    port: integer('port', o.port, scheme === 'wss' ? 443 : 80, 1, 65535),
-    maxNodes: integer('maxNodes', o.maxNodes, 64, 1, 4096),
+/** `use`: pieces exported by gridlink (tagged objects), nothing else. */
+function pieces(value: unknown): Piece[] {
+  if (value === undefined) return [];
+  const entries = list('use', value, 'gridlink pieces');
+  entries.forEach((entry, i) => {
+    if (!isRecord(entry) || !PIECES.includes(entry.piece as string)) fail(`use[${i}]`, `must be a piece exported by gridlink (cloudDiscovery, latencyPolicy, logging, …)`);
   });
+  return [...entries] as Piece[];
 }
 
 const POLICIES: readonly PolicyName[] = ['assigned', 'latency', 'affinity', 'round-robin'];
 
+/** The options with the cloud's checked too (the Node entry's, and the full bundle's, set). */
 export function normalizeOptions(input: ConnectOptions): NormalizedOptions {
+  return normalizeCoreOptions(input, cloudOptionFields);
+}
+
+const CLOUD_OPTIONS = ['cloud', 'discovery', 'dns', 'doh'] as const;
+const NO_CLOUD: CloudFields = Object.freeze({ cloud: undefined, dns: [], doh: [], discovery: [] });
+
+/** The options, with the cloud's (`cloud`, `dns`, `doh`, `discovery`) checked by `cloudOptions` when given. */
+export function normalizeCoreOptions(input: ConnectOptions, cloudOptions?: CloudOptionsCheck): NormalizedOptions {
   const o = optionsObject(input, CONNECT_KEYS);
   const session = text('session', o.session, MAX_ID_LENGTH);
   const clientId = o.clientId === undefined ? undefined : text('clientId', o.clientId, MAX_ID_LENGTH);
   const nodes = o.nodes === undefined ? [] : list('nodes', o.nodes, 'URLs or { id, url }').map(nodeEntry);
   const resolver = o.resolver as Resolver | undefined;
   if (resolver !== undefined && typeof resolver?.resolve !== 'function') fail('resolver', 'must have a resolve(signal) method');
-  const cloud = o.cloud === undefined ? undefined : dnsName('cloud', o.cloud);
-  const discovery = httpUrls('discovery', o.discovery);
-  if (nodes.length === 0 && resolver === undefined && cloud === undefined && discovery.length === 0) {
-    failOptions('give at least one of nodes, cloud, discovery or resolver, so the client can find the cloud');
-  }
-  const dns = dnsServers(o.dns);
-  if (dns.length > 0 && cloud === undefined) fail('dns', 'needs cloud: the DNS servers are asked for the cloud name');
-  const doh = httpUrls('doh', o.doh);
-  if (doh.length > 0 && cloud === undefined) fail('doh', 'needs cloud: the DNS-over-HTTPS servers are asked for the cloud name');
-  if (doh.length > 0 && dns.length > 0) failOptions('give dns or doh, not both: they are two ways to ask the same DNS');
+  const enough = (cloud: unknown, discovery: readonly string[]): void => {
+    if (nodes.length === 0 && resolver === undefined && cloud === undefined && discovery.length === 0) {
+      failOptions('give at least one of nodes, cloud, discovery or resolver, so the client can find the cloud');
+    }
+  };
+  // The cloud's options are checked by the cloud piece; without it, naming one is the mistake.
+  const named = CLOUD_OPTIONS.find((key) => o[key] !== undefined);
+  if (named !== undefined && cloudOptions === undefined) missingPiece(named, 'cloudDiscovery');
+  const { cloud, dns, doh, discovery } = cloudOptions === undefined ? (enough(undefined, []), NO_CLOUD) : cloudOptions(o, enough);
   const scheme = oneOf('scheme', o.scheme, 'wss', SCHEMES);
   const policy = (o.policy ?? 'assigned') as PolicyName | PolicyFunction;
   if (typeof policy !== 'function' && !POLICIES.includes(policy)) fail('policy', `must be ${POLICIES.map((p) => `'${p}'`).join(', ')} or a function`);
@@ -288,7 +259,8 @@ export function normalizeOptions(input: ConnectOptions): NormalizedOptions {
     maxNodes: integer('maxNodes', o.maxNodes, 64, 1, 4096),
     maxHeldMessages: integer('maxHeldMessages', o.maxHeldMessages, 10_000, 1),
     signal: signal('signal', o.signal),
-    logger: safeLogger(logger('logger', o.logger)),
+    logger: logger('logger', o.logger),
     token: tokenSource(o.token, o.getToken),
+    use: pieces(o.use),
   });
 }

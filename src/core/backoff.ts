@@ -2,7 +2,7 @@
  * The one backoff rule of the package: exponential growth from `baseMs` by `factor`, capped at
  * `maxMs`, and jittered in full (a random delay in [0, ceiling)) so that clients or peers that
  * failed together do not come back together. Peer redials (`Backoff` below), the failed-node
- * cooldown (cooldown.ts) and the rounds of connection attempts (retry.ts, through p-retry) all
+ * cooldown (cooldown.ts) and the rounds of connection attempts (retry.ts) all
  * start from it.
  */
 

@@ -19,11 +19,19 @@ export class Cooldown {
   /** Made on the first failure: most clients never see one. */
   #entries: Map<string, Entry> | undefined;
 
+  readonly #settings: CooldownSettings;
+  readonly #now: () => number;
+  readonly #random: () => number;
+
   constructor(
-    private readonly settings: CooldownSettings,
-    private readonly now: () => number,
-    private readonly random: () => number = Math.random,
-  ) {}
+    settings: CooldownSettings,
+    now: () => number,
+    random: () => number = Math.random,
+  ) {
+    this.#settings = settings;
+    this.#now = now;
+    this.#random = random;
+  }
 
   fail(id: string): void {
     this.#entries ??= new Map();
@@ -31,9 +39,9 @@ export class Cooldown {
     entry.failures += 1;
     // "Equal jitter": half the ceiling for sure, the rule's full jitter over the other half, so a
     // cooldown never collapses to zero (a node that just failed must not be picked again at once).
-    const half: BackoffRule = { baseMs: this.settings.baseMs / 2, maxMs: this.settings.maxMs / 2 };
+    const half: BackoffRule = { baseMs: this.#settings.baseMs / 2, maxMs: this.#settings.maxMs / 2 };
     const attempt = entry.failures - 1;
-    entry.until = this.now() + backoffCeiling(half, attempt) + backoffDelay(half, attempt, this.random);
+    entry.until = this.#now() + backoffCeiling(half, attempt) + backoffDelay(half, attempt, this.#random);
     this.#entries.set(id, entry);
   }
 
@@ -43,13 +51,13 @@ export class Cooldown {
 
   isCooling(id: string): boolean {
     const entry = this.#entries?.get(id);
-    return entry !== undefined && entry.until > this.now();
+    return entry !== undefined && entry.until > this.#now();
   }
 
   /** When the cooldown of `id` ends (0 if it is not cooling). */
   until(id: string): number {
     const entry = this.#entries?.get(id);
-    return entry !== undefined && entry.until > this.now() ? entry.until : 0;
+    return entry !== undefined && entry.until > this.#now() ? entry.until : 0;
   }
 
   failures(id: string): number {

@@ -28,94 +28,102 @@ type State =
   | { kind: 'stopped' };
 
 export class Liveness {
-  private state: State = { kind: 'idle' };
-  private lastInbound = 0;
-  private lastOutbound = 0;
+  #state: State = { kind: 'idle' };
+  #lastInbound = 0;
+  #lastOutbound = 0;
+
+  readonly #host: LivenessHost;
+  readonly #settings: LivenessSettings;
+  readonly #now: () => number;
 
   constructor(
-    private readonly host: LivenessHost,
-    private readonly settings: LivenessSettings,
-    private readonly now: () => number = Date.now,
-  ) {}
+    host: LivenessHost,
+    settings: LivenessSettings,
+    now: () => number = Date.now,
+  ) {
+    this.#host = host;
+    this.#settings = settings;
+    this.#now = now;
+  }
 
   start(): void {
     // Checked before the timers exist: a refused start must not leave them running.
-    if (this.state.kind !== 'idle') return;
-    const t = this.now();
-    this.lastInbound = t;
-    this.lastOutbound = t;
-    const ping = this.settings.intervalMs === undefined ? undefined : this.timer(() => this.pingDue(), this.settings.intervalMs);
-    this.transition(['idle'], { kind: 'running', ping, dead: this.timer(() => this.deadDue(), this.settings.timeoutMs) });
+    if (this.#state.kind !== 'idle') return;
+    const t = this.#now();
+    this.#lastInbound = t;
+    this.#lastOutbound = t;
+    const ping = this.#settings.intervalMs === undefined ? undefined : this.#timer(() => this.#pingDue(), this.#settings.intervalMs);
+    this.#transition(['idle'], { kind: 'running', ping, dead: this.#timer(() => this.#deadDue(), this.#settings.timeoutMs) });
   }
 
   /** Any inbound frame: proof of life. */
   received(): void {
-    const now = this.now();
-    this.lastInbound = now;
+    const now = this.#now();
+    this.#lastInbound = now;
     // Answer life with life: a hidden browser tab runs its timers rarely (once a minute after a
     // while) but still receives frames, so when one arrives and we have been quiet for an interval,
     // ping now rather than waiting for a timer that may not run in time for the peer.
-    const interval = this.settings.intervalMs;
-    if (interval !== undefined && this.state.kind === 'running' && now - this.lastOutbound >= interval) {
-      this.lastOutbound = now;
-      this.host.sendPing();
+    const interval = this.#settings.intervalMs;
+    if (interval !== undefined && this.#state.kind === 'running' && now - this.#lastOutbound >= interval) {
+      this.#lastOutbound = now;
+      this.#host.sendPing();
     }
   }
 
   /** Any outbound frame: makes the next ping unnecessary. */
   sent(): void {
-    this.lastOutbound = this.now();
+    this.#lastOutbound = this.#now();
   }
 
   stop(): void {
-    this.transition(['idle', 'running'], { kind: 'stopped' });
+    this.#transition(['idle', 'running'], { kind: 'stopped' });
   }
 
   /** Milliseconds since the last inbound frame. */
   silentFor(): number {
-    return this.now() - this.lastInbound;
+    return this.#now() - this.#lastInbound;
   }
 
   /**
    * The one way the state changes, refused unless the current state is in `allowedFrom`: a stopped
    * liveness never runs again. Leaving `running` cancels its timers.
    */
-  private transition(allowedFrom: readonly State['kind'][], next: State): boolean {
-    const prev = this.state;
+  #transition(allowedFrom: readonly State['kind'][], next: State): boolean {
+    const prev = this.#state;
     if (!allowedFrom.includes(prev.kind)) return false;
     if (prev.kind === 'running') {
       if (prev.ping !== undefined) clearTimeout(prev.ping);
       clearTimeout(prev.dead);
     }
-    this.state = next;
+    this.#state = next;
     return true;
   }
 
-  private timer(fn: () => void, ms: number): TimerHandle {
+  #timer(fn: () => void, ms: number): TimerHandle {
     return setUnrefTimeout(fn, Math.max(0, ms));
   }
 
-  private pingDue(): void {
-    const state = this.state;
-    const interval = this.settings.intervalMs;
+  #pingDue(): void {
+    const state = this.#state;
+    const interval = this.#settings.intervalMs;
     if (state.kind !== 'running' || interval === undefined) return;
-    if (this.now() - this.lastOutbound >= interval) {
-      this.host.sendPing();
-      this.lastOutbound = this.now();
+    if (this.#now() - this.#lastOutbound >= interval) {
+      this.#host.sendPing();
+      this.#lastOutbound = this.#now();
     }
-    if (this.state !== state) return; // sendPing may have closed the link
-    state.ping = this.timer(() => this.pingDue(), this.lastOutbound + interval - this.now());
+    if (this.#state !== state) return; // sendPing may have closed the link
+    state.ping = this.#timer(() => this.#pingDue(), this.#lastOutbound + interval - this.#now());
   }
 
-  private deadDue(): void {
-    const state = this.state;
+  #deadDue(): void {
+    const state = this.#state;
     if (state.kind !== 'running') return;
-    const silent = this.now() - this.lastInbound;
-    if (silent >= this.settings.timeoutMs) {
+    const silent = this.#now() - this.#lastInbound;
+    if (silent >= this.#settings.timeoutMs) {
       this.stop();
-      this.host.onDead(silent);
+      this.#host.onDead(silent);
       return;
     }
-    state.dead = this.timer(() => this.deadDue(), this.lastInbound + this.settings.timeoutMs - this.now());
+    state.dead = this.#timer(() => this.#deadDue(), this.#lastInbound + this.#settings.timeoutMs - this.#now());
   }
 }

@@ -1,8 +1,9 @@
 /**
  * Raw platform failures are classified once, here, into gridlink codes; the original stays as
  * `cause`, and the message says what a person can act on: refused, reset, timed out, a TLS reason,
- * the HTTP status of an answer that was not an upgrade, a DNS code. A browser's WebSocket error
- * event carries no detail at all (by design: pages may not probe networks), so there it says so.
+ * the HTTP status of an answer that was not an upgrade, a DNS code (the platform reads its own
+ * codes: `Platform.describeError`). A browser's WebSocket error event carries no detail at all (by
+ * design: pages may not probe networks), so there it says so.
  */
 import { ConnectError, LinkError, type GridlinkError } from '../core/errors.js';
 
@@ -11,50 +12,27 @@ function detail(event: unknown): unknown {
   return event;
 }
 
-const SOCKET_CODES: Readonly<Record<string, string>> = {
-  ECONNREFUSED: 'connection refused: nothing listens on that port',
-  ECONNRESET: 'connection reset by the other end (a TLS port dialled with ws://?)',
-  ETIMEDOUT: 'TCP connect timed out',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  EADDRNOTAVAIL: 'address not available',
-  ENOTFOUND: 'DNS: no such name (ENOTFOUND)',
-  EAI_AGAIN: 'DNS: temporary failure (EAI_AGAIN)',
-  EPIPE: 'connection closed while sending',
-};
-
-/** TLS failures show as OpenSSL's codes (ERR_SSL_*), Node's (ERR_TLS_*) or a certificate verdict. */
-const CERTIFICATE = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ALTNAME/;
-
-function codeOf(cause: unknown): string | undefined {
-  const code = (cause as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-/** What went wrong, in words; `undefined` when the platform said nothing at all. */
-export function describeNetworkError(cause: unknown): string | undefined {
+/**
+ * What went wrong, in words, from a raw failure; `undefined` when the platform said nothing at all
+ * (a browser's error event). `describe` is the platform's own reading of its errors (Node's socket,
+ * TLS and DNS codes: platform/node/network-errors.ts), tried first.
+ */
+export function describeNetworkError(cause: unknown, describe?: (cause: unknown) => string | undefined): string | undefined {
   if (!(cause instanceof Error)) return undefined;
-  const code = codeOf(cause);
-  if (code !== undefined && SOCKET_CODES[code] !== undefined) return SOCKET_CODES[code];
-  if (code !== undefined && (code.startsWith('ERR_SSL_') || code === 'EPROTO')) {
-    // OpenSSL's text is `…:SSL routines:<function>:<reason>:<source file>…`; the reason is what reads.
-    const reason = /SSL routines:[^:]*:([^:]+)/.exec(cause.message)?.[1] ?? cause.message.slice(0, 160);
-    const hint = /wrong version/i.test(reason) ? ' (a plain ws:// port dialled with wss://?)' : '';
-    return `TLS handshake failed: ${reason}${hint}`;
-  }
-  if (code !== undefined && (code.startsWith('ERR_TLS_') || CERTIFICATE.test(code))) return `TLS certificate rejected: ${code} (${cause.message.slice(0, 160)})`;
-  if (typeof (cause as { statusCode?: unknown }).statusCode === 'number') return `${cause.message} (not a gridlink node, or a proxy in front refused)`;
+  const known = describe?.(cause);
+  if (known !== undefined) return known;
   if (cause.message === '') return undefined;
-  return code === undefined ? cause.message.slice(0, 200) : `${code}: ${cause.message.slice(0, 200)}`;
+  const code = (cause as { code?: unknown }).code;
+  return typeof code === 'string' ? `${code}: ${cause.message.slice(0, 200)}` : cause.message.slice(0, 200);
 }
 
 /** The WebSocket failed before it opened: the node could not be reached. */
-export function classifyDialFailure(url: string, event: unknown): GridlinkError {
+export function classifyDialFailure(url: string, event: unknown, describe?: (cause: unknown) => string | undefined): GridlinkError {
   const cause = detail(event);
   if (cause instanceof Error && /^Server sent (no|an invalid) subprotocol/.test(cause.message)) {
     return new ConnectError('GRIDLINK_PROTOCOL', `${url} is a WebSocket server but not a gridlink node (${cause.message})`, { cause, retriable: true });
   }
-  const why = describeNetworkError(cause) ?? 'the platform gives no reason: refused, TLS or not a WebSocket server (browsers never tell)';
+  const why = describeNetworkError(cause, describe) ?? 'the platform gives no reason: refused, TLS or not a WebSocket server (browsers never tell)';
   return new ConnectError('GRIDLINK_CONNECT_FAILED', `could not connect to ${url}: ${why}`, { cause, retriable: true });
 }
 

@@ -70,7 +70,7 @@ export async function getJson(platform: Platform, node: NodeInfo & { readonly ad
     if (options.signal?.aborted === true) throw abortError(options.signal, `GET ${url}`);
     if (timedOut) throw new ConnectError('GRIDLINK_TIMEOUT', `no answer from ${url} within ${options.timeoutMs} ms`, { cause: error, retriable: true });
     if (error instanceof GridlinkError) throw error;
-    throw new ConnectError('GRIDLINK_CONNECT_FAILED', `could not reach ${url} (${describe(error)})`, { cause: error, retriable: true });
+    throw new ConnectError('GRIDLINK_CONNECT_FAILED', `could not reach ${url} (${describe(error, platform.describeError)})`, { cause: error, retriable: true });
   } finally {
     clearTimeout(timer);
     dispose();
@@ -95,9 +95,9 @@ function parseHealth(body: unknown): NodeHealth {
   };
 }
 
-function describe(error: unknown): string {
+function describe(error: unknown, platformDescribe: Platform['describeError']): string {
   let cause: unknown = error;
   // undici's fetch wraps the socket error: "fetch failed" with the real one as `cause`.
   while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
-  return describeNetworkError(cause) ?? String(error);
+  return describeNetworkError(cause, platformDescribe) ?? String(error);
 }

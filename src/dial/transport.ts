@@ -161,8 +161,8 @@ export function dial(platform: Platform, url: string, options: DialOptions): Pro
       }
       finish(undefined);
     };
-    const onError = (event: unknown): void => finish(classifyDialFailure(url, event));
-    const onClose = (): void => finish(classifyDialFailure(url, undefined));
+    const onError = (event: unknown): void => finish(classifyDialFailure(url, event, platform.describeError));
+    const onClose = (): void => finish(classifyDialFailure(url, undefined, platform.describeError));
     ws.addEventListener('open', onOpen);
     ws.addEventListener('error', onError);
     ws.addEventListener('close', onClose);

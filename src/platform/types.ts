@@ -103,6 +103,11 @@ export interface Platform {
    * browsers cannot send DNS queries (DNS-over-HTTPS is a resolver of its own).
    */
   readonly dns?: (servers: readonly string[]) => DnsLookup;
+  /**
+   * A raw failure of this platform (a socket, TLS or DNS error) in words; `undefined` when it is
+   * not one the platform knows. Absent where errors carry no detail (browsers).
+   */
+  readonly describeError?: (cause: unknown) => string | undefined;
   /** Subscribes to lifecycle events; returns the unsubscribe function. Absent where there are none (Node). */
   readonly watchLifecycle?: (handlers: LifecycleHandlers) => () => void;
   /** True when the platform knows it has no network (navigator.onLine === false). */

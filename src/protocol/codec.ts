@@ -62,90 +62,95 @@ export function encodeFrame(frame: ClientFrame | NodeFrame): string {
 }
 
 class Reader {
-  constructor(
-    private readonly obj: Record<string, unknown>,
-    private readonly type: string,
-    /** MAX_SEQ for what a node sends, MAX_CLIENT_SEQ for what a client sends. */
-    private readonly maxSeq: number,
-  ) {}
+  // `#private` fields: their names do not survive into the minified browser bundle.
+  readonly #obj: Record<string, unknown>;
+  readonly #type: string;
+  /** MAX_SEQ for what a node sends, MAX_CLIENT_SEQ for what a client sends. */
+  readonly #maxSeq: number;
 
-  private fail(field: string, want: string): never {
-    throw new LinkError('GRIDLINK_PROTOCOL', `invalid '${this.type}' frame: '${field}' must be ${want}`);
+  constructor(obj: Record<string, unknown>, type: string, maxSeq: number) {
+    this.#obj = obj;
+    this.#type = type;
+    this.#maxSeq = maxSeq;
+  }
+
+  #fail(field: string, want: string): never {
+    throw new LinkError('GRIDLINK_PROTOCOL', `invalid '${this.#type}' frame: '${field}' must be ${want}`);
   }
 
   id(field: string): string {
-    const v = this.obj[field];
-    if (!isProtocolId(v)) this.fail(field, `a well-formed string of 1..${MAX_ID_LENGTH} chars without control characters`);
+    const v = this.#obj[field];
+    if (!isProtocolId(v)) this.#fail(field, `a well-formed string of 1..${MAX_ID_LENGTH} chars without control characters`);
     return v;
   }
 
   optId(field: string): string | undefined {
-    return this.obj[field] === undefined ? undefined : this.id(field);
+    return this.#obj[field] === undefined ? undefined : this.id(field);
   }
 
   text(field: string, max = 4096): string {
-    const v = this.obj[field];
-    if (typeof v !== 'string' || v.length > max) this.fail(field, `a string of at most ${max} chars`);
+    const v = this.#obj[field];
+    if (typeof v !== 'string' || v.length > max) this.#fail(field, `a string of at most ${max} chars`);
     return v;
   }
 
   data(field: string): string {
-    const v = this.obj[field];
-    if (typeof v !== 'string') this.fail(field, 'a string');
+    const v = this.#obj[field];
+    if (typeof v !== 'string') this.#fail(field, 'a string');
     return v;
   }
 
   count(field: string, min = 0): number {
-    const v = this.obj[field];
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > this.maxSeq) this.fail(field, `an integer in ${min}..${this.maxSeq}`);
+    const v = this.#obj[field];
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > this.#maxSeq) this.#fail(field, `an integer in ${min}..${this.#maxSeq}`);
     return v;
   }
 
   optCount(field: string, min = 0): number | undefined {
-    return this.obj[field] === undefined ? undefined : this.count(field, min);
+    return this.#obj[field] === undefined ? undefined : this.count(field, min);
   }
 
   ids(field: string): string[] {
-    const v = this.obj[field];
-    if (!Array.isArray(v) || v.length > MAX_LIST_LENGTH) this.fail(field, `an array of at most ${MAX_LIST_LENGTH} ids`);
+    const v = this.#obj[field];
+    if (!Array.isArray(v) || v.length > MAX_LIST_LENGTH) this.#fail(field, `an array of at most ${MAX_LIST_LENGTH} ids`);
     for (const item of v) {
-      if (!isProtocolId(item)) this.fail(field, 'an array of ids');
+      if (!isProtocolId(item)) this.#fail(field, 'an array of ids');
     }
     return v as string[];
   }
 
   optIds(field: string): string[] | undefined {
-    return this.obj[field] === undefined ? undefined : this.ids(field);
+    return this.#obj[field] === undefined ? undefined : this.ids(field);
   }
 
   watermarks(field: string): Watermarks {
-    const v = this.obj[field];
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(field, 'an object of sender -> seq');
+    const v = this.#obj[field];
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.#fail(field, 'an object of sender -> seq');
     const out: Watermarks = Object.create(null) as Watermarks;
     let n = 0;
     for (const [key, seq] of Object.entries(v as Record<string, unknown>)) {
-      if (++n > MAX_LIST_LENGTH) this.fail(field, `at most ${MAX_LIST_LENGTH} entries`);
-      if (!isProtocolId(key)) this.fail(field, 'keyed by client ids');
-      if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0 || seq > this.maxSeq) this.fail(field, 'an object of sender -> seq');
+      if (++n > MAX_LIST_LENGTH) this.#fail(field, `at most ${MAX_LIST_LENGTH} entries`);
+      if (!isProtocolId(key)) this.#fail(field, 'keyed by client ids');
+      if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0 || seq > this.#maxSeq) this.#fail(field, 'an object of sender -> seq');
       out[key] = seq;
     }
     return out;
   }
 
   node(field: string): NodeInfo {
-    return nodeInfo(this.obj[field], this.type, field, this.maxSeq);
+    return nodeInfo(this.#obj[field], this.#type, field, this.#maxSeq);
   }
 
   nodes(field: string): NodeInfo[] {
-    const v = this.obj[field];
-    if (!Array.isArray(v) || v.length > MAX_LIST_LENGTH) this.fail(field, 'an array of nodes');
-    return v.map((item, i) => nodeInfo(item, this.type, `${field}[${i}]`, this.maxSeq));
+    const v = this.#obj[field];
+    if (!Array.isArray(v) || v.length > MAX_LIST_LENGTH) this.#fail(field, 'an array of nodes');
+    return v.map((item, i) => nodeInfo(item, this.#type, `${field}[${i}]`, this.#maxSeq));
   }
 
   heartbeat(field: string): HeartbeatSettings {
-    const v = this.obj[field];
-    if (typeof v !== 'object' || v === null) this.fail(field, 'an object');
-    const r = new Reader(v as Record<string, unknown>, this.type, this.maxSeq);
+    const v = this.#obj[field];
+    if (typeof v !== 'object' || v === null) this.#fail(field, 'an object');
+    const r = new Reader(v as Record<string, unknown>, this.#type, this.#maxSeq);
     return { intervalMs: r.count('intervalMs', 1), timeoutMs: r.count('timeoutMs', 1) };
   }
 
@@ -155,11 +160,11 @@ class Reader {
     if (seq !== undefined) frame.seq = seq;
     const from = fromRequired ? this.id('from') : this.optId('from');
     if (from !== undefined) frame.from = from;
-    const b = this.obj.b;
+    const b = this.#obj.b;
     if (b !== undefined) {
-      if (b !== 1) this.fail('b', 'absent or 1');
+      if (b !== 1) this.#fail('b', 'absent or 1');
       // Checked here, not only by the receiver: a node must not relay what every member would refuse.
-      if (!isCanonicalBase64(frame.d)) this.fail('d', 'canonical padded base64 when b is 1');
+      if (!isCanonicalBase64(frame.d)) this.#fail('d', 'canonical padded base64 when b is 1');
       frame.b = 1;
     }
     return frame;

@@ -87,11 +87,19 @@ export class NodeList {
   /** The merged list as all() last built it; dropped whenever an input changes. */
   #merged: ResolvedNode[] | undefined;
 
+  readonly #allow: Allowlist;
+  readonly #maxNodes: number;
+  readonly #onChange?: NodeListListener;
+
   constructor(
-    private readonly allow: Allowlist,
-    private readonly maxNodes: number,
-    private readonly onChange?: NodeListListener,
-  ) {}
+    allow: Allowlist,
+    maxNodes: number,
+    onChange?: NodeListListener,
+  ) {
+    this.#allow = allow;
+    this.#maxNodes = maxNodes;
+    this.#onChange = onChange;
+  }
 
   isAllowed(url: string): boolean {
     let host: string;
@@ -101,8 +109,8 @@ export class NodeList {
     } catch {
       return false;
     }
-    if (this.allow.hosts.has(host) || this.#addresses.has(host)) return true;
-    return this.allow.zones.some((zone) => host === zone || host.endsWith(`.${zone}`));
+    if (this.#allow.hosts.has(host) || this.#addresses.has(host)) return true;
+    return this.#allow.zones.some((zone) => host === zone || host.endsWith(`.${zone}`));
   }
 
   /**
@@ -127,7 +135,7 @@ export class NodeList {
     const before = this.all();
     const refused: GridlinkError[] = [];
     const accepted: ResolvedNode[] = [];
-    for (const node of nodes.slice(0, this.maxNodes)) {
+    for (const node of nodes.slice(0, this.#maxNodes)) {
       try {
         if (!/^wss?:$/.test(new URL(node.url).protocol)) throw new TypeError('not a ws:// or wss:// URL');
         if (node.address !== undefined && !(typeof node.address === 'string' && ADDRESS.test(node.address))) throw new TypeError('not an IP address');
@@ -156,7 +164,7 @@ export class NodeList {
     const before = this.all();
     const refused: GridlinkError[] = [];
     const accepted: NodeInfo[] = [];
-    for (const node of nodes.slice(0, this.maxNodes)) {
+    for (const node of nodes.slice(0, this.#maxNodes)) {
       try {
         if (!this.isAllowed(node.url)) throw this.#foreign(node);
         const checked = entry(node, normalizeUrl(node.url));
@@ -192,7 +200,7 @@ export class NodeList {
     const all = [...this.#resolved, ...this.#advertised];
     const shared = new Set(all.filter((node) => node.cookie !== undefined).map((node) => node.url));
     for (const node of all) {
-      if (out.length >= this.maxNodes) break;
+      if (out.length >= this.#maxNodes) break;
       const address = (node as ResolvedNode).address;
       const learned = address === undefined && node.cookie === undefined && !shared.has(node.url) ? this.#ids.get(node.url) : undefined;
       const listed = entry({ ...node, id: learned ?? node.id }, node.url, address);
@@ -215,14 +223,14 @@ export class NodeList {
     this.#addresses.delete(address);
     this.#addresses.add(address);
     // Bounded: a resolver answering ever new addresses cannot grow this without end.
-    if (this.#addresses.size > this.maxNodes * 4) this.#addresses.delete(this.#addresses.values().next().value as string);
+    if (this.#addresses.size > this.#maxNodes * 4) this.#addresses.delete(this.#addresses.values().next().value as string);
   }
 
   #report(before: ResolvedNode[], source: 'resolver' | 'advertised'): NodeListChange {
     const after = this.all();
     const change = diff(before, after);
     const same = before.length === after.length && before.every((n, i) => keyOf(n) === keyOf(after[i] as ResolvedNode) && n.id === after[i]?.id);
-    if (!same) this.onChange?.(after, source);
+    if (!same) this.#onChange?.(after, source);
     return change;
   }
 }

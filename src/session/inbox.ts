@@ -27,7 +27,11 @@ export class Inbox {
   #held: Map<string, Map<number, MsgFrame>> | undefined;
   #dirty: Set<string> | undefined;
 
-  constructor(private readonly maxHeldPerSender: number) {}
+  readonly #maxHeldPerSender: number;
+
+  constructor(maxHeldPerSender: number) {
+    this.#maxHeldPerSender = maxHeldPerSender;
+  }
 
   /** Starting watermarks for senders we have not heard from (we joined after them). */
   setBase(base: Watermarks): void {
@@ -55,7 +59,7 @@ export class Inbox {
       this.#held.set(from, held);
     }
     held.set(frame.seq as number, frame);
-    if (held.size <= this.maxHeldPerSender) return NONE;
+    if (held.size <= this.#maxHeldPerSender) return NONE;
     // The hole is not going to fill: give up on it (and say so), deliver the unbroken run that
     // starts at the lowest held seq, and keep holding anything beyond a further hole, which gets
     // its own chance to fill (or its own report).

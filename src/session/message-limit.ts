@@ -11,7 +11,10 @@ import { maxMessageFrameBytes, type WelcomeFrame } from '../protocol/frames.js';
 export class MessageLimit {
   #nodeFrameBytes: number;
 
-  constructor(private readonly ownFrameBytes: number) {
+  readonly #ownFrameBytes: number;
+
+  constructor(ownFrameBytes: number) {
+    this.#ownFrameBytes = ownFrameBytes;
     this.#nodeFrameBytes = ownFrameBytes;
   }
 
@@ -22,7 +25,7 @@ export class MessageLimit {
 
   /** Adopts the node's limit from its welcome (an older node says nothing: ours stays). */
   learn(welcome: WelcomeFrame): void {
-    this.#nodeFrameBytes = welcome.maxFrameBytes ?? this.ownFrameBytes;
+    this.#nodeFrameBytes = welcome.maxFrameBytes ?? this.#ownFrameBytes;
   }
 
   /** Throws `GRIDLINK_MESSAGE_TOO_LARGE` when `frameText` (one encoded `msg` frame) is over the limit. */

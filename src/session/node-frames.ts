@@ -43,13 +43,20 @@ export interface NodeFrameDeps {
 }
 
 export class NodeFrames {
+  readonly #deps: NodeFrameDeps;
+  readonly #host: NodeFrameHost;
+
   constructor(
-    private readonly deps: NodeFrameDeps,
-    private readonly host: NodeFrameHost,
-  ) {}
+    deps: NodeFrameDeps,
+    host: NodeFrameHost,
+  ) {
+    this.#deps = deps;
+    this.#host = host;
+  }
 
   handle(link: Link, frame: NodeFrame): void {
-    const { deps, host } = this;
+    const deps = this.#deps;
+    const host = this.#host;
     switch (frame.t) {
       case 'msg':
         this.#onMsg(link, frame);
@@ -98,17 +105,17 @@ export class NodeFrames {
   #hint(link: Link, node: NodeInfo | undefined): NodeInfo | undefined {
     if (node === undefined) return undefined;
     try {
-      return this.deps.nodes.check(node, `node ${link.node.id}'s hint`);
+      return this.#deps.nodes.check(node, `node ${link.node.id}'s hint`);
     } catch (error) {
-      this.host.onError(error as GridlinkError);
+      this.#host.onError(error as GridlinkError);
       return undefined;
     }
   }
 
   #onMsg(link: Link, frame: MsgFrame): void {
-    const error = this.deps.receiver.receive(frame);
+    const error = this.#deps.receiver.receive(frame);
     if (error === undefined) return;
-    this.host.linkDead(link, new LinkError(error.code, `node ${link.node.id}: ${error.message}`, { cause: error.cause, retriable: true }));
+    this.#host.linkDead(link, new LinkError(error.code, `node ${link.node.id}: ${error.message}`, { cause: error.cause, retriable: true }));
     link.close(CloseCode.protocolError, 'protocol error');
   }
 }

@@ -18,7 +18,11 @@ export class Outbox {
   #bytes = 0;
   #lastSeq = 0;
 
-  constructor(private readonly maxBytes: number) {}
+  readonly #maxBytes: number;
+
+  constructor(maxBytes: number) {
+    this.#maxBytes = maxBytes;
+  }
 
   /** Highest seq assigned so far (0 before the first message). */
   get lastSeq(): number {
@@ -43,13 +47,13 @@ export class Outbox {
   push(encode: (seq: number) => string): OutboxEntry {
     const seq = this.#lastSeq + 1;
     const text = encode(seq);
-    if (text.length > this.maxBytes) {
-      throw new SessionError('GRIDLINK_BUFFER_FULL', `message of ${text.length} bytes can never fit maxBufferedBytes=${this.maxBytes}`, { retriable: false });
+    if (text.length > this.#maxBytes) {
+      throw new SessionError('GRIDLINK_BUFFER_FULL', `message of ${text.length} bytes can never fit maxBufferedBytes=${this.#maxBytes}`, { retriable: false });
     }
-    if (this.#bytes + text.length > this.maxBytes) {
+    if (this.#bytes + text.length > this.#maxBytes) {
       throw new SessionError(
         'GRIDLINK_BUFFER_FULL',
-        `send buffer full: ${this.#bytes} bytes unconfirmed, limit maxBufferedBytes=${this.maxBytes}`,
+        `send buffer full: ${this.#bytes} bytes unconfirmed, limit maxBufferedBytes=${this.#maxBytes}`,
         { retriable: true },
       );
     }

@@ -36,10 +36,15 @@ export class Receiver {
   readonly #inbox: Inbox;
   #ackTimer: TimerHandle | undefined;
 
+  readonly #settings: ReceiverSettings;
+  readonly #host: ReceiverHost;
+
   constructor(
-    private readonly settings: ReceiverSettings,
-    private readonly host: ReceiverHost,
+    settings: ReceiverSettings,
+    host: ReceiverHost,
   ) {
+    this.#settings = settings;
+    this.#host = host;
     this.#inbox = new Inbox(settings.maxHeldMessages);
   }
 
@@ -54,7 +59,7 @@ export class Receiver {
 
   /** Delivers a relayed message (and whatever it unblocks). Returns an error if the frame is unusable. */
   receive(frame: MsgFrame): GridlinkError | undefined {
-    if (frame.from === this.settings.self) return undefined;
+    if (frame.from === this.#settings.self) return undefined;
     let data: string | Uint8Array = frame.d;
     if (frame.b === 1) {
       try {
@@ -64,7 +69,7 @@ export class Receiver {
       }
     }
     if (frame.seq === undefined) {
-      this.host.onMessage(data, { from: frame.from as string, seq: undefined, volatile: true });
+      this.#host.onMessage(data, { from: frame.from as string, seq: undefined, volatile: true });
       return undefined;
     }
     this.#deliver(this.#inbox.receive(frame), frame, data);
@@ -90,13 +95,13 @@ export class Receiver {
   /** Hands messages to the application in order; `first` is already decoded. */
   #deliver({ deliver, gap }: Received, first?: MsgFrame, firstData?: string | Uint8Array): void {
     if (gap !== undefined) {
-      this.host.onError(
+      this.#host.onError(
         new SessionError('GRIDLINK_MESSAGE_GAP', `messages ${gap.expected}..${gap.resumedAt - 1} from ${gap.from} never arrived; delivery resumed at ${gap.resumedAt}`),
       );
     }
     for (const m of deliver) {
       const payload = m === first && firstData !== undefined ? firstData : m.b === 1 ? base64ToBytes(m.d) : m.d;
-      this.host.onMessage(payload, { from: m.from as string, seq: m.seq, volatile: false });
+      this.#host.onMessage(payload, { from: m.from as string, seq: m.seq, volatile: false });
     }
     if (deliver.length > 0 || gap !== undefined) this.#scheduleAck();
   }
@@ -106,8 +111,8 @@ export class Receiver {
     if (this.#ackTimer !== undefined) return;
     this.#ackTimer = setUnrefTimeout(() => {
       this.#ackTimer = undefined;
-      const link = this.host.ackLink();
+      const link = this.#host.ackLink();
       if (link !== undefined) this.flushAck(link);
-    }, this.settings.ackDelayMs);
+    }, this.#settings.ackDelayMs);
   }
 }

@@ -61,7 +61,7 @@ describe('package', () => {
   });
 
   it('ships browser bundles without Node built-ins or undici', () => {
-    for (const file of ['dist/browser.js', 'dist/gridlink.iife.js']) {
+    for (const file of ['dist/browser.js', 'dist/gridlink.iife.js', 'dist/gridlink.core.iife.js']) {
       const code = readFileSync(file, 'utf8');
       expect(code, file).not.toMatch(/undici/);
       expect(code, file).not.toMatch(/["']node:[a-z_]+["']/);
@@ -70,10 +70,14 @@ describe('package', () => {
     expect(readFileSync('dist/gridlink.iife.js', 'utf8')).toMatch(/var gridlink\s*=/);
   });
 
-  it('keeps error class names in the minified browser bundle (users log error.name)', async () => {
+  it('keeps error class names in the minified browser bundles (users log error.name)', async () => {
     const browser = (await import(pathToFileURL(resolve('dist/browser.js')).href)) as Record<string, new (code: string, message: string) => Error>;
-    for (const name of ['GridlinkError', 'OptionsError', 'ConnectError', 'LinkError', 'SessionError', 'ClosedError']) {
-      expect(new browser[name]!('GRIDLINK_TIMEOUT', 'x').name, name).toBe(name);
+    // The IIFEs define the global `gridlink`; evaluated here, they touch no browser global until used.
+    const iife = (file: string) => new Function(`${readFileSync(file, 'utf8')}\nreturn gridlink;`)() as typeof browser;
+    for (const bundle of [browser, iife('dist/gridlink.iife.js'), iife('dist/gridlink.core.iife.js')]) {
+      for (const name of ['GridlinkError', 'OptionsError', 'ConnectError', 'LinkError', 'SessionError', 'ClosedError']) {
+        expect(new bundle[name]!('GRIDLINK_TIMEOUT', 'x').name, name).toBe(name);
+      }
     }
   });
 

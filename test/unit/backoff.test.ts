@@ -1,7 +1,7 @@
 /** The one backoff rule (core/backoff.ts) and the three behaviours built on it. */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Backoff, backoffCeiling, backoffDelay } from '../../src/core/backoff.js';
-import { pRetryBackoff, retryRule } from '../../src/core/retry.js';
+import { retryRule, roundDelay } from '../../src/core/retry.js';
 
 describe('the backoff rule', () => {
   it('grows by factor from base and stops at the cap', () => {
@@ -66,10 +66,13 @@ describe('Backoff (peer redial)', () => {
   });
 });
 
-describe('retry rounds (p-retry)', () => {
-  it('hands the rule to p-retry: minDelayMs is the base, maxDelayMs the cap, randomize its jitter', () => {
+describe('retry rounds', () => {
+  it('minDelayMs is the base, maxDelayMs the cap, and the jitter adds up to one more ceiling (×1–2)', () => {
     const rule = retryRule({ minDelayMs: 100, maxDelayMs: 5000, factor: 2, maxElapsedMs: 60_000 });
     expect(rule).toEqual({ baseMs: 100, maxMs: 5000, factor: 2 });
-    expect(pRetryBackoff(rule)).toEqual({ minTimeout: 100, maxTimeout: 5000, factor: 2, randomize: true });
+    expect([1, 2, 3].map((round) => roundDelay(rule, round, () => 0))).toEqual([100, 200, 400]);
+    expect([1, 2, 3].map((round) => roundDelay(rule, round, () => 0.5))).toEqual([150, 300, 600]);
+    expect(roundDelay(rule, 7, () => 0)).toBe(5000);
+    expect(roundDelay(rule, 1, () => 0.999)).toBeLessThanOrEqual(200);
   });
 });

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { classifyClose, classifyDialFailure } from '../../src/dial/classify.js';
+import { classifyClose, classifyDialFailure as classify } from '../../src/dial/classify.js';
+import { describeNodeError } from '../../src/platform/node/network-errors.js';
+
+// As the Node platform classifies (its own codes first); a browser has no describer.
+const classifyDialFailure = (url: string, event: unknown) => classify(url, event, describeNodeError);
 
 const coded = (code: string, message: string): Error => Object.assign(new Error(message), { code });
 const url = 'ws://n1.test:7000/';

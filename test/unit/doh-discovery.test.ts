@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { browserPlatform } from '../../src/platform/browser/index.js';
+import { cloudDiscovery } from '../../src/client/cloud-piece.js';
 import { createClient } from '../../src/client/create-client.js';
 import { nodePlatform } from '../../src/platform/node/index.js';
 import { parseDiscovery } from '../../src/resolve/discovery.js';
@@ -21,7 +22,7 @@ describe('client: discovery documents', () => {
 
 describe('connect(): doh and discovery options', () => {
   it('fail fast with the option named', () => {
-    const bad = (options: Record<string, unknown>) => () => createClient(nodePlatform, { session: 's', ...options });
+    const bad = (options: Record<string, unknown>) => () => createClient(nodePlatform, { session: 's', ...options }, [cloudDiscovery]);
     expect(bad({ nodes: ['ws://a/'], doh: 'https://x/dns-query' })).toThrow(/doh needs cloud/);
     expect(bad({ cloud: 'c.test', dns: ['127.0.0.1'], doh: 'https://x/dns-query' })).toThrow(/dns or doh/);
     expect(bad({ cloud: 'c.test', doh: 'ftp://x/' })).toThrow(/doh must be an http/);
@@ -30,6 +31,12 @@ describe('connect(): doh and discovery options', () => {
   });
 
   it('in a browser, cloud needs doh', () => {
-    expect(() => createClient(browserPlatform, { session: 's', cloud: 'c.test' })).toThrow(/give doh/);
+    expect(() => createClient(browserPlatform, { session: 's', cloud: 'c.test', use: [cloudDiscovery] })).toThrow(/give doh/);
+  });
+
+  it('in the browser core, cloud and discovery need the cloudDiscovery piece, and the error names its import', () => {
+    for (const options of [{ cloud: 'c.test', doh: 'https://x/dns-query' }, { discovery: 'https://x/.well-known/gridlink' }]) {
+      expect(() => createClient(browserPlatform, { session: 's', ...options })).toThrow(expect.objectContaining({ code: 'GRIDLINK_INVALID_OPTION', message: expect.stringContaining("import { cloudDiscovery } from 'gridlink'") }));
+    }
   });
 });

@@ -24,7 +24,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   cli: ['core', 'protocol', 'platform', 'resolve', 'choose', 'dial', 'client', 'process', 'server', 'cloud', 'node.ts'],
   'index.ts': CLIENT_LAYERS,
   'node.ts': [...CLIENT_LAYERS, 'index.ts'],
-  'browser.ts': [...CLIENT_LAYERS, 'index.ts'],
+  'browser-core.ts': [...CLIENT_LAYERS, 'index.ts'],
+  'browser.ts': [...CLIENT_LAYERS, 'browser-core.ts'],
+  'browser-full.ts': [...CLIENT_LAYERS, 'browser.ts'],
   'server.ts': ['core', 'protocol', 'server', 'cloud'],
   'cli.ts': ['cli'],
 };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeOptions, type ConnectOptions } from '../../src/client/options.js';
+import { logging } from '../../src/client/pieces.js';
 import { OptionsError } from '../../src/core/errors.js';
 
 const base: ConnectOptions = { session: 'room', nodes: ['ws://a.example.com:4000'] };
@@ -66,9 +67,9 @@ describe('normalizeOptions defaults', () => {
     expect(normalizeOptions({ session: 's', resolver }).resolver).toBe(resolver);
   });
 
-  it('wraps the logger so it is redacted and cannot throw', () => {
+  it('the logging piece wraps the logger so it is redacted and cannot throw', () => {
     const seen: unknown[] = [];
-    const o = normalizeOptions({
+    const given = normalizeOptions({
       ...base,
       logger: {
         debug: (_m, f) => seen.push(f),
@@ -79,9 +80,11 @@ describe('normalizeOptions defaults', () => {
         error: () => {},
       },
     });
-    o.logger.debug('x', { token: 't', n: 1 });
+    if (given.logger === undefined || logging.piece !== 'logger') throw new Error('expected a logger and the logging piece');
+    const logger = logging.wrap(given.logger);
+    logger.debug('x', { token: 't', n: 1 });
     expect(seen).toEqual([{ token: '[redacted]', n: 1 }]);
-    expect(() => o.logger.info('y')).not.toThrow();
+    expect(() => logger.info('y')).not.toThrow();
   });
 });
 

@@ -4,6 +4,7 @@
  * The real DNS server and real nodes are the integration ring's (resolve-cloud.test.ts).
  */
 import { describe, expect, it } from 'vitest';
+import { cloudDiscovery } from '../../src/client/cloud-piece.js';
 import { createClient } from '../../src/client/create-client.js';
 import type { NodesEvent } from '../../src/client/client.js';
 import type { DnsLookup, OpenWebSocketOptions, Platform, WebSocketLike } from '../../src/platform/types.js';
@@ -99,7 +100,7 @@ function world() {
 describe('client with cloud', () => {
   it('resolves through DNS, dials by address keeping the name, merges the advertised list by id', async () => {
     const w = world();
-    const client = createClient(w.platform, { session: 's', cloud: 'cloud.test', scheme: 'ws' });
+    const client = createClient(w.platform, { session: 's', cloud: 'cloud.test', scheme: 'ws' }, [cloudDiscovery]);
     const events: NodesEvent[] = [];
     client.on('nodes', (event) => events.push(event));
     await client.ready;
@@ -114,7 +115,7 @@ describe('client with cloud', () => {
 
   it('with DNS down, migrates on the last good answer and says so with a stale nodes event', async () => {
     const w = world();
-    const client = createClient(w.platform, { session: 's', cloud: 'cloud.test', scheme: 'ws', retry: { minDelayMs: 1, maxDelayMs: 5 } });
+    const client = createClient(w.platform, { session: 's', cloud: 'cloud.test', scheme: 'ws', retry: { minDelayMs: 1, maxDelayMs: 5 } }, [cloudDiscovery]);
     const events: NodesEvent[] = [];
     const errors: string[] = [];
     client.on('nodes', (event) => events.push(event));
@@ -137,7 +138,7 @@ describe('client with cloud', () => {
   it('with DNS down from the start and nothing else known, ready rejects with the DNS error', async () => {
     const w = world();
     w.setDns(false);
-    const client = createClient(w.platform, { session: 's', cloud: 'cloud.test', scheme: 'ws', retry: { minDelayMs: 1, maxDelayMs: 5, maxElapsedMs: 50 } });
+    const client = createClient(w.platform, { session: 's', cloud: 'cloud.test', scheme: 'ws', retry: { minDelayMs: 1, maxDelayMs: 5, maxElapsedMs: 50 } }, [cloudDiscovery]);
     const errors: string[] = [];
     client.on('error', (error) => errors.push(error.code));
     await expect(client.ready).rejects.toMatchObject({ code: 'GRIDLINK_NO_NODES' });

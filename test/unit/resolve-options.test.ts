@@ -4,6 +4,7 @@ import { normalizeCloudOptions, normalizeOptions, type ConnectOptions } from '..
 import { OptionsError } from '../../src/core/errors.js';
 import { parseProbeArgs } from '../../src/cli/probe-args.js';
 import { UsageError } from '../../src/process/args.js';
+import { cloudDiscovery } from '../../src/client/cloud-piece.js';
 import { createClient } from '../../src/client/create-client.js';
 import { browserPlatform } from '../../src/platform/browser/index.js';
 
@@ -63,7 +64,7 @@ describe('cloud options', () => {
   });
 
   it('a platform without DNS refuses cloud at connect(), without a network attempt', () => {
-    expect(() => createClient(browserPlatform, { session: 's', cloud: 'cloud.test' })).toThrow(/cloud needs DNS/);
+    expect(() => createClient(browserPlatform, { session: 's', cloud: 'cloud.test' }, [cloudDiscovery])).toThrow(/cloud needs DNS/);
   });
 });
 

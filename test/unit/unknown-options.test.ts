@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeCloudOptions as normalizeResolverOptions, normalizeOptions as normalizeConnectOptions, type CloudResolverOptions, type ConnectOptions } from '../../src/client/options.js';
 import { Client, type SendOptions } from '../../src/client/client.js';
+import { logging } from '../../src/client/pieces.js';
 import { normalizeCloudOptions as normalizeLocalCloudOptions, type LocalCloudOptions } from '../../src/cloud/local-cloud-options.js';
 import { normalizeFaultProxyOptions, type FaultProxyOptions, type FaultTarget } from '../../src/cloud/fault-proxy.js';
 import { OptionsError } from '../../src/core/errors.js';
@@ -95,6 +96,7 @@ describe('connect() options', () => {
       token: 'secret-token',
       getToken: () => 'fresh-token',
       tls: { ca: '-----BEGIN CERTIFICATE-----' },
+      use: [logging],
     };
     for (const [key, value] of Object.entries(sample)) {
       // `cloud` goes with every key: dns and doh need it; token/getToken and dns/doh exclude each other.

@@ -12,6 +12,7 @@ import { monotonicNow } from '../../core/timers.js';
 import { cookies } from './cookie-interceptor.js';
 import { CookieJar } from './cookie-jar.js';
 import { nodeDns } from './dns.js';
+import { describeNodeError } from './network-errors.js';
 import { PinnedAgents } from './pinned-agents.js';
 import { openNodeWebSocket } from './websocket.js';
 
@@ -72,6 +73,7 @@ class NodePlatform implements Platform {
   readonly dns = nodeDns;
   readonly now = monotonicNow;
   readonly holdProcess = holdProcess;
+  readonly describeError = describeNodeError;
   readonly #ca: string | Buffer | Array<string | Buffer> | undefined;
   readonly #pool: PinnedAgents;
   #jar: CookieJar | undefined;

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, normalize } from 'node:path';
+import { extname, isAbsolute, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
@@ -27,7 +27,7 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-/** Serves `routes` (URL path -> file path relative to the repository) and nothing else. */
+/** Serves `routes` (URL path -> file path relative to the repository, or absolute) and nothing else. */
 export async function serveFiles(routes: Record<string, string>): Promise<StaticServer> {
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
@@ -36,7 +36,7 @@ export async function serveFiles(routes: Record<string, string>): Promise<Static
       res.writeHead(404).end();
       return;
     }
-    readFile(join(ROOT, normalize(file))).then(
+    readFile(isAbsolute(file) ? file : join(ROOT, normalize(file))).then(
       (body) => res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' }).end(body),
       () => res.writeHead(500).end(),
     );
@@ -48,9 +48,12 @@ export async function serveFiles(routes: Record<string, string>): Promise<Static
   };
 }
 
-/** The test page: the IIFE bundle and `window.harness` (test/browser/support/harness.html). */
-export function serveHarness(): Promise<StaticServer> {
-  return serveFiles({ '/': 'test/browser/support/harness.html', '/gridlink.iife.js': 'dist/gridlink.iife.js', '/gridlink.iife.js.map': 'dist/gridlink.iife.js.map' });
+/**
+ * The test page: a bundle defining the global `gridlink` and `window.harness`
+ * (test/browser/support/harness.html). The bundle is the full IIFE unless another file is given.
+ */
+export function serveHarness(bundle = 'dist/gridlink.iife.js'): Promise<StaticServer> {
+  return serveFiles({ '/': 'test/browser/support/harness.html', '/gridlink.iife.js': bundle, '/gridlink.iife.js.map': `${bundle}.map` });
 }
 
 export interface PageStatus {

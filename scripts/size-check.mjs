@@ -1,0 +1,95 @@
+// The bundle-size budget, checked the way a page's bundler sees the package: esbuild bundles
+// `import { connect } from 'gridlink'` (this package, through its `browser` export condition, from
+// dist/ — run `npm run build` first), minified, ES2022, and the output is gzipped at level 9. The
+// two IIFEs a <script> tag loads are measured as shipped. Exits 1 when any figure is over its
+// limit, so CI fails on a size regression.
+//
+//   node scripts/size-check.mjs          # check (CI: .ci/run)
+//   node scripts/size-check.mjs --json   # the figures, for bench/bundle-size.mjs
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
+
+/**
+ * The limits CI enforces, in gzip bytes: a ratchet just above what the bundles weigh now, so no
+ * change makes them heavier unnoticed; lower them as the code gets lighter. The issue's goal for the
+ * core import is 7 KB (bar 8 KB), printed beside it; see README "Bundle size".
+ */
+export const LIMITS = {
+  core: 17_500,
+  coreIife: 17_950,
+  fullIife: 24_700,
+};
+export const CORE_GOAL = 7 * 1024;
+export const CORE_BAR = 8 * 1024;
+
+/** What a page imports for each opt-in piece (measured on top of the core). */
+export const PIECES = ['cloudDiscovery', 'latencyPolicy', 'affinityPolicy', 'roundRobinPolicy', 'pageLifecycle', 'logging'];
+
+export const gzipBytes = (bytes) => gzipSync(bytes, { level: 9 }).length;
+
+/** min and gzip bytes of `entry` (JavaScript importing packages by name) as esbuild bundles it for a page. */
+export async function bundleSize(entry, options = {}) {
+  const result = await build({
+    stdin: { contents: entry, resolveDir: ROOT, loader: 'js' },
+    bundle: true,
+    minify: true,
+    format: options.format ?? 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    legalComments: 'none',
+    logLevel: 'silent',
+    nodePaths: options.nodePaths ?? [],
+  });
+  const code = result.outputFiles[0].contents;
+  return { min: code.length, gzip: gzipBytes(code) };
+}
+
+/** The shipped file `dist/<name>`: min and gzip bytes. */
+export function shippedSize(name) {
+  const code = readFileSync(`${ROOT}/dist/${name}`);
+  return { min: code.length, gzip: gzipBytes(code) };
+}
+
+/** The core import alone, and with each piece (its import passed in `use`, so nothing is shaken off). */
+export async function gridlinkSizes() {
+  const core = await bundleSize("import { connect } from 'gridlink'; globalThis.connect = connect;");
+  const pieces = {};
+  for (const piece of PIECES) {
+    pieces[piece] = await bundleSize(`import { connect, ${piece} } from 'gridlink'; globalThis.connect = (o) => connect({ ...o, use: [${piece}] });`);
+  }
+  const all = await bundleSize(`import { connect, ${PIECES.join(', ')} } from 'gridlink'; globalThis.connect = (o) => connect({ ...o, use: [${PIECES.join(', ')}] });`);
+  return { core, pieces, all, coreIife: shippedSize('gridlink.core.iife.js'), fullIife: shippedSize('gridlink.iife.js') };
+}
+
+async function main() {
+  const sizes = await gridlinkSizes();
+  if (process.argv.includes('--json')) {
+    console.log(JSON.stringify(sizes));
+    return;
+  }
+  const checks = [
+    ["import { connect } from 'gridlink'", sizes.core.gzip, LIMITS.core],
+    ['dist/gridlink.core.iife.js', sizes.coreIife.gzip, LIMITS.coreIife],
+    ['dist/gridlink.iife.js (every piece)', sizes.fullIife.gzip, LIMITS.fullIife],
+  ];
+  let over = 0;
+  for (const [what, gzip, limit] of checks) {
+    const ok = gzip <= limit;
+    if (!ok) over++;
+    console.log(`${ok ? 'ok  ' : 'OVER'} ${what}: ${gzip} B gzip (limit ${limit} B)`);
+  }
+  for (const [piece, size] of Object.entries(sizes.pieces)) console.log(`     + ${piece}: +${size.gzip - sizes.core.gzip} B gzip`);
+  const goal = sizes.core.gzip <= CORE_GOAL ? 'met' : sizes.core.gzip <= CORE_BAR ? 'missed, within the bar' : `missed by ${sizes.core.gzip - CORE_BAR} B over the bar`;
+  console.log(`     core goal ${CORE_GOAL} B (bar ${CORE_BAR} B): ${goal}`);
+  if (over > 0) {
+    console.error(`size-check: ${over} bundle(s) over budget`);
+    process.exit(1);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();
