@@ -4,8 +4,9 @@ import { isCookiePair } from '../protocol/codec.js';
 import type { NodeServerOptions } from '../server/node/options.js';
 import { isZoneName } from '../server/dns/names.js';
 import { parseCidr } from '../server/dns/subnets.js';
-import { UsageError, intValue, parseStrict, stringList, stringValue, wsUrl, type Parsed } from '../process/args.js';
+import { UsageError, intValue, parseStrict, stringList, stringValue, wsUrl, type Parsed, type Values } from '../process/args.js';
 import { TUNING_OPTIONS, tuningUsage, nodeId, parseTuning, type NodeTuning } from '../process/node-flags.js';
+import { configValues, readConfigFile, withConfigFile } from './node-config.js';
 
 /** What `gridlink node` passes on to `startNode`: the same options, documented there, plus the CLI's own. */
 export interface NodeCommandOptions
@@ -32,6 +33,7 @@ export interface NodeAuthFlags {
 }
 
 export const NODE_USAGE = `Usage: gridlink node --id <id> [options]
+       gridlink node --config <file.yaml> [options]
 
 Runs one gridlink cloud node. Prints one JSON line when listening:
   {"event":"listening","id":"a","port":7001,"url":"ws://127.0.0.1:7001"}
@@ -40,6 +42,10 @@ SIGTERM drains (clients migrate away) and exits 0; SIGINT closes and exits 0.
 The resume-token secret shared by the cloud's nodes comes from the GRIDLINK_SECRET environment variable.
 
 Options:
+  --config <file.yaml>       read options from a YAML file: each key is a flag's name without --
+                             (dns-port: 5353, verbose: true), a repeatable flag's key takes a list
+                             (peer: [b=ws://10.0.0.2:7001]); a flag given too replaces the file's key.
+                             No secret in the file: it stays in GRIDLINK_SECRET
   --id <id>                  this node's id (required)
   --port <port>              port to listen on (default 0: one the system picks)
   --host <address>           address to listen on (default 127.0.0.1)
@@ -94,11 +100,19 @@ const OPTIONS = {
   'auth-audience': { type: 'string', multiple: true },
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  config: { type: 'string' },
   ...TUNING_OPTIONS,
 } as const;
 
-export function parseNodeArgs(argv: string[]): Parsed<NodeCommandOptions> {
-  const values = parseStrict(argv, OPTIONS);
+/** `readFile` reads `--config`'s file (tests pass the text); flags given beside it win over its keys. */
+export function parseNodeArgs(argv: string[], readFile: (file: string) => string = readConfigFile): Parsed<NodeCommandOptions> {
+  const flags = parseStrict(argv, OPTIONS);
+  const file = stringValue(flags, 'config');
+  if (file === undefined || flags.help === true) return nodeArgs(flags);
+  return withConfigFile(file, configValues(readFile(file), file, OPTIONS), flags, nodeArgs);
+}
+
+function nodeArgs(values: Values): Parsed<NodeCommandOptions> {
   if (values.help === true) return { kind: 'help' };
   const idText = stringValue(values, 'id');
   if (idText === undefined) throw new UsageError('--id is required');
