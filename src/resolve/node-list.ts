@@ -41,12 +41,37 @@ export interface Allowlist {
 /** Told when the merged list changed (members or order); `source` is the side that changed. */
 export type NodeListListener = (nodes: ResolvedNode[], source: 'resolver' | 'advertised') => void;
 
+interface ParsedUrl {
+  readonly href: string;
+  readonly protocol: string;
+  readonly host: string;
+}
+
+/**
+ * URLs parsed lately. A cloud has a handful of node URLs, and every welcome, redirect and round
+ * names them again: a crowd of clients migrating at once would parse the same few strings
+ * thousands of times. Bounded; parsing is pure, so a hit is the same answer. Throws as `URL` does.
+ */
+const parsed = new Map<string, ParsedUrl>();
+const MAX_PARSED = 256;
+
+function parseUrl(url: string): ParsedUrl {
+  let hit = parsed.get(url);
+  if (hit === undefined) {
+    const u = new URL(url);
+    hit = { href: u.href, protocol: u.protocol, host: u.hostname.toLowerCase().replace(/^\[|\]$/g, '') };
+    if (parsed.size >= MAX_PARSED) parsed.delete(parsed.keys().next().value as string);
+    parsed.set(url, hit);
+  }
+  return hit;
+}
+
 export function normalizeUrl(url: string): string {
-  return new URL(url).href;
+  return parseUrl(url).href;
 }
 
 export function hostOf(url: string): string {
-  return new URL(url).hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  return parseUrl(url).host;
 }
 
 /**
@@ -104,8 +129,9 @@ export class NodeList {
   isAllowed(url: string): boolean {
     let host: string;
     try {
-      if (!/^wss?:$/.test(new URL(url).protocol)) return false;
-      host = hostOf(url);
+      const { protocol, host: parsedHost } = parseUrl(url);
+      if (!/^wss?:$/.test(protocol)) return false;
+      host = parsedHost;
     } catch {
       return false;
     }
@@ -137,7 +163,7 @@ export class NodeList {
     const accepted: ResolvedNode[] = [];
     for (const node of nodes.slice(0, this.#maxNodes)) {
       try {
-        if (!/^wss?:$/.test(new URL(node.url).protocol)) throw new TypeError('not a ws:// or wss:// URL');
+        if (!/^wss?:$/.test(parseUrl(node.url).protocol)) throw new TypeError('not a ws:// or wss:// URL');
         if (node.address !== undefined && !(typeof node.address === 'string' && ADDRESS.test(node.address))) throw new TypeError('not an IP address');
         const url = normalizeUrl(node.url);
         if (node.cookie !== undefined && !isCookiePair(node.cookie)) throw new TypeError('not a name=value cookie pair');
