@@ -6,6 +6,7 @@ import { isZoneName } from '../server/dns/names.js';
 import { parseCidr } from '../server/dns/subnets.js';
 import { UsageError, intValue, parseStrict, stringList, stringValue, wsUrl, type Parsed } from '../process/args.js';
 import { TUNING_OPTIONS, tuningUsage, nodeId, parseTuning, type NodeTuning } from '../process/node-flags.js';
+import { METRICS_OPTIONS, METRICS_USAGE, parseMetricsFlags, type MetricsFlags } from '../process/node-flags.js';
 
 /** What `gridlink node` passes on to `startNode`: the same options, documented there, plus the CLI's own. */
 export interface NodeCommandOptions
@@ -19,6 +20,8 @@ export interface NodeCommandOptions
   verbose: boolean;
   /** `--auth-…`: admit only clients with a valid JWT (see `NodeAuthFlags`). */
   auth?: NodeAuthFlags;
+  /** `--metrics`, `--metrics-token-env`: serve `/metrics`. */
+  metrics?: MetricsFlags;
 }
 
 /**
@@ -57,6 +60,7 @@ Options:
   --region <name>            this node's region, for "closest node" DNS answers
   --subnet <cidr>            clients in this block get this node first (repeat for each)
 ${tuningUsage('200')}
+${METRICS_USAGE}
 
 Authentication (JWTs the app's backend signs; give one key flag, or none to admit anyone):
   --auth-jwt-secret-env <NAME>  HS256: the key (at least 32 bytes) is in environment variable NAME
@@ -95,6 +99,7 @@ const OPTIONS = {
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   ...TUNING_OPTIONS,
+  ...METRICS_OPTIONS,
 } as const;
 
 export function parseNodeArgs(argv: string[]): Parsed<NodeCommandOptions> {
@@ -121,7 +126,7 @@ export function parseNodeArgs(argv: string[]): Parsed<NodeCommandOptions> {
     ...parseTuning(values),
   };
   if (url !== undefined) options.url = wsUrl('url', url);
-  Object.assign(options, dnsFlags(values), proxyFlags(values, peers));
+  Object.assign(options, dnsFlags(values), proxyFlags(values, peers), parseMetricsFlags(values));
   const auth = authFlags(values);
   if (auth !== undefined) options.auth = auth;
   return { kind: 'run', options };

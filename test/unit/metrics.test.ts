@@ -65,11 +65,11 @@ describe('the node registry', () => {
     const registry = createRegistry(source(), false);
     const metrics = await registry.getMetricsAsJSON();
     // prom-client names counters without `_total` in its JSON; the text format adds it back.
-    const byName = new Map(metrics.map((m) => [m.type === 'counter' && !m.name.endsWith('_total') ? `${m.name}_total` : m.name, m]));
+    const byName = new Map(metrics.map((m) => [String(m.type) === 'counter' && !m.name.endsWith('_total') ? `${m.name}_total` : m.name, m]));
     expect([...byName.keys()].sort()).toEqual(Object.keys(SERIES).sort());
     for (const [name, { type, labels }] of Object.entries(SERIES)) {
       const metric = byName.get(name)!;
-      expect(metric.type, name).toBe(type);
+      expect(String(metric.type), name).toBe(type);
       for (const value of metric.values) expect(Object.keys(value.labels).sort(), name).toEqual([...labels, 'node'].sort());
     }
   });
