@@ -6,10 +6,11 @@
 #   haproxy  (haproxy)       - the reverse proxy with sticky cookies the proxy tests run in front of nodes
 #   openssl  (openssl)       - makes the proxy tests' TLS certificate at run time
 #   chromium (chromium)      - the browser bundle's tests and benchmark, driven by playwright-core
+#   prometheus (prometheus)  - scrapes a running cloud's /metrics in the metrics test
 # Runs before `npm test` and in CI. Without root or apt-get it only says what is missing; the tests
 # that need a tool then fail under CI=true and are skipped (with the reason shown) otherwise.
 set -uo pipefail
-declare -A packages=([ip]=iproute2 [dig]=dnsutils [dnsmasq]=dnsmasq-base [haproxy]=haproxy [openssl]=openssl [chromium]=chromium)
+declare -A packages=([ip]=iproute2 [dig]=dnsutils [dnsmasq]=dnsmasq-base [haproxy]=haproxy [openssl]=openssl [chromium]=chromium [prometheus]=prometheus)
 missing=()
 for tool in "${!packages[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("${packages[$tool]}")

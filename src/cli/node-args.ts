@@ -5,7 +5,17 @@ import type { NodeServerOptions } from '../server/node/options.js';
 import { isZoneName } from '../server/dns/names.js';
 import { parseCidr } from '../server/dns/subnets.js';
 import { UsageError, intValue, parseStrict, stringList, stringValue, wsUrl, type Parsed, type Values } from '../process/args.js';
-import { TUNING_OPTIONS, tuningUsage, nodeId, parseTuning, type NodeTuning } from '../process/node-flags.js';
+import {
+  METRICS_OPTIONS,
+  METRICS_USAGE,
+  TUNING_OPTIONS,
+  nodeId,
+  parseMetricsFlags,
+  parseTuning,
+  tuningUsage,
+  type MetricsFlags,
+  type NodeTuning,
+} from '../process/node-flags.js';
 import { configValues, readConfigFile, withConfigFile } from './node-config.js';
 
 /** What `gridlink node` passes on to `startNode`: the same options, documented there, plus the CLI's own. */
@@ -20,6 +30,8 @@ export interface NodeCommandOptions
   verbose: boolean;
   /** `--auth-…`: admit only clients with a valid JWT (see `NodeAuthFlags`). */
   auth?: NodeAuthFlags;
+  /** `--metrics`, `--metrics-token-env`: serve `/metrics`. */
+  metrics?: MetricsFlags;
 }
 
 /**
@@ -63,6 +75,7 @@ Options:
   --region <name>            this node's region, for "closest node" DNS answers
   --subnet <cidr>            clients in this block get this node first (repeat for each)
 ${tuningUsage('200')}
+${METRICS_USAGE}
 
 Authentication (JWTs the app's backend signs; give one key flag, or none to admit anyone):
   --auth-jwt-secret-env <NAME>  HS256: the key (at least 32 bytes) is in environment variable NAME
@@ -102,6 +115,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   config: { type: 'string' },
   ...TUNING_OPTIONS,
+  ...METRICS_OPTIONS,
 } as const;
 
 /** `readFile` reads `--config`'s file (tests pass the text); flags given beside it win over its keys. */
@@ -135,7 +149,7 @@ function nodeArgs(values: Values): Parsed<NodeCommandOptions> {
     ...parseTuning(values),
   };
   if (url !== undefined) options.url = wsUrl('url', url);
-  Object.assign(options, dnsFlags(values), proxyFlags(values, peers));
+  Object.assign(options, dnsFlags(values), proxyFlags(values, peers), parseMetricsFlags(values));
   const auth = authFlags(values);
   if (auth !== undefined) options.auth = auth;
   return { kind: 'run', options };

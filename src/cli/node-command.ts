@@ -12,6 +12,7 @@ import type { Logger } from '../core/logger.js';
 import { startNode, type NodeServer, type NodeServerOptions } from '../server/node/node-server.js';
 import { jwtAuthenticator, type JwtAuthenticator, type JwtAuthOptions } from '../server/auth/jwt.js';
 import { UsageError } from '../process/args.js';
+import { metricsOption } from '../process/node-flags.js';
 import { listenForControl } from './control.js';
 import { jsonLinesLogger } from '../process/log-lines.js';
 import type { NodeAuthFlags, NodeCommandOptions } from './node-args.js';
@@ -80,6 +81,7 @@ export function serverOptions(options: NodeCommandOptions, logger: Logger | unde
   if (options.region !== undefined) out.region = options.region;
   if (options.subnets !== undefined) out.subnets = options.subnets;
   if (logger !== undefined) out.logger = logger;
+  if (options.metrics !== undefined) out.metrics = metricsOption(options.metrics, process.env);
   if (options.auth !== undefined) out.authenticate = nodeAuthenticator(options.auth, process.env, (file) => readFileSync(file, 'utf8'), logger);
   return out;
 }

@@ -84,3 +84,36 @@ function defined(pair: { intervalMs: number | undefined; timeoutMs: number | und
   if (pair.timeoutMs !== undefined) out.timeoutMs = pair.timeoutMs;
   return out;
 }
+
+// ---- metrics (`gridlink node` only: the local cloud's nodes are scraped by nobody) ----
+
+export const METRICS_OPTIONS = {
+  metrics: { type: 'boolean' },
+  'metrics-token-env': { type: 'string' },
+} as const satisfies Options;
+
+export const METRICS_USAGE = `  --metrics                  serve GET /metrics (Prometheus text format, process series included) on --port
+  --metrics-token-env <NAME> scrapes must send Authorization: Bearer <the value of NAME> (implies --metrics)`;
+
+/** `--metrics` as the flags give it: the token's variable, never the token (argv is public to `ps`). */
+export interface MetricsFlags {
+  tokenEnv?: string;
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+export function parseMetricsFlags(values: Values): { metrics?: MetricsFlags } {
+  const tokenEnv = stringValue(values, 'metrics-token-env');
+  if (tokenEnv === undefined) return values.metrics === true ? { metrics: {} } : {};
+  // Not quoted: someone who misread the flag may have put the token itself here.
+  if (!ENV_NAME.test(tokenEnv)) throw new UsageError('--metrics-token-env takes the NAME of an environment variable holding the token (letters, digits, _), not the token');
+  return { metrics: { tokenEnv } };
+}
+
+/** The node's `metrics` option, the token read from the environment when the flags name one. */
+export function metricsOption(flags: MetricsFlags, env: NodeJS.ProcessEnv): { token?: string; processMetrics: true } {
+  if (flags.tokenEnv === undefined) return { processMetrics: true };
+  const token = env[flags.tokenEnv];
+  if (token === undefined || token === '') throw new UsageError(`--metrics-token-env: environment variable ${flags.tokenEnv} is not set`);
+  return { token, processMetrics: true };
+}

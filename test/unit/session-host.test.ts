@@ -353,6 +353,24 @@ describe('SessionHost', () => {
   });
 });
 
+describe('SessionHost: counters for the node metrics', () => {
+  it('counts relays, a session arriving by migration, and one handed over by evict; a shutdown is no migration', () => {
+    makeHost();
+    const alice = join('alice');
+    join('bob');
+    host.relay(alice, { t: 'msg', seq: 1, d: 'one' });
+    host.relay(alice, { t: 'msg', d: 'volatile' });
+    expect(host.counters()).toEqual({ relayed: 2, migratedIn: 0, migratedOut: 0 });
+    host.evict('s', () => {});
+    expect(host.counters()).toEqual({ relayed: 2, migratedIn: 0, migratedOut: 1 });
+    // A member moving here from another node (`via`) brings the session with it.
+    join('carol', { via: 'other-node' });
+    expect(host.counters().migratedIn).toBe(1);
+    host.stop();
+    expect(host.counters().migratedOut).toBe(1);
+  });
+});
+
 describe('SessionHost: identity cannot be borrowed', () => {
   const refuse = (client: string, extra: Partial<HelloFrame> = {}) => host.join(new FakeLink(), hello(client, extra), welcomeFor(client));
   const REQUIRED = { kind: 'rejected', message: 'resume token required' };

@@ -172,6 +172,7 @@ describe('node options', () => {
       helloTimeoutMs: 2000,
       maxMembersPerSession: 128,
       maxClaimedMembers: 32,
+      metrics: { token: 'a-scrape-token-0123456789', processMetrics: true },
     };
     const config = normalizeNodeOptions(sample);
     expect(config).toMatchObject({ url: sample.url, region: 'eu', maxJoinsPerSecond: 50, dns: { zone: 'cloud.test', port: 5353 } });

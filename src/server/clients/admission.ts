@@ -11,6 +11,7 @@ import type { JoinLimit } from './join-limit.js';
 import type { NodeServerOptions } from '../node/options.js';
 import type { Placement } from '../placement/placement.js';
 import type { SessionHost, WelcomeParts } from '../sessions/session-host.js';
+import type { NodeTally, RefusalCode } from '../metrics/tally.js';
 
 export interface AdmissionDeps {
   readonly placement: Placement;
@@ -24,6 +25,8 @@ export interface AdmissionDeps {
   readonly authTimeoutMs: number;
   /** Whether a resume token is valid for this session and client (the hook's `resumed`). */
   readonly verifyResume: (token: string | undefined, session: string, client: string) => boolean;
+  /** Where joins, redirects and refusals are counted for the node's metrics. */
+  readonly tally?: NodeTally;
 }
 
 /** What the client hears, whatever the hook said or threw: never an echo of the token. */
@@ -33,6 +36,11 @@ type AuthVerdict = 'allow' | 'deny' | 'timeout';
 
 export async function admit(link: ClientLink, deps: AdmissionDeps): Promise<void> {
   const hello = link.hello;
+  const tally = deps.tally;
+  const refuse = (code: RefusalCode, message: string, closeCode: CloseCode): void => {
+    if (tally !== undefined) tally.refusals[code]++;
+    link.refuse(code, message, closeCode);
+  };
   try {
     // A member back with a token this cloud signed is a failover, and has its own, larger bucket
     // (join-limit.ts). The check is one HMAC, so it may come before the limit.
@@ -40,22 +48,22 @@ export async function admit(link: ClientLink, deps: AdmissionDeps): Promise<void
     // First and cheapest: an address over its rate gets nothing else from this node.
     if (!deps.joinLimit.take(link.origin.address, resumed)) {
       deps.logger.debug('join rate limit', { client: hello.client, address: link.origin.address, resumed });
-      link.refuse('busy', 'too many joins from this address; try again later', CloseCode.tryAgainLater);
+      refuse('busy', 'too many joins from this address; try again later', CloseCode.tryAgainLater);
       return;
     }
     if (hello.v !== PROTOCOL_VERSION) {
-      link.refuse('version', `unsupported protocol version ${hello.v} (this node speaks ${PROTOCOL_VERSION})`, CloseCode.rejected);
+      refuse('version', `unsupported protocol version ${hello.v} (this node speaks ${PROTOCOL_VERSION})`, CloseCode.rejected);
       return;
     }
     // Before placement: a client that may not join must not learn where the session is hosted.
     const verdict = await authenticate(link, deps, resumed);
     if (!link.open) return;
     if (verdict === 'timeout') {
-      link.refuse('busy', 'authentication took too long; try again later', CloseCode.tryAgainLater);
+      refuse('busy', 'authentication took too long; try again later', CloseCode.tryAgainLater);
       return;
     }
     if (verdict === 'deny') {
-      link.refuse('unauthorized', UNAUTHORIZED, CloseCode.rejected);
+      refuse('unauthorized', UNAUTHORIZED, CloseCode.rejected);
       return;
     }
     // The only step that waits; the decision after it is synchronous, so nothing changes the view
@@ -64,19 +72,21 @@ export async function admit(link: ClientLink, deps: AdmissionDeps): Promise<void
     if (!link.open) return;
     const decision = deps.placement.decide(hello);
     if (decision.kind === 'redirect') {
+      if (tally !== undefined) tally.redirects[decision.reason]++;
       link.send({ t: 'redirect', node: decision.node, reason: decision.reason });
       link.close(CloseCode.redirect, 'redirect');
       return;
     }
     if (decision.kind === 'refuse') {
-      link.refuse(decision.code, decision.message, CloseCode.drained);
+      refuse(decision.code, decision.message, CloseCode.drained);
       return;
     }
     const result = deps.sessions.join(link, hello, (parts) => deps.welcome(hello, parts));
     if (result.kind === 'rejected') {
-      link.refuse('rejected', result.message, CloseCode.rejected);
+      refuse('rejected', result.message, CloseCode.rejected);
       return;
     }
+    if (tally !== undefined) tally.joins++;
     link.attach();
   } catch (error) {
     deps.logger.error('unexpected error admitting a client', { client: hello.client, error });

@@ -15,6 +15,7 @@ import { CloseCode, type AckFrame, type ByeFrame, type ClientFrame, type GapFram
 import { Liveness } from '../../core/liveness.js';
 import type { RequestOrigin } from '../http/whoami.js';
 import type { MemberLink } from '../sessions/session-host.js';
+import type { NodeTally } from '../metrics/tally.js';
 
 export type SessionFrame = MsgFrame | AckFrame | ByeFrame | GapFrame;
 
@@ -26,6 +27,8 @@ export interface ClientLinkHost {
   frame(link: ClientLink, frame: SessionFrame, payloadJson?: string): void;
   /** The link is closed (by either side, for any reason). Called exactly once. */
   closed(link: ClientLink, code: number): void;
+  /** Where the link counts what the node's metrics report (fields only: counting stays free). */
+  readonly tally?: Pick<NodeTally, 'relayedBytes' | 'clientHeartbeatTimeouts'>;
 }
 
 export interface ClientLinkOptions {
@@ -98,6 +101,7 @@ export class ClientLink implements MemberLink {
         },
         onDead: (silentMs) => {
           this.options.logger.info('client link silent; closing', { client: hello.client, silentMs });
+          if (host.tally !== undefined) host.tally.clientHeartbeatTimeouts++;
           this.close(CloseCode.heartbeatTimeout, 'heartbeat timeout');
         },
       },
@@ -209,6 +213,7 @@ export class ClientLink implements MemberLink {
       const scanned = typeof text === 'string' ? scanClientMsg(text, this.options) : undefined;
       if (scanned === undefined) frame = decodeClientFrame(text, this.options);
       else ({ frame, dJson: payloadJson } = scanned);
+      if (frame.t === 'msg' && this.host.tally !== undefined) this.host.tally.relayedBytes += rawLength(data);
     } catch (error) {
       this.protocolError(error);
       return;
@@ -249,6 +254,12 @@ export class ClientLink implements MemberLink {
     this.options.logger.info('protocol error on client link', { client: this.hello.client, error: message });
     this.refuse('protocol', message, tooLarge ? CloseCode.tooLarge : CloseCode.protocolError);
   }
+}
+
+/** The frame's size as received, without copying it. */
+function rawLength(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((sum, part) => sum + part.length, 0);
+  return data.byteLength;
 }
 
 /** ws hands text frames over as a Buffer (or fragments); the codec wants a string. */

@@ -28,6 +28,11 @@ export interface DnsServer {
    * asker's IP). No size limit but DNS's own 64 KiB; undefined when the query must not be answered.
    */
   query(bytes: Uint8Array, source: string): Uint8Array | undefined;
+  /**
+   * Queries answered since start, by transport and response code (`rcode` 0..15), and queries
+   * dropped unanswered, by transport: for the node's metrics.
+   */
+  counts(): DnsCounts;
   /** Stops listening, closes every TCP connection; resolves when all is closed. Idempotent. */
   close(): Promise<void>;
 }
@@ -41,7 +46,12 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
 }
 
 /** HTTPS (DoH) answers, like TCP ones, are limited only by DNS's 64 KiB. */
-type Transport = 'udp' | 'tcp' | 'https';
+export type Transport = 'udp' | 'tcp' | 'https';
+
+export type DnsCounts = Record<Transport, { readonly answered: readonly number[]; readonly dropped: number }>;
+
+/** Counted per query: an increment in a preallocated array. */
+type Tally = Record<Transport, { answered: number[]; dropped: number }>;
 
 const UDP_RECV_BUFFER_BYTES = 1 << 20;
 /** Queries longer than this are answered but not cached. */
@@ -98,6 +108,7 @@ class Dns implements DnsServer {
   /** Open TCP connections per client address. */
   private readonly perAddress = new Map<string, number>();
   private readonly cache = new AnswerCache();
+  private readonly tally: Tally = { udp: blankCounts(), tcp: blankCounts(), https: blankCounts() };
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -176,8 +187,21 @@ class Dns implements DnsServer {
     });
   }
 
-  /** Bytes in, bytes out (or nothing). Never throws: a failure is logged and answered SERVFAIL or dropped. */
+  counts(): DnsCounts {
+    return this.tally;
+  }
+
   private answer(bytes: Buffer, source: string, transport: Transport): Buffer | undefined {
+    const answer = this.respond(bytes, source, transport);
+    const counts = this.tally[transport];
+    // The response code is the low 4 bits of the header's fourth byte.
+    if (answer === undefined || answer.length < 4) counts.dropped++;
+    else counts.answered[(answer[3] ?? 0) & 0x0f]!++;
+    return answer;
+  }
+
+  /** Bytes in, bytes out (or nothing). Never throws: a failure is logged and answered SERVFAIL or dropped. */
+  private respond(bytes: Buffer, source: string, transport: Transport): Buffer | undefined {
     try {
       if (bytes.length < HEADER_BYTES) return undefined;
       let snapshot: CloudSnapshot;
@@ -222,6 +246,10 @@ class Dns implements DnsServer {
     failed.flags = (failed.flags ?? 0) & ~(1 << 10); // not authoritative for an answer it could not give
     return encodeResponse({ ...failed, answers: [], authorities: [] }, transport === 'udp' ? udpLimit(decoded.packet) : MAX_TCP_BYTES);
   }
+}
+
+function blankCounts(): { answered: number[]; dropped: number } {
+  return { answered: new Array<number>(16).fill(0), dropped: 0 };
 }
 
 /** FNV-1a of the asker's address: different askers start the rotation at different nodes. */

@@ -6,6 +6,8 @@
  *                              that the hook accepts for that session (else 401), as a hello would
  *   GET /.well-known/gridlink  the discovery document (`discovery.ts`): the cloud's nodes, best first
  *   GET|POST /dns-query        DNS-over-HTTPS (`dns/doh.ts`), when the node runs the cloud's DNS
+ *   GET /metrics               Prometheus text format (`metrics/serve.ts`), when the `metrics` option is set;
+ *                              without CORS: it is for the operator's scraper, not for pages
  * The first two are for operators and tools (`gridlink probe`, the latency policy); the last two
  * are how browser pages find the cloud.
  *
@@ -21,6 +23,7 @@ import { WELL_KNOWN_PATH, type DiscoveryDocument } from './discovery.js';
 import { DOH_PATH, serveDoh, type DnsAnswerer } from '../dns/doh.js';
 import type { NodeLoad } from '../dns/view.js';
 import type { AuthenticateRequest } from '../node/options.js';
+import { METRICS_PATH } from '../metrics/serve.js';
 
 export interface RouteHost {
   readonly id: string;
@@ -38,6 +41,8 @@ export interface RouteHost {
   dnsQuery?(query: Uint8Array, source: string): Uint8Array | undefined;
   /** The discovery document, as this node sees the cloud, for an asker at `source`. */
   discovery?(source: string): DiscoveryDocument;
+  /** Answers `/metrics`; undefined when the node does not serve metrics (404). */
+  metrics?(req: IncomingMessage, res: ServerResponse): void;
 }
 
 const CORS = { 'access-control-allow-origin': '*' };
@@ -99,6 +104,7 @@ export function handleRequest(req: IncomingMessage, res: ServerResponse, host: R
     void answerHost(req, res, host, session);
     return;
   }
+  if (path === METRICS_PATH && host.metrics !== undefined) return host.metrics(req, res);
   notFound(res);
 }
 

@@ -34,6 +34,8 @@ import { publicPeer, publicSelf } from './proxy-view.js';
 import { guardConnections, listen, nodeServerOptions, refuseSocket, waitForSockets, type ConnectionGuard } from './listen.js';
 import { ConnectionLimit } from '../clients/connection-limit.js';
 import type { NodeServer, NodeStats } from './node-api.js';
+import { NodeTally } from '../metrics/tally.js';
+import { metricsEndpoint, type MetricsEndpoint } from '../metrics/serve.js';
 
 export type { NodeServerOptions } from './options.js';
 export type { NodeServer, NodeStats } from './node-api.js';
@@ -96,6 +98,9 @@ class Node implements NodeServer {
   private readonly welcome: ReturnType<typeof welcomeBuilder>;
   /** Every accepted socket, counted against the connection limits until it says hello. */
   private readonly guard: ConnectionGuard;
+  /** Counted always (plain fields); served at `/metrics` only when the option asks. */
+  private readonly tally = new NodeTally();
+  private readonly metrics: MetricsEndpoint | undefined;
 
   constructor(
     private readonly config: NodeConfig,
@@ -110,7 +115,7 @@ class Node implements NodeServer {
     this.tokens = createTokenSigner(config.secret, config.tokenTtlMs);
     this.peerAuth = createPeerAuth(config.sharedSecret);
     this.welcome = welcomeBuilder({ node: this.publicInfo, nodes: this.publicNodes, heartbeat: config.heartbeat, tokens: this.tokens, maxFrameBytes: config.maxFrameBytes });
-    this.clientHost = { frame: (link, frame, payloadJson) => this.clientFrame(link, frame, payloadJson), closed: (link, code) => this.clientClosed(link, code) };
+    this.clientHost = { frame: (link, frame, payloadJson) => this.clientFrame(link, frame, payloadJson), closed: (link, code) => this.clientClosed(link, code), tally: this.tally };
     this.peerHost = {
       drained: (peerId) => this.peers.noteDrain(peerId),
       loadReported: (peerId, load) => this.view.noteLoad(peerId, load),
@@ -160,6 +165,9 @@ class Node implements NodeServer {
       currentLoad: () => this.view.ownLoad(),
       onPin: (peerId, frame) => this.pins.note(peerId, frame),
       onLinkDown: (peerId) => this.pins.forget(peerId),
+      onState: (change) => {
+        if (change.machine === 'link' && change.reason.code === 'silent') this.tally.peerHeartbeatTimeouts++;
+      },
     });
     this.loadReporter = new LoadReporter(this.view, (frame) => this.peers.broadcast(frame), config.peerHeartbeat.intervalMs);
     // Placement's answers go to clients (redirect, drain.to), so it names nodes as clients reach them.
@@ -186,6 +194,10 @@ class Node implements NodeServer {
     http.on('request', (req: IncomingMessage, res: ServerResponse) => this.request(req, res));
     http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
     http.on('error', (error) => config.logger.error('http server error', { error: error.message }));
+    this.metrics = metricsEndpoint(config.metrics, {
+      id: config.id, tally: this.tally, links: () => this.links.size, sessions: () => this.sessions.stats(), counters: () => this.sessions.counters(),
+      peers: () => this.peers.states(), dns: () => this.dnsServer?.counts(), draining: () => this.state.kind !== 'running',
+    });
     this.peers.start();
     config.logger.info('node listening', { node: config.id, url: info.url });
   }
@@ -299,6 +311,7 @@ class Node implements NodeServer {
       authenticate: this.config.authenticate,
       dnsAddress: () => this.dnsServer?.address,
       dnsQuery: (query, source) => this.dnsServer?.query(query, source),
+      metrics: this.metrics && ((req, res) => this.metrics?.serve(req, res)),
       discovery: (source) =>
         discoveryDocument(this.view.snapshot(), { nodes: this.publicNodes, heartbeat: this.config.heartbeat, cloud: this.config.dns?.zone, ttlSec: this.config.dns?.ttlSec, source }),
     });
@@ -356,6 +369,7 @@ class Node implements NodeServer {
       authTimeoutMs: this.config.handshakeTimeoutMs / 2,
       verifyResume: (token, session, client) => this.tokens.verify(token, session, client),
       welcome: this.welcome,
+      tally: this.tally,
     });
   }
 

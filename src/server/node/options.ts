@@ -14,6 +14,7 @@ import { parseCidr } from '../dns/subnets.js';
 import { MAX_REGION_LENGTH, MAX_SUBNETS } from '../peers/frames.js';
 import type { ProxySettings } from './proxy-view.js';
 import type { ConnectionLimits } from '../clients/connection-limit.js';
+import { metricsConfig, type MetricsConfig, type MetricsOptions } from '../metrics/serve.js';
 
 export interface NodeServerOptions {
   /** Stable node id (1..128 chars), the same across restarts. */
@@ -117,6 +118,12 @@ export interface NodeServerOptions {
    * grace period); default 64. A migrating session's other members beyond it simply join on arrival.
    */
   maxClaimedMembers?: number;
+  /**
+   * Serve `GET /metrics` (Prometheus text format) on this node's port: `true`, or `{ token }` to
+   * ask every scrape for `Authorization: Bearer <token>`, `processMetrics: true` to add the
+   * process's own series (one node per process: `gridlink node` sets it). Default off (404).
+   */
+  metrics?: boolean | MetricsOptions;
   logger?: Logger;
 }
 
@@ -171,6 +178,8 @@ export interface NodeConfig {
   readonly connections: ConnectionLimits;
   readonly maxMembersPerSession: number;
   readonly maxClaimedMembers: number;
+  /** Undefined: `/metrics` is not served. */
+  readonly metrics: MetricsConfig | undefined;
   readonly logger: Logger;
 }
 
@@ -178,7 +187,7 @@ const NODE_KEYS = optionKeys<NodeServerOptions>({
   id: true, port: true, host: true, url: true, peers: true, proxy: true, trustedProxies: true, secret: true,
   heartbeat: true, peerHeartbeat: true, memberGraceMs: true, settleMs: true, maxFrameBytes: true, tokenTtlMs: true,
   drainDeadlineMs: true, cloud: true, dnsPort: true, dnsHost: true, dnsTtlSec: true, address: true, region: true,
-  subnets: true, authenticate: true, maxJoinsPerSecond: true, maxMembersPerSession: true, maxClaimedMembers: true, logger: true,
+  subnets: true, authenticate: true, maxJoinsPerSecond: true, maxMembersPerSession: true, maxClaimedMembers: true, logger: true, metrics: true,
   maxConnectionsPerAddress: true, maxPendingConnections: true, maxPendingConnectionsPerAddress: true, helloTimeoutMs: true,
 });
 const PEER_KEYS = optionKeys<NodeInfo>({ id: true, url: true, cookie: true });
@@ -313,6 +322,7 @@ export function normalizeOptions(input: NodeServerOptions): NodeConfig {
     connections: connectionLimits(options, handshakeTimeoutMs),
     maxMembersPerSession: integer('maxMembersPerSession', options.maxMembersPerSession, 256, 1, 4096),
     maxClaimedMembers: integer('maxClaimedMembers', options.maxClaimedMembers, 64, 0, 4096),
+    metrics: metricsConfig(options.metrics),
     logger: safeLogger(logger('logger', options.logger)),
   };
 }

@@ -122,6 +122,11 @@ export class PeerMonitor {
     this.#startup = { kind: 'pending', unsettled: new Set(this.#peers.keys()), waiters: [] };
   }
 
+  /** Each peer's link state and standing, for the node's metrics (no ids: they are counted). */
+  states(): { link: PeerLinkKind; standing: StandingKind }[] {
+    return [...this.#peers.values()].map((peer) => ({ link: peer.link.state, standing: peer.standing.kind }));
+  }
+
   start(): void {
     if (!this.#machine.transition(['idle'], { kind: 'running' }, { code: 'start', message: 'dialling every peer' })) return;
     for (const peer of this.#peers.values()) peer.link.dial();

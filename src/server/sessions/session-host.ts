@@ -73,6 +73,9 @@ export class SessionHost {
   private readonly sessions = new Map<string, Session>();
   private readonly byLink = new Map<MemberLink, { session: Session; member: Member }>();
   private relayedCount = 0;
+  /** Sessions that arrived here by migration, and ones handed over to a new host (`evict`). */
+  private migratedIn = 0;
+  private migratedOut = 0;
   private readonly stallMs: number;
   private readonly membership: Membership;
 
@@ -127,6 +130,11 @@ export class SessionHost {
     let members = 0;
     for (const session of this.sessions.values()) members += session.members.size;
     return { sessions: this.sessions.size, members, relayed: this.relayedCount };
+  }
+
+  /** Totals since start, for the node's metrics. */
+  counters(): { relayed: number; migratedIn: number; migratedOut: number } {
+    return { relayed: this.relayedCount, migratedIn: this.migratedIn, migratedOut: this.migratedOut };
   }
 
   sessionIds(): string[] {
@@ -267,8 +275,19 @@ export class SessionHost {
    * leaving.
    */
   evict(sessionId: string, move: (link: MemberLink) => void): void {
+    if (this.forget(sessionId, move)) this.migratedOut++;
+  }
+
+  /** Stops every timer (node shutdown). Links are the caller's to close. */
+  stop(): void {
+    clearInterval(this.sweeper);
+    for (const id of [...this.sessions.keys()]) this.forget(id, () => {});
+  }
+
+  /** Ends a session here without `left` frames; false when it was not hosted here. */
+  private forget(sessionId: string, move: (link: MemberLink) => void): boolean {
     const session = this.sessions.get(sessionId);
-    if (session === undefined) return;
+    if (session === undefined) return false;
     this.sessions.delete(sessionId);
     this.settle(session);
     for (const member of session.members.values()) {
@@ -280,12 +299,7 @@ export class SessionHost {
       }
     }
     this.options.onSessionEnded?.(sessionId);
-  }
-
-  /** Stops every timer (node shutdown). Links are the caller's to close. */
-  stop(): void {
-    clearInterval(this.sweeper);
-    for (const id of [...this.sessions.keys()]) this.evict(id, () => {});
+    return true;
   }
 
   /** Reported watermarks, each bounded by what the session saw of its sender. */
@@ -301,6 +315,7 @@ export class SessionHost {
     const migrating = hello.via !== undefined || hello.members.some((id) => id !== hello.client);
     const settle: Settle = migrating && this.options.settleMs > 0 ? { kind: 'settling', timer: this.settleTimer(hello.session) } : { kind: 'settled' };
     const session: Session = { id: hello.session, members: new Map(), positions: new Map(), settle, placeholders: new Set() };
+    if (migrating) this.migratedIn++;
     this.sessions.set(session.id, session);
     return session;
   }
