@@ -99,6 +99,8 @@ function nodeRefusal(node: NodeInfo, code: string, message: string): GridlinkErr
   if (code === 'rejected') return new ConnectError('GRIDLINK_REJECTED', text, { retriable: false });
   if (code === 'unauthorized') return new ConnectError('GRIDLINK_UNAUTHORIZED', text, { retriable: false });
   if (code === 'version') return new ConnectError('GRIDLINK_PROTOCOL', text, { retriable: false });
+  // Alive and well, only over its join rate (or slow to authenticate): not a node that failed.
+  if (code === 'busy') return new ConnectError('GRIDLINK_BUSY', text, { retriable: true });
   return new ConnectError('GRIDLINK_CONNECT_FAILED', text, { retriable: true });
 }
 

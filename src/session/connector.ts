@@ -250,11 +250,12 @@ async function attempt(deps: ConnectorDeps, first: ResolvedNode, failed: Set<str
       link?.close();
       if (signal.aborted) throw error;
       // A node that refused our credential is healthy: no cooldown, and not reported as failed. A
-      // busy one (its join rate limit) is an ordinary retriable failure: cooldown, next candidate.
+      // busy one (its join rate limit) is alive too: it cools down (the next candidates first, then
+      // the round's backoff), but naming it in `failed` would have the cloud move its sessions away.
       const code = isGridlinkError(error) ? error.code : undefined;
       if (code !== undefined && code !== 'GRIDLINK_REJECTED' && code !== 'GRIDLINK_FOREIGN_NODE' && code !== 'GRIDLINK_UNAUTHORIZED') {
         deps.cooldown.fail(nodeKey(node));
-        failed.add(node.id);
+        if (code !== 'GRIDLINK_BUSY') failed.add(node.id);
       }
       if (code === 'GRIDLINK_FOREIGN_NODE') deps.warn(error as GridlinkError);
       if (code === 'GRIDLINK_UNAUTHORIZED' && deps.token?.refreshes === true) {

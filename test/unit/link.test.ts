@@ -136,7 +136,7 @@ describe('Link handshake', () => {
     ['rejected', 'GRIDLINK_REJECTED', false],
     ['unauthorized', 'GRIDLINK_UNAUTHORIZED', false],
     ['version', 'GRIDLINK_PROTOCOL', false],
-    ['busy', 'GRIDLINK_CONNECT_FAILED', true],
+    ['busy', 'GRIDLINK_BUSY', true],
   ] as const)("a node's '%s' error frame rejects the join with %s (retriable %s)", async (nodeCode, code, retriable) => {
     const { log, transport, link } = setup();
     const joined = join(link);

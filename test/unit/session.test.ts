@@ -77,18 +77,29 @@ interface World {
   sockets: FakeSocket[];
   /** Node behaviour per URL: 'up' welcomes, 'down' refuses the connection. */
   nodes: Map<string, 'up' | 'down'>;
+  /** How many more hellos a node answers `busy` (its join rate limit). */
+  busy: Map<string, number>;
+  /** Every hello, in order: where it went and whom it reported failed. */
+  hellos: Array<{ url: string; failed: string[] }>;
 }
 
 const A = 'ws://a.test/';
 const B = 'ws://b.test/';
 
 function world(): World {
-  const w: World = { sockets: [], nodes: new Map([[A, 'up'], [B, 'up']]), platform: undefined as unknown as Platform, frozen: new Set(), lifecycle: undefined, offline: false };
+  const w: World = { sockets: [], nodes: new Map([[A, 'up'], [B, 'up']]), busy: new Map(), hellos: [], platform: undefined as unknown as Platform, frozen: new Set(), lifecycle: undefined, offline: false };
   const id = (url: string) => new URL(url).hostname.split('.')[0] as string;
   const onFrame = (socket: FakeSocket, frame: Record<string, unknown>) => {
     if (w.frozen.has(socket.url)) return; // a node that went silent (a pulled cable)
     if (frame.t === 'ping' && frame.id !== undefined) socket.push({ t: 'pong', id: frame.id });
     if (frame.t !== 'hello') return;
+    w.hellos.push({ url: socket.url, failed: (frame.failed as string[] | undefined) ?? [] });
+    if ((w.busy.get(socket.url) ?? 0) > 0) {
+      w.busy.set(socket.url, (w.busy.get(socket.url) ?? 0) - 1);
+      socket.push({ t: 'error', code: 'busy', message: 'too many joins from this address' });
+      socket.close(1013, 'busy');
+      return;
+    }
     socket.push({
       t: 'welcome',
       v: 1,
@@ -225,6 +236,17 @@ describe('client state machine', () => {
     const [info] = infos;
     expect(info!.downtimeMs).toBeGreaterThanOrEqual(120);
     expect(info!.migratingMs).toBeLessThan(info!.downtimeMs);
+  });
+
+  it('a busy node (its join rate limit) is retried, never reported to the cloud as failed', async () => {
+    const w = world();
+    w.busy.set(A, 2);
+    w.nodes.set(B, 'down');
+    const { client } = start(w, { retry: { minDelayMs: 1, maxDelayMs: 5, maxElapsedMs: 2000 } });
+    await client.ready;
+    expect(client.node?.id).toBe('a');
+    expect(w.hellos.filter((h) => h.url === A)).toHaveLength(3);
+    expect(w.hellos.flatMap((h) => h.failed)).not.toContain('a');
   });
 
   it('a drain notice and a close arriving together make one migration, make-before-break', async () => {
