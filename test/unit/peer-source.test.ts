@@ -119,6 +119,17 @@ describe('discoverPeers', () => {
   });
 });
 
+it('asks for the addresses of a bounded number of SRV targets', async () => {
+  let asked = 0;
+  const lookup: PeerLookup = {
+    srv: async () => Array.from({ length: 1000 }, (_, i) => ({ name: `n${i}.cloud.internal`, port: 7000 })),
+    addresses: async () => (asked++, []),
+  };
+  const found = await discoverPeers({ kind: 'srv', name: NAME }, lookup, { id: 'a' }, recordingLogger());
+  expect(asked).toBe(2 * MAX_DISCOVERED_PEERS);
+  expect(found.peers).toHaveLength(MAX_DISCOVERED_PEERS);
+});
+
 describe('PeerSource', () => {
   beforeEach(() => {
     vi.useFakeTimers({ now: 1_000_000 });

@@ -103,19 +103,22 @@ export interface SelfInfo {
 export async function discoverPeers(spec: PeerSourceSpec, lookup: PeerLookup, self: SelfInfo, logger: Logger): Promise<Discovered> {
   const found: { id: string; url: string; ttl: number }[] = [];
   if (spec.kind === 'srv') {
-    const records = await lookup.srv(spec.name);
-    for (const record of records) {
+    // Checked records are bounded (a hostile answer must not cost thousands of lookups); their
+    // addresses are asked for together, so one slow target does not delay the rest.
+    const records = (await lookup.srv(spec.name)).slice(0, 2 * MAX_DISCOVERED_PEERS);
+    const valid = records.filter((record) => {
       const target = record.name.replace(/\.$/, '');
-      const id = target.split('.')[0] ?? '';
-      if (!NAME.test(target) || !LABEL_ID.test(id) || !Number.isInteger(record.port) || record.port < 1 || record.port > 65535) {
-        logger.warn('peer discovery: ignoring a malformed SRV record', { name: spec.name, target: record.name, port: record.port });
-        continue;
-      }
-      const addresses = await lookup.addresses(target).catch(() => []);
-      const address = addresses[0];
+      const ok = NAME.test(target) && LABEL_ID.test(target.split('.')[0] ?? '') && Number.isInteger(record.port) && record.port >= 1 && record.port <= 65535;
+      if (!ok) logger.warn('peer discovery: ignoring a malformed SRV record', { name: spec.name, target: record.name, port: record.port });
+      return ok;
+    });
+    const addresses = await Promise.all(valid.map((record) => lookup.addresses(record.name.replace(/\.$/, '')).catch((): TtlAddress[] => [])));
+    valid.forEach((record, i) => {
+      const target = record.name.replace(/\.$/, '');
+      const address = addresses[i]?.[0];
       const host = address === undefined ? target : isIP(address.address) === 6 ? `[${address.address}]` : address.address;
-      found.push({ id, url: `ws://${host}:${record.port}`, ttl: address?.ttl ?? MAX_REFRESH_MS / 1000 });
-    }
+      found.push({ id: target.split('.')[0] ?? '', url: `ws://${host}:${record.port}`, ttl: address?.ttl ?? MAX_REFRESH_MS / 1000 });
+    });
   } else {
     for (const { address, ttl } of await lookup.addresses(spec.name)) {
       if (isIP(address) === 0) {
