@@ -10,6 +10,7 @@ import {
 } from '../../src/server/peers/peer-source.js';
 import { normalizeOptions } from '../../src/server/node/options.js';
 import { parseNodeArgs } from '../../src/cli/node-args.js';
+import { serverOptions } from '../../src/cli/node-command.js';
 import type { NodeInfo } from '../../src/protocol/frames.js';
 import { B, bringUp, C, setupMonitor } from '../helpers/peer-monitor-harness.js';
 
@@ -257,6 +258,10 @@ describe('peersFrom as an option and a flag', () => {
   it('reads --peers and --peers-dns-server, from flags and from the config file', () => {
     const parsed = parseNodeArgs(['--id', 'a', '--peers', `srv:${NAME}`, '--peers-dns-server', '127.0.0.1:5353']);
     expect(parsed.kind === 'run' && [parsed.options.peersFrom, parsed.options.peersDnsServers]).toEqual([`srv:${NAME}`, ['127.0.0.1:5353']]);
+    if (parsed.kind !== 'run') throw new Error('not run');
+    const options = serverOptions(parsed.options, undefined);
+    expect([options.peersFrom, options.peersDnsServers]).toEqual([`srv:${NAME}`, ['127.0.0.1:5353']]);
+    expect(normalizeOptions(options).peerSource?.servers).toEqual(['127.0.0.1:5353']);
     const file = parseNodeArgs(['--config', 'node.yaml'], () => `id: a\npeers: a:gridlink.svc:7001\n`);
     expect(file.kind === 'run' && file.options.peersFrom).toBe('a:gridlink.svc:7001');
     expect(() => parseNodeArgs(['--id', 'a', '--peers', 'srv:bad name'])).toThrow(/--peers/);
