@@ -4,6 +4,7 @@ import { isCookiePair } from '../protocol/codec.js';
 import type { NodeServerOptions } from '../server/node/options.js';
 import { isZoneName } from '../server/dns/names.js';
 import { parseCidr } from '../server/dns/subnets.js';
+import { parseDnsServer, parsePeerSource } from '../server/peers/peer-source.js';
 import { UsageError, intValue, parseStrict, stringList, stringValue, wsUrl, type Parsed, type Values } from '../process/args.js';
 import {
   METRICS_OPTIONS,
@@ -21,7 +22,7 @@ import { configValues, readConfigFile, withConfigFile } from './node-config.js';
 /** What `gridlink node` passes on to `startNode`: the same options, documented there, plus the CLI's own. */
 export interface NodeCommandOptions
   extends NodeTuning,
-    Pick<NodeServerOptions, 'url' | 'proxy' | 'trustedProxies' | 'cloud' | 'dnsPort' | 'dnsHost' | 'dnsTtlSec' | 'address' | 'region' | 'subnets'> {
+    Pick<NodeServerOptions, 'url' | 'peersFrom' | 'peersDnsServers' | 'proxy' | 'trustedProxies' | 'cloud' | 'dnsPort' | 'dnsHost' | 'dnsTtlSec' | 'address' | 'region' | 'subnets'> {
   id: string;
   port: number;
   host: string;
@@ -63,6 +64,10 @@ Options:
   --host <address>           address to listen on (default 127.0.0.1)
   --url <ws-url>             URL to advertise to clients and peers (default: the listening address)
   --peer <id=ws-url>         another node of the cloud (repeat for each)
+  --peers <source>           the other nodes from DNS instead of --peer, re-read on the TTL:
+                             srv:<name> (SRV; a node's id is its target's first label) or
+                             a:<name>:<port> (A/AAAA of a headless service)
+  --peers-dns-server <ip[:port]>  DNS server --peers asks instead of the system's (repeat for each)
   --proxy-url <ws-url>       behind a reverse proxy: its public URL, which clients are told to use
   --proxy-cookie <n=v>       this node's sticky cookie at the proxy (e.g. SRVNAME=S1); needs --proxy-url
   --peer-cookie <id=n=v>     a peer's sticky cookie at the proxy (e.g. b=SRVNAME=S2; repeat for each)
@@ -95,6 +100,8 @@ const OPTIONS = {
   host: { type: 'string' },
   url: { type: 'string' },
   peer: { type: 'string', multiple: true },
+  peers: { type: 'string' },
+  'peers-dns-server': { type: 'string', multiple: true },
   'proxy-url': { type: 'string' },
   'proxy-cookie': { type: 'string' },
   'peer-cookie': { type: 'string', multiple: true },
@@ -149,10 +156,29 @@ function nodeArgs(values: Values): Parsed<NodeCommandOptions> {
     ...parseTuning(values),
   };
   if (url !== undefined) options.url = wsUrl('url', url);
+  Object.assign(options, peersFlags(values, peers.length));
   Object.assign(options, dnsFlags(values), proxyFlags(values, peers), parseMetricsFlags(values));
   const auth = authFlags(values);
   if (auth !== undefined) options.auth = auth;
   return { kind: 'run', options };
+}
+
+/** --peers (DNS) and --peers-dns-server; --peers replaces --peer, it does not add to it. */
+function peersFlags(values: Values, staticPeers: number): Pick<NodeCommandOptions, 'peersFrom' | 'peersDnsServers'> {
+  const source = stringValue(values, 'peers');
+  const servers = stringList(values, 'peers-dns-server');
+  if (source === undefined) {
+    if (servers.length > 0) throw new UsageError('--peers-dns-server needs --peers');
+    return {};
+  }
+  if (staticPeers > 0) throw new UsageError('--peers cannot be combined with --peer: list the peers, or read them from DNS');
+  try {
+    parsePeerSource(source);
+    servers.forEach(parseDnsServer);
+  } catch (error) {
+    throw new UsageError(`--peers${servers.length > 0 ? '/--peers-dns-server' : ''}: ${(error as Error).message}`);
+  }
+  return servers.length > 0 ? { peersFrom: source, peersDnsServers: servers } : { peersFrom: source };
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;

@@ -66,6 +66,7 @@ export function serverOptions(options: NodeCommandOptions, logger: Logger | unde
   const secret = process.env.GRIDLINK_SECRET;
   if (secret !== undefined && secret !== '') out.secret = secret;
   if (options.url !== undefined) out.url = options.url;
+  if (options.peersFrom !== undefined) Object.assign(out, { peers: undefined, peersFrom: options.peersFrom, peersDnsServers: options.peersDnsServers });
   if (options.proxy !== undefined) out.proxy = options.proxy;
   if (options.trustedProxies !== undefined) out.trustedProxies = options.trustedProxies;
   if (options.heartbeat !== undefined) out.heartbeat = options.heartbeat;

@@ -16,6 +16,7 @@ import { awaitFirstFrame, createLinkServer, offersSubprotocol, type LinkFirstFra
 import { acceptPeer, type InboundPeer, type InboundPeerHost } from '../peers/inbound-peer.js';
 import { normalizeOptions, type NodeConfig, type NodeServerOptions } from './options.js';
 import { PeerMonitor } from '../peers/monitor.js';
+import { startPeerSource, type PeerSource } from '../peers/peer-source.js';
 import { Placement } from '../placement/placement.js';
 import { PinTable } from '../placement/pins.js';
 import { Rebalancer } from '../placement/rebalance.js';
@@ -54,7 +55,10 @@ export async function startNode(options: NodeServerOptions): Promise<NodeServer>
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const hostPart = config.host.includes(':') ? `[${config.host}]` : config.host;
   const info: NodeInfo = { id: config.id, url: config.url ?? `ws://${hostPart}:${port}` };
-  const node = new Node(config, http, info, port);
+  // Peers from DNS: the first answer is awaited, so the node starts with the cloud it will place on.
+  let node: Node | undefined;
+  const source = config.peerSource === undefined ? undefined : await startPeerSource(config, info, (peers) => node?.setPeers(peers));
+  node = new Node(source === undefined ? config : { ...config, peers: source.peers }, http, info, port, source);
   if (config.dns !== undefined) {
     try {
       const { zone, port: dnsPort, host, ttlSec } = config.dns;
@@ -107,6 +111,7 @@ class Node implements NodeServer {
     private readonly http: Server,
     readonly info: NodeInfo,
     readonly port: number,
+    private readonly peerSource?: PeerSource,
   ) {
     this.id = config.id;
     this.publicInfo = publicSelf(info, config.proxy);
@@ -200,6 +205,18 @@ class Node implements NodeServer {
     });
     this.peers.start();
     config.logger.info('node listening', { node: config.id, url: info.url });
+  }
+
+  /** The peer set changed (peers from DNS): every part that names peers follows it. */
+  setPeers(peers: readonly NodeInfo[]): void {
+    if (this.state.kind === 'closed') return;
+    const publicPeers = peers.map((peer) => publicPeer(peer, this.config.proxy));
+    // In place: the welcome builder and discovery read this very array.
+    this.publicNodes.splice(1, this.publicNodes.length - 1, ...publicPeers);
+    this.view.setPeers(peers);
+    this.placement.setPeers(publicPeers);
+    this.peers.setPeers(peers);
+    this.rebalancer.schedule();
   }
 
   get url(): string {
@@ -381,6 +398,7 @@ class Node implements NodeServer {
     const done = (async () => {
       drain?.allLeft();
       this.rebalancer.stop();
+      this.peerSource?.stop();
       this.loadReporter.stop();
       const dnsClosed = this.dnsServer?.close();
       for (const link of [...this.links]) link.close(CloseCode.goingAway, 'node closing');

@@ -13,6 +13,7 @@ import {
 import { parseCidr } from '../dns/subnets.js';
 import { MAX_REGION_LENGTH, MAX_SUBNETS } from '../peers/frames.js';
 import type { ProxySettings } from './proxy-view.js';
+import { parseDnsServer, parsePeerSource, type PeerSourceSpec } from '../peers/peer-source.js';
 import type { ConnectionLimits } from '../clients/connection-limit.js';
 import { metricsConfig, type MetricsConfig, type MetricsOptions } from '../metrics/serve.js';
 
@@ -30,6 +31,14 @@ export interface NodeServerOptions {
    * `cookie` is the peer's sticky cookie there (`SRVNAME=S2`): clients are sent to it through the proxy.
    */
   peers?: NodeInfo[];
+  /**
+   * The other nodes read from DNS instead (not with `peers`): `srv:<name>` (SRV; a node's id is its
+   * target's first label) or `a:<name>:<port>` (A/AAAA of a headless service), re-resolved on the
+   * answer's TTL; see peers/peer-source.ts and docs/operations.md "Peers from DNS".
+   */
+  peersFrom?: string;
+  /** DNS servers (`ip` or `ip:port`) `peersFrom` asks instead of the system's. */
+  peersDnsServers?: string[];
   /**
    * This node sits behind a reverse proxy with sticky cookies: clients are told to reach every node
    * at `url` (the proxy's public URL) with that node's `cookie` (e.g. `SRVNAME=S1`, as the proxy's
@@ -154,6 +163,8 @@ export interface NodeConfig {
   /** Undefined until the port is known, unless the caller gave one. */
   readonly url: string | undefined;
   readonly peers: readonly NodeInfo[];
+  /** Peers from DNS (option `peersFrom`): then `peers` is empty and the source fills it at runtime. */
+  readonly peerSource: { readonly spec: PeerSourceSpec; readonly servers: readonly string[] | undefined } | undefined;
   readonly proxy: ProxySettings | undefined;
   readonly trustedProxies: readonly string[];
   readonly secret: string;
@@ -184,7 +195,7 @@ export interface NodeConfig {
 }
 
 const NODE_KEYS = optionKeys<NodeServerOptions>({
-  id: true, port: true, host: true, url: true, peers: true, proxy: true, trustedProxies: true, secret: true,
+  id: true, port: true, host: true, url: true, peers: true, peersFrom: true, peersDnsServers: true, proxy: true, trustedProxies: true, secret: true,
   heartbeat: true, peerHeartbeat: true, memberGraceMs: true, settleMs: true, maxFrameBytes: true, tokenTtlMs: true,
   drainDeadlineMs: true, cloud: true, dnsPort: true, dnsHost: true, dnsTtlSec: true, address: true, region: true,
   subnets: true, authenticate: true, maxJoinsPerSecond: true, maxMembersPerSession: true, maxClaimedMembers: true, logger: true, metrics: true,
@@ -210,6 +221,30 @@ function peers(value: unknown, self: string): NodeInfo[] {
     if (peerId !== self) out.push(cookie === undefined ? { id: peerId, url } : { id: peerId, url, cookie });
   });
   return out;
+}
+
+function peerSource(options: Record<string, unknown>): NodeConfig['peerSource'] {
+  if (options.peersFrom === undefined) {
+    if (options.peersDnsServers !== undefined) fail('peersDnsServers', 'is set but peersFrom is not');
+    return undefined;
+  }
+  if (Array.isArray(options.peers) ? options.peers.length > 0 : options.peers !== undefined) fail('peersFrom', 'cannot be combined with peers: list the peers, or read them from DNS');
+  const source = text('peersFrom', options.peersFrom);
+  let spec: PeerSourceSpec;
+  try {
+    spec = parsePeerSource(source);
+  } catch (error) {
+    return fail('peersFrom', (error as Error).message);
+  }
+  if (options.peersDnsServers === undefined) return { spec, servers: undefined };
+  const servers = list('peersDnsServers', options.peersDnsServers, `DNS servers like '127.0.0.1:5353'`, 8).map((entry: unknown, i) => {
+    try {
+      return parseDnsServer(text(`peersDnsServers[${i}]`, entry));
+    } catch (error) {
+      return fail(`peersDnsServers[${i}]`, (error as Error).message);
+    }
+  });
+  return { spec, servers };
 }
 
 /** The URL as given (it is advertised as the caller wrote it), once it checks out as ws(s). */
@@ -303,6 +338,7 @@ export function normalizeOptions(input: NodeServerOptions): NodeConfig {
     host,
     url: options.url === undefined ? undefined : checkedUrl('url', options.url),
     peers: peerList,
+    peerSource: peerSource(options),
     proxy: proxySettings(options.proxy, peerList),
     trustedProxies: cidrs('trustedProxies', options.trustedProxies, 256, 'IP addresses or CIDR blocks', `an IP address or CIDR block like '10.0.0.0/8'`) ?? [],
     secret: secret ?? randomBytes(32).toString('base64url'),

@@ -42,8 +42,20 @@ export class NodeCloudView implements CloudView {
   private readonly reported = new Map<string, LoadFrame>();
   private readonly endpoints = new Map<string, { address: string | undefined; port: number }>();
 
+  private peers: readonly NodeInfo[];
+
   constructor(private readonly host: ViewHost) {
+    this.peers = host.peers;
     for (const node of [host.self, ...host.peers]) this.endpoints.set(node.id, urlEndpoint(node.url));
+  }
+
+  /** The peer set changed at runtime (peers from DNS): what a dropped peer reported goes with it. */
+  setPeers(peers: readonly NodeInfo[]): void {
+    this.peers = peers;
+    const keep = new Set([this.host.self.id, ...peers.map((peer) => peer.id)]);
+    for (const id of [...this.endpoints.keys()]) if (!keep.has(id)) this.endpoints.delete(id);
+    for (const id of [...this.reported.keys()]) if (!keep.has(id)) this.reported.delete(id);
+    for (const peer of peers) this.endpoints.set(peer.id, urlEndpoint(peer.url));
   }
 
   /** A peer's load frame arrived (either direction of the link). */
@@ -77,7 +89,7 @@ export class NodeCloudView implements CloudView {
       draining: !running,
     }];
     const alive = new Set(this.host.alivePeers());
-    for (const peer of this.host.peers) {
+    for (const peer of this.peers) {
       const report = this.reported.get(peer.id);
       const peerEndpoint = this.endpoints.get(peer.id) ?? { address: undefined, port: 0 };
       nodes.push({

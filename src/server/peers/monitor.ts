@@ -101,25 +101,53 @@ export class PeerMonitor {
   readonly #machine: StateMachine<{ readonly kind: MonitorKind }, MonitorCode>;
   #startup: Startup;
   #lastAlive = '';
+  readonly #dial: PeerDialer;
 
   constructor(options: PeerMonitorOptions) {
     this.#options = options;
     this.#machine = new StateMachine<{ readonly kind: MonitorKind }, MonitorCode>({ kind: 'idle' }, (change) => options.onState?.({ machine: 'monitor', ...change }));
-    const dial = options.dial ?? wsPeerDialer(options.logger);
-    const { self, auth, heartbeat, logger } = options;
-    for (const info of options.peers) {
-      // The host's callbacks run only after dial(), by when `peer` exists.
-      const link = new OutboundPeer(info, { self, auth, heartbeat, logger, dial }, {
-        opened: () => this.#move(peer, HEARD_ON_A_LINK, { kind: 'unheard' }, { code: 'new-link', message: 'a new link opened' }),
-        introduction: () => this.#introduction(),
-        frame: (frame) => this.#frame(peer, frame),
-        down: (lapsed) => this.#linkDown(peer, lapsed),
-        state: (change) => options.onState?.({ machine: 'link', peer: info.id, ...change }),
-      });
-      const peer: Peer = { link, standing: { kind: 'unheard' } };
-      this.#peers.set(info.id, peer);
-    }
+    this.#dial = options.dial ?? wsPeerDialer(options.logger);
+    for (const info of options.peers) this.#add(info);
     this.#startup = { kind: 'pending', unsettled: new Set(this.#peers.keys()), waiters: [] };
+  }
+
+  #add(info: NodeInfo): void {
+    const { self, auth, heartbeat, logger, onState } = this.#options;
+    // The host's callbacks run only after dial(), by when `peer` exists.
+    const link = new OutboundPeer(info, { self, auth, heartbeat, logger, dial: this.#dial }, {
+      opened: () => this.#move(peer, HEARD_ON_A_LINK, { kind: 'unheard' }, { code: 'new-link', message: 'a new link opened' }),
+      introduction: () => this.#introduction(),
+      frame: (frame) => this.#frame(peer, frame),
+      down: (lapsed) => this.#linkDown(peer, lapsed),
+      state: (change) => onState?.({ machine: 'link', peer: info.id, ...change }),
+    });
+    const peer: Peer = { link, standing: { kind: 'unheard' } };
+    this.#peers.set(info.id, peer);
+  }
+
+  /**
+   * The peer set changed at runtime (peers from DNS): a new peer gets a link (dialled if the
+   * monitor runs) and joins placement once heard; a peer no longer listed is stopped and leaves
+   * placement at once, as a dead one does. A peer whose URL changed is replaced.
+   */
+  setPeers(infos: readonly NodeInfo[]): void {
+    if (this.#machine.is('stopped')) return;
+    const wanted = new Map(infos.filter((info) => info.id !== this.#options.self).map((info) => [info.id, info]));
+    for (const [id, peer] of [...this.#peers]) {
+      const next = wanted.get(id);
+      if (next !== undefined && next.url === peer.link.info.url) continue;
+      this.#move(peer, NOT_STOPPED, { kind: 'stopped' }, { code: 'stop', message: 'no longer a peer' });
+      peer.link.stop();
+      this.#peers.delete(id);
+      this.#settle(id);
+      this.#options.onLinkDown?.(id);
+    }
+    for (const [id, info] of wanted) {
+      if (this.#peers.has(id)) continue;
+      this.#add(info);
+      if (!this.#machine.is('idle')) this.#peers.get(id)?.link.dial();
+    }
+    this.#refresh();
   }
 
   /** Each peer's link state and standing, for the node's metrics (no ids: they are counted). */

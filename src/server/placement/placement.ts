@@ -57,6 +57,12 @@ export class Placement {
     this.byId = new Map(deps.peers.map((peer) => [peer.id, peer]));
   }
 
+  /** The peer set changed at runtime (peers from DNS); a peer not listed here is never a host. */
+  setPeers(peers: readonly NodeInfo[]): void {
+    this.byId.clear();
+    for (const peer of peers) this.byId.set(peer.id, peer);
+  }
+
   /** The host of `session` as this node sees it now. A draining node with no live peer names itself. */
   hostOf(session: string): NodeInfo {
     return this.hostAmong(session, this.candidates(this.deps.draining())) ?? this.self;
