@@ -134,8 +134,8 @@ describe('node options', () => {
     expect(unknownKey(node({ heartbeat: { jitterMs: 5 } }))).toBe(`unknown option 'heartbeat.jitterMs'`);
   });
 
-  it('accepts every documented key, all at once', () => {
-    const sample: Required<NodeServerOptions> & {
+  it('accepts every documented key, all at once (peers from DNS replace `peers`: see below)', () => {
+    const sample: Required<Omit<NodeServerOptions, 'peersFrom' | 'peersDnsServers'>> & {
       heartbeat: Required<HeartbeatSettings>;
       peerHeartbeat: Required<HeartbeatSettings>;
       peers: Required<NodeInfo>[];
@@ -177,6 +177,12 @@ describe('node options', () => {
     const config = normalizeNodeOptions(sample);
     expect(config).toMatchObject({ url: sample.url, region: 'eu', maxJoinsPerSecond: 50, dns: { zone: 'cloud.test', port: 5353 } });
     expect(config.peers).toEqual(sample.peers);
+  });
+
+  it('accepts the peers-from-DNS keys in place of `peers`', () => {
+    const config = normalizeNodeOptions({ id: 'a', port: 0, peersFrom: 'srv:_gridlink-peer._tcp.cloud.internal', peersDnsServers: ['127.0.0.1:5353'] });
+    expect(config.peers).toEqual([]);
+    expect(config.peerSource).toBeDefined();
   });
 });
 
