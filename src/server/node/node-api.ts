@@ -1,4 +1,4 @@
-/** What a running node offers its owner: `startNode()` resolves with one (node-server.ts). */
+/** What a running node offers its owner: `startNode()` resolves with one (node-server.ts starts it; node.ts is the node). */
 import type { NodeInfo } from '../../protocol/frames.js';
 
 export interface NodeStats {
