@@ -114,7 +114,7 @@ class Node implements NodeServer {
     this.whoami = { id: config.id, trustedProxies: config.trustedProxies, cookie: config.proxy?.cookie };
     this.tokens = createTokenSigner(config.secret, config.tokenTtlMs);
     this.peerAuth = createPeerAuth(config.sharedSecret);
-    this.welcome = welcomeBuilder({ node: this.publicInfo, nodes: this.publicNodes, heartbeat: config.heartbeat, tokens: this.tokens, maxFrameBytes: config.maxFrameBytes });
+    this.welcome = welcomeBuilder({ node: this.publicInfo, nodes: this.publicNodes, heartbeat: config.heartbeat, tokens: this.tokens, maxFrameBytes: config.maxFrameBytes, maxMetaBytes: config.maxMetaBytes });
     this.clientHost = { frame: (link, frame, payloadJson) => this.clientFrame(link, frame, payloadJson), closed: (link, code) => this.clientClosed(link, code), tally: this.tally };
     this.peerHost = {
       drained: (peerId) => this.peers.noteDrain(peerId),
@@ -276,6 +276,9 @@ class Node implements NodeServer {
         break;
       case 'gap':
         this.sessions.gap(link, frame.upTo);
+        break;
+      case 'meta':
+        this.sessions.meta(link, frame.meta);
         break;
       case 'bye':
         this.sessions.bye(link);

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { safeLogger, type Logger } from '../../core/logger.js';
 import { isCookiePair, MAX_ID_LENGTH } from '../../protocol/codec.js';
-import type { HeartbeatSettings, NodeInfo } from '../../protocol/frames.js';
+import { DEFAULT_MAX_META_BYTES, type HeartbeatSettings, type NodeInfo } from '../../protocol/frames.js';
 import {
   dnsName, duration, fail, group, heartbeat, integer, list, logger, nodeLabel, optionKeys, optionsObject, shown, text, wsUrl,
 } from '../../core/validate.js';
@@ -57,6 +57,11 @@ export interface NodeServerOptions {
   settleMs?: number;
   /** Largest frame accepted, in bytes; default 1 MiB. */
   maxFrameBytes?: number;
+  /**
+   * Largest member `meta`, in UTF-8 bytes of its JSON text; default 1024. A welcome carries every
+   * member's: keep `maxMembersPerSession` × this well below the clients' `maxFrameBytes`.
+   */
+  maxMetaBytes?: number;
   /** Lifetime of a resume token; default 3_600_000. */
   tokenTtlMs?: number;
   /** Default deadline of `drain()`; default 5000. */
@@ -164,6 +169,7 @@ export interface NodeConfig {
   readonly memberGraceMs: number;
   readonly settleMs: number;
   readonly maxFrameBytes: number;
+  readonly maxMetaBytes: number;
   readonly tokenTtlMs: number;
   readonly drainDeadlineMs: number;
   /** A connection that sends nothing at all is dropped after this long. */
@@ -185,7 +191,7 @@ export interface NodeConfig {
 
 const NODE_KEYS = optionKeys<NodeServerOptions>({
   id: true, port: true, host: true, url: true, peers: true, proxy: true, trustedProxies: true, secret: true,
-  heartbeat: true, peerHeartbeat: true, memberGraceMs: true, settleMs: true, maxFrameBytes: true, tokenTtlMs: true,
+  heartbeat: true, peerHeartbeat: true, memberGraceMs: true, settleMs: true, maxFrameBytes: true, maxMetaBytes: true, tokenTtlMs: true,
   drainDeadlineMs: true, cloud: true, dnsPort: true, dnsHost: true, dnsTtlSec: true, address: true, region: true,
   subnets: true, authenticate: true, maxJoinsPerSecond: true, maxMembersPerSession: true, maxClaimedMembers: true, logger: true, metrics: true,
   maxConnectionsPerAddress: true, maxPendingConnections: true, maxPendingConnectionsPerAddress: true, helloTimeoutMs: true,
@@ -312,6 +318,7 @@ export function normalizeOptions(input: NodeServerOptions): NodeConfig {
     memberGraceMs: duration('memberGraceMs', options.memberGraceMs, 15_000, 0),
     settleMs: duration('settleMs', options.settleMs, 3000, 0),
     maxFrameBytes: integer('maxFrameBytes', options.maxFrameBytes, 1024 * 1024, 1024, 256 * 1024 * 1024),
+    maxMetaBytes: integer('maxMetaBytes', options.maxMetaBytes, DEFAULT_MAX_META_BYTES, 2, 64 * 1024),
     tokenTtlMs: duration('tokenTtlMs', options.tokenTtlMs, 3_600_000, 1000),
     drainDeadlineMs: duration('drainDeadlineMs', options.drainDeadlineMs, 5000, 0),
     handshakeTimeoutMs,
