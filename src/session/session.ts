@@ -105,6 +105,8 @@ export class Session {
   #meta: JsonValue;
   /** The node's bound of a meta, from its welcome; before one, the node's hello check decides. */
   #maxMetaBytes: number | undefined;
+  /** The node's `authenticate` named our meta (the welcome lists us): it is not ours to change. */
+  #metaFromServer = false;
   /** Cancels the join in flight (connecting, migrating), if any: close() and giving up use it. */
   #joining: AbortController | undefined;
   /** The last node that welcomed us; kept after the session ends. */
@@ -245,6 +247,7 @@ export class Session {
   setMeta(meta: JsonValue): void {
     const phase = this.#machine.current;
     if (phase.kind === 'closed' || phase.kind === 'failed') throw new ClosedError('GRIDLINK_CLOSED', `cannot set meta: the client is ${phase.kind}`);
+    if (this.#metaFromServer) throw new SessionError('GRIDLINK_INVALID_ARGUMENT', "cannot set meta: the server's authenticate gave this member its meta");
     const limit = this.#maxMetaBytes;
     if (limit !== undefined && jsonBytes(meta) > limit) {
       throw new SessionError('GRIDLINK_META_TOO_LARGE', `meta is ${jsonBytes(meta)} bytes of JSON, over the node's maxMetaBytes (${limit})`, { retriable: false });
@@ -304,6 +307,9 @@ export class Session {
   #adopt({ link, welcome, node }: Joined): MemberInfo[] {
     this.#limit.learn(welcome);
     this.#maxMetaBytes = welcome.maxMetaBytes;
+    const own = welcome.meta?.[this.settings.clientId];
+    this.#metaFromServer = own !== undefined;
+    if (own !== undefined) this.#meta = own;
     try {
       // Queued before this node's limit was known (or under another node's): it can never be
       // delivered, and replaying it would be refused on every node, forever. The session fails.

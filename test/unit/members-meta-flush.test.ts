@@ -132,6 +132,18 @@ describe('meta and members', () => {
     expect(() => client.setMeta(1)).toThrow(expect.objectContaining({ code: 'GRIDLINK_CLOSED' }));
   });
 
+  it('a welcome naming our own meta (the server\'s authenticate gave it) overrides ours, which setMeta then may not change', async () => {
+    const w = world({ members: ['ann'], meta: { ann: null, me: { name: 'From token' } } });
+    const client = createClient(w.platform, { session: 's', clientId: 'me', nodes: [A], meta: { name: 'Claimed' } });
+    events(client);
+    await client.ready;
+    expect(client.meta).toEqual({ name: 'From token' });
+    expect(client.members.has('me')).toBe(false);
+    expect(() => client.setMeta('other')).toThrow(expect.objectContaining({ code: 'GRIDLINK_INVALID_ARGUMENT' }));
+    expect(w.open().sent.filter((f) => f.t === 'meta')).toEqual([]);
+    await client.close();
+  });
+
   it('connect() refuses a meta that is not plain JSON, naming the option', () => {
     const w = world({});
     expect(() => createClient(w.platform, { session: 's', nodes: [A], meta: { at: new Date() } as never })).toThrow(/meta must be a JSON value/);

@@ -72,4 +72,14 @@ describe('member meta on the session host', () => {
     join('bob', { meta: 2 });
     expect(ann.take().filter((f) => f.t === 'meta' || f.t === 'joined')).toEqual([{ t: 'meta', client: 'bob', meta: 2 }]);
   });
+
+  it('a meta the server gave (authenticate) is in its own welcome too, and its meta frames change nothing', () => {
+    const ann = join('ann');
+    const bob = new FakeLink();
+    expect(host.join(bob, hello('bob', { meta: 'claimed' }), welcome, true)).toEqual({ kind: 'joined' });
+    ann.take();
+    expect(metaOf(bob.take())[0]).toEqual({ t: 'welcome', members: ['ann'], meta: { ann: null, bob: 'claimed' } });
+    host.meta(bob, 'changed');
+    expect(ann.take()).toEqual([]);
+  });
 });

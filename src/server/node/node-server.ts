@@ -370,6 +370,7 @@ class Node implements NodeServer {
       // Half the handshake timeout: a link says nothing before its welcome, so its liveness
       // deadline (the same length) must not cut it before we can answer `busy`.
       authTimeoutMs: this.config.handshakeTimeoutMs / 2,
+      maxMetaBytes: this.config.maxMetaBytes,
       verifyResume: (token, session, client) => this.tokens.verify(token, session, client),
       welcome: this.welcome,
       tally: this.tally,

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { safeLogger, type Logger } from '../../core/logger.js';
 import { isCookiePair, MAX_ID_LENGTH } from '../../protocol/codec.js';
-import { DEFAULT_MAX_META_BYTES, type HeartbeatSettings, type NodeInfo } from '../../protocol/frames.js';
+import { DEFAULT_MAX_META_BYTES, type HeartbeatSettings, type JsonValue, type NodeInfo } from '../../protocol/frames.js';
 import {
   dnsName, duration, fail, group, heartbeat, integer, list, logger, nodeLabel, optionKeys, optionsObject, shown, text, wsUrl,
 } from '../../core/validate.js';
@@ -87,8 +87,13 @@ export interface NodeServerOptions {
    * valid resume token for this session and client). Bounded by half the handshake timeout
    * (2.5 s by default): a hook still pending then answers `busy` (the client retries later), not
    * `unauthorized`: a slow auth service is not a wrong token.
+   *
+   * It may return the member's identity instead of true: `{ meta }` admits the client and makes
+   * `meta` its meta, whatever the client claimed (every member sees the server's; the client's
+   * `setMeta` is then refused). JSON, at most `maxMetaBytes`; a larger one refuses the client
+   * (`meta-too-large`) and is logged as the hook's mistake.
    */
-  authenticate?: (request: AuthenticateRequest) => boolean | Promise<boolean>;
+  authenticate?: (request: AuthenticateRequest) => AuthenticateResult | Promise<AuthenticateResult>;
   /**
    * Joins (client hellos) accepted per second per client address, in bursts of up to twice that;
    * more are answered `error { code: 'busy' }` and closed (1013). Default 200 (high enough for a
@@ -131,6 +136,9 @@ export interface NodeServerOptions {
   metrics?: boolean | MetricsOptions;
   logger?: Logger;
 }
+
+/** The `authenticate` hook's answer: admit or not, or admit with the member's identity (it overrides the client's meta). */
+export type AuthenticateResult = boolean | { readonly meta: JsonValue };
 
 /** What the `authenticate` hook is asked about. */
 export interface AuthenticateRequest {
@@ -296,7 +304,7 @@ export function normalizeOptions(input: NodeServerOptions): NodeConfig {
   const clientHeartbeat = heartbeat('heartbeat', options.heartbeat, { intervalMs: 1000, timeoutMs: 10_000 }, 50);
   const peerList = peers(options.peers, nodeId);
   const authenticate = options.authenticate as NodeServerOptions['authenticate'];
-  if (authenticate !== undefined && typeof authenticate !== 'function') fail('authenticate', 'must be a function (request) => boolean | Promise<boolean>');
+  if (authenticate !== undefined && typeof authenticate !== 'function') fail('authenticate', 'must be a function (request) => boolean | { meta } (or a promise of one)');
   const maxJoinsPerSecond = options.maxJoinsPerSecond ?? 200;
   if (typeof maxJoinsPerSecond !== 'number' || Number.isNaN(maxJoinsPerSecond) || maxJoinsPerSecond <= 0) {
     fail('maxJoinsPerSecond', 'must be a number > 0 (or Infinity: no limit)');

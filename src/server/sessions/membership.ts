@@ -56,14 +56,15 @@ export class Membership {
    * Puts `hello.client` on `link`: a new member, or `existing` (which `mayResume` admitted) back on
    * a link — a placeholder claimed, the token it presented its floor from now on.
    */
-  seat(session: Session, existing: Member | undefined, hello: HelloFrame, link: MemberLink): Member {
+  seat(session: Session, existing: Member | undefined, hello: HelloFrame, link: MemberLink, metaFromServer: boolean): Member {
     if (existing === undefined) {
-      const member: Member = { id: hello.client, attachment: { kind: 'attached', link }, recv: new Map(), ackedSent: 0, holds: true, placeholder: false, meta: hello.meta ?? null };
+      const member: Member = { id: hello.client, attachment: { kind: 'attached', link }, recv: new Map(), ackedSent: 0, holds: true, placeholder: false, meta: hello.meta ?? null, metaFromServer };
       session.members.set(member.id, member);
       return member;
     }
     this.attach(existing, link);
     existing.meta = hello.meta ?? null;
+    existing.metaFromServer = metaFromServer;
     existing.ackedSent = 0; // a new link has heard no acked yet
     if (existing.placeholder) {
       existing.placeholder = false;
@@ -86,10 +87,13 @@ export class Membership {
     member.issued = undefined;
   }
 
-  /** The meta of every member but `self` that has said it (placeholders have not): a welcome's `meta`. */
+  /**
+   * The meta of every member but `self` that has said it (placeholders have not): a welcome's
+   * `meta`. `self`'s own too when the server gave it, so its client shows what the others see.
+   */
   metas(session: Session, self: Member): Record<string, JsonValue> {
     const out: Record<string, JsonValue> = {};
-    for (const member of session.members.values()) if (member !== self && member.meta !== undefined) out[member.id] = member.meta;
+    for (const member of session.members.values()) if (member.meta !== undefined && (member !== self || member.metaFromServer)) out[member.id] = member.meta;
     return out;
   }
 
@@ -129,7 +133,7 @@ export class Membership {
     for (const id of hello.members) {
       if (batch.length >= this.options.maxClaimed || session.members.size >= this.options.maxMembers) break;
       if (id === self || session.members.has(id)) continue;
-      session.members.set(id, { id, attachment: { kind: 'detached', expiry }, recv: new Map(), ackedSent: 0, holds, placeholder: true, meta: undefined });
+      session.members.set(id, { id, attachment: { kind: 'detached', expiry }, recv: new Map(), ackedSent: 0, holds, placeholder: true, meta: undefined, metaFromServer: false });
       session.placeholders.add(id);
       batch.push(id);
     }

@@ -31,6 +31,8 @@ export interface Member {
   holds: boolean;
   /** What it says of itself (hello, `meta` frames); undefined only for a placeholder, which has not said. */
   meta: JsonValue | undefined;
+  /** The node's `authenticate` gave `meta`: the member's own `meta` frames do not change it. */
+  metaFromServer: boolean;
   /** Never attached on this host: announced by another member, on its way. */
   placeholder: boolean;
   /** The newest token generation this member has used here; an older token no longer resumes it. */

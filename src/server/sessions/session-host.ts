@@ -147,7 +147,7 @@ export class SessionHost {
    * Attaches `link` as member `hello.client` (protocol "Join"). Sends the welcome built by
    * `welcome` first, so the joiner hears nothing of the session before it, then tells the others.
    */
-  join(link: MemberLink, hello: HelloFrame, welcome: (parts: WelcomeParts) => WelcomeFrame): MemberJoinResult {
+  join(link: MemberLink, hello: HelloFrame, welcome: (parts: WelcomeParts) => WelcomeFrame, metaFromServer = false): MemberJoinResult {
     let session = this.sessions.get(hello.session);
     const existing = session?.members.get(hello.client);
     if (existing !== undefined && !this.membership.mayResume(existing, hello)) return RESUME_REQUIRED;
@@ -158,7 +158,7 @@ export class SessionHost {
     const replaced = existing?.attachment.kind === 'attached' ? existing.attachment.link : undefined;
     const wasAttached = replaced !== undefined;
     const metaBefore = existing?.meta;
-    const member = this.membership.seat(session, existing, hello, link);
+    const member = this.membership.seat(session, existing, hello, link, metaFromServer);
     if (replaced !== undefined) this.byLink.delete(replaced);
     this.byLink.set(link, { session, member });
 
@@ -248,7 +248,8 @@ export class SessionHost {
   /** A member's new meta (bounded by the codec): the others are told. */
   meta(link: MemberLink, meta: JsonValue): void {
     const entry = this.byLink.get(link);
-    if (entry === undefined) return;
+    // A meta the server gave (authenticate) is not the member's to change; its client refuses to try.
+    if (entry === undefined || entry.member.metaFromServer) return;
     this.membership.used(entry.member);
     this.membership.setMeta(entry.session, entry.member, meta);
   }
