@@ -4,7 +4,9 @@
  * change it. A member the new host has not seen yet (it is still on its way) keeps the meta we
  * knew: its `joined` brings the current one when it arrives.
  */
+import { SessionError } from '../core/errors.js';
 import type { JsonValue, WelcomeFrame } from '../protocol/frames.js';
+import { jsonBytes } from '../protocol/json.js';
 
 /** One other member: what `client.members` maps its id to, and what member events carry. */
 export interface MemberInfo {
@@ -71,6 +73,36 @@ export class Members {
     const member = { clientId: id, meta };
     this.map.set(id, member);
     this.#report('member', member);
+  }
+}
+
+/** This member's own meta: what its hellos carry, within the node's bound, unless the server set it. */
+export class OwnMeta {
+  value: JsonValue;
+  /** The node's bound, from its welcome; before one, the node's check of the hello decides. */
+  #limit: number | undefined;
+  /** The node's `authenticate` named our meta (the welcome lists us): it is not ours to change. */
+  #fromServer = false;
+
+  constructor(value: JsonValue) {
+    this.value = value;
+  }
+
+  learn(welcome: WelcomeFrame, self: string): void {
+    this.#limit = welcome.maxMetaBytes;
+    const own = welcome.meta?.[self];
+    this.#fromServer = own !== undefined;
+    if (own !== undefined) this.value = own;
+  }
+
+  /** Takes `meta` or throws, changing nothing. */
+  set(meta: JsonValue): void {
+    if (this.#fromServer) throw new SessionError('GRIDLINK_INVALID_ARGUMENT', "cannot set meta: the server's authenticate gave this member its meta");
+    const limit = this.#limit;
+    if (limit !== undefined && jsonBytes(meta) > limit) {
+      throw new SessionError('GRIDLINK_META_TOO_LARGE', `meta is ${jsonBytes(meta)} bytes of JSON, over the node's maxMetaBytes (${limit})`, { retriable: false });
+    }
+    this.value = meta;
   }
 }
 

@@ -19,9 +19,8 @@ import type { Link } from '../link/link.js';
 import { encodeFrame } from '../protocol/codec.js';
 import { nodeKey } from '../resolve/node-list.js';
 import { CloseCode, type HelloFrame, type JsonValue, type NodeInfo } from '../protocol/frames.js';
-import { jsonBytes } from '../protocol/json.js';
 import { Flushes } from './flush.js';
-import { Members, type MemberEventName, type MemberInfo } from './members.js';
+import { Members, OwnMeta, type MemberEventName, type MemberInfo } from './members.js';
 import { successorOf } from '../choose/successor.js';
 import { join, type ConnectorDeps, type Joined } from './connector.js';
 import { buildHello } from './hello.js';
@@ -102,11 +101,7 @@ export class Session {
   readonly #frames: NodeFrames;
   readonly #members: Members;
   readonly #flushes = new Flushes();
-  #meta: JsonValue;
-  /** The node's bound of a meta, from its welcome; before one, the node's hello check decides. */
-  #maxMetaBytes: number | undefined;
-  /** The node's `authenticate` named our meta (the welcome lists us): it is not ours to change. */
-  #metaFromServer = false;
+  readonly #meta: OwnMeta;
   /** Cancels the join in flight (connecting, migrating), if any: close() and giving up use it. */
   #joining: AbortController | undefined;
   /** The last node that welcomed us; kept after the session ends. */
@@ -125,7 +120,7 @@ export class Session {
   ) {
     this.#outbox = new Outbox(settings.maxBufferedBytes);
     this.#members = new Members(settings.clientId, (kind, member) => helper.onMember(kind, member));
-    this.#meta = settings.meta;
+    this.#meta = new OwnMeta(settings.meta);
     this.#limit = new MessageLimit(connector.settings.maxFrameBytes);
     this.#receiver = new Receiver(
       { self: settings.clientId, maxHeldMessages: settings.maxHeldMessages, ackDelayMs: settings.ackDelayMs },
@@ -180,7 +175,7 @@ export class Session {
   }
 
   get meta(): JsonValue {
-    return this.#meta;
+    return this.#meta.value;
   }
 
   get bufferedBytes(): number {
@@ -247,12 +242,7 @@ export class Session {
   setMeta(meta: JsonValue): void {
     const phase = this.#machine.current;
     if (phase.kind === 'closed' || phase.kind === 'failed') throw new ClosedError('GRIDLINK_CLOSED', `cannot set meta: the client is ${phase.kind}`);
-    if (this.#metaFromServer) throw new SessionError('GRIDLINK_INVALID_ARGUMENT', "cannot set meta: the server's authenticate gave this member its meta");
-    const limit = this.#maxMetaBytes;
-    if (limit !== undefined && jsonBytes(meta) > limit) {
-      throw new SessionError('GRIDLINK_META_TOO_LARGE', `meta is ${jsonBytes(meta)} bytes of JSON, over the node's maxMetaBytes (${limit})`, { retriable: false });
-    }
-    this.#meta = meta;
+    this.#meta.set(meta);
     if (phase.kind === 'connected') phase.link.send({ t: 'meta', meta });
   }
 
@@ -289,7 +279,7 @@ export class Session {
   #join(failed: readonly string[], via?: NodeInfo, prefer?: NodeInfo): Promise<Joined> {
     const { session, clientId: client } = this.settings;
     const hello = (failedNow: readonly string[]): HelloFrame =>
-      buildHello({ session, client, recv: this.#receiver.watermarks(), members: this.#members.map.keys(), resume: this.#resume, sent: this.#outbox.lastSeq, meta: this.#meta }, failedNow, via);
+      buildHello({ session, client, recv: this.#receiver.watermarks(), members: this.#members.map.keys(), resume: this.#resume, sent: this.#outbox.lastSeq, meta: this.#meta.value }, failedNow, via);
     // A controller per join, not per session: an idle client holds none (Node's are heavy).
     const joining = new AbortController();
     this.#joining = joining;
@@ -306,10 +296,7 @@ export class Session {
    */
   #adopt({ link, welcome, node }: Joined): MemberInfo[] {
     this.#limit.learn(welcome);
-    this.#maxMetaBytes = welcome.maxMetaBytes;
-    const own = welcome.meta?.[this.settings.clientId];
-    this.#metaFromServer = own !== undefined;
-    if (own !== undefined) this.#meta = own;
+    this.#meta.learn(welcome, this.settings.clientId);
     try {
       // Queued before this node's limit was known (or under another node's): it can never be
       // delivered, and replaying it would be refused on every node, forever. The session fails.
