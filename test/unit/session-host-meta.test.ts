@@ -2,7 +2,8 @@
  * Member meta on the node: a joiner's hello meta reaches the others in `joined` and later joiners in
  * the welcome's `meta`; a `meta` frame is relayed to the others only; after a migration the new
  * host learns each member's meta from its hello, and a placeholder (not arrived yet) is left out of
- * the welcome rather than named with a null it never said.
+ * the welcome rather than named with a null it never said. And what `flush()` waits for: the `acked`
+ * watermark rises when a member that held the sender back leaves, or its grace period ends.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
@@ -81,5 +82,31 @@ describe('member meta on the session host', () => {
     expect(metaOf(bob.take())[0]).toEqual({ t: 'welcome', members: ['ann'], meta: { ann: null, bob: 'claimed' } });
     host.meta(bob, 'changed');
     expect(ann.take()).toEqual([]);
+  });
+});
+
+describe("what flush waits for: the acked watermark when a member leaves", () => {
+  it('a member that never confirmed and then leaves (bye) no longer holds the sender: acked rises at once', () => {
+    const ann = join('ann');
+    const bob = join('bob');
+    const cy = join('cy');
+    ann.take();
+    host.relay(ann, { t: 'msg', seq: 1, d: 'x' });
+    host.ack(bob, { t: 'ack', recv: { ann: 1 } });
+    expect(ann.take().filter((f) => f.t === 'acked')).toEqual([]); // cy has not confirmed
+    host.bye(cy);
+    expect(ann.take().filter((f) => f.t === 'acked')).toEqual([{ t: 'acked', upTo: 1 }]);
+  });
+
+  it('one that drops holds the sender for its grace period, then acked rises', () => {
+    const ann = join('ann');
+    const bob = join('bob');
+    ann.take();
+    host.relay(ann, { t: 'msg', seq: 1, d: 'x' });
+    host.detach(bob);
+    vi.advanceTimersByTime(4999);
+    expect(ann.take().filter((f) => f.t === 'acked')).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(ann.take().filter((f) => f.t === 'acked')).toEqual([{ t: 'acked', upTo: 1 }]);
   });
 });
