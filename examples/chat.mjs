@@ -14,12 +14,14 @@ const cloud = process.env.GRIDLINK_NODES ? undefined : await startLocalCloud({ n
 const nodes = cloud ? cloud.urls : process.env.GRIDLINK_NODES.split(',');
 
 const controller = new AbortController();
-const client = connect({ session, clientId: name, nodes, signal: controller.signal });
+// `meta` is what the others see of us (client.members, member events); setMeta() changes it.
+const client = connect({ session, clientId: name, nodes, meta: { name, since: new Date().toISOString() }, signal: controller.signal });
 
 client.on('state', (state, { reason }) => console.log(`state: ${state} (${reason.code})`));
 client.on('message', (data, { from }) => console.log(`${from}: ${data}`));
-client.on('joined', ({ clientId }) => console.log(`${clientId} joined`));
+client.on('joined', ({ clientId, meta }) => console.log(`${clientId} joined ${JSON.stringify(meta)} (${client.members.size} others here)`));
 client.on('left', ({ clientId }) => console.log(`${clientId} left`));
+client.on('member', ({ clientId, meta }) => console.log(`${clientId} is now ${JSON.stringify(meta)}`));
 client.on('migrated', ({ from, to, reason, downtimeMs }) =>
   console.log(`migrated ${from.id} -> ${to.id} (${reason.code}) in ${downtimeMs.toFixed(1)} ms`),
 );

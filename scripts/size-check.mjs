@@ -19,9 +19,9 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
  * core import is 7 KB (bar 8 KB), printed beside it; see README "Bundle size".
  */
 export const LIMITS = {
-  core: 17_800,
-  coreIife: 18_250,
-  fullIife: 25_050,
+  core: 19_150,
+  coreIife: 19_600,
+  fullIife: 26_400,
 };
 export const CORE_GOAL = 7 * 1024;
 export const CORE_BAR = 8 * 1024;

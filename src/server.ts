@@ -4,7 +4,7 @@
  */
 export { startNode } from './server/node/node-server.js';
 export type { NodeServer, NodeServerOptions, NodeStats } from './server/node/node-server.js';
-export type { AuthenticateRequest } from './server/node/options.js';
+export type { AuthenticateRequest, AuthenticateResult } from './server/node/options.js';
 export { jwtAuthenticator, MAX_META_BYTES } from './server/auth/jwt.js';
 export type { JwtAuthenticator, JwtAuthOptions, JwtRejection, JwtRejectReason, JwtVerdict } from './server/auth/jwt.js';
 export { startDnsServer } from './server/dns/server.js';

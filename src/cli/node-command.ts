@@ -74,6 +74,7 @@ export function serverOptions(options: NodeCommandOptions, logger: Logger | unde
   if (options.memberGraceMs !== undefined) out.memberGraceMs = options.memberGraceMs;
   if (options.settleMs !== undefined) out.settleMs = options.settleMs;
   if (options.maxJoinsPerSecond !== undefined) out.maxJoinsPerSecond = options.maxJoinsPerSecond;
+  if (options.maxMetaBytes !== undefined) out.maxMetaBytes = options.maxMetaBytes;
   if (options.cloud !== undefined) out.cloud = options.cloud;
   if (options.dnsPort !== undefined) out.dnsPort = options.dnsPort;
   if (options.dnsHost !== undefined) out.dnsHost = options.dnsHost;

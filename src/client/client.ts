@@ -6,13 +6,14 @@ import { abortError, onAbort } from '../core/abort.js';
 import { Emitter } from '../core/emitter.js';
 import { OptionsError, type GridlinkError } from '../core/errors.js';
 import type { StateChange } from '../core/state.js';
+import { jsonValue } from '../protocol/json.js';
 import { boolean, optionKeys, optionsObject } from '../core/validate.js';
-import type { NodeInfo } from '../protocol/frames.js';
+import type { JsonValue, NodeInfo } from '../protocol/frames.js';
 import type { ResolvedNode } from '../resolve/resolver.js';
-import type { MessageMeta, MigrationInfo, Session, SessionHelper, SessionState } from '../session/session.js';
+import type { MemberInfo, MessageMeta, MigrationInfo, Session, SessionHelper, SessionState } from '../session/session.js';
 
 export type ClientState = SessionState;
-export type { MessageMeta, MigrationInfo };
+export type { JsonValue, MemberInfo, MessageMeta, MigrationInfo };
 
 /** What the `nodes` event tells. */
 export interface NodesEvent {
@@ -37,7 +38,13 @@ export interface SendOptions {
   volatile?: boolean;
 }
 
+export interface FlushOptions {
+  /** Stops waiting: the promise rejects with `GRIDLINK_ABORTED` (what was sent is still delivered). */
+  signal?: AbortSignal;
+}
+
 const SEND_KEYS = optionKeys<SendOptions>({ volatile: true });
+const FLUSH_KEYS = optionKeys<FlushOptions>({ signal: true });
 const SEND_CHECK = { code: 'GRIDLINK_INVALID_ARGUMENT', what: 'send() option' } as const;
 
 /** Every event the client emits. Listeners run synchronously; one that throws does not break the client. */
@@ -48,10 +55,12 @@ export interface ClientEvents {
   message: (data: string | Uint8Array, meta: MessageMeta) => void;
   /** The session moved to another node and is exchanging messages again. */
   migrated: (info: MigrationInfo) => void;
-  /** Another member joined the session. */
-  joined: (member: { clientId: string }) => void;
-  /** Another member left (clean `close()`, or gone longer than the node's grace period). */
-  left: (member: { clientId: string }) => void;
+  /** Another member joined the session, with its meta. */
+  joined: (member: MemberInfo) => void;
+  /** Another member left (clean `close()`, or gone longer than the node's grace period), with its last meta. */
+  left: (member: MemberInfo) => void;
+  /** Another member changed its meta (`setMeta`). */
+  member: (member: MemberInfo) => void;
   /** Something went wrong. Non-fatal unless the state also moves to `failed`. */
   error: (error: GridlinkError) => void;
   /** The known nodes changed (resolver answer, advertised list), or a stale answer is in use because the resolver failed. */
@@ -73,7 +82,7 @@ export class Client extends Emitter<ClientEvents> {
       onState: (change) => this.#emit('state', change.to, change),
       onMessage: (data, meta) => this.#emit('message', data, meta),
       onMigrated: (info) => this.#emit('migrated', info),
-      onMember: (kind, id) => this.#emit(kind, { clientId: id }),
+      onMember: (kind, member) => this.#emit(kind, member),
       onError: (error) => this.#emit('error', error),
       onNodes: (event) => this.#emit('nodes', event),
     });
@@ -99,9 +108,36 @@ export class Client extends Emitter<ClientEvents> {
     return this.#session.node;
   }
 
-  /** Other members of the session, as the hosting node reported them. */
-  get members(): string[] {
+  /** The other members of the session by client id, each with its current meta (kept current across migrations). */
+  get members(): ReadonlyMap<string, MemberInfo> {
     return this.#session.members;
+  }
+
+  /** This member's own meta, as the others see it (null unless given). */
+  get meta(): JsonValue {
+    return this.#session.meta;
+  }
+
+  /**
+   * Changes this member's meta; every other member gets a `member` event. Throws
+   * `GRIDLINK_INVALID_ARGUMENT` for a value that is not plain JSON, `GRIDLINK_META_TOO_LARGE` past
+   * the node's `maxMetaBytes` (told in its welcome), `GRIDLINK_CLOSED` after close or failure.
+   */
+  setMeta(meta: JsonValue): void {
+    this.#session.setMeta(jsonValue('setMeta()', meta, 'GRIDLINK_INVALID_ARGUMENT'));
+  }
+
+  /**
+   * Resolves when every reliable message sent so far is confirmed by every member present (a member
+   * leaving meanwhile does not hold it up; one that dropped holds it up to the node's grace period).
+   * Rejects with `GRIDLINK_ABORTED` when `signal` aborts, `GRIDLINK_CLOSED` if the client closes or fails.
+   */
+  flush(options: FlushOptions = {}): Promise<void> {
+    const given = optionsObject(options, FLUSH_KEYS, { code: 'GRIDLINK_INVALID_ARGUMENT', what: 'flush() option' });
+    if (given.signal !== undefined && !(given.signal instanceof AbortSignal)) {
+      throw new OptionsError('GRIDLINK_INVALID_ARGUMENT', 'flush() option signal must be an AbortSignal');
+    }
+    return this.#session.flush(given.signal);
   }
 
   /** Bytes of reliable messages not yet confirmed by every member (including sends buffered while migrating). */

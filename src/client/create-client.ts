@@ -74,6 +74,7 @@ export function createClient(platform: Platform, input: ConnectOptions, builtIn:
         maxBufferedBytes: options.maxBufferedBytes,
         maxHeldMessages: options.maxHeldMessages,
         ackDelayMs: options.ackDelayMs,
+        meta: options.meta,
       },
       {
         platform: runtime,

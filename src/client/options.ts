@@ -6,7 +6,8 @@ import type { Logger } from '../core/logger.js';
 import type { RetrySettings } from '../core/retry.js';
 import type { CooldownSettings } from '../core/cooldown.js';
 import type { PolicyFunction, PolicyName } from '../choose/policy.js';
-import type { HeartbeatSettings, NodeInfo } from '../protocol/frames.js';
+import type { HeartbeatSettings, JsonValue, NodeInfo } from '../protocol/frames.js';
+import { jsonValue } from '../protocol/json.js';
 import { MAX_ID_LENGTH, MAX_TOKEN_LENGTH } from '../protocol/codec.js';
 import type { Resolver } from '../resolve/resolver.js';
 import type { TokenSource } from '../session/connector.js';
@@ -65,6 +66,8 @@ export interface ConnectOptions {
   maxFrameBytes?: number;
   /** Receive acknowledgements are batched for this long. Default 20. */
   ackDelayMs?: number;
+  /** What the other members see of this one (`members`, member events): plain JSON, at most the node's `maxMetaBytes` (default 1 KB). Default null. */
+  meta?: JsonValue;
   /** Nodes accepted from a resolver or an advertised list. Default 64. */
   maxNodes?: number;
   /** Out-of-order messages held per sender while waiting for a replay. Default 10000. */
@@ -118,6 +121,7 @@ export interface NormalizedOptions {
   readonly maxBufferedBytes: number;
   readonly maxFrameBytes: number;
   readonly ackDelayMs: number;
+  readonly meta: JsonValue;
   readonly maxNodes: number;
   readonly maxHeldMessages: number;
   readonly signal: AbortSignal | undefined;
@@ -130,7 +134,7 @@ export interface NormalizedOptions {
 const CONNECT_KEYS = optionKeys<ConnectOptions>({
   session: true, nodes: true, resolver: true, cloud: true, dns: true, doh: true, discovery: true, scheme: true, port: true,
   allowHosts: true, clientId: true, policy: true, heartbeat: true, connectTimeoutMs: true, staggerMs: true,
-  maxRedirects: true, retry: true, cooldown: true, maxBufferedBytes: true, maxFrameBytes: true, ackDelayMs: true,
+  maxRedirects: true, retry: true, cooldown: true, maxBufferedBytes: true, maxFrameBytes: true, ackDelayMs: true, meta: true,
   maxNodes: true, maxHeldMessages: true, signal: true, logger: true, token: true, getToken: true, tls: true, use: true,
 });
 const RETRY_KEYS = optionKeys<RetrySettings>({ minDelayMs: true, maxDelayMs: true, factor: true, maxElapsedMs: true });
@@ -256,6 +260,7 @@ export function normalizeCoreOptions(input: ConnectOptions, cloudOptions?: Cloud
     maxBufferedBytes: number('maxBufferedBytes', o.maxBufferedBytes, 4 * 1024 * 1024, 1024),
     maxFrameBytes: number('maxFrameBytes', o.maxFrameBytes, 1024 * 1024, 1024),
     ackDelayMs: number('ackDelayMs', o.ackDelayMs, 20, 0, 10_000),
+    meta: o.meta === undefined ? null : jsonValue('meta', o.meta, 'GRIDLINK_INVALID_OPTION'),
     maxNodes: integer('maxNodes', o.maxNodes, 64, 1, 4096),
     maxHeldMessages: integer('maxHeldMessages', o.maxHeldMessages, 10_000, 1),
     signal: signal('signal', o.signal),

@@ -50,6 +50,7 @@ export interface CloudConfig extends NodeTuning {
 const CLOUD_KEYS = optionKeys<LocalCloudOptions>({
   nodes: true, ids: true, host: true, secret: true, cliPath: true, startTimeoutMs: true, logger: true, signal: true,
   cloud: true, dnsPort: true, heartbeat: true, peerHeartbeat: true, memberGraceMs: true, settleMs: true, maxJoinsPerSecond: true,
+  maxMetaBytes: true,
 });
 
 /** The children take timings as integer flags; a fraction would fail there, far from the caller. */
@@ -107,6 +108,7 @@ export function normalizeCloudOptions(input: LocalCloudOptions): CloudConfig {
   if (peerHeartbeat !== undefined) config.peerHeartbeat = peerHeartbeat;
   if (memberGraceMs !== undefined) config.memberGraceMs = memberGraceMs;
   if (settleMs !== undefined) config.settleMs = settleMs;
+  if (options.maxMetaBytes !== undefined) config.maxMetaBytes = integer('maxMetaBytes', options.maxMetaBytes, 1024, 2, 64 * 1024);
   // Every client of a local cloud comes from one address (loopback), so the nodes' per-address
   // join limit would throttle a test's or a demo's whole crowd: off unless asked for.
   const joins = options.maxJoinsPerSecond;

@@ -31,6 +31,7 @@ export type ErrorCode =
   | 'GRIDLINK_BUFFER_FULL'
   | 'GRIDLINK_MESSAGE_TOO_LARGE'
   | 'GRIDLINK_MESSAGE_GAP'
+  | 'GRIDLINK_META_TOO_LARGE'
   // the server kit
   | 'GRIDLINK_LISTEN_FAILED'
   // lifecycle

@@ -99,6 +99,8 @@ function nodeRefusal(node: NodeInfo, code: string, message: string): GridlinkErr
   if (code === 'rejected') return new ConnectError('GRIDLINK_REJECTED', text, { retriable: false });
   if (code === 'unauthorized') return new ConnectError('GRIDLINK_UNAUTHORIZED', text, { retriable: false });
   if (code === 'version') return new ConnectError('GRIDLINK_PROTOCOL', text, { retriable: false });
+  // Over the node's bound: no node of the cloud would take this hello, so trying again is a loop.
+  if (code === 'meta-too-large') return new ConnectError('GRIDLINK_META_TOO_LARGE', text, { retriable: false });
   // Alive and well, only over its join rate (or slow to authenticate): not a node that failed.
   if (code === 'busy') return new ConnectError('GRIDLINK_BUSY', text, { retriable: true });
   return new ConnectError('GRIDLINK_CONNECT_FAILED', text, { retriable: true });

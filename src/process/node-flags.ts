@@ -20,6 +20,8 @@ export interface NodeTuning {
   settleMs?: number;
   /** Joins per second per client address (node option `maxJoinsPerSecond`); Infinity: no limit. */
   maxJoinsPerSecond?: number;
+  /** Largest member meta in bytes of JSON (node option `maxMetaBytes`). */
+  maxMetaBytes?: number;
 }
 
 const MAX_MS = 24 * 60 * 60 * 1000;
@@ -32,6 +34,7 @@ export const TUNING_OPTIONS = {
   'member-grace': { type: 'string' },
   settle: { type: 'string' },
   'max-joins-per-second': { type: 'string' },
+  'max-meta-bytes': { type: 'string' },
 } as const satisfies Options;
 
 /** The tuning flags' help; `joinsDefault` differs: a node's is 200, a local cloud's is off. */
@@ -41,7 +44,8 @@ export const tuningUsage = (joinsDefault: string): string => `  --heartbeat-inte
   --peer-timeout <ms>        a peer silent this long leaves placement
   --member-grace <ms>        keep a detached member this long
   --settle <ms>              hold acknowledgements this long after a migration
-  --max-joins-per-second <n|off>  joins per second per client address (default ${joinsDefault})`;
+  --max-joins-per-second <n|off>  joins per second per client address (default ${joinsDefault})
+  --max-meta-bytes <n>       largest member meta, bytes of JSON (default 1024)`;
 
 export function parseTuning(values: Values): NodeTuning {
   const ms = (name: string): number | undefined => intValue(values, name, 0, MAX_MS);
@@ -56,6 +60,8 @@ export function parseTuning(values: Values): NodeTuning {
   if (settleMs !== undefined) tuning.settleMs = settleMs;
   const joins = stringValue(values, 'max-joins-per-second');
   if (joins !== undefined) tuning.maxJoinsPerSecond = joins === 'off' ? Number.POSITIVE_INFINITY : intValue(values, 'max-joins-per-second', 1, 1_000_000);
+  const maxMetaBytes = intValue(values, 'max-meta-bytes', 2, 64 * 1024);
+  if (maxMetaBytes !== undefined) tuning.maxMetaBytes = maxMetaBytes;
   return tuning;
 }
 
@@ -71,6 +77,7 @@ export function tuningArgs(tuning: NodeTuning): string[] {
   add('peer-timeout', tuning.peerHeartbeat?.timeoutMs);
   add('member-grace', tuning.memberGraceMs);
   add('settle', tuning.settleMs);
+  add('max-meta-bytes', tuning.maxMetaBytes);
   if (tuning.maxJoinsPerSecond !== undefined) {
     args.push('--max-joins-per-second', tuning.maxJoinsPerSecond === Number.POSITIVE_INFINITY ? 'off' : String(tuning.maxJoinsPerSecond));
   }

@@ -9,6 +9,7 @@ import {
   maxMessageFrameBytes,
   type ClientFrame,
   type HeartbeatSettings,
+  type JsonValue,
   type MsgFrame,
   type NodeFrame,
   type NodeInfo,
@@ -21,6 +22,8 @@ export { isCanonicalBase64 } from './msg-text.js';
 export interface CodecLimits {
   /** Largest frame accepted, in bytes of UTF-8 text. */
   readonly maxFrameBytes: number;
+  /** Largest member `meta` accepted (bytes of its JSON text); unchecked when absent (a client reading its node). */
+  readonly maxMetaBytes?: number;
 }
 
 export const MAX_ID_LENGTH = 128;
@@ -133,6 +136,29 @@ class Reader {
       if (!isProtocolId(key)) this.#fail(field, 'keyed by client ids');
       if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0 || seq > this.#maxSeq) this.#fail(field, 'an object of sender -> seq');
       out[key] = seq;
+    }
+    return out;
+  }
+
+  /** Any JSON value (JSON.parse made it one), at most `max` bytes of JSON text when a bound is given. */
+  meta(field: string, max: number | undefined): JsonValue {
+    const v = this.#obj[field];
+    if (v === undefined) this.#fail(field, 'a JSON value');
+    if (max !== undefined && exceedsBytes(JSON.stringify(v), max)) {
+      throw new LinkError('GRIDLINK_META_TOO_LARGE', `invalid '${this.#type}' frame: '${field}' is over maxMetaBytes (${max} bytes of JSON)`);
+    }
+    return v as JsonValue;
+  }
+
+  /** Member id -> meta, as a welcome lists them. */
+  metas(field: string): Record<string, JsonValue> {
+    const v = this.#obj[field];
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.#fail(field, 'an object of client id -> meta');
+    const out = Object.create(null) as Record<string, JsonValue>;
+    let n = 0;
+    for (const [key, meta] of Object.entries(v as Record<string, JsonValue>)) {
+      if (++n > MAX_LIST_LENGTH || !isProtocolId(key)) this.#fail(field, `at most ${MAX_LIST_LENGTH} entries keyed by client ids`);
+      out[key] = meta;
     }
     return out;
   }
@@ -254,9 +280,14 @@ export function decodeNodeFrame(raw: string | Uint8Array, limits: CodecLimits): 
     case 'resend':
       return { t: 'resend', from: r.count('from', 1) };
     case 'joined': {
+      const frame: NodeFrame = { t: 'joined', client: r.id('client') };
       const base = r.optCount('base');
-      return base === undefined ? { t: 'joined', client: r.id('client') } : { t: 'joined', client: r.id('client'), base };
+      if (base !== undefined) frame.base = base;
+      if (obj.meta !== undefined) frame.meta = r.meta('meta', undefined);
+      return frame;
     }
+    case 'meta':
+      return { t: 'meta', client: r.id('client'), meta: r.meta('meta', undefined) };
     case 'left': {
       const reason = obj.reason === 'bye' ? 'bye' : obj.reason === 'timeout' ? 'timeout' : undefined;
       if (reason === undefined) throw new LinkError('GRIDLINK_PROTOCOL', "invalid 'left' frame: 'reason' must be 'bye' or 'timeout'");
@@ -279,6 +310,9 @@ export function decodeNodeFrame(raw: string | Uint8Array, limits: CodecLimits): 
       if (want !== undefined) frame.want = want;
       const maxFrameBytes = r.optCount('maxFrameBytes', MESSAGE_ENVELOPE_BYTES * 2);
       if (maxFrameBytes !== undefined) frame.maxFrameBytes = maxFrameBytes;
+      if (obj.meta !== undefined) frame.meta = r.metas('meta');
+      const maxMetaBytes = r.optCount('maxMetaBytes', 2);
+      if (maxMetaBytes !== undefined) frame.maxMetaBytes = maxMetaBytes;
       return frame;
     }
     case 'redirect':
@@ -331,6 +365,8 @@ export function decodeClientFrame(raw: string | Uint8Array, limits: CodecLimits)
       return { t: 'pong', id: r.count('id') };
     case 'bye':
       return { t: 'bye' };
+    case 'meta':
+      return { t: 'meta', meta: r.meta('meta', limits.maxMetaBytes) };
     case 'hello': {
       const frame: ClientFrame = {
         t: 'hello',
@@ -354,6 +390,7 @@ export function decodeClientFrame(raw: string | Uint8Array, limits: CodecLimits)
       if (via !== undefined) frame.via = via;
       const sent = r.optCount('sent');
       if (sent !== undefined) frame.sent = sent;
+      if (obj.meta !== undefined) frame.meta = r.meta('meta', limits.maxMetaBytes);
       return frame;
     }
     default:

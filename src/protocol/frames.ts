@@ -33,6 +33,15 @@ export interface NodeInfo {
   readonly cookie?: string;
 }
 
+/** A JSON value, as `JSON.parse` returns one: what a member's `meta` may be. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/**
+ * Default bound of one member's `meta`, in UTF-8 bytes of its JSON text (`JSON.stringify`, no
+ * whitespace). A node's limit is told in its welcome (`maxMetaBytes`).
+ */
+export const DEFAULT_MAX_META_BYTES = 1024;
+
 /** Per-sender receive watermarks: sender client id -> highest reliable seq delivered in order. */
 export type Watermarks = Record<string, number>;
 
@@ -69,6 +78,14 @@ export interface HelloFrame {
   sent?: number;
   /** Id of the node this client is migrating away from, if any. */
   via?: string;
+  /** This member's current meta (absent: null), at most the node's `maxMetaBytes`: a new host learns it here. */
+  meta?: JsonValue;
+}
+
+/** Client -> node: this member's meta changed (the node relays it to the others as `meta` with `client`). */
+export interface SetMetaFrame {
+  t: 'meta';
+  meta: JsonValue;
 }
 
 /** Clean leave: the member is gone for good, senders may stop keeping messages for it. */
@@ -110,6 +127,13 @@ export interface WelcomeFrame {
    * a client refuses a larger message at `send()`. Absent from nodes older than this field.
    */
   maxFrameBytes?: number;
+  /**
+   * The meta of the other members this node has seen join, by client id (null included). A member
+   * announced but not arrived yet (after a migration) is absent: its `joined` will carry it.
+   */
+  meta?: Record<string, JsonValue>;
+  /** The largest `meta` this node takes, in UTF-8 bytes of its JSON text. */
+  maxMetaBytes?: number;
 }
 
 export interface RedirectFrame {
@@ -135,6 +159,15 @@ export interface JoinedFrame {
   client: string;
   /** The newcomer's position as a sender (its `hello.sent`): receivers start after it. */
   base?: number;
+  /** The newcomer's meta; absent: null. */
+  meta?: JsonValue;
+}
+
+/** Node -> client: member `client` changed its meta. */
+export interface MemberMetaFrame {
+  t: 'meta';
+  client: string;
+  meta: JsonValue;
 }
 
 export interface LeftFrame {
@@ -194,7 +227,7 @@ export interface PongFrame {
   id: number;
 }
 
-export type ClientFrame = HelloFrame | ByeFrame | AckFrame | GapFrame | MsgFrame | PingFrame | PongFrame;
+export type ClientFrame = HelloFrame | ByeFrame | AckFrame | GapFrame | MsgFrame | PingFrame | PongFrame | SetMetaFrame;
 export type NodeFrame =
   | WelcomeFrame
   | RedirectFrame
@@ -202,6 +235,7 @@ export type NodeFrame =
   | ResendFrame
   | JoinedFrame
   | LeftFrame
+  | MemberMetaFrame
   | DrainFrame
   | ErrorFrame
   | GapFrame

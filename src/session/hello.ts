@@ -4,7 +4,7 @@
  * delivers meanwhile (a drain is make-before-break) moves the watermarks. What each field means to
  * the node is documented on `HelloFrame`.
  */
-import { PROTOCOL_VERSION, type HelloFrame, type NodeInfo, type Watermarks } from '../protocol/frames.js';
+import { PROTOCOL_VERSION, type HelloFrame, type JsonValue, type NodeInfo, type Watermarks } from '../protocol/frames.js';
 
 /** What the session knows of itself at the moment of an attempt. */
 export interface HelloState {
@@ -16,6 +16,8 @@ export interface HelloState {
   readonly resume: string | undefined;
   /** The outbox's highest seq (0 if nothing was sent). */
   readonly sent: number;
+  /** This member's meta: a new host learns it here (null is not sent). */
+  readonly meta: JsonValue;
 }
 
 /** `via`: the node we are migrating away from, if any. */
@@ -25,5 +27,6 @@ export function buildHello(state: HelloState, failed: readonly string[], via: No
   if (failed.length > 0) frame.failed = [...failed];
   if (via !== undefined) frame.via = via.id;
   frame.sent = state.sent;
+  if (state.meta !== null) frame.meta = state.meta;
   return frame;
 }

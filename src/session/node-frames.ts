@@ -11,6 +11,8 @@ import type { Reason } from '../core/state.js';
 import type { Link } from '../link/link.js';
 import { CloseCode, type MsgFrame, type NodeFrame, type NodeInfo } from '../protocol/frames.js';
 import { nodeKey, type NodeList } from '../resolve/node-list.js';
+import type { Flushes } from './flush.js';
+import type { Members } from './members.js';
 import type { Outbox } from './outbox.js';
 import type { Receiver } from './receiver.js';
 
@@ -26,7 +28,6 @@ export interface NodeFrameHost {
   move(link: Link, reason: Reason<'drain' | 'redirect'>, prefer: NodeInfo | undefined): void;
   /** `link` broke the protocol: report `error` and migrate. The link is closed right after. */
   linkDead(link: Link, error: GridlinkError): void;
-  onMember(kind: 'joined' | 'left', clientId: string): void;
   onError(error: GridlinkError): void;
 }
 
@@ -34,9 +35,11 @@ export interface NodeFrameDeps {
   /** Our own client id: never in our member list, and our own messages are not news to us. */
   readonly self: string;
   /** The session's member list, shared: a welcome replaces its contents, these frames change them. */
-  readonly members: Set<string>;
+  readonly members: Pick<Members, 'joined' | 'left' | 'meta'>;
   readonly receiver: Pick<Receiver, 'receive' | 'skipTo' | 'setBase'>;
-  readonly outbox: Pick<Outbox, 'confirmUpTo'>;
+  readonly outbox: Pick<Outbox, 'confirmUpTo' | 'floor'>;
+  /** Told the confirmed watermark after every `acked`. */
+  readonly flushes: Pick<Flushes, 'confirmed'>;
   /** Checks a node's hint against our own cloud. */
   readonly nodes: Pick<NodeList, 'check'>;
   readonly cooldown: Pick<Cooldown, 'fail'>;
@@ -63,6 +66,7 @@ export class NodeFrames {
         return;
       case 'acked':
         deps.outbox.confirmUpTo(frame.upTo);
+        deps.flushes.confirmed(deps.outbox.floor - 1);
         return;
       case 'resend':
         if (link === host.currentLink() && host.isConnected()) host.replay(link, frame.from);
@@ -73,13 +77,13 @@ export class NodeFrames {
       case 'joined':
         // Where the newcomer stands as a sender: we start after it, and say so after a migration.
         if (frame.base !== undefined && frame.client !== deps.self) deps.receiver.setBase({ [frame.client]: frame.base });
-        if (frame.client !== deps.self && !deps.members.has(frame.client)) {
-          deps.members.add(frame.client);
-          host.onMember('joined', frame.client);
-        }
+        deps.members.joined(frame.client, frame.meta);
         return;
       case 'left':
-        if (deps.members.delete(frame.client)) host.onMember('left', frame.client);
+        deps.members.left(frame.client);
+        return;
+      case 'meta':
+        deps.members.meta(frame.client, frame.meta);
         return;
       case 'drain':
         // Send the draining node to the back of the line so the next round does not ask it first.

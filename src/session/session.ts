@@ -18,7 +18,9 @@ import { StateMachine, type MigrationCode, type Reason, type StateChange } from 
 import type { Link } from '../link/link.js';
 import { encodeFrame } from '../protocol/codec.js';
 import { nodeKey } from '../resolve/node-list.js';
-import { CloseCode, type HelloFrame, type NodeInfo } from '../protocol/frames.js';
+import { CloseCode, type HelloFrame, type JsonValue, type NodeInfo } from '../protocol/frames.js';
+import { Flushes } from './flush.js';
+import { Members, OwnMeta, type MemberEventName, type MemberInfo } from './members.js';
 import { successorOf } from '../choose/successor.js';
 import { join, type ConnectorDeps, type Joined } from './connector.js';
 import { buildHello } from './hello.js';
@@ -29,7 +31,7 @@ import { Outbox } from './outbox.js';
 
 export type SessionState = 'connecting' | 'connected' | 'migrating' | 'closed' | 'failed';
 
-export type { MessageMeta };
+export type { MessageMeta, MemberInfo };
 
 /** One state variable: the link, the migration in flight and the failure live in their state's variant. */
 type Phase =
@@ -77,7 +79,7 @@ export interface SessionHelper {
   onState(change: StateChange<SessionState>): void;
   onMessage(data: string | Uint8Array, meta: MessageMeta): void;
   onMigrated(info: MigrationInfo): void;
-  onMember(kind: 'joined' | 'left', clientId: string): void;
+  onMember(kind: MemberEventName, member: MemberInfo): void;
   onError(error: GridlinkError): void;
 }
 
@@ -87,6 +89,8 @@ export interface SessionSettings {
   readonly maxBufferedBytes: number;
   readonly maxHeldMessages: number;
   readonly ackDelayMs: number;
+  /** This member's meta at connect() (checked JSON). */
+  readonly meta: JsonValue;
 }
 
 export class Session {
@@ -95,7 +99,9 @@ export class Session {
   readonly #limit: MessageLimit;
   readonly #receiver: Receiver;
   readonly #frames: NodeFrames;
-  readonly #members = new Set<string>();
+  readonly #members: Members;
+  readonly #flushes = new Flushes();
+  readonly #meta: OwnMeta;
   /** Cancels the join in flight (connecting, migrating), if any: close() and giving up use it. */
   #joining: AbortController | undefined;
   /** The last node that welcomed us; kept after the session ends. */
@@ -113,6 +119,8 @@ export class Session {
     private readonly helper: SessionHelper,
   ) {
     this.#outbox = new Outbox(settings.maxBufferedBytes);
+    this.#members = new Members(settings.clientId, (kind, member) => helper.onMember(kind, member));
+    this.#meta = new OwnMeta(settings.meta);
     this.#limit = new MessageLimit(connector.settings.maxFrameBytes);
     this.#receiver = new Receiver(
       { self: settings.clientId, maxHeldMessages: settings.maxHeldMessages, ackDelayMs: settings.ackDelayMs },
@@ -124,14 +132,13 @@ export class Session {
     );
     // Frames act on the session only through these, so a stale link's frame meets the same guards.
     this.#frames = new NodeFrames(
-      { self: settings.clientId, members: this.#members, receiver: this.#receiver, outbox: this.#outbox, nodes: connector.nodes, cooldown: connector.cooldown },
+      { self: settings.clientId, members: this.#members, flushes: this.#flushes, receiver: this.#receiver, outbox: this.#outbox, nodes: connector.nodes, cooldown: connector.cooldown },
       {
         currentLink: () => this.#link(),
         isConnected: () => this.#machine.is('connected'),
         replay: (link, from) => this.#replay(link, from),
         move: (link, reason, prefer) => this.#migrate(link, reason, false, prefer),
         linkDead: (link, error) => this.#onLinkDead(link, error),
-        onMember: (kind, clientId) => helper.onMember(kind, clientId),
         onError: (error) => helper.onError(error),
       },
     );
@@ -163,8 +170,12 @@ export class Session {
     return this.#node;
   }
 
-  get members(): string[] {
-    return [...this.#members];
+  get members(): ReadonlyMap<string, MemberInfo> {
+    return this.#members.map;
+  }
+
+  get meta(): JsonValue {
+    return this.#meta.value;
   }
 
   get bufferedBytes(): number {
@@ -186,8 +197,9 @@ export class Session {
         joined.link.close(CloseCode.normal, 'client closed');
         throw new ClosedError('GRIDLINK_CLOSED', 'the client was closed before it joined');
       }
-      this.#adopt(joined);
+      const changed = this.#adopt(joined);
       this.#machine.transition(['connecting'], { kind: 'connected', link: joined.link }, { code: 'joined', message: `joined on node ${joined.node.id}` });
+      this.#members.report(changed);
       this.#listen(joined.link);
     } catch (error) {
       throw this.#giveUp(error, 'connecting');
@@ -223,6 +235,22 @@ export class Session {
     return true;
   }
 
+  /**
+   * Changes this member's meta (checked JSON, see core/json.ts): sent now if a link is up, else in
+   * the next hello. Over the node's bound: `GRIDLINK_META_TOO_LARGE`, and nothing changes.
+   */
+  setMeta(meta: JsonValue): void {
+    const phase = this.#machine.current;
+    if (phase.kind === 'closed' || phase.kind === 'failed') throw new ClosedError('GRIDLINK_CLOSED', `cannot set meta: the client is ${phase.kind}`);
+    this.#meta.set(meta);
+    if (phase.kind === 'connected') phase.link.send({ t: 'meta', meta });
+  }
+
+  /** Resolves when every reliable message sent so far is confirmed by every member present (flush.ts). */
+  flush(signal: AbortSignal | undefined): Promise<void> {
+    return this.#flushes.wait(this.#outbox.lastSeq, this.#outbox.floor - 1, signal);
+  }
+
   /** Leaves the session for good: members stop keeping messages for us. */
   async close(reason: Reason<'closed' | 'aborted'> = { code: 'closed', message: 'closed by the application' }): Promise<void> {
     const link = this.#link();
@@ -251,7 +279,7 @@ export class Session {
   #join(failed: readonly string[], via?: NodeInfo, prefer?: NodeInfo): Promise<Joined> {
     const { session, clientId: client } = this.settings;
     const hello = (failedNow: readonly string[]): HelloFrame =>
-      buildHello({ session, client, recv: this.#receiver.watermarks(), members: this.#members, resume: this.#resume, sent: this.#outbox.lastSeq }, failedNow, via);
+      buildHello({ session, client, recv: this.#receiver.watermarks(), members: this.#members.map.keys(), resume: this.#resume, sent: this.#outbox.lastSeq, meta: this.#meta.value }, failedNow, via);
     // A controller per join, not per session: an idle client holds none (Node's are heavy).
     const joining = new AbortController();
     this.#joining = joining;
@@ -266,8 +294,9 @@ export class Session {
    * caller then announces the new state and only after that calls `#listen`, so the application
    * never hears from a node before it has been told the client is there.
    */
-  #adopt({ link, welcome, node }: Joined): void {
+  #adopt({ link, welcome, node }: Joined): MemberInfo[] {
     this.#limit.learn(welcome);
+    this.#meta.learn(welcome, this.settings.clientId);
     try {
       // Queued before this node's limit was known (or under another node's): it can never be
       // delivered, and replaying it would be refused on every node, forever. The session fails.
@@ -283,10 +312,10 @@ export class Session {
     const { refused } = this.connector.nodes.setAdvertised(welcome.nodes);
     for (const error of refused) this.helper.onError(error);
     this.#receiver.setBase(welcome.base);
-    this.#members.clear();
-    for (const member of welcome.members) if (member !== this.settings.clientId) this.#members.add(member);
+    const changed = this.#members.adopt(welcome);
     // Everything not yet confirmed goes out again; receivers drop what they already have.
     this.#replay(link, welcome.want ?? this.#outbox.floor);
+    return changed;
   }
 
   #listen(link: Link): void {
@@ -337,7 +366,7 @@ export class Session {
       return;
     }
     migration.link?.close(CloseCode.normal, 'migrated');
-    this.#adopt(joined);
+    const changed = this.#adopt(joined);
     const now = this.connector.platform.now();
     // A make-before-break move's old link was delivering until now.
     const lastHeard = migration.link === undefined ? migration.lastHeard : now - migration.link.silentFor();
@@ -346,6 +375,7 @@ export class Session {
     const connected: Phase = { kind: 'connected', link: joined.link };
     this.#machine.transition(['migrating'], connected, { code: 'migrated', message: `migrated from ${migration.from.id} to ${joined.node.id}` });
     this.helper.onMigrated({ from: migration.from, to: joined.node, reason: migration.reason, downtimeMs, migratingMs });
+    this.#members.report(changed);
     if (this.#isCurrent(connected)) this.#listen(joined.link);
   }
 
@@ -402,6 +432,10 @@ export class Session {
     this.#unwatch?.();
     this.#unwatch = undefined;
     this.#receiver.stop();
+    this.#flushes.fail(() => {
+      const why = reason();
+      return why.code === 'GRIDLINK_CLOSED' ? why : new ClosedError('GRIDLINK_CLOSED', `the client failed: ${why.message}`, { cause: why });
+    });
     this.#joining?.abort(reason());
     this.#joining = undefined;
   }

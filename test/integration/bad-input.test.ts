@@ -40,7 +40,7 @@ async function pair(urls: string[], session: string, extra: Partial<ConnectOptio
     client.on('error', (error) => trouble.push(error.code));
   }
   await Promise.all([sender.ready, receiver.ready]);
-  await waitFor('both members see each other', () => sender.members.length === 1 && receiver.members.length === 1);
+  await waitFor('both members see each other', () => sender.members.size === 1 && receiver.members.size === 1);
   /** Sends a marker and waits for it: the session's other traffic is unaffected. */
   const stillFlowing = async (marker: string): Promise<void> => {
     sender.send(marker);

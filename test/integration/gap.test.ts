@@ -31,13 +31,13 @@ it('a member back after its grace period is told what it missed, then receives a
   const bob = member('bob', { session: 'gap', nodes: [bobsUrl], policy: (nodes) => nodes.filter((n) => n.url.startsWith(bobsUrl)), connectTimeoutMs: 200 });
   members.push(ann, bob);
   await Promise.all([ann.client.ready, bob.client.ready]);
-  await waitFor('ann to see bob', () => ann.client.members.includes('bob'));
+  await waitFor('ann to see bob', () => ann.client.members.has('bob'));
   for (let i = 0; i < 3; i++) sendNext(ann);
   await waitFor('bob to get 1..3', () => (bob.received.get('ann') ?? []).length === 3);
 
   bobsNetwork.blackhole();
   bobsNetwork.resetAll(); // bob's link is gone and he cannot get back for now
-  await waitFor('the node to give up on bob', () => !ann.client.members.includes('bob'));
+  await waitFor('the node to give up on bob', () => !ann.client.members.has('bob'));
   for (let i = 0; i < 3; i++) sendNext(ann); // 4..6: confirmed by everyone present (ann alone)
   await waitFor('ann to let 4..6 go', () => ann.client.bufferedBytes === 0);
 

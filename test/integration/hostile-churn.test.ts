@@ -35,7 +35,7 @@ async function honestPair(session: string, urls: string[]): Promise<{ ann: Membe
   const bob = member('bob', { session, nodes: urls });
   members.push(ann, bob);
   await Promise.all([ann.client.ready, bob.client.ready]);
-  await waitFor('ann and bob to share a node', () => commonNode([ann, bob]) !== undefined && ann.client.members.includes('bob'));
+  await waitFor('ann and bob to share a node', () => commonNode([ann, bob]) !== undefined && ann.client.members.has('bob'));
   const timer = setInterval(() => {
     if (ann.client.state === 'connected') sendNext(ann);
     if (bob.client.state === 'connected') sendNext(bob);

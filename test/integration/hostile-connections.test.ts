@@ -51,7 +51,7 @@ async function honestPair(url: string): Promise<{ stop(): Promise<void>; ann: Me
   const bob = member('bob', { session: 'honest', nodes: [url] });
   members.push(ann, bob);
   await Promise.all([ann.client.ready, bob.client.ready]);
-  await waitFor('ann to see bob', () => ann.client.members.includes('bob'), GUARD_MS);
+  await waitFor('ann to see bob', () => ann.client.members.has('bob'), GUARD_MS);
   const timer = setInterval(() => sendNext(ann), 20);
   return {
     ann,

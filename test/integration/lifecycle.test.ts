@@ -28,7 +28,7 @@ describe('lifecycle', () => {
     await Promise.all([ann.client.ready, bob.client.ready]);
     expect(ann.client.state).toBe('connected');
     expect(ann.client.node?.id).toBe(cloud.hostOf('life')?.id);
-    await waitFor('ann to see bob', () => ann.client.members.includes('bob'));
+    await waitFor('ann to see bob', () => ann.client.members.has('bob'));
     const left = new Promise<{ clientId: string }>((resolve) => ann.client.once('left', resolve));
     await bob.client.close();
     expect((await left).clientId).toBe('bob');
@@ -41,7 +41,7 @@ describe('lifecycle', () => {
     const bob = member('bob2', { session: 'kinds', nodes: cloud.urls });
     members.push(ann, bob);
     await Promise.all([ann.client.ready, bob.client.ready]);
-    await waitFor('ann to see bob', () => ann.client.members.includes('bob2'));
+    await waitFor('ann to see bob', () => ann.client.members.has('bob2'));
     const got: Array<{ data: unknown; volatile: boolean }> = [];
     bob.client.on('message', (data, meta) => got.push({ data, volatile: meta.volatile }));
     ann.client.send(new Uint8Array([0, 1, 2, 255]));

@@ -71,7 +71,7 @@ describe('no secrets anywhere', () => {
     const bob = watched('bob', { ...options, clientId: 'bob' });
     clients.push(ann, bob);
     await Promise.all([ann.ready, bob.ready]);
-    await waitFor('ann to see bob', () => ann.members.includes('bob'));
+    await waitFor('ann to see bob', () => ann.members.has('bob'));
     let got = 0;
     bob.on('message', () => got++);
     ann.send('before');

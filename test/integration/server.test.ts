@@ -17,7 +17,7 @@ import { waitFor } from '../helpers/wait.js';
 afterEach(cleanupAll);
 
 describe('node server: handshake', () => {
-  it('welcomes a hello with the node, token, nodes, heartbeat, members, base and frame limit', async () => {
+  it('welcomes a hello with the node, token, nodes, heartbeat, members, base, frame limit, member metas and meta bound', async () => {
     const peers = [{ id: 'elsewhere', url: 'ws://127.0.0.1:1' }];
     const a = await node({ id: 'a', heartbeat: { intervalMs: 700, timeoutMs: 9000 }, peers });
     const { welcome } = await join(a, 'room', 'alice');
@@ -33,6 +33,8 @@ describe('node server: handshake', () => {
       members: [],
       base: {},
       maxFrameBytes: 1024 * 1024,
+      meta: {},
+      maxMetaBytes: 1024,
     });
     expect(a.url).toBe(`ws://127.0.0.1:${a.port}`);
     expect(a.stats()).toMatchObject({ id: 'a', links: 1, sessions: 1, members: 1, alivePeers: [] });

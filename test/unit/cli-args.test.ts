@@ -93,9 +93,14 @@ describe('gridlink cloud arguments', () => {
 
 describe('tuning flags', () => {
   it('round-trip through tuningArgs, which the local cloud passes to its nodes', () => {
-    const tuning = { heartbeat: { timeoutMs: 900 }, peerHeartbeat: { intervalMs: 40, timeoutMs: 160 }, settleMs: 5 };
+    const tuning = { heartbeat: { timeoutMs: 900 }, peerHeartbeat: { intervalMs: 40, timeoutMs: 160 }, settleMs: 5, maxMetaBytes: 64 };
     expect(parseTuning(parseStrict(tuningArgs(tuning), TUNING_OPTIONS))).toEqual(tuning);
     expect(tuningArgs({})).toEqual([]);
+  });
+
+  it('--max-meta-bytes is bounded (2..65536) and named when wrong', () => {
+    expect(() => parseTuning(parseStrict(['--max-meta-bytes', '1'], TUNING_OPTIONS))).toThrow(/max-meta-bytes/);
+    expect(() => parseTuning(parseStrict(['--max-meta-bytes', '70000'], TUNING_OPTIONS))).toThrow(/max-meta-bytes/);
   });
 
   it('round-trip maxJoinsPerSecond, Infinity included, so the local cloud can pass the join limit on', () => {

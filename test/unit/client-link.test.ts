@@ -51,7 +51,7 @@ function setup(stream?: FakeStream) {
     closed: (_link, code) => void events.push(`closed ${code}`),
   };
   const hello: HelloFrame = { t: 'hello', v: PROTOCOL_VERSION, session: 's', client: 'c', recv: {}, members: [] };
-  const link = new ClientLink(socket as unknown as WebSocket, hello, { heartbeat: { intervalMs: 1000, timeoutMs: 3000 }, maxFrameBytes: 65_536, logger: silentLogger }, host, {
+  const link = new ClientLink(socket as unknown as WebSocket, hello, { heartbeat: { intervalMs: 1000, timeoutMs: 3000 }, maxFrameBytes: 65_536, maxMetaBytes: 1024, logger: silentLogger }, host, {
     address: '127.0.0.1',
     host: undefined,
     forwarded: false,
@@ -151,7 +151,7 @@ describe('ClientLink sending', () => {
     const got: [unknown, string | undefined][] = [];
     const host: ClientLinkHost = { frame: (_link, frame, payloadJson) => void got.push([frame, payloadJson]), closed: () => {} };
     const hello: HelloFrame = { t: 'hello', v: PROTOCOL_VERSION, session: 's', client: 'c', recv: {}, members: [] };
-    const link = new ClientLink(socket as unknown as WebSocket, hello, { heartbeat: { intervalMs: 1000, timeoutMs: 3000 }, maxFrameBytes: 65_536, logger: silentLogger }, host, {
+    const link = new ClientLink(socket as unknown as WebSocket, hello, { heartbeat: { intervalMs: 1000, timeoutMs: 3000 }, maxFrameBytes: 65_536, maxMetaBytes: 1024, logger: silentLogger }, host, {
       address: '127.0.0.1',
       host: undefined,
       forwarded: false,

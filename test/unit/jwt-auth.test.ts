@@ -43,6 +43,8 @@ describe('jwtAuthenticator with an HS256 secret', () => {
   it('admits a valid token and returns its meta', async () => {
     expect(await auth(hello(await sign(valid())))).toBe(true);
     expect(await auth.verify(hello(await sign(valid({ meta: { name: 'Alice', role: 'host' } }))))).toEqual({ ok: true, meta: { name: 'Alice', role: 'host' } });
+    // the hook itself gives the node the member's identity: it overrides what the client claims
+    expect(await auth(hello(await sign(valid({ meta: { name: 'Alice' } }))))).toEqual({ meta: { name: 'Alice' } });
   });
 
   it('refuses an expired token, and a token without exp', async () => {

@@ -168,7 +168,7 @@ describe('client state machine', () => {
     await client.ready;
     expect(states).toEqual(['connected']);
     expect(client.node?.id).toBe('a');
-    expect(client.members).toEqual(['peer']);
+    expect([...client.members.values()]).toEqual([{ clientId: 'peer', meta: null }]);
   });
 
   it('a joined link keeps only its own listeners: the dial that opened it lets go of the socket', async () => {

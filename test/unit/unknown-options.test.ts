@@ -89,6 +89,7 @@ describe('connect() options', () => {
       maxBufferedBytes: 2048,
       maxFrameBytes: 2048,
       ackDelayMs: 5,
+      meta: { name: 'Ann' },
       maxNodes: 8,
       maxHeldMessages: 100,
       signal: new AbortController().signal,
@@ -154,6 +155,7 @@ describe('node options', () => {
       memberGraceMs: 1000,
       settleMs: 100,
       maxFrameBytes: 4096,
+      maxMetaBytes: 512,
       tokenTtlMs: 60_000,
       drainDeadlineMs: 1000,
       cloud: 'cloud.test',
@@ -229,6 +231,7 @@ describe('local cloud options', () => {
       memberGraceMs: 300,
       settleMs: 50,
       maxJoinsPerSecond: 10,
+      maxMetaBytes: 2048,
     };
     expect(normalizeLocalCloudOptions(sample)).toMatchObject({
       ids: ['a', 'b'], zone: 'cloud.test', dnsPort: 5353, cliPath: '/opt/gridlink/cli.js', verbose: true,

@@ -18,7 +18,8 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { JSONWebKeySet, JWTVerifyGetKey } from 'jose';
 import { MAX_TOKEN_LENGTH } from '../../protocol/codec.js';
 import { boolean, fail, failOptions, integer, isRecord, list, optionKeys, optionsObject, shown, text } from '../../core/validate.js';
-import type { AuthenticateRequest } from '../node/options.js';
+import type { AuthenticateRequest, AuthenticateResult } from '../node/options.js';
+import type { JsonValue } from '../../protocol/frames.js';
 import { grantsSession, matchesClient, metaClaim, rejectReason, type JwtRejectReason } from './jwt-claims.js';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -70,7 +71,8 @@ export type JwtVerdict = { readonly ok: true; readonly meta: unknown } | { reado
 
 /** The node's `authenticate` hook, and the verdict behind its boolean for a custom hook to build on. */
 export interface JwtAuthenticator {
-  (request: AuthenticateRequest): Promise<boolean>;
+  /** False, or the member's identity (`{ meta }`, the token's `meta` claim) when the token has one, else true. */
+  (request: AuthenticateRequest): Promise<AuthenticateResult>;
   verify(request: Pick<AuthenticateRequest, 'token' | 'session' | 'client'>): Promise<JwtVerdict>;
 }
 
@@ -147,10 +149,11 @@ export function jwtAuthenticator(options: JwtAuthOptions): JwtAuthenticator {
     return meta.ok ? { ok: true, meta: meta.meta } : { ok: false, reason: 'meta' };
   };
 
-  const authenticate = async (request: AuthenticateRequest): Promise<boolean> => {
+  const authenticate = async (request: AuthenticateRequest): Promise<AuthenticateResult> => {
     const verdict = await verify(request);
     if (!verdict.ok) onReject?.({ reason: verdict.reason, session: request.session, client: request.client, address: request.address });
-    return verdict.ok;
+    // The token's meta claim is who the member is: it overrides whatever the client claims.
+    return verdict.ok && verdict.meta !== undefined ? { meta: verdict.meta as JsonValue } : verdict.ok;
   };
   return Object.assign(authenticate, { verify });
 }

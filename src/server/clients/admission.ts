@@ -5,7 +5,8 @@
  * node server owns sockets and lifecycle; this owns the decision and the order of its steps.
  */
 import type { Logger } from '../../core/logger.js';
-import { CloseCode, PROTOCOL_VERSION, type HelloFrame, type WelcomeFrame } from '../../protocol/frames.js';
+import { exceedsBytes } from '../../protocol/codec.js';
+import { CloseCode, PROTOCOL_VERSION, type HelloFrame, type JsonValue, type WelcomeFrame } from '../../protocol/frames.js';
 import type { ClientLink } from './client-link.js';
 import type { JoinLimit } from './join-limit.js';
 import type { NodeServerOptions } from '../node/options.js';
@@ -23,6 +24,8 @@ export interface AdmissionDeps {
   readonly authenticate: NodeServerOptions['authenticate'];
   /** How long the hook may take (the client is waiting on it, and its link's liveness too). */
   readonly authTimeoutMs: number;
+  /** The bound of a member's meta, the hook's `{ meta }` included. */
+  readonly maxMetaBytes: number;
   /** Whether a resume token is valid for this session and client (the hook's `resumed`). */
   readonly verifyResume: (token: string | undefined, session: string, client: string) => boolean;
   /** Where joins, redirects and refusals are counted for the node's metrics. */
@@ -32,7 +35,8 @@ export interface AdmissionDeps {
 /** What the client hears, whatever the hook said or threw: never an echo of the token. */
 const UNAUTHORIZED = 'authentication failed';
 
-type AuthVerdict = 'allow' | 'deny' | 'timeout';
+/** `identity`: the hook admitted the client and named its meta (overriding the client's). */
+type AuthVerdict = 'allow' | 'deny' | 'timeout' | { readonly meta: JsonValue };
 
 export async function admit(link: ClientLink, deps: AdmissionDeps): Promise<void> {
   const hello = link.hello;
@@ -66,6 +70,12 @@ export async function admit(link: ClientLink, deps: AdmissionDeps): Promise<void
       refuse('unauthorized', UNAUTHORIZED, CloseCode.rejected);
       return;
     }
+    const identity = typeof verdict === 'object' ? verdict : undefined;
+    if (identity !== undefined && exceedsBytes(JSON.stringify(identity.meta), deps.maxMetaBytes)) {
+      deps.logger.error('authenticate returned a meta over maxMetaBytes; client refused', { client: hello.client, maxMetaBytes: deps.maxMetaBytes });
+      refuse('rejected', `the meta authenticate gave is over maxMetaBytes (${deps.maxMetaBytes})`, CloseCode.rejected);
+      return;
+    }
     // The only step that waits; the decision after it is synchronous, so nothing changes the view
     // (or starts a drain) between deciding and acting.
     await deps.placement.probe(hello);
@@ -81,7 +91,9 @@ export async function admit(link: ClientLink, deps: AdmissionDeps): Promise<void
       refuse(decision.code, decision.message, CloseCode.drained);
       return;
     }
-    const result = deps.sessions.join(link, hello, (parts) => deps.welcome(hello, parts));
+    // What the server says of the member is its meta, whatever its hello claimed.
+    const joining = identity === undefined ? hello : { ...hello, meta: identity.meta };
+    const result = deps.sessions.join(link, joining, (parts) => deps.welcome(hello, parts), identity !== undefined);
     if (result.kind === 'rejected') {
       refuse('rejected', result.message, CloseCode.rejected);
       return;
@@ -111,8 +123,8 @@ async function authenticate(link: ClientLink, deps: AdmissionDeps, resumed: bool
     timer = setTimeout(() => resolve('timeout'), deps.authTimeoutMs);
     timer.unref();
   });
-  const verdict = new Promise<boolean>((resolve) => resolve(hook(request))).then(
-    (ok): AuthVerdict => (ok === true ? 'allow' : 'deny'),
+  const verdict = new Promise<unknown>((resolve) => resolve(hook(request))).then(
+    (ok): AuthVerdict => (ok === true ? 'allow' : identityOf(ok) ?? 'deny'),
     (error: unknown): AuthVerdict => {
       deps.logger.warn('authenticate threw; client refused', { client: hello.client, error: scrub(error, hello.token) });
       return 'deny';
@@ -123,6 +135,13 @@ async function authenticate(link: ClientLink, deps: AdmissionDeps, resumed: bool
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The hook's `{ meta }` as plain JSON (a copy: the hook's object may change later); undefined if it is none. */
+function identityOf(answer: unknown): { meta: JsonValue } | undefined {
+  if (typeof answer !== 'object' || answer === null || !('meta' in answer)) return undefined;
+  const text = JSON.stringify((answer as { meta: unknown }).meta);
+  return { meta: text === undefined ? null : (JSON.parse(text) as JsonValue) };
 }
 
 /** The hook's error for the log, with the token cut out in case the hook's message quoted it. */

@@ -11,13 +11,13 @@ import type { RawData, WebSocket } from 'ws';
 import { isGridlinkError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { decodeClientFrame, encodeFrame, scanClientMsg } from '../../protocol/codec.js';
-import { CloseCode, type AckFrame, type ByeFrame, type ClientFrame, type GapFrame, type HeartbeatSettings, type HelloFrame, type MsgFrame, type NodeFrame } from '../../protocol/frames.js';
+import { CloseCode, type AckFrame, type ByeFrame, type ClientFrame, type GapFrame, type HeartbeatSettings, type HelloFrame, type MsgFrame, type NodeFrame, type SetMetaFrame } from '../../protocol/frames.js';
 import { Liveness } from '../../core/liveness.js';
 import type { RequestOrigin } from '../http/whoami.js';
 import type { MemberLink } from '../sessions/session-host.js';
 import type { NodeTally } from '../metrics/tally.js';
 
-export type SessionFrame = MsgFrame | AckFrame | ByeFrame | GapFrame;
+export type SessionFrame = MsgFrame | AckFrame | ByeFrame | GapFrame | SetMetaFrame;
 
 export interface ClientLinkHost {
   /**
@@ -34,6 +34,8 @@ export interface ClientLinkHost {
 export interface ClientLinkOptions {
   readonly heartbeat: HeartbeatSettings;
   readonly maxFrameBytes: number;
+  /** The bound of a member's meta (codec.ts checks it). */
+  readonly maxMetaBytes: number;
   readonly logger: Logger;
 }
 
@@ -249,10 +251,12 @@ export class ClientLink implements MemberLink {
   }
 
   private protocolError(error: unknown): void {
-    const tooLarge = isGridlinkError(error) && error.code === 'GRIDLINK_FRAME_TOO_LARGE';
+    const code = isGridlinkError(error) ? error.code : undefined;
     const message = error instanceof Error ? error.message : 'malformed frame';
     this.options.logger.info('protocol error on client link', { client: this.hello.client, error: message });
-    this.refuse('protocol', message, tooLarge ? CloseCode.tooLarge : CloseCode.protocolError);
+    // An oversized meta has its own code: the client reports GRIDLINK_META_TOO_LARGE, not a broken protocol.
+    if (code === 'GRIDLINK_META_TOO_LARGE') this.refuse('meta-too-large', message, CloseCode.tooLarge);
+    else this.refuse('protocol', message, code === 'GRIDLINK_FRAME_TOO_LARGE' ? CloseCode.tooLarge : CloseCode.protocolError);
   }
 }
 

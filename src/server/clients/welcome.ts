@@ -17,11 +17,13 @@ export interface WelcomeContext {
   readonly tokens: TokenSigner;
   /** The node's frame limit, told to clients so they refuse at send() what it would not take. */
   readonly maxFrameBytes: number;
+  /** The node's bound of a member's meta, told so clients refuse at setMeta() what it would not take. */
+  readonly maxMetaBytes: number;
 }
 
 /** Builds the welcome for `hello` (admission's `welcome`). */
 export function welcomeBuilder(context: WelcomeContext): (hello: HelloFrame, parts: WelcomeParts) => WelcomeFrame {
-  const { node, nodes, heartbeat, tokens, maxFrameBytes } = context;
+  const { node, nodes, heartbeat, tokens, maxFrameBytes, maxMetaBytes } = context;
   return (hello, parts) => ({
     t: 'welcome',
     v: PROTOCOL_VERSION,
@@ -35,5 +37,7 @@ export function welcomeBuilder(context: WelcomeContext): (hello: HelloFrame, par
     base: parts.base,
     ...(parts.want === undefined ? {} : { want: parts.want }),
     maxFrameBytes,
+    meta: parts.metas,
+    maxMetaBytes,
   });
 }

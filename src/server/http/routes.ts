@@ -22,7 +22,7 @@ import type { NodeInfo } from '../../protocol/frames.js';
 import { WELL_KNOWN_PATH, type DiscoveryDocument } from './discovery.js';
 import { DOH_PATH, serveDoh, type DnsAnswerer } from '../dns/doh.js';
 import type { NodeLoad } from '../dns/view.js';
-import type { AuthenticateRequest } from '../node/options.js';
+import type { AuthenticateRequest, NodeServerOptions } from '../node/options.js';
 import { METRICS_PATH } from '../metrics/serve.js';
 
 export interface RouteHost {
@@ -34,7 +34,7 @@ export interface RouteHost {
    * The node's `authenticate` hook, when it has one: `/host` then answers only a caller the hook
    * accepts for that session, since a hello would not learn the host either before the hook ran.
    */
-  readonly authenticate?: (request: AuthenticateRequest) => boolean | Promise<boolean>;
+  readonly authenticate?: NodeServerOptions['authenticate'];
   /** `host:port` of this node's DNS server, when it runs one. */
   dnsAddress(): string | undefined;
   /** Answers a DNS query given as bytes; undefined when the node runs no DNS server (DoH is then 404). */
@@ -137,8 +137,9 @@ async function allowed(hook: NonNullable<RouteHost['authenticate']>, req: Incomi
     timer.unref();
   });
   try {
-    const verdict = new Promise<boolean>((resolve) => resolve(hook(request))).then(
-      (ok) => ok === true,
+    const verdict = new Promise<unknown>((resolve) => resolve(hook(request))).then(
+      // An identity (`{ meta }`) admits, like true.
+      (ok) => ok === true || (typeof ok === 'object' && ok !== null),
       () => false,
     );
     return await Promise.race([verdict, timeout]);

@@ -14,7 +14,7 @@ import { decodePeerFrame, looksLikePeerHello } from '../peers/frames.js';
 export type FirstFrame =
   | { kind: 'client'; hello: HelloFrame }
   | { kind: 'peer'; id: string; v: number; nonce: string | undefined }
-  | { kind: 'invalid'; message: string; closeCode: CloseCode };
+  | { kind: 'invalid'; message: string; closeCode: CloseCode; code?: 'meta-too-large' };
 
 /** A first frame that makes the connection a link. */
 export type LinkFirstFrame = Exclude<FirstFrame, { kind: 'invalid' }>;
@@ -57,8 +57,11 @@ export function classifyFirstFrame(raw: string | Uint8Array, limits: CodecLimits
     if (frame.t === 'hello') return { kind: 'client', hello: frame };
     return { kind: 'invalid', message: `the first frame must be 'hello', not '${frame.t}'`, closeCode: CloseCode.protocolError };
   } catch (error) {
-    const tooLarge = isGridlinkError(error) && error.code === 'GRIDLINK_FRAME_TOO_LARGE';
-    return { kind: 'invalid', message: error instanceof Error ? error.message : 'malformed frame', closeCode: tooLarge ? CloseCode.tooLarge : CloseCode.protocolError };
+    const code = isGridlinkError(error) ? error.code : undefined;
+    const message = error instanceof Error ? error.message : 'malformed frame';
+    // A hello whose meta is over the node's bound is refused for good (4004): no node of the cloud would take it.
+    if (code === 'GRIDLINK_META_TOO_LARGE') return { kind: 'invalid', code: 'meta-too-large', message, closeCode: CloseCode.rejected };
+    return { kind: 'invalid', message, closeCode: code === 'GRIDLINK_FRAME_TOO_LARGE' ? CloseCode.tooLarge : CloseCode.protocolError };
   }
 }
 
@@ -82,7 +85,7 @@ export function awaitFirstFrame(ws: WebSocket, limits: CodecLimits, logger: Logg
       const frame = classifyFirstFrame(isBinary ? new Uint8Array(0) : rawText(data), limits);
       if (frame.kind === 'invalid') {
         logger.info('protocol error on a first frame', { error: frame.message });
-        if (ws.readyState === ws.OPEN) ws.send(encodeFrame({ t: 'error', code: 'protocol', message: frame.message }));
+        if (ws.readyState === ws.OPEN) ws.send(encodeFrame({ t: 'error', code: frame.code ?? 'protocol', message: frame.message }));
         closeSoon(ws, frame.closeCode, 'protocol error');
         return;
       }

@@ -93,7 +93,7 @@ export class Node implements NodeServer {
     this.whoami = { id: config.id, trustedProxies: config.trustedProxies, cookie: config.proxy?.cookie };
     this.tokens = createTokenSigner(config.secret, config.tokenTtlMs);
     this.peerAuth = createPeerAuth(config.sharedSecret);
-    this.welcome = welcomeBuilder({ node: this.publicInfo, nodes: this.publicNodes, heartbeat: config.heartbeat, tokens: this.tokens, maxFrameBytes: config.maxFrameBytes });
+    this.welcome = welcomeBuilder({ node: this.publicInfo, nodes: this.publicNodes, heartbeat: config.heartbeat, tokens: this.tokens, maxFrameBytes: config.maxFrameBytes, maxMetaBytes: config.maxMetaBytes });
     this.clientHost = { frame: (link, frame, payloadJson) => this.clientFrame(link, frame, payloadJson), closed: (link, code) => this.clientClosed(link, code), tally: this.tally };
     this.peerHost = {
       drained: (peerId) => this.peers.noteDrain(peerId),
@@ -268,6 +268,9 @@ export class Node implements NodeServer {
       case 'gap':
         this.sessions.gap(link, frame.upTo);
         break;
+      case 'meta':
+        this.sessions.meta(link, frame.meta);
+        break;
       case 'bye':
         this.sessions.bye(link);
         link.close(CloseCode.normal, 'bye');
@@ -358,6 +361,7 @@ export class Node implements NodeServer {
       // Half the handshake timeout: a link says nothing before its welcome, so its liveness
       // deadline (the same length) must not cut it before we can answer `busy`.
       authTimeoutMs: this.config.handshakeTimeoutMs / 2,
+      maxMetaBytes: this.config.maxMetaBytes,
       verifyResume: (token, session, client) => this.tokens.verify(token, session, client),
       welcome: this.welcome,
       tally: this.tally,

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { safeLogger, type Logger } from '../../core/logger.js';
 import { isCookiePair, MAX_ID_LENGTH } from '../../protocol/codec.js';
-import type { HeartbeatSettings, NodeInfo } from '../../protocol/frames.js';
+import { DEFAULT_MAX_META_BYTES, type HeartbeatSettings, type JsonValue, type NodeInfo } from '../../protocol/frames.js';
 import {
   dnsName, duration, fail, group, heartbeat, integer, list, logger, nodeLabel, optionKeys, optionsObject, shown, text, wsUrl,
 } from '../../core/validate.js';
@@ -66,6 +66,11 @@ export interface NodeServerOptions {
   settleMs?: number;
   /** Largest frame accepted, in bytes; default 1 MiB. */
   maxFrameBytes?: number;
+  /**
+   * Largest member `meta`, in UTF-8 bytes of its JSON text; default 1024. A welcome carries every
+   * member's: keep `maxMembersPerSession` × this well below the clients' `maxFrameBytes`.
+   */
+  maxMetaBytes?: number;
   /** Lifetime of a resume token; default 3_600_000. */
   tokenTtlMs?: number;
   /** Default deadline of `drain()`; default 5000. */
@@ -91,8 +96,13 @@ export interface NodeServerOptions {
    * valid resume token for this session and client). Bounded by half the handshake timeout
    * (2.5 s by default): a hook still pending then answers `busy` (the client retries later), not
    * `unauthorized`: a slow auth service is not a wrong token.
+   *
+   * It may return the member's identity instead of true: `{ meta }` admits the client and makes
+   * `meta` its meta, whatever the client claimed (every member sees the server's; the client's
+   * `setMeta` is then refused). JSON, at most `maxMetaBytes`; a larger one refuses the client
+   * (`meta-too-large`) and is logged as the hook's mistake.
    */
-  authenticate?: (request: AuthenticateRequest) => boolean | Promise<boolean>;
+  authenticate?: (request: AuthenticateRequest) => AuthenticateResult | Promise<AuthenticateResult>;
   /**
    * Joins (client hellos) accepted per second per client address, in bursts of up to twice that;
    * more are answered `error { code: 'busy' }` and closed (1013). Default 200 (high enough for a
@@ -136,6 +146,9 @@ export interface NodeServerOptions {
   logger?: Logger;
 }
 
+/** The `authenticate` hook's answer: admit or not, or admit with the member's identity (it overrides the client's meta). */
+export type AuthenticateResult = boolean | { readonly meta: JsonValue };
+
 /** What the `authenticate` hook is asked about. */
 export interface AuthenticateRequest {
   /** The hello's `token`; undefined when the client sent none. A credential: do not log it. */
@@ -175,6 +188,7 @@ export interface NodeConfig {
   readonly memberGraceMs: number;
   readonly settleMs: number;
   readonly maxFrameBytes: number;
+  readonly maxMetaBytes: number;
   readonly tokenTtlMs: number;
   readonly drainDeadlineMs: number;
   /** A connection that sends nothing at all is dropped after this long. */
@@ -196,7 +210,7 @@ export interface NodeConfig {
 
 const NODE_KEYS = optionKeys<NodeServerOptions>({
   id: true, port: true, host: true, url: true, peers: true, peersFrom: true, peersDnsServers: true, proxy: true, trustedProxies: true, secret: true,
-  heartbeat: true, peerHeartbeat: true, memberGraceMs: true, settleMs: true, maxFrameBytes: true, tokenTtlMs: true,
+  heartbeat: true, peerHeartbeat: true, memberGraceMs: true, settleMs: true, maxFrameBytes: true, maxMetaBytes: true, tokenTtlMs: true,
   drainDeadlineMs: true, cloud: true, dnsPort: true, dnsHost: true, dnsTtlSec: true, address: true, region: true,
   subnets: true, authenticate: true, maxJoinsPerSecond: true, maxMembersPerSession: true, maxClaimedMembers: true, logger: true, metrics: true,
   maxConnectionsPerAddress: true, maxPendingConnections: true, maxPendingConnectionsPerAddress: true, helloTimeoutMs: true,
@@ -325,7 +339,7 @@ export function normalizeOptions(input: NodeServerOptions): NodeConfig {
   const clientHeartbeat = heartbeat('heartbeat', options.heartbeat, { intervalMs: 1000, timeoutMs: 10_000 }, 50);
   const peerList = peers(options.peers, nodeId);
   const authenticate = options.authenticate as NodeServerOptions['authenticate'];
-  if (authenticate !== undefined && typeof authenticate !== 'function') fail('authenticate', 'must be a function (request) => boolean | Promise<boolean>');
+  if (authenticate !== undefined && typeof authenticate !== 'function') fail('authenticate', 'must be a function (request) => boolean | { meta } (or a promise of one)');
   const maxJoinsPerSecond = options.maxJoinsPerSecond ?? 200;
   if (typeof maxJoinsPerSecond !== 'number' || Number.isNaN(maxJoinsPerSecond) || maxJoinsPerSecond <= 0) {
     fail('maxJoinsPerSecond', 'must be a number > 0 (or Infinity: no limit)');
@@ -348,6 +362,7 @@ export function normalizeOptions(input: NodeServerOptions): NodeConfig {
     memberGraceMs: duration('memberGraceMs', options.memberGraceMs, 15_000, 0),
     settleMs: duration('settleMs', options.settleMs, 3000, 0),
     maxFrameBytes: integer('maxFrameBytes', options.maxFrameBytes, 1024 * 1024, 1024, 256 * 1024 * 1024),
+    maxMetaBytes: integer('maxMetaBytes', options.maxMetaBytes, DEFAULT_MAX_META_BYTES, 2, 64 * 1024),
     tokenTtlMs: duration('tokenTtlMs', options.tokenTtlMs, 3_600_000, 1000),
     drainDeadlineMs: duration('drainDeadlineMs', options.drainDeadlineMs, 5000, 0),
     handshakeTimeoutMs,

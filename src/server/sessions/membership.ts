@@ -8,7 +8,7 @@
  * admitted only with that member's resume token, and not with one older than a token the member
  * has since used (one token, one holder). Every refusal reads the same, whoever is connected.
  */
-import type { HelloFrame } from '../../protocol/frames.js';
+import type { HelloFrame, JsonValue } from '../../protocol/frames.js';
 import type { Member, MemberLink, Session } from './records.js';
 
 /** Membership's options, normalized by the session host (see SessionHostOptions for each). */
@@ -56,13 +56,15 @@ export class Membership {
    * Puts `hello.client` on `link`: a new member, or `existing` (which `mayResume` admitted) back on
    * a link — a placeholder claimed, the token it presented its floor from now on.
    */
-  seat(session: Session, existing: Member | undefined, hello: HelloFrame, link: MemberLink): Member {
+  seat(session: Session, existing: Member | undefined, hello: HelloFrame, link: MemberLink, metaFromServer: boolean): Member {
     if (existing === undefined) {
-      const member: Member = { id: hello.client, attachment: { kind: 'attached', link }, recv: new Map(), ackedSent: 0, holds: true, placeholder: false };
+      const member: Member = { id: hello.client, attachment: { kind: 'attached', link }, recv: new Map(), ackedSent: 0, holds: true, placeholder: false, meta: hello.meta ?? null, metaFromServer };
       session.members.set(member.id, member);
       return member;
     }
     this.attach(existing, link);
+    existing.meta = hello.meta ?? null;
+    existing.metaFromServer = metaFromServer;
     existing.ackedSent = 0; // a new link has heard no acked yet
     if (existing.placeholder) {
       existing.placeholder = false;
@@ -83,6 +85,24 @@ export class Membership {
     if (member.issued === undefined) return;
     member.floor = Math.max(member.floor ?? 0, member.issued);
     member.issued = undefined;
+  }
+
+  /**
+   * The meta of every member but `self` that has said it (placeholders have not): a welcome's
+   * `meta`. `self`'s own too when the server gave it, so its client shows what the others see.
+   */
+  metas(session: Session, self: Member): Record<string, JsonValue> {
+    const out: Record<string, JsonValue> = {};
+    for (const member of session.members.values()) if (member.meta !== undefined && (member !== self || member.metaFromServer)) out[member.id] = member.meta;
+    return out;
+  }
+
+  /** `member` says `meta` of itself: every other attached member is told. */
+  setMeta(session: Session, member: Member, meta: JsonValue): void {
+    member.meta = meta;
+    for (const other of session.members.values()) {
+      if (other !== member && other.attachment.kind === 'attached') other.attachment.link.send({ t: 'meta', client: member.id, meta });
+    }
   }
 
   /** Room for one more real member: below the cap, or by dropping the oldest placeholder that holds nobody. */
@@ -113,7 +133,7 @@ export class Membership {
     for (const id of hello.members) {
       if (batch.length >= this.options.maxClaimed || session.members.size >= this.options.maxMembers) break;
       if (id === self || session.members.has(id)) continue;
-      session.members.set(id, { id, attachment: { kind: 'detached', expiry }, recv: new Map(), ackedSent: 0, holds, placeholder: true });
+      session.members.set(id, { id, attachment: { kind: 'detached', expiry }, recv: new Map(), ackedSent: 0, holds, placeholder: true, meta: undefined, metaFromServer: false });
       session.placeholders.add(id);
       batch.push(id);
     }

@@ -3,7 +3,7 @@
  * relaying, acknowledgements) and its membership (membership.ts: who is a member). Each union
  * carries its own timer, so leaving a state is the one place that timer stops.
  */
-import type { NodeFrame } from '../../protocol/frames.js';
+import type { JsonValue, NodeFrame } from '../../protocol/frames.js';
 import type { Owed } from './delivery.js';
 
 /** How the session host reaches one member's current link. */
@@ -29,6 +29,10 @@ export interface Member {
   owed?: Owed;
   /** Whether it holds senders' acknowledgements back: until it stalls on a link, or never for an unvouched placeholder. */
   holds: boolean;
+  /** What it says of itself (hello, `meta` frames); undefined only for a placeholder, which has not said. */
+  meta: JsonValue | undefined;
+  /** The node's `authenticate` gave `meta`: the member's own `meta` frames do not change it. */
+  metaFromServer: boolean;
   /** Never attached on this host: announced by another member, on its way. */
   placeholder: boolean;
   /** The newest token generation this member has used here; an older token no longer resumes it. */

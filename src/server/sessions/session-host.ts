@@ -22,7 +22,7 @@ import type { Logger } from '../../core/logger.js';
 import { MAX_LIST_LENGTH } from '../../protocol/codec.js';
 import { encodeMsg } from '../../protocol/msg-text.js';
 import { tokenStamp } from '../clients/tokens.js';
-import { CloseCode, type AckFrame, type HelloFrame, type MsgFrame, type Watermarks, type WelcomeFrame } from '../../protocol/frames.js';
+import { CloseCode, type AckFrame, type HelloFrame, type JsonValue, type JoinedFrame, type MsgFrame, type Watermarks, type WelcomeFrame } from '../../protocol/frames.js';
 import { boundedWatermark, confirmedUpTo, joinWatermarks, lowestWanted, owedAfterProgress, owedAfterRelay, raisedWatermarks, stalled, type Receipts } from './delivery.js';
 import { Membership } from './membership.js';
 import type { Member, MemberLink, Session, Settle } from './records.js';
@@ -67,6 +67,8 @@ export interface WelcomeParts {
   readonly base: Watermarks;
   /** The joiner's lowest seq a member still needs, when known (see WelcomeFrame.want). */
   readonly want: number | undefined;
+  /** The other members' meta, those that said it (WelcomeFrame.meta). */
+  readonly metas: Record<string, JsonValue>;
 }
 
 export class SessionHost {
@@ -145,7 +147,7 @@ export class SessionHost {
    * Attaches `link` as member `hello.client` (protocol "Join"). Sends the welcome built by
    * `welcome` first, so the joiner hears nothing of the session before it, then tells the others.
    */
-  join(link: MemberLink, hello: HelloFrame, welcome: (parts: WelcomeParts) => WelcomeFrame): MemberJoinResult {
+  join(link: MemberLink, hello: HelloFrame, welcome: (parts: WelcomeParts) => WelcomeFrame, metaFromServer = false): MemberJoinResult {
     let session = this.sessions.get(hello.session);
     const existing = session?.members.get(hello.client);
     if (existing !== undefined && !this.membership.mayResume(existing, hello)) return RESUME_REQUIRED;
@@ -155,7 +157,8 @@ export class SessionHost {
 
     const replaced = existing?.attachment.kind === 'attached' ? existing.attachment.link : undefined;
     const wasAttached = replaced !== undefined;
-    const member = this.membership.seat(session, existing, hello, link);
+    const metaBefore = existing?.meta;
+    const member = this.membership.seat(session, existing, hello, link, metaFromServer);
     if (replaced !== undefined) this.byLink.delete(replaced);
     this.byLink.set(link, { session, member });
 
@@ -172,10 +175,12 @@ export class SessionHost {
     this.membership.announce(session, hello, member.id);
 
     const members = [...session.members.keys()].filter((id) => id !== member.id);
-    const frame = welcome({ members, base, want: lowestWanted(session.members.values(), member.id) });
+    const frame = welcome({ members, base, want: lowestWanted(session.members.values(), member.id), metas: this.membership.metas(session, member) });
     this.membership.issue(member, frame.resume);
     link.send(frame);
     if (replaced !== undefined) replaced.close(CloseCode.replaced, 'replaced by a newer link');
+    // A member that replaced its own link is no newcomer to the others: a changed meta is news.
+    if (wasAttached && JSON.stringify(metaBefore) !== JSON.stringify(member.meta)) this.membership.setMeta(session, member, member.meta ?? null);
 
     for (const other of session.members.values()) {
       if (other === member || other.attachment.kind !== 'attached') continue;
@@ -184,7 +189,10 @@ export class SessionHost {
         // record of them, which otherwise would hold the newcomer's acknowledgements as unknown).
         const base = session.positions.get(member.id);
         if (base !== undefined && !other.recv.has(member.id)) other.recv.set(member.id, base);
-        other.attachment.link.send(base === undefined ? { t: 'joined', client: member.id } : { t: 'joined', client: member.id, base });
+        const joined: JoinedFrame = { t: 'joined', client: member.id };
+        if (base !== undefined) joined.base = base;
+        if (member.meta !== null && member.meta !== undefined) joined.meta = member.meta;
+        other.attachment.link.send(joined);
       }
       // Bounded by what the session saw of `other`: a claim past it has nothing to replay.
       const have = Object.hasOwn(hello.recv, other.id) ? boundedWatermark(hello.recv[other.id] ?? 0, other.id, session.positions) : undefined;
@@ -235,6 +243,15 @@ export class SessionHost {
     for (const other of session.members.values()) {
       if (other !== member && other.attachment.kind === 'attached') other.attachment.link.send({ t: 'gap', from: member.id, upTo });
     }
+  }
+
+  /** A member's new meta (bounded by the codec): the others are told. */
+  meta(link: MemberLink, meta: JsonValue): void {
+    const entry = this.byLink.get(link);
+    // A meta the server gave (authenticate) is not the member's to change; its client refuses to try.
+    if (entry === undefined || entry.member.metaFromServer) return;
+    this.membership.used(entry.member);
+    this.membership.setMeta(entry.session, entry.member, meta);
   }
 
   /** A receiver's cumulative watermarks; may raise the senders' acknowledgements. */
