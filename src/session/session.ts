@@ -14,13 +14,13 @@
  */
 import { bytesToBase64 } from '../core/base64.js';
 import { ClosedError, GridlinkError, LinkError, SessionError, isGridlinkError } from '../core/errors.js';
-import { StateMachine, type MigrationCode, type Reason, type StateChange } from '../core/state.js';
+import { StateMachine, type MigrationCode, type Reason } from '../core/state.js';
 import type { Link } from '../link/link.js';
 import { encodeFrame } from '../protocol/codec.js';
 import { nodeKey } from '../resolve/node-list.js';
 import { CloseCode, type HelloFrame, type JsonValue, type NodeInfo } from '../protocol/frames.js';
 import { Flushes } from './flush.js';
-import { Members, OwnMeta, type MemberEventName, type MemberInfo } from './members.js';
+import { Members, OwnMeta, type MemberInfo } from './members.js';
 import { successorOf } from '../choose/successor.js';
 import { join, type ConnectorDeps, type Joined } from './connector.js';
 import { buildHello } from './hello.js';
@@ -28,10 +28,9 @@ import { NodeFrames } from './node-frames.js';
 import { Receiver, type MessageMeta } from './receiver.js';
 import { MessageLimit } from './message-limit.js';
 import { Outbox } from './outbox.js';
+import { migrationCode, type MigrationInfo, type SessionHelper, type SessionSettings, type SessionState } from './session-api.js';
 
-export type SessionState = 'connecting' | 'connected' | 'migrating' | 'closed' | 'failed';
-
-export type { MessageMeta, MemberInfo };
+export type { MessageMeta, MemberInfo, MigrationInfo, SessionHelper, SessionSettings, SessionState };
 
 /** One state variable: the link, the migration in flight and the failure live in their state's variant. */
 type Phase =
@@ -56,41 +55,6 @@ interface Migration {
   link: Link | undefined;
   /** `platform.now()` of the last frame the old link received, once it is gone. */
   lastHeard: number;
-}
-
-export interface MigrationInfo {
-  readonly from: NodeInfo;
-  readonly to: NodeInfo;
-  readonly reason: Reason<MigrationCode>;
-  /**
-   * How long the session could not exchange messages: from the last frame the old link received
-   * (its last sign of life, so the time it took to notice a failure counts) to the join on the new
-   * node, when the replay goes out. A planned move keeps the old link delivering until then, so it
-   * is near 0. On an idle link the last sign of life may be a heartbeat, up to
-   * `heartbeat.intervalMs` before the failure itself.
-   */
-  readonly downtimeMs: number;
-  /** From deciding to leave the old node (noticing a failure, or a drain notice) to joining the new one. */
-  readonly migratingMs: number;
-}
-
-/** How the session reports upward; the client turns these into events. */
-export interface SessionHelper {
-  onState(change: StateChange<SessionState>): void;
-  onMessage(data: string | Uint8Array, meta: MessageMeta): void;
-  onMigrated(info: MigrationInfo): void;
-  onMember(kind: MemberEventName, member: MemberInfo): void;
-  onError(error: GridlinkError): void;
-}
-
-export interface SessionSettings {
-  readonly session: string;
-  readonly clientId: string;
-  readonly maxBufferedBytes: number;
-  readonly maxHeldMessages: number;
-  readonly ackDelayMs: number;
-  /** This member's meta at connect() (checked JSON). */
-  readonly meta: JsonValue;
 }
 
 export class Session {
@@ -408,7 +372,7 @@ export class Session {
       return;
     }
     this.helper.onError(error);
-    this.#migrate(link, { code: reasonCode(error), message: error.message }, true);
+    this.#migrate(link, { code: migrationCode(error), message: error.message }, true);
   }
 
   // ---- ending ---------------------------------------------------------------------------------
@@ -438,17 +402,5 @@ export class Session {
     });
     this.#joining?.abort(reason());
     this.#joining = undefined;
-  }
-}
-
-function reasonCode(error: GridlinkError): MigrationCode {
-  switch (error.code) {
-    case 'GRIDLINK_HEARTBEAT_TIMEOUT':
-      return 'heartbeat-timeout';
-    case 'GRIDLINK_PROTOCOL':
-    case 'GRIDLINK_FRAME_TOO_LARGE':
-      return 'protocol-error';
-    default:
-      return 'link-lost';
   }
 }
