@@ -11,40 +11,7 @@ import type { Platform, WebSocketLike } from '../../src/platform/types.js';
 import { Flushes } from '../../src/session/flush.js';
 import { ClosedError } from '../../src/core/errors.js';
 import { decodeClientFrame, decodeNodeFrame } from '../../src/protocol/codec.js';
-
-type Listener = (event: never) => void;
-
-class FakeSocket implements WebSocketLike {
-  readyState = 0;
-  bufferedAmount = 0;
-  protocol = 'gridlink.v1';
-  binaryType = 'arraybuffer';
-  readonly sent: Array<Record<string, unknown>> = [];
-  readonly #listeners = new Map<string, Listener[]>();
-  constructor(readonly url: string, private readonly onFrame: (socket: FakeSocket, frame: Record<string, unknown>) => void) {}
-  addEventListener(type: string, listener: Listener): void {
-    this.#listeners.set(type, [...(this.#listeners.get(type) ?? []), listener]);
-  }
-  removeEventListener(type: string, listener: Listener): void {
-    this.#listeners.set(type, (this.#listeners.get(type) ?? []).filter((l) => l !== listener));
-  }
-  emit(type: string, event: unknown): void {
-    for (const listener of this.#listeners.get(type) ?? []) (listener as (e: unknown) => void)(event);
-  }
-  send(data: string): void {
-    const frame = JSON.parse(data) as Record<string, unknown>;
-    this.sent.push(frame);
-    queueMicrotask(() => this.onFrame(this, frame));
-  }
-  push(frame: Record<string, unknown>): void {
-    if (this.readyState === 1) this.emit('message', { data: JSON.stringify(frame) });
-  }
-  close(code = 1000, reason = ''): void {
-    if (this.readyState >= 2) return;
-    this.readyState = 3;
-    queueMicrotask(() => this.emit('close', { code, reason, wasClean: true }));
-  }
-}
+import { FakeSocket } from '../helpers/fake-socket.js';
 
 const A = 'ws://a.test/';
 const B = 'ws://b.test/';

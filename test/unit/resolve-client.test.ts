@@ -9,40 +9,8 @@ import { createClient } from '../../src/client/create-client.js';
 import type { NodesEvent } from '../../src/client/client.js';
 import type { DnsLookup, OpenWebSocketOptions, Platform, WebSocketLike } from '../../src/platform/types.js';
 import { waitFor } from '../helpers/wait.js';
+import { FakeSocket } from '../helpers/fake-socket.js';
 
-type Listener = (event: never) => void;
-
-class FakeSocket implements WebSocketLike {
-  readyState = 0;
-  bufferedAmount = 0;
-  protocol = 'gridlink.v1';
-  binaryType = 'arraybuffer';
-  readonly #listeners = new Map<string, Listener[]>();
-  constructor(
-    readonly url: string,
-    readonly address: string | undefined,
-    private readonly onHello: (socket: FakeSocket, frame: Record<string, unknown>) => void,
-  ) {}
-  addEventListener(type: string, listener: Listener): void {
-    this.#listeners.set(type, [...(this.#listeners.get(type) ?? []), listener]);
-  }
-
-  removeEventListener(type: string, listener: Listener): void {
-    this.#listeners.set(type, (this.#listeners.get(type) ?? []).filter((l) => l !== listener));
-  }
-  emit(type: string, event: unknown): void {
-    for (const listener of this.#listeners.get(type) ?? []) (listener as (e: unknown) => void)(event);
-  }
-  send(data: string): void {
-    const frame = JSON.parse(data) as Record<string, unknown>;
-    if (frame.t === 'hello') queueMicrotask(() => this.onHello(this, frame));
-  }
-  close(code = 1000, reason = ''): void {
-    if (this.readyState >= 2) return;
-    this.readyState = 3;
-    queueMicrotask(() => this.emit('close', { code, reason, wasClean: true }));
-  }
-}
 
 const raw = (code: string) => Object.assign(new Error(code), { code });
 
@@ -63,7 +31,8 @@ function world() {
     aaaa: async () => [],
   };
   const idOfPort = (url: string) => Object.keys(ports).find((id) => String(ports[id]) === new URL(url).port) as string;
-  const onHello = (socket: FakeSocket, frame: Record<string, unknown>) => {
+  const onFrame = (socket: FakeSocket, frame: Record<string, unknown>) => {
+    if (frame.t !== 'hello') return;
     socket.emit('message', {
       data: JSON.stringify({
         t: 'welcome',
@@ -85,12 +54,9 @@ function world() {
     now: () => performance.now(),
     dns: () => dns,
     openWebSocket(url: string, options: OpenWebSocketOptions): WebSocketLike {
-      const socket = new FakeSocket(url, options.address, onHello);
+      const socket = new FakeSocket(url, onFrame, options.address);
       sockets.push(socket);
-      queueMicrotask(() => {
-        socket.readyState = 1;
-        socket.emit('open', {});
-      });
+      queueMicrotask(() => socket.open());
       return socket;
     },
   };

@@ -7,67 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { createClient } from '../../src/client/create-client.js';
 import type { ConnectOptions } from '../../src/client/options.js';
 import type { OpenWebSocketOptions, Platform, WebSocketLike } from '../../src/platform/types.js';
+import { FakeSocket } from '../helpers/fake-socket.js';
 import { rendezvousOwner } from '../../src/protocol/rendezvous.js';
-
-type Listener = (event: never) => void;
-
-/** One in-memory socket; the script decides what the "node" answers. */
-class FakeSocket implements WebSocketLike {
-  readyState = 0;
-  bufferedAmount = 0;
-  protocol = 'gridlink.v1';
-  binaryType = 'arraybuffer';
-  readonly sent: Array<Record<string, unknown>> = [];
-  readonly #listeners = new Map<string, Listener[]>();
-
-  constructor(
-    readonly url: string,
-    private readonly onFrame: (socket: FakeSocket, frame: Record<string, unknown>) => void,
-  ) {}
-
-  addEventListener(type: string, listener: Listener): void {
-    this.#listeners.set(type, [...(this.#listeners.get(type) ?? []), listener]);
-  }
-
-  removeEventListener(type: string, listener: Listener): void {
-    this.#listeners.set(type, (this.#listeners.get(type) ?? []).filter((l) => l !== listener));
-  }
-
-  listenerCount(type: string): number {
-    return this.#listeners.get(type)?.length ?? 0;
-  }
-
-  emit(type: string, event: unknown): void {
-    for (const listener of this.#listeners.get(type) ?? []) (listener as (e: unknown) => void)(event);
-  }
-
-  open(): void {
-    this.readyState = 1;
-    this.emit('open', {});
-  }
-
-  send(data: string): void {
-    const frame = JSON.parse(data) as Record<string, unknown>;
-    this.sent.push(frame);
-    queueMicrotask(() => this.onFrame(this, frame));
-  }
-
-  /** The node says something. */
-  push(frame: Record<string, unknown>): void {
-    if (this.readyState === 1) this.emit('message', { data: JSON.stringify(frame) });
-  }
-
-  close(code = 1000, reason = ''): void {
-    if (this.readyState >= 2) return;
-    this.readyState = 3;
-    queueMicrotask(() => this.emit('close', { code, reason, wasClean: true }));
-  }
-
-  /** The node vanishes (a reset). */
-  drop(): void {
-    this.close(1006, '');
-  }
-}
 
 interface World {
   platform: Platform;
