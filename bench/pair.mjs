@@ -47,7 +47,7 @@ async function trial(cloud, index) {
     });
     await withTimeout(Promise.all([sender.ready, partner.ready]), 10_000, 'pair ready');
     if (sender.node.id !== victim || partner.node.id !== victim) throw new Error(`pair on ${sender.node.id}/${partner.node.id}, expected ${victim}`);
-    await waitFor(() => partner.members.includes('sender') && sender.members.includes('partner'), 5000, 'members know each other');
+    await waitFor(() => partner.members.has('sender') && sender.members.has('partner'), 5000, 'members know each other');
     timer = setInterval(() => sender.send(String(++sent)), SEND_EVERY_MS);
     await sleep(WARM_MS);
     rec.killSent = sent;
