@@ -42,8 +42,11 @@ export async function run() {
       } finally {
         clearInterval(timer);
         await closeAll([pair.echoer, pair.prober]);
-        await killed;
-        await cloud.restart(victim);
+        // A trial that failed before the kill has nothing to restart.
+        if (killed !== undefined) {
+          await killed;
+          await cloud.restart(victim);
+        }
         await sleep(SETTLE_MS); // peers see the node again before the next session is placed
       }
     }
