@@ -11,7 +11,7 @@ export { startDnsServer } from './server/dns/server.js';
 export type { DnsServer, DnsServerOptions } from './server/dns/server.js';
 export type { CloudView, CloudSnapshot, CloudNode, NodeLoad } from './server/dns/view.js';
 export { startLocalCloud } from './cloud/local-cloud.js';
-export type { LocalCloud, LocalCloudOptions } from './cloud/local-cloud.js';
+export type { LocalCloud, LocalCloudOptions, LocalNodeRef, LocalNodeView } from './cloud/local-cloud.js';
 export { startFaultProxy } from './cloud/fault-proxy.js';
 export type { FaultProxy, FaultProxyOptions } from './cloud/fault-proxy.js';
 export { rendezvousOwner, rendezvousRank } from './protocol/rendezvous.js';

@@ -35,6 +35,9 @@ export interface LocalNodeView {
   dns: string | undefined;
 }
 
+/** A node of the local cloud: its id, or anything carrying it (what `nodes` and `hostOf()` return). */
+export type LocalNodeRef = string | { readonly id: string };
+
 export interface LocalCloud {
   /** Proxy URLs, in id order. */
   readonly nodes: ReadonlyArray<{ id: string; url: string }>;
@@ -46,20 +49,20 @@ export interface LocalCloud {
    * restarted with ephemeral DNS ports gets a new one; a killed node's entry answers nothing.
    */
   readonly dns: string[];
-  node(id: string): LocalNodeView;
+  node(id: LocalNodeRef): LocalNodeView;
   /** Host of a session as the cloud should see it: rendezvous owner over nodes running and not black-holed. */
   hostOf(session: string): { id: string; url: string } | undefined;
   /** SIGKILL the node; resolves when it has exited. */
-  kill(id: string): Promise<void>;
+  kill(id: LocalNodeRef): Promise<void>;
   /** Start a killed or drained node again (same id, same URL); resolves when it listens. */
-  restart(id: string): Promise<void>;
+  restart(id: LocalNodeRef): Promise<void>;
   /** Ask the node to drain (its clients migrate away); resolves when it has exited. */
-  drain(id: string, options?: { deadlineMs?: number }): Promise<void>;
-  blackhole(id: string): void;
-  heal(id: string): void;
-  setLatency(id: string, ms: number): void;
+  drain(id: LocalNodeRef, options?: { deadlineMs?: number }): Promise<void>;
+  blackhole(id: LocalNodeRef): void;
+  heal(id: LocalNodeRef): void;
+  setLatency(id: LocalNodeRef, ms: number): void;
   /** Reset every current connection to the node (TCP RST), both ways. */
-  reset(id: string): void;
+  reset(id: LocalNodeRef): void;
   /** Kill every node and close every proxy; idempotent. */
   stop(): Promise<void>;
 }
@@ -174,7 +177,7 @@ class Cloud implements LocalCloud {
     return this.members.flatMap((member) => (member.dns === undefined ? [] : [member.dns]));
   }
 
-  node(id: string): LocalNodeView {
+  node(id: LocalNodeRef): LocalNodeView {
     const member = this.member(id);
     return { id: member.id, url: member.url, pid: member.child?.pid, state: member.state === 'exiting' ? 'running' : member.state, blackholed: member.blackholed, dns: member.dns };
   }
@@ -186,14 +189,14 @@ class Cloud implements LocalCloud {
     return owner === undefined ? undefined : { id: owner.id, url: owner.url };
   }
 
-  kill(id: string): Promise<void> {
+  kill(id: LocalNodeRef): Promise<void> {
     return this.serial(id, async (member) => {
       await this.exit(member, 'SIGKILL');
       move(member, ANY, 'killed');
     });
   }
 
-  restart(id: string): Promise<void> {
+  restart(id: LocalNodeRef): Promise<void> {
     return this.serial(id, async (member) => {
       if (member.state === 'running' || member.state === 'exiting') {
         throw new OptionsError('GRIDLINK_INVALID_ARGUMENT', `node ${id} is running; kill or drain it before restart`);
@@ -202,7 +205,7 @@ class Cloud implements LocalCloud {
     });
   }
 
-  drain(id: string, options: { deadlineMs?: number } = {}): Promise<void> {
+  drain(id: LocalNodeRef, options: { deadlineMs?: number } = {}): Promise<void> {
     return this.serial(id, async (member) => {
       const child = member.child;
       if (child === undefined || child.hasExited) return;
@@ -224,23 +227,23 @@ class Cloud implements LocalCloud {
     });
   }
 
-  blackhole(id: string): void {
+  blackhole(id: LocalNodeRef): void {
     const member = this.member(id);
     member.proxy.blackhole();
     member.blackholed = true;
   }
 
-  heal(id: string): void {
+  heal(id: LocalNodeRef): void {
     const member = this.member(id);
     member.proxy.heal();
     member.blackholed = false;
   }
 
-  setLatency(id: string, ms: number): void {
+  setLatency(id: LocalNodeRef, ms: number): void {
     this.member(id).proxy.setLatency(ms);
   }
 
-  reset(id: string): void {
+  reset(id: LocalNodeRef): void {
     this.member(id).proxy.resetAll();
   }
 
@@ -311,17 +314,27 @@ class Cloud implements LocalCloud {
     await child.exited;
   }
 
-  private serial(id: string, operation: (member: Member) => Promise<void>): Promise<void> {
-    const member = this.member(id);
+  private serial(id: LocalNodeRef, operation: (member: Member) => Promise<void>): Promise<void> {
+    let member: Member;
+    try {
+      member = this.member(id);
+    } catch (error) {
+      return Promise.reject(error); // a promise API fails by rejecting, never by throwing
+    }
     if (this.stopping !== undefined) return Promise.reject(new ClosedError('GRIDLINK_CLOSED', 'the local cloud was stopped'));
     const run = member.queue.then(() => operation(member));
     member.queue = run.catch(() => {});
     return run;
   }
 
-  private member(id: string): Member {
-    const member = this.members.find((candidate) => candidate.id === id);
-    if (member === undefined) throw new OptionsError('GRIDLINK_INVALID_ARGUMENT', `no node '${id}' in this local cloud`);
+  private member(ref: LocalNodeRef): Member {
+    const id = typeof ref === 'object' && ref !== null ? ref.id : ref;
+    const member = typeof id === 'string' ? this.members.find((candidate) => candidate.id === id) : undefined;
+    if (member === undefined) {
+      const known = this.members.map((candidate) => candidate.id).join(', ');
+      const problem = typeof id === 'string' ? `no node '${id}' in this local cloud` : `expected a node id or { id }, got ${ref === null ? 'null' : typeof ref}`;
+      throw new OptionsError('GRIDLINK_INVALID_ARGUMENT', `${problem} (its nodes: ${known})`);
+    }
     return member;
   }
 }

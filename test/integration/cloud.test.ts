@@ -130,6 +130,19 @@ describe('local cloud', () => {
     await expect(cloud.restart(host.id)).rejects.toMatchObject({ code: 'GRIDLINK_INVALID_ARGUMENT' });
   });
 
+  it('takes a node by id or by what hostOf() returns; an unknown one rejects, never throws', async () => {
+    cloud = await startLocalCloud({ nodes: 2 });
+    const host = cloud.hostOf('by-ref');
+    if (host === undefined) throw new Error('no host');
+    await cloud.kill(host);
+    expect(cloud.node(host).state).toBe('killed');
+    const unknown = cloud.kill('zz');
+    await expect(unknown).rejects.toMatchObject({ code: 'GRIDLINK_INVALID_ARGUMENT', message: expect.stringContaining("no node 'zz' in this local cloud (its nodes: a, b)") });
+    // A caller's wrong type (e.g. hostOf() of an empty cloud, undefined) is named, not printed as [object Object].
+    await expect(cloud.drain(undefined as unknown as string)).rejects.toMatchObject({ code: 'GRIDLINK_INVALID_ARGUMENT', message: expect.stringContaining('expected a node id or { id }, got undefined') });
+    expect(() => cloud?.blackhole({ id: 'nope' })).toThrow(/no node 'nope'/);
+  });
+
   it('blackhole keeps the TCP connection open but silent; heal brings it back', async () => {
     cloud = await startLocalCloud({ nodes: 2 });
     const url = cloud.urls[0] as string;
