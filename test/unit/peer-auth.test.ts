@@ -25,13 +25,29 @@ describe('createPeerAuth', () => {
   it('checks a proof only when one is required', () => {
     const want = auth.authMac('b', 'a', 'n1', 'n2');
     expect(auth.required).toBe(true);
-    expect(auth.check(want, want)).toBe(true);
-    expect(auth.check(undefined, want)).toBe(false);
-    expect(auth.check(`${want}x`, want)).toBe(false);
+    expect(auth.checkAuth(want, 'b', 'a', 'n1', 'n2')).toBe(true);
+    expect(auth.checkAuth(undefined, 'b', 'a', 'n1', 'n2')).toBe(false);
+    expect(auth.checkAuth(`${want}x`, 'b', 'a', 'n1', 'n2')).toBe(false);
+    expect(auth.checkAuth(`${want}!`, 'b', 'a', 'n1', 'n2')).toBe(false); // not the canonical text
+    expect(auth.checkWelcome(want, 'b', 'a', 'n1', 'n2')).toBe(false); // an auth MAC is no welcome
+    expect(auth.checkWelcome(auth.welcomeMac('a', 'b', 'n1', 'n2'), 'a', 'b', 'n1', 'n2')).toBe(true);
     const open = createPeerAuth(undefined);
     expect(open.required).toBe(false);
     expect(open.welcomeMac('a', 'b', 'n1', 'n2')).toBeUndefined();
-    expect(open.check(undefined, open.authMac('b', 'a', 'n1', 'n2'))).toBe(true);
+    expect(open.checkAuth(undefined, 'b', 'a', 'n1', 'n2')).toBe(true);
+  });
+
+  it('during a rotation, proves with its secret and accepts its accepted secrets too', () => {
+    // Phase 2 of a rotation: `next` signs and still accepts `old`; a phase-1 node signs with `old` and accepts `next`.
+    const rotated = createPeerAuth('next-secret', ['cloud-secret']);
+    const phaseOne = createPeerAuth('cloud-secret', ['next-secret']);
+    const fromRotated = rotated.welcomeMac('a', 'b', 'n1', 'n2');
+    expect(fromRotated).toBe(createPeerAuth('next-secret').welcomeMac('a', 'b', 'n1', 'n2'));
+    expect(phaseOne.checkWelcome(fromRotated, 'a', 'b', 'n1', 'n2')).toBe(true);
+    expect(rotated.checkAuth(phaseOne.authMac('b', 'a', 'n1', 'n2'), 'b', 'a', 'n1', 'n2')).toBe(true);
+    // A node that never accepted the new secret refuses it: that is the split a rotation must avoid.
+    expect(auth.checkWelcome(fromRotated, 'a', 'b', 'n1', 'n2')).toBe(false);
+    expect(rotated.checkAuth(createPeerAuth('stranger').authMac('b', 'a', 'n1', 'n2'), 'b', 'a', 'n1', 'n2')).toBe(false);
   });
 
   it('draws fresh nonces of 128 bits', () => {

@@ -49,3 +49,25 @@ describe('resume token generations', () => {
     expect(signer.verify(signer.issue('room', 'x\u{1F600}'), 'room', 'x\u{1F600}')).toBe(true);
   });
 });
+
+describe('resume tokens during a secret rotation', () => {
+  it('verify under an accepted secret, and are always signed with the secret itself', () => {
+    const old = createTokenSigner('old-secret', 60_000);
+    const rotated = createTokenSigner('new-secret', 60_000, Date.now, ['old-secret']);
+    const fromOld = old.issue('room', 'ann');
+    expect(rotated.verify(fromOld, 'room', 'ann')).toBe(true);
+    expect(rotated.verify(fromOld, 'room', 'bob')).toBe(false);
+    const fromRotated = rotated.issue('room', 'ann');
+    expect(createTokenSigner('new-secret', 60_000).verify(fromRotated, 'room', 'ann')).toBe(true);
+    // A node still on the old secret alone refuses it: why a rotation first adds the new secret everywhere.
+    expect(old.verify(fromRotated, 'room', 'ann')).toBe(false);
+    expect(createTokenSigner('stranger', 60_000, Date.now, ['other']).verify(fromOld, 'room', 'ann')).toBe(false);
+  });
+
+  it('accept only the canonical text of the MAC', () => {
+    const signer = createTokenSigner('s3cret', 60_000);
+    const token = signer.issue('room', 'ann');
+    expect(signer.verify(`${token}!`, 'room', 'ann')).toBe(false);
+    expect(signer.verify(`${token}=`, 'room', 'ann')).toBe(false);
+  });
+});

@@ -9,6 +9,9 @@
  * The session host uses that to let only the newest holder of a member resume it (one token, one
  * holder). Across nodes the stamps compare as well as the nodes' clocks agree.
  *
+ * Tokens are signed with `secret`; `acceptedSecrets` verify too (never sign), so during a rotation
+ * (docs/operations.md) a token from a node on either secret resumes on every node.
+ *
  * Tokens are credentials: never log them, never put them in an error message.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
@@ -24,10 +27,12 @@ export interface TokenSigner {
   verify(token: string | undefined, session: string, client: string): boolean;
 }
 
-export function createTokenSigner(secret: string, ttlMs: number, now: () => number = Date.now): TokenSigner {
-  const mac = (session: string, client: string, expiry: string): Buffer =>
+export function createTokenSigner(secret: string, ttlMs: number, now: () => number = Date.now, acceptedSecrets: readonly string[] = []): TokenSigner {
+  const macWith = (key: string, session: string, client: string, expiry: string): Buffer =>
     // NUL cannot appear ambiguously: it separates fields whose lengths are not otherwise fixed.
-    createHmac('sha256', secret).update(`${VERSION}\u0000${session}\u0000${client}\u0000${expiry}`).digest();
+    createHmac('sha256', key).update(`${VERSION}\u0000${session}\u0000${client}\u0000${expiry}`).digest();
+  const mac = (session: string, client: string, expiry: string): Buffer => macWith(secret, session, client, expiry);
+  const keys = [secret, ...acceptedSecrets];
   let last = 0;
 
   return {
@@ -46,9 +51,14 @@ export function createTokenSigner(secret: string, ttlMs: number, now: () => numb
       if (parts.length !== 3 || parts[0] !== VERSION) return false;
       const [, expiry = '', signature = ''] = parts;
       if (!STAMP.test(expiry)) return false;
-      const given = Buffer.from(signature, 'base64url');
-      const want = mac(session, client, expiry);
-      if (given.length !== want.length || !timingSafeEqual(given, want)) return false;
+      const given = Buffer.from(signature);
+      let ok = false;
+      for (const key of keys) {
+        // Compared as canonical text, and under every key, so the time taken tells nothing.
+        const want = Buffer.from(macWith(key, session, client, expiry).toString('base64url'));
+        ok = (given.length === want.length && timingSafeEqual(given, want)) || ok;
+      }
+      if (!ok) return false;
       return Number.parseInt(expiry, 36) > now();
     },
   };

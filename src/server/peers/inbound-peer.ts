@@ -72,8 +72,8 @@ export interface InboundPeerHost {
 }
 
 type InboundState =
-  /** Welcomed; nothing counts before the dialler answers with `expected` in its `peer-auth`. */
-  | { kind: 'proving'; expected: string }
+  /** Welcomed; nothing counts before the dialler's `peer-auth` proves the secret over both nonces. */
+  | { kind: 'proving'; dialNonce: string; nonce: string }
   | { kind: 'open' }
   | { kind: 'closed'; code: number };
 
@@ -86,6 +86,7 @@ export class InboundPeer {
   #state: InboundState;
   readonly #liveness: Liveness;
   readonly #auth: PeerAuth;
+  readonly #self: string;
 
   constructor(
     private readonly ws: InboundSocket,
@@ -101,10 +102,10 @@ export class InboundPeer {
     ws.on('close', (code: number) => this.#transition(['proving', 'open'], { kind: 'closed', code }));
     ws.on('error', (error: Error) => logger.debug('inbound peer socket error', { peer: peerId, error: error.message }));
     this.#auth = auth;
+    this.#self = self;
     // A dialler without a nonce takes no part in authentication (the node refused it if required).
     const nonce = dialNonce === undefined ? undefined : auth.nonce();
-    const expected = dialNonce === undefined || nonce === undefined ? undefined : auth.authMac(peerId, self, dialNonce, nonce);
-    this.#state = expected === undefined ? { kind: 'open' } : { kind: 'proving', expected };
+    this.#state = dialNonce === undefined || nonce === undefined || !auth.required ? { kind: 'open' } : { kind: 'proving', dialNonce, nonce };
     this.#liveness.start();
     if (dialNonce === undefined || nonce === undefined) return;
     const mac = auth.welcomeMac(self, peerId, dialNonce, nonce);
@@ -148,7 +149,7 @@ export class InboundPeer {
       return;
     }
     if (state.kind === 'proving') {
-      if (frame.t !== 'peer-auth' || !this.#auth.check(frame.mac, state.expected)) {
+      if (frame.t !== 'peer-auth' || !this.#auth.checkAuth(frame.mac, this.peerId, this.#self, state.dialNonce, state.nonce)) {
         this.logger.warn(NOT_AUTHENTICATED, { peer: this.peerId });
         this.close(CloseCode.rejected, 'peer not authenticated');
         return;

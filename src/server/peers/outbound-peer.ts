@@ -253,7 +253,7 @@ export class OutboundPeer {
   #welcomed(state: Extract<PeerLinkState, { kind: 'proving' }>, frame: PeerFrame): boolean {
     const { auth, self, logger } = this.deps;
     const peer = this.info.id;
-    if (frame.t !== 'peer-welcome' || frame.id !== peer || !auth.check(frame.mac, auth.welcomeMac(peer, self, state.nonce, frame.nonce))) {
+    if (frame.t !== 'peer-welcome' || frame.id !== peer || !auth.checkWelcome(frame.mac, peer, self, state.nonce, frame.nonce)) {
       logger.warn('peer did not authenticate; link closed (do the nodes share one secret?)', { peer });
       this.#down(state.socket, { code: 'unauthenticated', message: 'no valid peer-welcome' });
       return false;
