@@ -19,6 +19,7 @@ Commands:
   cloud    run a local cloud (nodes on loopback behind fault proxies) in the foreground
   demo     watch a session survive its host's death on a local cloud
   probe    resolve a cloud like a client does and show its nodes' health and load
+  publish-key  print the cloud's publish key (derived from GRIDLINK_SECRET) for a backend
 
 Run 'gridlink <command> --help' for a command's options.`;
 
@@ -48,6 +49,14 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
         if (parsed.kind === 'help') return help(io, PROBE_USAGE);
         const { runProbe } = await import('./probe.js');
         return await runProbe(parsed.options, io);
+      }
+      case 'publish-key': {
+        if (rest.length > 0) throw new UsageError('publish-key takes no options: it reads GRIDLINK_SECRET');
+        const secret = process.env.GRIDLINK_SECRET;
+        if (secret === undefined || secret === '') throw new UsageError('publish-key: set GRIDLINK_SECRET to the cloud\'s secret');
+        const { publishKey } = await import('../server/publish/publish-options.js');
+        io.out(`${publishKey(secret)}\n`);
+        return 0;
       }
       case 'demo': {
         const { runDemo } = await import('./demo.js');

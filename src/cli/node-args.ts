@@ -17,6 +17,7 @@ import {
   type MetricsFlags,
   type NodeTuning,
 } from '../process/node-flags.js';
+import { PUBLISH_OPTIONS, PUBLISH_USAGE, parsePublishFlags, type PublishFlags } from '../process/publish-flags.js';
 import { configValues, readConfigFile, withConfigFile } from './node-config.js';
 
 /** What `gridlink node` passes on to `startNode`: the same options, documented there, plus the CLI's own. */
@@ -33,6 +34,8 @@ export interface NodeCommandOptions
   auth?: NodeAuthFlags;
   /** `--metrics`, `--metrics-token-env`: serve `/metrics`. */
   metrics?: MetricsFlags;
+  /** `--publish`, `--publish-keys-env`: take publishes over HTTP. */
+  publish?: PublishFlags;
 }
 
 /**
@@ -81,6 +84,7 @@ Options:
   --subnet <cidr>            clients in this block get this node first (repeat for each)
 ${tuningUsage('200')}
 ${METRICS_USAGE}
+${PUBLISH_USAGE}
 
 Authentication (JWTs the app's backend signs; give one key flag, or none to admit anyone):
   --auth-jwt-secret-env <NAME>  HS256: the key (at least 32 bytes) is in environment variable NAME
@@ -123,6 +127,7 @@ const OPTIONS = {
   config: { type: 'string' },
   ...TUNING_OPTIONS,
   ...METRICS_OPTIONS,
+  ...PUBLISH_OPTIONS,
 } as const;
 
 /** `readFile` reads `--config`'s file (tests pass the text); flags given beside it win over its keys. */
@@ -157,7 +162,7 @@ function nodeArgs(values: Values): Parsed<NodeCommandOptions> {
   };
   if (url !== undefined) options.url = wsUrl('url', url);
   Object.assign(options, peersFlags(values, peers.length));
-  Object.assign(options, dnsFlags(values), proxyFlags(values, peers), parseMetricsFlags(values));
+  Object.assign(options, dnsFlags(values), proxyFlags(values, peers), parseMetricsFlags(values), parsePublishFlags(values));
   const auth = authFlags(values);
   if (auth !== undefined) options.auth = auth;
   return { kind: 'run', options };

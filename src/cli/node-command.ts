@@ -13,6 +13,7 @@ import { startNode, type NodeServer, type NodeServerOptions } from '../server/no
 import { jwtAuthenticator, type JwtAuthenticator, type JwtAuthOptions } from '../server/auth/jwt.js';
 import { UsageError } from '../process/args.js';
 import { metricsOption } from '../process/node-flags.js';
+import { acceptedSecretsFrom, publishOption } from '../process/publish-flags.js';
 import { listenForControl } from './control.js';
 import { jsonLinesLogger } from '../process/log-lines.js';
 import type { NodeAuthFlags, NodeCommandOptions } from './node-args.js';
@@ -65,6 +66,8 @@ export function serverOptions(options: NodeCommandOptions, logger: Logger | unde
   const out: NodeServerOptions = { id: options.id, port: options.port, host: options.host, peers: options.peers };
   const secret = process.env.GRIDLINK_SECRET;
   if (secret !== undefined && secret !== '') out.secret = secret;
+  const accepted = acceptedSecretsFrom(process.env);
+  if (accepted !== undefined) out.acceptedSecrets = accepted;
   if (options.url !== undefined) out.url = options.url;
   if (options.peersFrom !== undefined) Object.assign(out, { peers: undefined, peersFrom: options.peersFrom, peersDnsServers: options.peersDnsServers });
   if (options.proxy !== undefined) out.proxy = options.proxy;
@@ -84,6 +87,7 @@ export function serverOptions(options: NodeCommandOptions, logger: Logger | unde
   if (options.subnets !== undefined) out.subnets = options.subnets;
   if (logger !== undefined) out.logger = logger;
   if (options.metrics !== undefined) out.metrics = metricsOption(options.metrics, process.env);
+  if (options.publish !== undefined) out.publish = publishOption(options.publish, process.env);
   if (options.auth !== undefined) out.authenticate = nodeAuthenticator(options.auth, process.env, (file) => readFileSync(file, 'utf8'), logger);
   return out;
 }

@@ -34,6 +34,7 @@ export type ErrorCode =
   | 'GRIDLINK_META_TOO_LARGE'
   // the server kit
   | 'GRIDLINK_LISTEN_FAILED'
+  | 'GRIDLINK_PUBLISH_FAILED'
   // lifecycle
   | 'GRIDLINK_CLOSED'
   | 'GRIDLINK_ABORTED';

@@ -150,6 +150,8 @@ describe('node options', () => {
       proxy: { url: 'wss://proxy.test', cookie: 'SRV=S1' },
       trustedProxies: ['10.0.0.0/8'],
       secret: 'shared',
+      acceptedSecrets: ['previous-shared'],
+      publish: { apiKeys: ['backend-key-0123456789'] },
       heartbeat: { intervalMs: 1000, timeoutMs: 5000 },
       peerHeartbeat: { intervalMs: 500, timeoutMs: 1500 },
       memberGraceMs: 1000,

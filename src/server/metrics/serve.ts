@@ -9,11 +9,11 @@
  * series; scrapes that arrive while one is being rendered share its text, so a flood of requests
  * costs one render at a time, not one each.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import { fail, group, optionKeys } from '../../core/validate.js';
 import { createRegistry, type MetricsSource } from './node-metrics.js';
+import { BEARER_KEY, bearerMatches, keyHash } from '../http/bearer.js';
 
 export const METRICS_PATH = '/metrics';
 
@@ -40,15 +40,11 @@ export function metricsConfig(value: unknown): MetricsConfig | undefined {
   if (options === undefined) return undefined;
   const { token, processMetrics } = options;
   // Printable ASCII without spaces: what an Authorization header can carry as is.
-  if (token !== undefined && (typeof token !== 'string' || !/^[\x21-\x7e]{16,512}$/.test(token))) {
+  if (token !== undefined && (typeof token !== 'string' || !BEARER_KEY.test(token))) {
     fail('metrics.token', 'must be 16..512 printable ASCII characters without spaces');
   }
   if (processMetrics !== undefined && typeof processMetrics !== 'boolean') fail('metrics.processMetrics', 'must be true or false');
-  return { tokenHash: token === undefined ? undefined : hash(token), processMetrics: processMetrics === true };
-}
-
-function hash(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
+  return { tokenHash: token === undefined ? undefined : keyHash(token), processMetrics: processMetrics === true };
 }
 
 /** The node's endpoint, with a registry of its own; undefined when metrics are off. */
@@ -89,9 +85,6 @@ export class MetricsEndpoint {
 
   #authorized(header: string | undefined): boolean {
     const expected = this.config.tokenHash;
-    if (expected === undefined) return true;
-    const match = /^Bearer +(\S+) *$/i.exec(header ?? '');
-    // Hashes of equal length, so neither the comparison nor its length leaks the token.
-    return match?.[1] !== undefined && timingSafeEqual(hash(match[1]), expected);
+    return expected === undefined || bearerMatches(header, [expected]);
   }
 }

@@ -91,8 +91,8 @@ export class Node implements NodeServer {
     this.publicInfo = publicSelf(info, config.proxy);
     this.publicNodes = [this.publicInfo, ...config.peers.map((peer) => publicPeer(peer, config.proxy))];
     this.whoami = { id: config.id, trustedProxies: config.trustedProxies, cookie: config.proxy?.cookie };
-    this.tokens = createTokenSigner(config.secret, config.tokenTtlMs);
-    this.peerAuth = createPeerAuth(config.sharedSecret);
+    this.tokens = createTokenSigner(config.secret, config.tokenTtlMs, Date.now, config.acceptedSecrets);
+    this.peerAuth = createPeerAuth(config.sharedSecret, config.acceptedSecrets);
     this.welcome = welcomeBuilder({ node: this.publicInfo, nodes: this.publicNodes, heartbeat: config.heartbeat, tokens: this.tokens, maxFrameBytes: config.maxFrameBytes, maxMetaBytes: config.maxMetaBytes });
     this.clientHost = { frame: (link, frame, payloadJson) => this.clientFrame(link, frame, payloadJson), closed: (link, code) => this.clientClosed(link, code), tally: this.tally };
     this.peerHost = {

@@ -16,6 +16,7 @@ import type { ProxySettings } from './proxy-view.js';
 import { parseDnsServer, parsePeerSource, type PeerSourceSpec } from '../peers/peer-source.js';
 import type { ConnectionLimits } from '../clients/connection-limit.js';
 import { metricsConfig, type MetricsConfig, type MetricsOptions } from '../metrics/serve.js';
+import { publishConfig, type PublishConfig, type PublishRouteOptions } from '../publish/publish-options.js';
 
 export interface NodeServerOptions {
   /** Stable node id (1..128 chars), the same across restarts. */
@@ -56,6 +57,19 @@ export interface NodeServerOptions {
    * authenticated.
    */
   secret?: string;
+  /**
+   * Secrets also accepted, never signed with: resume tokens and peer proofs made with them still
+   * count. For rotating `secret` without splitting the cloud (docs/operations.md, "Rotating
+   * secrets"). At most 4; needs `secret`.
+   */
+  acceptedSecrets?: string[];
+  /**
+   * Take publishes over HTTP (`POST /sessions/{id}/messages`) with `Authorization: Bearer <key>`:
+   * `true` accepts the key derived from `secret` (`publishKey(secret)`), `{ apiKeys }` these keys
+   * too. Off by default. `node.publish()` works either way; forwarding a publish to another node
+   * needs that node's route on.
+   */
+  publish?: boolean | PublishRouteOptions;
   /** Node <-> client heartbeat; defaults 1000 / 10000 (generous: browser tabs get throttled). */
   heartbeat?: { intervalMs?: number; timeoutMs?: number };
   /** Node <-> node heartbeat; defaults 500 / 1500 (brisker than clients, see docs/protocol.md). */
@@ -183,6 +197,10 @@ export interface NodeConfig {
   readonly secret: string;
   /** The secret when one was given (peer links are authenticated only then). */
   readonly sharedSecret: string | undefined;
+  /** Secrets that verify but never sign (rotation). */
+  readonly acceptedSecrets: readonly string[];
+  /** Undefined: the publish route is off. */
+  readonly publish: PublishConfig | undefined;
   readonly heartbeat: HeartbeatSettings;
   readonly peerHeartbeat: HeartbeatSettings;
   readonly memberGraceMs: number;
@@ -209,7 +227,7 @@ export interface NodeConfig {
 }
 
 const NODE_KEYS = optionKeys<NodeServerOptions>({
-  id: true, port: true, host: true, url: true, peers: true, peersFrom: true, peersDnsServers: true, proxy: true, trustedProxies: true, secret: true,
+  id: true, port: true, host: true, url: true, peers: true, peersFrom: true, peersDnsServers: true, proxy: true, trustedProxies: true, secret: true, acceptedSecrets: true, publish: true,
   heartbeat: true, peerHeartbeat: true, memberGraceMs: true, settleMs: true, maxFrameBytes: true, maxMetaBytes: true, tokenTtlMs: true,
   drainDeadlineMs: true, cloud: true, dnsPort: true, dnsHost: true, dnsTtlSec: true, address: true, region: true,
   subnets: true, authenticate: true, maxJoinsPerSecond: true, maxMembersPerSession: true, maxClaimedMembers: true, logger: true, metrics: true,
@@ -331,6 +349,13 @@ function connectionLimits(options: Record<string, unknown>, handshakeTimeoutMs: 
   };
 }
 
+function acceptedSecrets(value: unknown, secret: string | undefined): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.length > 4) fail('acceptedSecrets', 'must be an array of at most 4 secrets');
+  if (value.length > 0 && secret === undefined) fail('acceptedSecrets', 'needs secret (the one that signs)');
+  return value.map((item, i) => text(`acceptedSecrets[${i}]`, item));
+}
+
 export function normalizeOptions(input: NodeServerOptions): NodeConfig {
   const options = optionsObject(input, NODE_KEYS);
   const nodeId = text('id', options.id, MAX_ID_LENGTH);
@@ -357,6 +382,8 @@ export function normalizeOptions(input: NodeServerOptions): NodeConfig {
     trustedProxies: cidrs('trustedProxies', options.trustedProxies, 256, 'IP addresses or CIDR blocks', `an IP address or CIDR block like '10.0.0.0/8'`) ?? [],
     secret: secret ?? randomBytes(32).toString('base64url'),
     sharedSecret: secret,
+    acceptedSecrets: acceptedSecrets(options.acceptedSecrets, secret),
+    publish: publishConfig(options.publish, secret, acceptedSecrets(options.acceptedSecrets, secret)),
     heartbeat: clientHeartbeat,
     peerHeartbeat: heartbeat('peerHeartbeat', options.peerHeartbeat, { intervalMs: 500, timeoutMs: 1500 }, 50),
     memberGraceMs: duration('memberGraceMs', options.memberGraceMs, 15_000, 0),

@@ -1,0 +1,14 @@
+/** What a caller gives `node.publish()` and gets back (publisher.ts does the work). */
+export interface PublishOptions {
+  /** Retries with the same key deliver once. 1..128 characters, no control characters. Default: a new id. */
+  idempotencyKey?: string;
+  /** How long to wait for the members' confirmations; default 5000 ms. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export type PublishResult =
+  /** Every member present when the host delivered it confirmed it. */
+  | { status: 'delivered'; id: string; members: number }
+  /** The session has no members (none attached or expected back): nothing was delivered. */
+  | { status: 'no-members'; id: string; members: 0 };
