@@ -9,13 +9,15 @@
  * Anything but a well-formed answer from it is `unknown`: the timeout rule decides then.
  */
 import { successorOf } from '../choose/successor.js';
-import type { Verdict } from '../link/suspicion.js';
 import type { Platform } from '../platform/types.js';
 import type { WelcomeFrame } from '../protocol/frames.js';
 import type { NodeList } from '../resolve/node-list.js';
 import { getJson } from './health.js';
 
 export const STATUS_PATH = '/status';
+
+/** What a node of the cloud says about another: see docs/protocol.md, "Asking the cloud". */
+export type Verdict = 'alive' | 'dead' | 'unknown';
 
 export interface StatusQuestion {
   /** The quiet host's welcome: its id, the session id, and the cloud's nodes as the host knew them. */

@@ -25,10 +25,10 @@
  *   any      --stop()-----------------------------------------------> stopped
  */
 import { setUnrefTimeout, type TimerHandle } from '../core/timers.js';
+import type { Verdict } from '../dial/status.js';
 import type { HeartbeatSettings } from '../protocol/frames.js';
 
-/** What a node of the cloud says about another: see docs/protocol.md, "Asking the cloud". */
-export type Verdict = 'alive' | 'dead' | 'unknown';
+export type { Verdict };
 
 export interface SuspicionHost {
   /** Asks the cloud about the host; `signal` aborts when the answer no longer matters. Never rejects with meaning: a failure is `unknown`. */
