@@ -276,7 +276,13 @@ async function attempt(deps: ConnectorDeps, first: ResolvedNode, failed: Set<str
 function witnessOf(deps: ConnectorDeps): Pick<LinkSettings, 'witness'> {
   const { platform, nodes, settings } = deps;
   if (platform.fetch === undefined) return {};
-  return { witness: (welcome, signal) => askCloud(platform, nodes, { welcome, signal, timeoutMs: settings.heartbeat.timeoutMs }) };
+  return {
+    witness: async (welcome, signal) => {
+      const verdict = await askCloud(platform, nodes, { welcome, signal, timeoutMs: settings.heartbeat.timeoutMs });
+      if (!signal.aborted) deps.logger.debug('asked the cloud about a quiet node', { node: welcome.node.id, verdict });
+      return verdict;
+    },
+  };
 }
 
 /** The attempt's hello, with a token from `deps.token` (bounded by the attempt's timeout and signal). */
