@@ -22,7 +22,6 @@
 import { abortError, onAbort } from '../core/abort.js';
 import { ConnectError, GridlinkError, isGridlinkError, LinkError } from '../core/errors.js';
 import { Liveness } from '../core/liveness.js';
-import { Suspicion, suspectAfter, type Verdict } from './suspicion.js';
 import { setUnrefTimeout, type TimerHandle } from '../core/timers.js';
 import type { Transport } from '../dial/transport.js';
 import { decodeNodeFrame, encodeFrame } from '../protocol/codec.js';
@@ -35,6 +34,7 @@ import {
   type NodeInfo,
   type WelcomeFrame,
 } from '../protocol/frames.js';
+import { Suspicion, suspectAfter, type Verdict } from './suspicion.js';
 
 export interface LinkHost {
   /** A frame arrived after the welcome (never `welcome`; `redirect` here means the session moved). */
