@@ -34,6 +34,7 @@ import {
   type NodeInfo,
   type WelcomeFrame,
 } from '../protocol/frames.js';
+import { Suspicion, suspectAfter, type Verdict } from './suspicion.js';
 
 export interface LinkHost {
   /** A frame arrived after the welcome (never `welcome`; `redirect` here means the session moved). */
@@ -46,6 +47,11 @@ export interface LinkSettings {
   readonly heartbeat: HeartbeatSettings;
   readonly maxFrameBytes: number;
   readonly now: () => number;
+  /**
+   * Asks the cloud whether the node that welcomed us is gone (suspicion.ts); without it, only the
+   * heartbeat timeout ends a silent link. Must not reject; a failure is `unknown`.
+   */
+  readonly witness?: (welcome: WelcomeFrame, signal: AbortSignal) => Promise<Verdict>;
 }
 
 /** How a node answered our hello (a refusal rejects the join instead). */
@@ -140,6 +146,8 @@ export class Link {
   /** Ours until the welcome; then at least the node's, which relays messages up to its own limit. */
   #maxFrameBytes: number;
   readonly #heartbeat: Liveness;
+  /** Created with the welcome when the link has a witness and the heartbeat leaves room for a question. */
+  #suspicion: Suspicion | undefined;
   #pingId = 0;
   readonly #pongWaiters = new Map<number, () => void>();
 
@@ -279,10 +287,12 @@ export class Link {
         break;
       case 'open':
         this.#heartbeat.start();
+        if (cause.kind === 'welcome') this.#suspect(cause.welcome);
         break;
       case 'deadBeforeAttach':
       case 'closed': {
         this.#heartbeat.stop();
+        this.#suspicion?.stop();
         // A link that died before attach closed its transport then, with the death's own code.
         if (from.kind !== 'deadBeforeAttach') {
           const { code, reason } = closeFor(cause);
@@ -294,6 +304,30 @@ export class Link {
     if (cause.kind === 'death' && from.kind === 'open' && from.host !== undefined) from.host.onDead(cause.error);
     if (cause.kind === 'attach' && from.kind === 'deadBeforeAttach') cause.host.onDead(from.death);
     return true;
+  }
+
+  /**
+   * Starts watching for a silence long enough to ask the cloud about the node, when there is a
+   * witness. Only the cloud's `dead` ends the link early; see suspicion.ts.
+   */
+  #suspect(welcome: WelcomeFrame): void {
+    const witness = this.settings.witness;
+    const suspectMs = suspectAfter(this.settings.heartbeat, welcome.heartbeat);
+    if (witness === undefined || suspectMs === undefined) return;
+    const node = welcome.node.id;
+    this.#suspicion = new Suspicion(
+      {
+        ask: (signal) => witness(welcome, signal),
+        onConfirmedDead: (silentMs) =>
+          this.#die(
+            new LinkError('GRIDLINK_HEARTBEAT_TIMEOUT', `no frame from node ${node} for ${Math.round(silentMs)} ms, and the cloud confirms it is gone`, { retriable: true }),
+            CloseCode.heartbeatTimeout,
+          ),
+      },
+      { suspectMs },
+      this.settings.now,
+    );
+    this.#suspicion.start();
   }
 
   /** The link ended on its own (or the node broke the protocol); a link already ended ignores it. */
@@ -320,6 +354,7 @@ export class Link {
     const state = this.#state;
     if (!LIVE.includes(state.kind)) return;
     this.#heartbeat.received();
+    this.#suspicion?.received();
     let frame: NodeFrame;
     try {
       frame = decodeNodeFrame(data, { maxFrameBytes: this.#maxFrameBytes });

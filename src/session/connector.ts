@@ -12,8 +12,9 @@ import type { Logger } from '../core/logger.js';
 import { retryRounds, type RetrySettings } from '../core/retry.js';
 import { setPatientTimeout, setUnrefTimeout, type TimerHandle } from '../core/timers.js';
 import type { Policy } from '../choose/policy.js';
+import { askCloud } from '../dial/status.js';
 import { dial } from '../dial/transport.js';
-import { Link } from '../link/link.js';
+import { Link, type LinkSettings } from '../link/link.js';
 import type { Platform } from '../platform/types.js';
 import { MAX_TOKEN_LENGTH } from '../protocol/codec.js';
 import { CloseCode, type HeartbeatSettings, type HelloFrame, type NodeInfo, type WelcomeFrame } from '../protocol/frames.js';
@@ -230,7 +231,7 @@ async function attempt(deps: ConnectorDeps, first: ResolvedNode, failed: Set<str
       };
       const transport = await dial(deps.platform, node.url, dialOptions);
       opened();
-      link = new Link(transport, node, { heartbeat: settings.heartbeat, maxFrameBytes: settings.maxFrameBytes, now: deps.platform.now });
+      link = new Link(transport, node, { heartbeat: settings.heartbeat, maxFrameBytes: settings.maxFrameBytes, now: deps.platform.now, ...witnessOf(deps) });
       const answer = await link.join(hello, { timeoutMs: settings.connectTimeoutMs, signal });
       if (answer.kind === 'welcome') {
         if (answer.welcome.session !== settings.session) {
@@ -265,6 +266,23 @@ async function attempt(deps: ConnectorDeps, first: ResolvedNode, failed: Set<str
       throw error;
     }
   }
+}
+
+/**
+ * How a link asks the cloud about a quiet host (docs/protocol.md, "Asking the cloud"): over HTTP
+ * to the session's successor, bounded by the heartbeat timeout, after which the link is dead anyway.
+ * A platform without HTTP has no witness: the timeout alone decides there, as before.
+ */
+function witnessOf(deps: ConnectorDeps): Pick<LinkSettings, 'witness'> {
+  const { platform, nodes, settings } = deps;
+  if (platform.fetch === undefined) return {};
+  return {
+    witness: async (welcome, signal) => {
+      const verdict = await askCloud(platform, nodes, { welcome, signal, timeoutMs: settings.heartbeat.timeoutMs });
+      if (!signal.aborted) deps.logger.debug('asked the cloud about a quiet node', { node: welcome.node.id, verdict });
+      return verdict;
+    },
+  };
 }
 
 /** The attempt's hello, with a token from `deps.token` (bounded by the attempt's timeout and signal). */

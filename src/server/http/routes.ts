@@ -4,6 +4,8 @@
  *   GET /host?session=<id>     {"host":{"id","url"}}: where a hello for the session would be sent now;
  *                              with an `authenticate` hook, only for `Authorization: Bearer <token>`
  *                              that the hook accepts for that session (else 401), as a hello would
+ *   GET /status?node=<id>      {"node","status":"alive"|"dead"|"unknown"}: whether this node counts a peer gone,
+ *                              asked by a client whose host went quiet; may wait for news (`status.ts`)
  *   GET /.well-known/gridlink  the discovery document (`discovery.ts`): the cloud's nodes, best first
  *   GET|POST /dns-query        DNS-over-HTTPS (`dns/doh.ts`), when the node runs the cloud's DNS
  *   GET /metrics               Prometheus text format (`metrics/serve.ts`), when the `metrics` option is set;
@@ -24,6 +26,7 @@ import { DOH_PATH, serveDoh, type DnsAnswerer } from '../dns/doh.js';
 import type { NodeLoad } from '../dns/view.js';
 import type { AuthenticateRequest, NodeServerOptions } from '../node/options.js';
 import { METRICS_PATH } from '../metrics/serve.js';
+import { serveStatus, STATUS_PATH, type PeerStatus } from './status.js';
 
 export interface RouteHost {
   readonly id: string;
@@ -41,6 +44,8 @@ export interface RouteHost {
   dnsQuery?(query: Uint8Array, source: string): Uint8Array | undefined;
   /** The discovery document, as this node sees the cloud, for an asker at `source`. */
   discovery?(source: string): DiscoveryDocument;
+  /** Answers `/status`: whether the peer monitor counts a node gone (see `status.ts`). */
+  peerStatus?: PeerStatus;
   /** Answers `/metrics`; undefined when the node does not serve metrics (404). */
   metrics?(req: IncomingMessage, res: ServerResponse): void;
 }
@@ -104,6 +109,7 @@ export function handleRequest(req: IncomingMessage, res: ServerResponse, host: R
     void answerHost(req, res, host, session);
     return;
   }
+  if (req.method === 'GET' && path === STATUS_PATH) return serveStatus(req, res, url, host.peerStatus);
   if (path === METRICS_PATH && host.metrics !== undefined) return host.metrics(req, res);
   notFound(res);
 }

@@ -302,6 +302,7 @@ export class Node implements NodeServer {
       running: () => this.state.kind === 'running',
       load: () => this.load(),
       hostOf: (session) => this.placement.hostOf(session),
+      peerStatus: (id, signal) => this.peers.status(id, signal),
       authenticate: this.config.authenticate,
       dnsAddress: () => this.dnsServer?.address,
       dnsQuery: (query, source) => this.dnsServer?.query(query, source),

@@ -21,6 +21,7 @@ import { setUnrefTimeout } from '../../core/timers.js';
 import type { HeartbeatSettings, NodeInfo } from '../../protocol/frames.js';
 import type { PeerAuth } from './auth.js';
 import type { LoadFrame, PeerFrame, PinFrame, UnpinFrame } from './frames.js';
+import { PeerQuestions, type PeerVerdict } from './verdicts.js';
 import { OutboundPeer, wsPeerDialer, type PeerDialer, type PeerLinkCode, type PeerLinkKind } from './outbound-peer.js';
 
 export interface PeerMonitorOptions {
@@ -102,6 +103,8 @@ export class PeerMonitor {
   #startup: Startup;
   #lastAlive = '';
   readonly #dial: PeerDialer;
+  /** Clients' questions about peers (`/status`), answered on news of them. */
+  readonly #questions = new PeerQuestions(() => Date.now());
 
   constructor(options: PeerMonitorOptions) {
     this.#options = options;
@@ -225,6 +228,33 @@ export class PeerMonitor {
     return promise;
   }
 
+  /**
+   * A client's question (`GET /status`, docs/protocol.md "Asking the cloud"): is peer `id` gone?
+   * `dead` at once when placement no longer counts it (its link lapsed after `timeoutMs` of
+   * silence, or a probe went unanswered); otherwise the answer waits for news — `alive` on the
+   * first frame from it after the question (one ping asks for one), `dead` when the link lapses,
+   * `unknown` after one timeout and one interval. A draining peer, an unknown id, or a node still
+   * starting is `unknown`: nothing this node could say would be better than the client's timeout.
+   */
+  status(id: string, signal?: AbortSignal): Promise<PeerVerdict> {
+    if (id === this.#options.self) return Promise.resolve('alive');
+    const peer = this.#peers.get(id);
+    if (peer === undefined || this.#startup.kind !== 'settled' || this.#machine.is('stopped')) return Promise.resolve('unknown');
+    const kind = peer.standing.kind;
+    if (kind === 'unheard' || kind === 'unanswered') return Promise.resolve('dead');
+    if (kind === 'draining' || kind === 'stopped') return Promise.resolve('unknown');
+    const { timeoutMs, intervalMs } = this.#options.heartbeat;
+    return this.#questions.wait(id, timeoutMs + intervalMs, signal, (first) => {
+      // A live peer answers a ping at once; without it, the answer would wait for its next ping.
+      if (first) peer.link.ping();
+    });
+  }
+
+  /** Questions held now (metrics, tests). */
+  get questionsWaiting(): number {
+    return this.#questions.waiting;
+  }
+
   /** `peer-drain` arrived on an inbound link from `id`. */
   noteDrain(id: string): void {
     const peer = this.#peers.get(id);
@@ -252,6 +282,7 @@ export class PeerMonitor {
       this.#move(peer, NOT_STOPPED, { kind: 'stopped' }, { code: 'stop', message: 'monitor stopped' });
       peer.link.stop();
     }
+    this.#questions.clear();
   }
 
   /**
@@ -267,6 +298,9 @@ export class PeerMonitor {
       prev.probe.settle(next.kind === 'alive');
     }
     this.#options.onState?.({ machine: 'standing', peer: peer.link.info.id, from: prev.kind, to: next.kind, reason });
+    // Out of placement is what `dead` means to a client asking; a drain or a stop says nothing of life.
+    if (next.kind === 'unheard' || next.kind === 'unanswered') this.#questions.settle(peer.link.info.id, 'dead');
+    else if (next.kind === 'draining' || next.kind === 'stopped') this.#questions.settle(peer.link.info.id, 'unknown');
     return true;
   }
 
@@ -307,6 +341,7 @@ export class PeerMonitor {
     // Life on the link: the first frame makes the peer placeable, and any frame clears an
     // unanswered probe (the peer was slow, not gone).
     this.#move(peer, ['unheard', 'unanswered'], { kind: 'alive' }, { code: 'heard', message: `'${frame.t}' arrived` });
+    if (peer.standing.kind !== 'draining') this.#questions.settle(id, 'alive');
     this.#refresh();
   }
 
