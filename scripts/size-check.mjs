@@ -19,9 +19,10 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
  * core import is 7 KB (bar 8 KB), printed beside it; see README "Bundle size".
  */
 export const LIMITS = {
-  core: 19_150,
-  coreIife: 19_600,
-  fullIife: 26_400,
+  // +1 KB in the core for asking the cloud about a silent host (issue 16: suspicion.ts, dial/status.ts).
+  core: 20_150,
+  coreIife: 20_600,
+  fullIife: 27_250,
 };
 export const CORE_GOAL = 7 * 1024;
 export const CORE_BAR = 8 * 1024;

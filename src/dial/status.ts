@@ -9,10 +9,12 @@
  * Anything but a well-formed answer from it is `unknown`: the timeout rule decides then.
  */
 import { successorOf } from '../choose/successor.js';
+import { linkedController } from '../core/abort.js';
+import { setUnrefTimeout } from '../core/timers.js';
 import type { Platform } from '../platform/types.js';
 import type { WelcomeFrame } from '../protocol/frames.js';
 import type { NodeList } from '../resolve/node-list.js';
-import { getJson } from './health.js';
+import { httpUrlOf } from './health.js';
 
 export const STATUS_PATH = '/status';
 
@@ -33,14 +35,27 @@ export async function askCloud(platform: Platform, nodes: NodeList, question: St
   const { welcome, signal, timeoutMs } = question;
   const host = welcome.node.id;
   const successor = successorOf(welcome.session, welcome.nodes, host);
-  if (successor === undefined || platform.fetch === undefined) return 'unknown';
+  const fetch = platform.fetch;
+  if (successor === undefined || fetch === undefined) return 'unknown';
+  // Every failure is the same `unknown`, so nothing here classifies errors (the browser core pays for every byte).
+  const { controller, dispose } = linkedController(signal);
+  const timer = setUnrefTimeout(() => controller.abort(), timeoutMs);
   try {
     // Only a node of the configured cloud is asked (and trusted): the welcome's list is checked as for a migration.
     const entry = nodes.check(successor, 'the welcome');
-    const { body } = await getJson(platform, entry, `${STATUS_PATH}?node=${encodeURIComponent(host)}`, { signal, timeoutMs });
-    return parseVerdict(body, host);
+    const response = await fetch(httpUrlOf(entry.url, `${STATUS_PATH}?node=${encodeURIComponent(host)}`), {
+      signal: controller.signal,
+      ...(entry.address === undefined ? {} : { address: entry.address }),
+      ...(entry.cookie === undefined ? {} : { cookie: entry.cookie }),
+    });
+    // Read the body either way: an unread body holds the keep-alive connection.
+    const body: unknown = await response.json().catch(() => undefined);
+    return response.status === 200 ? parseVerdict(body, host) : 'unknown';
   } catch {
     return 'unknown';
+  } finally {
+    clearTimeout(timer);
+    dispose();
   }
 }
 
