@@ -36,6 +36,22 @@ export interface ClientHelper extends SessionHelper {
 export interface SendOptions {
   /** Best effort: not numbered, not kept, not replayed; dropped (send returns false) while migrating. */
   volatile?: boolean;
+  /** One member only (a client id in `members`); the others never see it. */
+  to?: string;
+}
+
+export interface RequestOptions {
+  /** The member to ask (a client id in `members`). Required. */
+  to: string;
+  /** Reject with `GRIDLINK_REQUEST_TIMEOUT` after this long. Default 5000. */
+  timeoutMs?: number;
+  /** Stops waiting: rejects with `GRIDLINK_ABORTED` (the request may still be handled). */
+  signal?: AbortSignal;
+}
+
+/** What a request handler is told besides the data. */
+export interface RequestInfo {
+  readonly from: string;
 }
 
 export interface FlushOptions {
@@ -43,7 +59,8 @@ export interface FlushOptions {
   signal?: AbortSignal;
 }
 
-const SEND_KEYS = optionKeys<SendOptions>({ volatile: true });
+const SEND_KEYS = optionKeys<SendOptions>({ volatile: true, to: true });
+const REQUEST_KEYS = optionKeys<RequestOptions>({ to: true, timeoutMs: true, signal: true });
 const FLUSH_KEYS = optionKeys<FlushOptions>({ signal: true });
 const SEND_CHECK = { code: 'GRIDLINK_INVALID_ARGUMENT', what: 'send() option' } as const;
 
@@ -61,6 +78,8 @@ export interface ClientEvents {
   left: (member: MemberInfo) => void;
   /** Another member changed its meta (`setMeta`). */
   member: (member: MemberInfo) => void;
+  /** Shared key `key` changed (`value` undefined: deleted), in the host's order; `from`: the writer, undefined for a correction after a failover or a snapshot. */
+  shared: (key: string, value: JsonValue | undefined, info: { readonly from: string | undefined }) => void;
   /** Something went wrong. Non-fatal unless the state also moves to `failed`. */
   error: (error: GridlinkError) => void;
   /** The known nodes changed (resolver answer, advertised list), or a stale answer is in use because the resolver failed. */
@@ -83,6 +102,7 @@ export class Client extends Emitter<ClientEvents> {
       onMessage: (data, meta) => this.#emit('message', data, meta),
       onMigrated: (info) => this.#emit('migrated', info),
       onMember: (kind, member) => this.#emit(kind, member),
+      onShared: (c) => this.#emit('shared', c.key, c.value, { from: c.from }),
       onError: (error) => this.#emit('error', error),
       onNodes: (event) => this.#emit('nodes', event),
     });
@@ -156,7 +176,42 @@ export class Client extends Emitter<ClientEvents> {
       throw new OptionsError('GRIDLINK_INVALID_ARGUMENT', 'send() takes a string or a Uint8Array');
     }
     const given = optionsObject(options, SEND_KEYS, SEND_CHECK);
-    return this.#session.send(data, boolean('volatile', given.volatile, false, SEND_CHECK.code));
+    return this.#session.send(data, boolean('volatile', given.volatile, false, SEND_CHECK.code), given.to === undefined ? {} : { to: memberId(given.to) });
+  }
+
+  /**
+   * Asks member `to` and resolves with its handler's reply (exactly one run of it, whatever
+   * migrations happen). Rejects with GRIDLINK_REQUEST_TIMEOUT, GRIDLINK_NO_HANDLER,
+   * GRIDLINK_REQUEST_FAILED (the handler threw; `remoteCode`), GRIDLINK_MEMBER_LEFT,
+   * GRIDLINK_ABORTED or GRIDLINK_CLOSED; throws GRIDLINK_NO_SUCH_MEMBER for an unknown `to`.
+   */
+  request(data: string | Uint8Array, options: RequestOptions): Promise<string | Uint8Array> {
+    if (typeof data !== 'string' && !(data instanceof Uint8Array)) throw new OptionsError('GRIDLINK_INVALID_ARGUMENT', 'request() takes a string or a Uint8Array');
+    const given = optionsObject(options, REQUEST_KEYS, { code: 'GRIDLINK_INVALID_ARGUMENT', what: 'request() option' });
+    const timeoutMs = given.timeoutMs ?? 5000;
+    if (typeof timeoutMs !== 'number' || !(timeoutMs > 0)) throw new OptionsError('GRIDLINK_INVALID_ARGUMENT', 'request() option timeoutMs must be a positive number');
+    if (given.signal !== undefined && !(given.signal instanceof AbortSignal)) throw new OptionsError('GRIDLINK_INVALID_ARGUMENT', 'request() option signal must be an AbortSignal');
+    return this.#session.extras.requests.request(data, memberId(given.to), timeoutMs, given.signal);
+  }
+
+  /** The one request handler (a later call replaces it; undefined removes it). What it returns (string, Uint8Array, or nothing) is the reply. */
+  onRequest(handler: ((data: string | Uint8Array, info: RequestInfo) => unknown) | undefined): void {
+    if (handler !== undefined && typeof handler !== 'function') throw new OptionsError('GRIDLINK_INVALID_ARGUMENT', 'onRequest() takes a function');
+    this.#session.extras.requests.handle(handler);
+  }
+
+  /** The session's shared map, the same on every member once quiet (updated in the host's order). */
+  get shared(): ReadonlyMap<string, JsonValue> {
+    return this.#session.extras.shared.map;
+  }
+
+  /**
+   * Writes shared key `key` (undefined deletes it); it shows in `shared` and the `shared` event
+   * once the host ordered it. Throws GRIDLINK_INVALID_ARGUMENT (not JSON, bad key),
+   * GRIDLINK_SHARED_TOO_LARGE (past the node's bounds), GRIDLINK_UNSUPPORTED, GRIDLINK_CLOSED.
+   */
+  setShared(key: string, value: JsonValue | undefined): void {
+    this.#session.extras.setShared(key, value === undefined ? undefined : jsonValue('setShared()', value, 'GRIDLINK_INVALID_ARGUMENT'));
   }
 
   /** Leaves the session (members are told at once) and closes the link. */
@@ -175,4 +230,9 @@ export class Client extends Emitter<ClientEvents> {
       });
     }
   }
+}
+
+function memberId(to: unknown): string {
+  if (typeof to !== 'string') throw new OptionsError('GRIDLINK_INVALID_ARGUMENT', "option 'to' must be a member's client id");
+  return to;
 }

@@ -32,6 +32,14 @@ export type ErrorCode =
   | 'GRIDLINK_MESSAGE_TOO_LARGE'
   | 'GRIDLINK_MESSAGE_GAP'
   | 'GRIDLINK_META_TOO_LARGE'
+  | 'GRIDLINK_SHARED_TOO_LARGE'
+  | 'GRIDLINK_UNSUPPORTED'
+  // one member to another (`to`, requests)
+  | 'GRIDLINK_NO_SUCH_MEMBER'
+  | 'GRIDLINK_MEMBER_LEFT'
+  | 'GRIDLINK_REQUEST_TIMEOUT'
+  | 'GRIDLINK_NO_HANDLER'
+  | 'GRIDLINK_REQUEST_FAILED'
   // the server kit
   | 'GRIDLINK_LISTEN_FAILED'
   // lifecycle

@@ -16,6 +16,7 @@ import {
   type Watermarks,
 } from './frames.js';
 import { encodeMsg, isCanonicalBase64, scanMsg, type ScannedMsg } from './msg-text.js';
+import { msgExtras, sharedMap } from './codec-ext.js';
 
 export { isCanonicalBase64 } from './msg-text.js';
 
@@ -25,6 +26,7 @@ export interface CodecLimits {
   /** Largest member `meta` accepted (bytes of its JSON text); unchecked when absent (a client reading its node). */
   readonly maxMetaBytes?: number;
 }
+
 
 export const MAX_ID_LENGTH = 128;
 /** Longest `name=value` sticky cookie a node may name (HAProxy's are a few bytes). */
@@ -193,7 +195,12 @@ class Reader {
       if (!isCanonicalBase64(frame.d)) this.#fail('d', 'canonical padded base64 when b is 1');
       frame.b = 1;
     }
+    msgExtras(this.#obj, frame, (f) => this.id(f), this.#maxSeq, (f, w) => this.#fail(f, w));
     return frame;
+  }
+
+  shared(field: string): import('./frames.js').SharedMapWire {
+    return sharedMap(this.#obj[field], isProtocolId, (f, w) => this.#fail(f, w), field);
   }
 }
 
@@ -291,8 +298,21 @@ export function decodeNodeFrame(raw: string | Uint8Array, limits: CodecLimits): 
     case 'left': {
       const reason = obj.reason === 'bye' ? 'bye' : obj.reason === 'timeout' ? 'timeout' : undefined;
       if (reason === undefined) throw new LinkError('GRIDLINK_PROTOCOL', "invalid 'left' frame: 'reason' must be 'bye' or 'timeout'");
-      return { t: 'left', client: r.id('client'), reason };
+      const had = r.optCount('had');
+      return had === undefined ? { t: 'left', client: r.id('client'), reason } : { t: 'left', client: r.id('client'), reason, had };
     }
+    case 'shared': {
+      const frame: NodeFrame = { t: 'shared', k: r.id('k') };
+      const v = r.optCount('v');
+      if (v !== undefined) frame.v = v;
+      if (obj.val !== undefined) frame.val = r.meta('val', undefined);
+      const from = r.optId('from');
+      const seq = r.optCount('seq', 1);
+      if (from !== undefined && seq !== undefined) Object.assign(frame, { from, seq });
+      return frame;
+    }
+    case 'refused':
+      return { t: 'refused', seq: r.count('seq', 1), code: r.text('code', 64) };
     case 'welcome': {
       const frame: NodeFrame = {
         t: 'welcome',
@@ -313,6 +333,10 @@ export function decodeNodeFrame(raw: string | Uint8Array, limits: CodecLimits): 
       if (obj.meta !== undefined) frame.meta = r.metas('meta');
       const maxMetaBytes = r.optCount('maxMetaBytes', 2);
       if (maxMetaBytes !== undefined) frame.maxMetaBytes = maxMetaBytes;
+      if (obj.shared !== undefined) frame.shared = r.shared('shared');
+      const maxSharedKeys = r.optCount('maxSharedKeys', 1);
+      const maxSharedBytes = r.optCount('maxSharedBytes', 1);
+      if (maxSharedKeys !== undefined && maxSharedBytes !== undefined) Object.assign(frame, { maxSharedKeys, maxSharedBytes });
       return frame;
     }
     case 'redirect':
@@ -391,6 +415,7 @@ export function decodeClientFrame(raw: string | Uint8Array, limits: CodecLimits)
       const sent = r.optCount('sent');
       if (sent !== undefined) frame.sent = sent;
       if (obj.meta !== undefined) frame.meta = r.meta('meta', limits.maxMetaBytes);
+      if (obj.shared !== undefined) frame.shared = r.shared('shared');
       return frame;
     }
     default:

@@ -43,6 +43,12 @@ export function encodeMsg(frame: MsgFrame, dJson?: string): string {
   let text = HEAD;
   if (frame.from !== undefined) text += `,"from":${JSON.stringify(frame.from)}`;
   if (frame.seq !== undefined) text += `,"seq":${frame.seq}`;
+  // Extras break the layout scanMsg reads: such frames go through the strict decoder.
+  if (frame.to !== undefined) text += `,"to":${JSON.stringify(frame.to)}`;
+  if (frame.q !== undefined) text += `,"q":${frame.q}`;
+  if (frame.r !== undefined) text += `,"r":${frame.r}`;
+  if (frame.e !== undefined) text += `,"e":${JSON.stringify(frame.e)}`;
+  if (frame.k !== undefined) text += `,"k":${JSON.stringify(frame.k)}`;
   text += `,"d":${dJson ?? JSON.stringify(frame.d)}`;
   return frame.b === 1 ? `${text},"b":1}` : `${text}}`;
 }

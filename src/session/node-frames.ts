@@ -11,6 +11,7 @@ import type { Reason } from '../core/state.js';
 import type { Link } from '../link/link.js';
 import { CloseCode, type MsgFrame, type NodeFrame, type NodeInfo } from '../protocol/frames.js';
 import { nodeKey, type NodeList } from '../resolve/node-list.js';
+import type { Extras } from './extras.js';
 import type { Flushes } from './flush.js';
 import type { Members } from './members.js';
 import type { Outbox } from './outbox.js';
@@ -43,6 +44,7 @@ export interface NodeFrameDeps {
   /** Checks a node's hint against our own cloud. */
   readonly nodes: Pick<NodeList, 'check'>;
   readonly cooldown: Pick<Cooldown, 'fail'>;
+  readonly extras: Pick<Extras, 'onShared' | 'left' | 'refused'>;
 }
 
 export class NodeFrames {
@@ -81,6 +83,15 @@ export class NodeFrames {
         return;
       case 'left':
         deps.members.left(frame.client);
+        deps.extras.left(frame.client, frame.had);
+        return;
+      case 'shared':
+        deps.extras.onShared(frame);
+        // The write's place in its writer's order: counted as delivered, nothing to hand over.
+        if (frame.from !== undefined && frame.seq !== undefined) deps.receiver.receive({ t: 'msg', from: frame.from, seq: frame.seq, to: '', d: '' });
+        return;
+      case 'refused':
+        deps.extras.refused(frame);
         return;
       case 'meta':
         deps.members.meta(frame.client, frame.meta);

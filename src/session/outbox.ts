@@ -10,6 +10,10 @@ export interface OutboxEntry {
   readonly seq: number;
   /** The encoded `msg` frame. */
   readonly text: string;
+  /** The one member it is for (`send(..., { to })`, requests, replies). */
+  readonly to?: string;
+  /** Reported as never delivered (extras.ts): once only. */
+  failed?: boolean;
 }
 
 export class Outbox {
@@ -44,7 +48,7 @@ export class Outbox {
   }
 
   /** Numbers and keeps a message; `encode` builds its frame text from the seq it is given. */
-  push(encode: (seq: number) => string): OutboxEntry {
+  push(encode: (seq: number) => string, to?: string): OutboxEntry {
     const seq = this.#lastSeq + 1;
     const text = encode(seq);
     if (text.length > this.#maxBytes) {
@@ -57,7 +61,7 @@ export class Outbox {
         { retriable: true },
       );
     }
-    const entry = { seq, text };
+    const entry: OutboxEntry = to === undefined ? { seq, text } : { seq, text, to };
     this.#lastSeq = seq;
     this.#entries.push(entry);
     this.#bytes += text.length;

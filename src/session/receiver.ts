@@ -20,6 +20,8 @@ export interface MessageMeta {
 
 export interface ReceiverHost {
   onMessage(data: string | Uint8Array, meta: MessageMeta): void;
+  /** A request (`q`) or a reply (`r`) for us: requests.ts's, not the application's `message`. */
+  onCall(frame: MsgFrame, data: string | Uint8Array): void;
   onError(error: GridlinkError): void;
   /** The link confirmations go out on now; undefined while there is none. */
   ackLink(): Link | undefined;
@@ -69,7 +71,7 @@ export class Receiver {
       }
     }
     if (frame.seq === undefined) {
-      this.#host.onMessage(data, { from: frame.from as string, seq: undefined, volatile: true });
+      if (frame.to === undefined || frame.to === this.#settings.self) this.#host.onMessage(data, { from: frame.from as string, seq: undefined, volatile: true });
       return undefined;
     }
     this.#deliver(this.#inbox.receive(frame), frame, data);
@@ -100,8 +102,11 @@ export class Receiver {
       );
     }
     for (const m of deliver) {
+      // Another member's: only its place in the sender's order is ours (docs/protocol.md "Targeted messages").
+      if (m.to !== undefined && m.to !== this.#settings.self) continue;
       const payload = m === first && firstData !== undefined ? firstData : m.b === 1 ? base64ToBytes(m.d) : m.d;
-      this.#host.onMessage(payload, { from: m.from as string, seq: m.seq, volatile: false });
+      if (m.q !== undefined || m.r !== undefined) this.#host.onCall(m, payload);
+      else this.#host.onMessage(payload, { from: m.from as string, seq: m.seq, volatile: false });
     }
     if (deliver.length > 0 || gap !== undefined) this.#scheduleAck();
   }

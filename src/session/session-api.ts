@@ -7,6 +7,7 @@ import type { MigrationCode, Reason, StateChange } from '../core/state.js';
 import type { JsonValue, NodeInfo } from '../protocol/frames.js';
 import type { MemberEventName, MemberInfo } from './members.js';
 import type { MessageMeta } from './receiver.js';
+import type { SharedChange } from './shared.js';
 
 export type SessionState = 'connecting' | 'connected' | 'migrating' | 'closed' | 'failed';
 
@@ -32,6 +33,7 @@ export interface SessionHelper {
   onMessage(data: string | Uint8Array, meta: MessageMeta): void;
   onMigrated(info: MigrationInfo): void;
   onMember(kind: MemberEventName, member: MemberInfo): void;
+  onShared(change: SharedChange): void;
   onError(error: GridlinkError): void;
 }
 

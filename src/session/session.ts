@@ -18,7 +18,8 @@ import { StateMachine, type MigrationCode, type Reason } from '../core/state.js'
 import type { Link } from '../link/link.js';
 import { encodeFrame } from '../protocol/codec.js';
 import { nodeKey } from '../resolve/node-list.js';
-import { CloseCode, type HelloFrame, type JsonValue, type NodeInfo } from '../protocol/frames.js';
+import { CloseCode, type HelloFrame, type JsonValue, type MsgFrame, type NodeInfo } from '../protocol/frames.js';
+import { Extras } from './extras.js';
 import { Flushes } from './flush.js';
 import { Members, OwnMeta, type MemberInfo } from './members.js';
 import { successorOf } from '../choose/successor.js';
@@ -26,6 +27,7 @@ import { join, type ConnectorDeps, type Joined } from './connector.js';
 import { buildHello } from './hello.js';
 import { NodeFrames } from './node-frames.js';
 import { Receiver, type MessageMeta } from './receiver.js';
+import type { SharedChange } from './shared.js';
 import { MessageLimit } from './message-limit.js';
 import { Outbox } from './outbox.js';
 import { migrationCode, type MigrationInfo, type SessionHelper, type SessionSettings, type SessionState } from './session-api.js';
@@ -66,6 +68,8 @@ export class Session {
   readonly #members: Members;
   readonly #flushes = new Flushes();
   readonly #meta: OwnMeta;
+  /** `to`, requests and the shared map (extras.ts). */
+  readonly extras: Extras;
   /** Cancels the join in flight (connecting, migrating), if any: close() and giving up use it. */
   #joining: AbortController | undefined;
   /** The last node that welcomed us; kept after the session ends. */
@@ -86,17 +90,24 @@ export class Session {
     this.#members = new Members(settings.clientId, (kind, member) => helper.onMember(kind, member));
     this.#meta = new OwnMeta(settings.meta);
     this.#limit = new MessageLimit(connector.settings.maxFrameBytes);
+    this.extras = new Extras({
+      send: (data, extra) => (this.send(data, false, extra), this.#outbox.lastSeq),
+      unconfirmed: () => this.#outbox.from(0),
+      onShared: (change) => helper.onShared(change),
+      onError: (error) => helper.onError(error),
+    });
     this.#receiver = new Receiver(
       { self: settings.clientId, maxHeldMessages: settings.maxHeldMessages, ackDelayMs: settings.ackDelayMs },
       {
         onMessage: (data, meta) => helper.onMessage(data, meta),
+        onCall: (frame, data) => this.extras.requests.receive(frame, data),
         onError: (error) => helper.onError(error),
         ackLink: () => this.#link(),
       },
     );
     // Frames act on the session only through these, so a stale link's frame meets the same guards.
     this.#frames = new NodeFrames(
-      { self: settings.clientId, members: this.#members, flushes: this.#flushes, receiver: this.#receiver, outbox: this.#outbox, nodes: connector.nodes, cooldown: connector.cooldown },
+      { self: settings.clientId, members: this.#members, flushes: this.#flushes, receiver: this.#receiver, outbox: this.#outbox, nodes: connector.nodes, cooldown: connector.cooldown, extras: this.extras },
       {
         currentLink: () => this.#link(),
         isConnected: () => this.#machine.is('connected'),
@@ -163,7 +174,7 @@ export class Session {
       }
       const changed = this.#adopt(joined);
       this.#machine.transition(['connecting'], { kind: 'connected', link: joined.link }, { code: 'joined', message: `joined on node ${joined.node.id}` });
-      this.#members.report(changed);
+      this.#report(changed);
       this.#listen(joined.link);
     } catch (error) {
       throw this.#giveUp(error, 'connecting');
@@ -173,28 +184,34 @@ export class Session {
   /**
    * Sends reliably (numbered, kept until every member confirmed, replayed after migration) or
    * volatile (only if a link is up right now). Returns false when a volatile message was not sent.
+   * `extra`: `to` one member (known now, else GRIDLINK_NO_SUCH_MEMBER), a request, reply or shared write.
    */
-  send(data: string | Uint8Array, volatile: boolean): boolean {
+  send(data: string | Uint8Array, volatile: boolean, extra: Partial<MsgFrame> = {}): boolean {
     const phase = this.#machine.current;
     if (phase.kind === 'closed' || phase.kind === 'failed') {
       throw new ClosedError('GRIDLINK_CLOSED', `cannot send: the client is ${phase.kind}`, { cause: phase.kind === 'failed' ? phase.failure : undefined });
     }
+    const { to } = extra;
+    if (to !== undefined && !this.#members.map.has(to)) throw new SessionError('GRIDLINK_NO_SUCH_MEMBER', `no member ${to} in this session`);
+    // An older node would relay such a message to every member: refused rather than misdelivered.
+    if (to !== undefined && !this.extras.shared.supported) throw new SessionError('GRIDLINK_UNSUPPORTED', 'this node does not route messages to one member');
     const binary = typeof data !== 'string';
     const payload = binary ? bytesToBase64(data) : data;
+    const frame = (seq?: number): MsgFrame => ({ t: 'msg', ...(seq === undefined ? {} : { seq }), ...extra, d: payload, ...(binary ? { b: 1 } : {}) });
     // While migrating, reliable sends wait in the outbox for the replay and volatile ones are dropped.
     const link = phase.kind === 'connected' ? phase.link : undefined;
     if (volatile) {
-      const text = encodeFrame(binary ? { t: 'msg', d: payload, b: 1 } : { t: 'msg', d: payload });
+      const text = encodeFrame(frame());
       this.#limit.check(text);
       if (link === undefined) return false;
       link.sendText(text);
       return true;
     }
     const entry = this.#outbox.push((seq) => {
-      const text = encodeFrame(binary ? { t: 'msg', seq, d: payload, b: 1 } : { t: 'msg', seq, d: payload });
+      const text = encodeFrame(frame(seq));
       this.#limit.check(text); // before it is numbered or kept: nothing is queued
       return text;
-    });
+    }, to);
     link?.sendText(entry.text);
     return true;
   }
@@ -243,7 +260,7 @@ export class Session {
   #join(failed: readonly string[], via?: NodeInfo, prefer?: NodeInfo): Promise<Joined> {
     const { session, clientId: client } = this.settings;
     const hello = (failedNow: readonly string[]): HelloFrame =>
-      buildHello({ session, client, recv: this.#receiver.watermarks(), members: this.#members.map.keys(), resume: this.#resume, sent: this.#outbox.lastSeq, meta: this.#meta.value }, failedNow, via);
+      buildHello({ session, client, recv: this.#receiver.watermarks(), members: this.#members.map.keys(), resume: this.#resume, sent: this.#outbox.lastSeq, meta: this.#meta.value, shared: this.extras.shared.seed() }, failedNow, via);
     // A controller per join, not per session: an idle client holds none (Node's are heavy).
     const joining = new AbortController();
     this.#joining = joining;
@@ -258,7 +275,7 @@ export class Session {
    * caller then announces the new state and only after that calls `#listen`, so the application
    * never hears from a node before it has been told the client is there.
    */
-  #adopt({ link, welcome, node }: Joined): MemberInfo[] {
+  #adopt({ link, welcome, node }: Joined): [MemberInfo[], SharedChange[]] {
     this.#limit.learn(welcome);
     this.#meta.learn(welcome, this.settings.clientId);
     try {
@@ -279,7 +296,12 @@ export class Session {
     const changed = this.#members.adopt(welcome);
     // Everything not yet confirmed goes out again; receivers drop what they already have.
     this.#replay(link, welcome.want ?? this.#outbox.floor);
-    return changed;
+    return [changed, this.extras.adopt(welcome)];
+  }
+
+  #report([members, shared]: [MemberInfo[], SharedChange[]]): void {
+    this.#members.report(members);
+    this.extras.report(shared);
   }
 
   #listen(link: Link): void {
@@ -339,7 +361,7 @@ export class Session {
     const connected: Phase = { kind: 'connected', link: joined.link };
     this.#machine.transition(['migrating'], connected, { code: 'migrated', message: `migrated from ${migration.from.id} to ${joined.node.id}` });
     this.helper.onMigrated({ from: migration.from, to: joined.node, reason: migration.reason, downtimeMs, migratingMs });
-    this.#members.report(changed);
+    this.#report(changed);
     if (this.#isCurrent(connected)) this.#listen(joined.link);
   }
 
@@ -396,10 +418,12 @@ export class Session {
     this.#unwatch?.();
     this.#unwatch = undefined;
     this.#receiver.stop();
-    this.#flushes.fail(() => {
+    const closed = (): GridlinkError => {
       const why = reason();
       return why.code === 'GRIDLINK_CLOSED' ? why : new ClosedError('GRIDLINK_CLOSED', `the client failed: ${why.message}`, { cause: why });
-    });
+    };
+    this.#flushes.fail(closed);
+    this.extras.requests.fail(closed);
     this.#joining?.abort(reason());
     this.#joining = undefined;
   }

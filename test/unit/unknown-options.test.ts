@@ -156,6 +156,8 @@ describe('node options', () => {
       settleMs: 100,
       maxFrameBytes: 4096,
       maxMetaBytes: 512,
+      maxSharedKeys: 10,
+      maxSharedBytes: 1000,
       tokenTtlMs: 60_000,
       drainDeadlineMs: 1000,
       cloud: 'cloud.test',
@@ -232,6 +234,8 @@ describe('local cloud options', () => {
       settleMs: 50,
       maxJoinsPerSecond: 10,
       maxMetaBytes: 2048,
+      maxSharedKeys: 10,
+      maxSharedBytes: 1000,
     };
     expect(normalizeLocalCloudOptions(sample)).toMatchObject({
       ids: ['a', 'b'], zone: 'cloud.test', dnsPort: 5353, cliPath: '/opt/gridlink/cli.js', verbose: true,
@@ -282,7 +286,7 @@ describe('send() options', () => {
 
   it('every documented send option is accepted', () => {
     const { client: c, sent } = client();
-    const sample: Required<SendOptions> = { volatile: true };
+    const sample: Required<SendOptions> = { volatile: true, to: 'other' };
     expect(c.send('x', sample)).toBe(true);
     expect(c.send('y')).toBe(true);
     expect(sent).toEqual([true, false]);
