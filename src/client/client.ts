@@ -11,6 +11,8 @@ import { boolean, optionKeys, optionsObject } from '../core/validate.js';
 import type { JsonValue, NodeInfo } from '../protocol/frames.js';
 import type { ResolvedNode } from '../resolve/resolver.js';
 import type { MemberInfo, MessageMeta, MigrationInfo, Session, SessionHelper, SessionState } from '../session/session.js';
+import type { Extras, RequestOptions } from '../session/extras.js';
+import { missingPiece } from './pieces.js';
 
 export type ClientState = SessionState;
 export type { JsonValue, MemberInfo, MessageMeta, MigrationInfo };
@@ -40,14 +42,7 @@ export interface SendOptions {
   to?: string;
 }
 
-export interface RequestOptions {
-  /** The member to ask (a client id in `members`). Required. */
-  to: string;
-  /** Reject with `GRIDLINK_REQUEST_TIMEOUT` after this long. Default 5000. */
-  timeoutMs?: number;
-  /** Stops waiting: rejects with `GRIDLINK_ABORTED` (the request may still be handled). */
-  signal?: AbortSignal;
-}
+export type { RequestOptions } from '../session/extras.js';
 
 /** What a request handler is told besides the data. */
 export interface RequestInfo {
@@ -60,7 +55,6 @@ export interface FlushOptions {
 }
 
 const SEND_KEYS = optionKeys<SendOptions>({ volatile: true, to: true });
-const REQUEST_KEYS = optionKeys<RequestOptions>({ to: true, timeoutMs: true, signal: true });
 const FLUSH_KEYS = optionKeys<FlushOptions>({ signal: true });
 const SEND_CHECK = { code: 'GRIDLINK_INVALID_ARGUMENT', what: 'send() option' } as const;
 
@@ -176,7 +170,8 @@ export class Client extends Emitter<ClientEvents> {
       throw new OptionsError('GRIDLINK_INVALID_ARGUMENT', 'send() takes a string or a Uint8Array');
     }
     const given = optionsObject(options, SEND_KEYS, SEND_CHECK);
-    return this.#session.send(data, boolean('volatile', given.volatile, false, SEND_CHECK.code), given.to === undefined ? {} : { to: memberId(given.to) });
+    const volatile = boolean('volatile', given.volatile, false, SEND_CHECK.code);
+    return given.to === undefined ? this.#session.send(data, volatile) : this.#x('send() option to').sendTo(data, volatile, { to: given.to as string });
   }
 
   /**
@@ -186,23 +181,17 @@ export class Client extends Emitter<ClientEvents> {
    * GRIDLINK_ABORTED or GRIDLINK_CLOSED; throws GRIDLINK_NO_SUCH_MEMBER for an unknown `to`.
    */
   request(data: string | Uint8Array, options: RequestOptions): Promise<string | Uint8Array> {
-    if (typeof data !== 'string' && !(data instanceof Uint8Array)) throw new OptionsError('GRIDLINK_INVALID_ARGUMENT', 'request() takes a string or a Uint8Array');
-    const given = optionsObject(options, REQUEST_KEYS, { code: 'GRIDLINK_INVALID_ARGUMENT', what: 'request() option' });
-    const timeoutMs = given.timeoutMs ?? 5000;
-    if (typeof timeoutMs !== 'number' || !(timeoutMs > 0)) throw new OptionsError('GRIDLINK_INVALID_ARGUMENT', 'request() option timeoutMs must be a positive number');
-    if (given.signal !== undefined && !(given.signal instanceof AbortSignal)) throw new OptionsError('GRIDLINK_INVALID_ARGUMENT', 'request() option signal must be an AbortSignal');
-    return this.#session.extras.requests.request(data, memberId(given.to), timeoutMs, given.signal);
+    return this.#x('request()').request(data, options);
   }
 
   /** The one request handler (a later call replaces it; undefined removes it). What it returns (string, Uint8Array, or nothing) is the reply. */
   onRequest(handler: ((data: string | Uint8Array, info: RequestInfo) => unknown) | undefined): void {
-    if (handler !== undefined && typeof handler !== 'function') throw new OptionsError('GRIDLINK_INVALID_ARGUMENT', 'onRequest() takes a function');
-    this.#session.extras.requests.handle(handler);
+    this.#x('onRequest()').handle(handler);
   }
 
   /** The session's shared map, the same on every member once quiet (updated in the host's order). */
   get shared(): ReadonlyMap<string, JsonValue> {
-    return this.#session.extras.shared.map;
+    return this.#x('shared').shared.map;
   }
 
   /**
@@ -211,7 +200,12 @@ export class Client extends Emitter<ClientEvents> {
    * GRIDLINK_SHARED_TOO_LARGE (past the node's bounds), GRIDLINK_UNSUPPORTED, GRIDLINK_CLOSED.
    */
   setShared(key: string, value: JsonValue | undefined): void {
-    this.#session.extras.setShared(key, value === undefined ? undefined : jsonValue('setShared()', value, 'GRIDLINK_INVALID_ARGUMENT'));
+    this.#x('setShared()').setShared(key, value);
+  }
+
+  /** `to`, requests and shared state come with the `extras` piece (in Node, always). */
+  #x(what: string): Extras {
+    return this.#session.extras ?? missingPiece(what, 'extras');
   }
 
   /** Leaves the session (members are told at once) and closes the link. */
@@ -232,7 +226,3 @@ export class Client extends Emitter<ClientEvents> {
   }
 }
 
-function memberId(to: unknown): string {
-  if (typeof to !== 'string') throw new OptionsError('GRIDLINK_INVALID_ARGUMENT', "option 'to' must be a member's client id");
-  return to;
-}

@@ -16,7 +16,7 @@ import {
   type Watermarks,
 } from './frames.js';
 import { encodeMsg, isCanonicalBase64, scanMsg, type ScannedMsg } from './msg-text.js';
-import { msgExtras, sharedMap } from './codec-ext.js';
+import { clientMsgRules, sharedMap } from './codec-ext.js';
 
 export { isCanonicalBase64 } from './msg-text.js';
 
@@ -26,7 +26,6 @@ export interface CodecLimits {
   /** Largest member `meta` accepted (bytes of its JSON text); unchecked when absent (a client reading its node). */
   readonly maxMetaBytes?: number;
 }
-
 
 export const MAX_ID_LENGTH = 128;
 /** Longest `name=value` sticky cookie a node may name (HAProxy's are a few bytes). */
@@ -66,7 +65,7 @@ export function encodeFrame(frame: ClientFrame | NodeFrame): string {
   return frame.t === 'msg' ? encodeMsg(frame) : JSON.stringify(frame);
 }
 
-class Reader {
+export class Reader {
   // `#private` fields: their names do not survive into the minified browser bundle.
   readonly #obj: Record<string, unknown>;
   readonly #type: string;
@@ -195,13 +194,19 @@ class Reader {
       if (!isCanonicalBase64(frame.d)) this.#fail('d', 'canonical padded base64 when b is 1');
       frame.b = 1;
     }
-    msgExtras(this.#obj, frame, (f) => this.id(f), this.#maxSeq, (f, w) => this.#fail(f, w));
+    const to = this.optId('to');
+    if (to !== undefined) frame.to = to;
     return frame;
   }
+}
 
-  shared(field: string): import('./frames.js').SharedMapWire {
-    return sharedMap(this.#obj[field], isProtocolId, (f, w) => this.#fail(f, w), field);
-  }
+/**
+ * Frames only the `extras` piece's clients are sent (`shared`, `refused`, and fields of `welcome`
+ * and `left`): read by the decoder it installs (codec-ext.ts), so the browser core does not carry it.
+ */
+let nodeExtras: ((obj: Record<string, unknown>, r: Reader, frame?: NodeFrame) => NodeFrame | undefined) | undefined;
+export function extendNodeDecoding(decode: NonNullable<typeof nodeExtras>): void {
+  nodeExtras = decode;
 }
 
 function nodeInfo(value: unknown, type: string, field: string, maxSeq: number): NodeInfo {
@@ -272,8 +277,10 @@ export function decodeNodeFrame(raw: string | Uint8Array, limits: CodecLimits): 
   const obj = parseObject(raw, limits);
   const r = new Reader(obj, String(obj.t).slice(0, 32), MAX_SEQ);
   switch (obj.t) {
-    case 'msg':
-      return r.msg(true);
+    case 'msg': {
+      const frame = r.msg(true);
+      return nodeExtras?.(obj, r, frame) ?? frame;
+    }
     case 'ping': {
       const id = r.optCount('id');
       return id === undefined ? { t: 'ping' } : { t: 'ping', id };
@@ -298,21 +305,9 @@ export function decodeNodeFrame(raw: string | Uint8Array, limits: CodecLimits): 
     case 'left': {
       const reason = obj.reason === 'bye' ? 'bye' : obj.reason === 'timeout' ? 'timeout' : undefined;
       if (reason === undefined) throw new LinkError('GRIDLINK_PROTOCOL', "invalid 'left' frame: 'reason' must be 'bye' or 'timeout'");
-      const had = r.optCount('had');
-      return had === undefined ? { t: 'left', client: r.id('client'), reason } : { t: 'left', client: r.id('client'), reason, had };
+      const frame: NodeFrame = { t: 'left', client: r.id('client'), reason };
+      return nodeExtras?.(obj, r, frame) ?? frame;
     }
-    case 'shared': {
-      const frame: NodeFrame = { t: 'shared', k: r.id('k') };
-      const v = r.optCount('v');
-      if (v !== undefined) frame.v = v;
-      if (obj.val !== undefined) frame.val = r.meta('val', undefined);
-      const from = r.optId('from');
-      const seq = r.optCount('seq', 1);
-      if (from !== undefined && seq !== undefined) Object.assign(frame, { from, seq });
-      return frame;
-    }
-    case 'refused':
-      return { t: 'refused', seq: r.count('seq', 1), code: r.text('code', 64) };
     case 'welcome': {
       const frame: NodeFrame = {
         t: 'welcome',
@@ -333,11 +328,7 @@ export function decodeNodeFrame(raw: string | Uint8Array, limits: CodecLimits): 
       if (obj.meta !== undefined) frame.meta = r.metas('meta');
       const maxMetaBytes = r.optCount('maxMetaBytes', 2);
       if (maxMetaBytes !== undefined) frame.maxMetaBytes = maxMetaBytes;
-      if (obj.shared !== undefined) frame.shared = r.shared('shared');
-      const maxSharedKeys = r.optCount('maxSharedKeys', 1);
-      const maxSharedBytes = r.optCount('maxSharedBytes', 1);
-      if (maxSharedKeys !== undefined && maxSharedBytes !== undefined) Object.assign(frame, { maxSharedKeys, maxSharedBytes });
-      return frame;
+      return nodeExtras?.(obj, r, frame) ?? frame;
     }
     case 'redirect':
       return { t: 'redirect', node: r.node('node'), reason: r.text('reason', 256) };
@@ -349,6 +340,10 @@ export function decodeNodeFrame(raw: string | Uint8Array, limits: CodecLimits): 
     case 'error':
       return { t: 'error', code: r.text('code', 64), message: r.text('message', 1024) };
     default:
+      if (nodeExtras !== undefined) {
+        const frame = nodeExtras(obj, r);
+        if (frame !== undefined) return frame;
+      }
       throw new LinkError('GRIDLINK_PROTOCOL', `unknown frame type '${String(obj.t).slice(0, 32)}'`);
   }
 }
@@ -375,6 +370,7 @@ export function decodeClientFrame(raw: string | Uint8Array, limits: CodecLimits)
       }
       const frame = r.msg(false);
       delete frame.from; // a client never speaks for another member
+      clientMsgRules(obj, frame, r);
       return frame;
     }
     case 'ack':
@@ -415,7 +411,7 @@ export function decodeClientFrame(raw: string | Uint8Array, limits: CodecLimits)
       const sent = r.optCount('sent');
       if (sent !== undefined) frame.sent = sent;
       if (obj.meta !== undefined) frame.meta = r.meta('meta', limits.maxMetaBytes);
-      if (obj.shared !== undefined) frame.shared = r.shared('shared');
+      if (obj.shared !== undefined) frame.shared = sharedMap(obj.shared, 'hello');
       return frame;
     }
     default:

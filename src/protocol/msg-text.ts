@@ -40,15 +40,11 @@ const HEAD = '{"t":"msg"';
  * string literal (from `scanMsg`), written as is instead of encoding `d` again.
  */
 export function encodeMsg(frame: MsgFrame, dJson?: string): string {
+  // `to`, requests and shared writes are not in the layout scanMsg reads: the strict decoder reads them.
+  if (frame.to !== undefined || frame.k !== undefined) return JSON.stringify(frame);
   let text = HEAD;
   if (frame.from !== undefined) text += `,"from":${JSON.stringify(frame.from)}`;
   if (frame.seq !== undefined) text += `,"seq":${frame.seq}`;
-  // Extras break the layout scanMsg reads: such frames go through the strict decoder.
-  if (frame.to !== undefined) text += `,"to":${JSON.stringify(frame.to)}`;
-  if (frame.q !== undefined) text += `,"q":${frame.q}`;
-  if (frame.r !== undefined) text += `,"r":${frame.r}`;
-  if (frame.e !== undefined) text += `,"e":${JSON.stringify(frame.e)}`;
-  if (frame.k !== undefined) text += `,"k":${JSON.stringify(frame.k)}`;
   text += `,"d":${dJson ?? JSON.stringify(frame.d)}`;
   return frame.b === 1 ? `${text},"b":1}` : `${text}}`;
 }

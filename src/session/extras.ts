@@ -1,23 +1,38 @@
 /**
- * What a session carries on top of the pipe: messages `to` one member, requests, and the shared map.
- * All of it rides the session's reliable path (numbered, replayed, deduplicated); this file decides
- * what a member-to-member message means and reports, never silently, one that cannot arrive: its
- * target left before delivering it (`left.had`), or the host refused it (`refused`).
+ * What a session carries on top of the pipe — messages `to` one member, requests, the shared map —
+ * as the `extras` piece (client/extras-piece.ts) builds it. All of it rides the session's reliable
+ * path (numbered, replayed, deduplicated); this file checks what the application asks, decides what
+ * a member-to-member message means, and reports, never silently, one that cannot arrive: its target
+ * left before delivering it (`left.had`), or the host refused it (`refused`).
  */
-import { SessionError, type GridlinkError } from '../core/errors.js';
-import type { JsonValue, MsgFrame, RefusedFrame, SharedFrame, WelcomeFrame } from '../protocol/frames.js';
-import type { OutboxEntry } from './outbox.js';
-import { Requests, type RequestData } from './requests.js';
+import { OptionsError, SessionError, type ErrorCode, type GridlinkError } from '../core/errors.js';
+import { optionKeys, optionsObject } from '../core/validate.js';
+import type { MsgFrame, NodeFrame, RefusedFrame, WelcomeFrame } from '../protocol/frames.js';
+import { jsonValue } from '../protocol/json.js';
+import type { Outbox, OutboxEntry } from './outbox.js';
+import type { Receiver } from './receiver.js';
+import type { SessionHelper } from './session-api.js';
+import { Requests, type RequestData, type RequestHandler } from './requests.js';
 import { SharedMap, type SharedChange } from './shared.js';
 
+/** What the piece is handed of its session (session.ts). */
 export interface ExtrasHost {
-  /** Sends reliably with `extra` fields; returns the seq. */
-  send(data: RequestData, extra: Partial<MsgFrame>): number;
-  /** Unconfirmed outbox entries, in order. */
-  unconfirmed(): Iterable<OutboxEntry>;
-  onShared(change: SharedChange): void;
-  onError(error: GridlinkError): void;
+  readonly session: { send(data: RequestData, volatile: boolean, extra?: Partial<MsgFrame>): boolean };
+  readonly outbox: Pick<Outbox, 'lastSeq' | 'from'>;
+  /** The other members now. */
+  readonly members: ReadonlyMap<string, unknown>;
+  readonly receiver: Pick<Receiver, 'receive'>;
+  readonly helper: Pick<SessionHelper, 'onShared' | 'onError'>;
 }
+
+export interface RequestOptions {
+  to: string;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+const REQUEST_KEYS = optionKeys<RequestOptions>({ to: true, timeoutMs: true, signal: true });
+const invalid = (message: string): OptionsError => new OptionsError('GRIDLINK_INVALID_ARGUMENT', message);
 
 export class Extras {
   readonly shared = new SharedMap();
@@ -26,36 +41,85 @@ export class Extras {
 
   constructor(host: ExtrasHost) {
     this.#host = host;
-    this.requests = new Requests((data, extra) => host.send(data, extra));
+    this.requests = new Requests((data, extra) => (this.sendTo(data, false, extra), host.outbox.lastSeq));
   }
 
-  adopt(welcome: WelcomeFrame): SharedChange[] {
-    return this.shared.adopt(welcome);
+  /** `send(data, { to })`: only to a member known now, and only through a node that routes it. */
+  sendTo(data: RequestData, volatile: boolean, extra: Partial<MsgFrame>): boolean {
+    const to = extra.to;
+    if (typeof to !== 'string') throw invalid("option 'to' must be a member's client id");
+    if (!this.#host.members.has(to)) throw new SessionError('GRIDLINK_NO_SUCH_MEMBER', `no member ${to} in this session`);
+    // An older node would relay it to every member: refused rather than misdelivered.
+    if (!this.shared.supported) throw new SessionError('GRIDLINK_UNSUPPORTED', 'this node does not route messages to one member');
+    return this.#host.session.send(data, volatile, extra);
   }
 
-  report(changes: readonly SharedChange[]): void {
-    for (const change of changes) this.#host.onShared(change);
+  request(data: unknown, options: RequestOptions): Promise<RequestData> {
+    if (typeof data !== 'string' && !(data instanceof Uint8Array)) throw invalid('request() takes a string or a Uint8Array');
+    const given = optionsObject(options, REQUEST_KEYS, { code: 'GRIDLINK_INVALID_ARGUMENT', what: 'request() option' });
+    const timeoutMs = given.timeoutMs ?? 5000;
+    if (typeof timeoutMs !== 'number' || !(timeoutMs > 0)) throw invalid('request() option timeoutMs must be a positive number');
+    if (given.signal !== undefined && !(given.signal instanceof AbortSignal)) throw invalid('request() option signal must be an AbortSignal');
+    return this.requests.request(data, given.to as string, timeoutMs, given.signal);
   }
 
-  setShared(key: string, value: JsonValue | undefined): void {
-    this.shared.check(key, value);
-    this.#host.send(value === undefined ? '' : JSON.stringify(value), { k: key });
+  handle(handler: RequestHandler | undefined): void {
+    if (handler !== undefined && typeof handler !== 'function') throw invalid('onRequest() takes a function');
+    this.requests.handle(handler);
   }
 
-  onShared(frame: SharedFrame): void {
-    this.report(this.shared.apply(frame));
+  /**
+   * A welcome's snapshot: `shared` is current at once (before any message that follows it); its
+   * events wait for the end of this task, after the session has announced its new state.
+   */
+  adopt(welcome: WelcomeFrame): void {
+    const changes = this.shared.adopt(welcome);
+    if (changes.length > 0) queueMicrotask(() => this.#report(changes));
+  }
+
+  #report(changes: readonly SharedChange[]): void {
+    for (const change of changes) this.#host.helper.onShared(change);
+  }
+
+  /** A delivered message: a request or a reply is ours (true), anything else the application's. */
+  take(frame: MsgFrame, data: RequestData): boolean {
+    if (frame.q === undefined && frame.r === undefined) return false;
+    this.requests.receive(frame, data);
+    return true;
+  }
+
+  /** A node frame only this piece understands; false: not one. */
+  frame(frame: NodeFrame): boolean {
+    if (frame.t === 'refused') this.#refused(frame);
+    else if (frame.t !== 'shared') return false;
+    else {
+      this.#report(this.shared.apply(frame));
+      // The write's place in its writer's order: counted as delivered, nothing to hand over.
+      if (frame.from !== undefined && frame.seq !== undefined) this.#host.receiver.receive({ t: 'msg', from: frame.from, seq: frame.seq, to: frame.from, d: '' });
+    }
+    return true;
+  }
+
+  fail(error: () => GridlinkError): void {
+    this.requests.fail(error);
+  }
+
+  setShared(key: string, value: unknown): void {
+    const checked = value === undefined ? undefined : jsonValue('setShared()', value, 'GRIDLINK_INVALID_ARGUMENT');
+    this.shared.check(key, checked);
+    this.#host.session.send(checked === undefined ? '' : JSON.stringify(checked), false, { k: key });
   }
 
   /** Member `id` left; it had delivered our messages up to `had` (unknown: none we still hold). */
   left(id: string, had: number | undefined): void {
     this.requests.left(id);
-    for (const entry of this.#host.unconfirmed()) {
+    for (const entry of this.#host.outbox.from(0)) {
       if (entry.to === id && entry.seq > (had ?? 0)) this.#undelivered(entry, 'GRIDLINK_MEMBER_LEFT');
     }
   }
 
-  refused(frame: RefusedFrame): void {
-    for (const entry of this.#host.unconfirmed()) if (entry.seq === frame.seq) this.#undelivered(entry, frame.code);
+  #refused(frame: RefusedFrame): void {
+    for (const entry of this.#host.outbox.from(0)) if (entry.seq === frame.seq) this.#undelivered(entry, frame.code);
   }
 
   /** Reported once per message: a request fails, anything else is an `error` event. */
@@ -63,8 +127,11 @@ export class Extras {
     if (entry.failed === true) return;
     entry.failed = true;
     if (this.requests.refused(entry.seq, code)) return;
-    const known = code === 'GRIDLINK_SHARED_TOO_LARGE' || code === 'GRIDLINK_MEMBER_LEFT' ? code : 'GRIDLINK_REJECTED';
+    const known = KNOWN.includes(code) ? (code as ErrorCode) : 'GRIDLINK_REJECTED';
     const what = entry.to === undefined ? 'a shared write' : `a message to ${entry.to}`;
-    this.#host.onError(new SessionError(known, `${what} (seq ${entry.seq}) was not delivered: ${code}`));
+    this.#host.helper.onError(new SessionError(known, `${what} (seq ${entry.seq}) was not delivered: ${code}`));
   }
 }
+
+/** Codes a `refused` frame may carry that the client reports as they are. */
+export const KNOWN: readonly string[] = ['GRIDLINK_SHARED_TOO_LARGE', 'GRIDLINK_MEMBER_LEFT', 'GRIDLINK_NO_HANDLER'];

@@ -18,8 +18,8 @@ export interface HelloState {
   readonly sent: number;
   /** This member's meta: a new host learns it here (null is not sent). */
   readonly meta: JsonValue;
-  /** This member's copy of the shared map (sent even empty: it says the client understands it). */
-  readonly shared: SharedMapWire;
+  /** This member's copy of the shared map (sent even empty: it says the client has the `extras` piece). */
+  readonly shared: SharedMapWire | undefined;
 }
 
 /** `via`: the node we are migrating away from, if any. */
@@ -30,6 +30,6 @@ export function buildHello(state: HelloState, failed: readonly string[], via: No
   if (via !== undefined) frame.via = via.id;
   frame.sent = state.sent;
   if (state.meta !== null) frame.meta = state.meta;
-  frame.shared = state.shared;
+  if (state.shared !== undefined) frame.shared = state.shared;
   return frame;
 }

@@ -44,7 +44,7 @@ export interface NodeFrameDeps {
   /** Checks a node's hint against our own cloud. */
   readonly nodes: Pick<NodeList, 'check'>;
   readonly cooldown: Pick<Cooldown, 'fail'>;
-  readonly extras: Pick<Extras, 'onShared' | 'left' | 'refused'>;
+  readonly extras: Pick<Extras, 'frame' | 'left'> | undefined;
 }
 
 export class NodeFrames {
@@ -83,16 +83,9 @@ export class NodeFrames {
         return;
       case 'left':
         deps.members.left(frame.client);
-        deps.extras.left(frame.client, frame.had);
+        deps.extras?.left(frame.client, frame.had);
         return;
-      case 'shared':
-        deps.extras.onShared(frame);
-        // The write's place in its writer's order: counted as delivered, nothing to hand over.
-        if (frame.from !== undefined && frame.seq !== undefined) deps.receiver.receive({ t: 'msg', from: frame.from, seq: frame.seq, to: '', d: '' });
-        return;
-      case 'refused':
-        deps.extras.refused(frame);
-        return;
+
       case 'meta':
         deps.members.meta(frame.client, frame.meta);
         return;
@@ -110,6 +103,7 @@ export class NodeFrames {
         return;
       }
       default:
+        if (deps.extras?.frame(frame)) return;
         // welcome/error after the handshake: the node broke the protocol; leave it.
         host.linkDead(link, new LinkError('GRIDLINK_PROTOCOL', `node ${link.node.id} sent '${frame.t}' on an open link`, { retriable: true }));
         link.close(CloseCode.protocolError, 'protocol error');

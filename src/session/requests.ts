@@ -23,7 +23,7 @@ interface Pending {
 }
 
 /** How requests reach the wire: a reliable `to` message with `extra`; returns its seq. */
-export type SendTo = (data: RequestData, extra: Pick<MsgFrame, 'to' | 'q' | 'r' | 'e'>) => number;
+export type SendTo = (data: RequestData, extra: Partial<MsgFrame>) => number;
 
 export class Requests {
   #next = 0;
@@ -103,7 +103,8 @@ export class Requests {
   refused(seq: number, code: string): boolean {
     for (const pending of this.#pending.values()) {
       if (pending.seq === seq) {
-        pending.settle(new SessionError(code === 'GRIDLINK_MEMBER_LEFT' ? 'GRIDLINK_MEMBER_LEFT' : 'GRIDLINK_REJECTED', `request to ${pending.to} refused by the node (${code})`));
+        const known = code === 'GRIDLINK_MEMBER_LEFT' || code === 'GRIDLINK_NO_HANDLER' ? code : 'GRIDLINK_REJECTED';
+        pending.settle(new SessionError(known, `request to ${pending.to} refused by the node (${code})`));
         return true;
       }
     }

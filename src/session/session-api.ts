@@ -8,6 +8,7 @@ import type { JsonValue, NodeInfo } from '../protocol/frames.js';
 import type { MemberEventName, MemberInfo } from './members.js';
 import type { MessageMeta } from './receiver.js';
 import type { SharedChange } from './shared.js';
+import type { Extras, ExtrasHost } from './extras.js';
 
 export type SessionState = 'connecting' | 'connected' | 'migrating' | 'closed' | 'failed';
 
@@ -45,6 +46,8 @@ export interface SessionSettings {
   readonly ackDelayMs: number;
   /** This member's meta at connect() (checked JSON). */
   readonly meta: JsonValue;
+  /** The `extras` piece's: `to`, requests and the shared map. */
+  readonly extras?: ((host: ExtrasHost) => Extras) | undefined;
 }
 
 /** The migration a dead link's error starts. */

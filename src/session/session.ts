@@ -19,7 +19,7 @@ import type { Link } from '../link/link.js';
 import { encodeFrame } from '../protocol/codec.js';
 import { nodeKey } from '../resolve/node-list.js';
 import { CloseCode, type HelloFrame, type JsonValue, type MsgFrame, type NodeInfo } from '../protocol/frames.js';
-import { Extras } from './extras.js';
+import type { Extras } from './extras.js';
 import { Flushes } from './flush.js';
 import { Members, OwnMeta, type MemberInfo } from './members.js';
 import { successorOf } from '../choose/successor.js';
@@ -27,7 +27,6 @@ import { join, type ConnectorDeps, type Joined } from './connector.js';
 import { buildHello } from './hello.js';
 import { NodeFrames } from './node-frames.js';
 import { Receiver, type MessageMeta } from './receiver.js';
-import type { SharedChange } from './shared.js';
 import { MessageLimit } from './message-limit.js';
 import { Outbox } from './outbox.js';
 import { migrationCode, type MigrationInfo, type SessionHelper, type SessionSettings, type SessionState } from './session-api.js';
@@ -68,8 +67,8 @@ export class Session {
   readonly #members: Members;
   readonly #flushes = new Flushes();
   readonly #meta: OwnMeta;
-  /** `to`, requests and the shared map (extras.ts). */
-  readonly extras: Extras;
+  /** `to`, requests and the shared map (extras.ts), when the `extras` piece is given. */
+  readonly extras: Extras | undefined;
   /** Cancels the join in flight (connecting, migrating), if any: close() and giving up use it. */
   #joining: AbortController | undefined;
   /** The last node that welcomed us; kept after the session ends. */
@@ -90,21 +89,15 @@ export class Session {
     this.#members = new Members(settings.clientId, (kind, member) => helper.onMember(kind, member));
     this.#meta = new OwnMeta(settings.meta);
     this.#limit = new MessageLimit(connector.settings.maxFrameBytes);
-    this.extras = new Extras({
-      send: (data, extra) => (this.send(data, false, extra), this.#outbox.lastSeq),
-      unconfirmed: () => this.#outbox.from(0),
-      onShared: (change) => helper.onShared(change),
-      onError: (error) => helper.onError(error),
-    });
     this.#receiver = new Receiver(
       { self: settings.clientId, maxHeldMessages: settings.maxHeldMessages, ackDelayMs: settings.ackDelayMs },
       {
-        onMessage: (data, meta) => helper.onMessage(data, meta),
-        onCall: (frame, data) => this.extras.requests.receive(frame, data),
+        onMessage: (data, meta, frame) => this.extras?.take(frame, data) || helper.onMessage(data, meta),
         onError: (error) => helper.onError(error),
         ackLink: () => this.#link(),
       },
     );
+    this.extras = settings.extras?.({ session: this, outbox: this.#outbox, members: this.#members.map, receiver: this.#receiver, helper });
     // Frames act on the session only through these, so a stale link's frame meets the same guards.
     this.#frames = new NodeFrames(
       { self: settings.clientId, members: this.#members, flushes: this.#flushes, receiver: this.#receiver, outbox: this.#outbox, nodes: connector.nodes, cooldown: connector.cooldown, extras: this.extras },
@@ -174,7 +167,7 @@ export class Session {
       }
       const changed = this.#adopt(joined);
       this.#machine.transition(['connecting'], { kind: 'connected', link: joined.link }, { code: 'joined', message: `joined on node ${joined.node.id}` });
-      this.#report(changed);
+      this.#members.report(changed);
       this.#listen(joined.link);
     } catch (error) {
       throw this.#giveUp(error, 'connecting');
@@ -184,17 +177,13 @@ export class Session {
   /**
    * Sends reliably (numbered, kept until every member confirmed, replayed after migration) or
    * volatile (only if a link is up right now). Returns false when a volatile message was not sent.
-   * `extra`: `to` one member (known now, else GRIDLINK_NO_SUCH_MEMBER), a request, reply or shared write.
+   * `extra`: the fields of a message `to` one member, a request, a reply or a shared write (extras.ts).
    */
   send(data: string | Uint8Array, volatile: boolean, extra: Partial<MsgFrame> = {}): boolean {
     const phase = this.#machine.current;
     if (phase.kind === 'closed' || phase.kind === 'failed') {
       throw new ClosedError('GRIDLINK_CLOSED', `cannot send: the client is ${phase.kind}`, { cause: phase.kind === 'failed' ? phase.failure : undefined });
     }
-    const { to } = extra;
-    if (to !== undefined && !this.#members.map.has(to)) throw new SessionError('GRIDLINK_NO_SUCH_MEMBER', `no member ${to} in this session`);
-    // An older node would relay such a message to every member: refused rather than misdelivered.
-    if (to !== undefined && !this.extras.shared.supported) throw new SessionError('GRIDLINK_UNSUPPORTED', 'this node does not route messages to one member');
     const binary = typeof data !== 'string';
     const payload = binary ? bytesToBase64(data) : data;
     const frame = (seq?: number): MsgFrame => ({ t: 'msg', ...(seq === undefined ? {} : { seq }), ...extra, d: payload, ...(binary ? { b: 1 } : {}) });
@@ -211,7 +200,7 @@ export class Session {
       const text = encodeFrame(frame(seq));
       this.#limit.check(text); // before it is numbered or kept: nothing is queued
       return text;
-    }, to);
+    }, extra.to);
     link?.sendText(entry.text);
     return true;
   }
@@ -260,7 +249,7 @@ export class Session {
   #join(failed: readonly string[], via?: NodeInfo, prefer?: NodeInfo): Promise<Joined> {
     const { session, clientId: client } = this.settings;
     const hello = (failedNow: readonly string[]): HelloFrame =>
-      buildHello({ session, client, recv: this.#receiver.watermarks(), members: this.#members.map.keys(), resume: this.#resume, sent: this.#outbox.lastSeq, meta: this.#meta.value, shared: this.extras.shared.seed() }, failedNow, via);
+      buildHello({ session, client, recv: this.#receiver.watermarks(), members: this.#members.map.keys(), resume: this.#resume, sent: this.#outbox.lastSeq, meta: this.#meta.value, shared: this.extras?.shared.seed() }, failedNow, via);
     // A controller per join, not per session: an idle client holds none (Node's are heavy).
     const joining = new AbortController();
     this.#joining = joining;
@@ -275,7 +264,7 @@ export class Session {
    * caller then announces the new state and only after that calls `#listen`, so the application
    * never hears from a node before it has been told the client is there.
    */
-  #adopt({ link, welcome, node }: Joined): [MemberInfo[], SharedChange[]] {
+  #adopt({ link, welcome, node }: Joined): MemberInfo[] {
     this.#limit.learn(welcome);
     this.#meta.learn(welcome, this.settings.clientId);
     try {
@@ -296,12 +285,8 @@ export class Session {
     const changed = this.#members.adopt(welcome);
     // Everything not yet confirmed goes out again; receivers drop what they already have.
     this.#replay(link, welcome.want ?? this.#outbox.floor);
-    return [changed, this.extras.adopt(welcome)];
-  }
-
-  #report([members, shared]: [MemberInfo[], SharedChange[]]): void {
-    this.#members.report(members);
-    this.extras.report(shared);
+    this.extras?.adopt(welcome);
+    return changed;
   }
 
   #listen(link: Link): void {
@@ -361,7 +346,7 @@ export class Session {
     const connected: Phase = { kind: 'connected', link: joined.link };
     this.#machine.transition(['migrating'], connected, { code: 'migrated', message: `migrated from ${migration.from.id} to ${joined.node.id}` });
     this.helper.onMigrated({ from: migration.from, to: joined.node, reason: migration.reason, downtimeMs, migratingMs });
-    this.#report(changed);
+    this.#members.report(changed);
     if (this.#isCurrent(connected)) this.#listen(joined.link);
   }
 
@@ -423,7 +408,7 @@ export class Session {
       return why.code === 'GRIDLINK_CLOSED' ? why : new ClosedError('GRIDLINK_CLOSED', `the client failed: ${why.message}`, { cause: why });
     };
     this.#flushes.fail(closed);
-    this.extras.requests.fail(closed);
+    this.extras?.fail(closed);
     this.#joining?.abort(reason());
     this.#joining = undefined;
   }

@@ -38,7 +38,11 @@ export function route(session: Session, sender: Member, frame: MsgFrame, payload
   const stubs = (toSender: NodeFrame[] = [], toAll: NodeFrame[] = []): Route => ({ frame: out, text: () => stub, toSender, toAll });
   if (frame.k !== undefined) return write(session, sender, frame, frame.k, seq as number, stubs);
   const target = session.members.get(frame.to as string);
-  if (target === undefined || target === sender) return stubs(seq === undefined ? [] : [{ t: 'refused', seq, code: 'GRIDLINK_MEMBER_LEFT' }]);
+  // Refusals go only to a sender that understands them (one with the client's `extras` piece).
+  const refuse = (code: string): Route => stubs(seq === undefined || !sender.ext ? [] : [{ t: 'refused', seq, code }]);
+  if (target === undefined || target === sender) return refuse('GRIDLINK_MEMBER_LEFT');
+  // A member without the piece would take a request for a message: it has no handler.
+  if (frame.q !== undefined && !target.ext && !target.placeholder) return refuse('GRIDLINK_NO_HANDLER');
   Object.assign(out, frame.q === undefined ? {} : { q: frame.q }, frame.r === undefined ? {} : { r: frame.r }, frame.e === undefined ? {} : { e: frame.e }, { to: target.id });
   const full = encodeMsg(out, payloadJson);
   return { frame: out, text: (other) => (other === target ? full : stub), toSender: [], toAll: [] };
@@ -51,7 +55,7 @@ function write(session: Session, sender: Member, frame: MsgFrame, key: string, s
   for (const member of session.members.values()) seen = Math.max(seen, member.recv.get(sender.id) ?? 0);
   if (seq <= seen) return stubs();
   const result = shared.write(key, frame.d);
-  if (!result.ok) return stubs([{ t: 'refused', seq, code: 'GRIDLINK_SHARED_TOO_LARGE' }]);
+  if (!result.ok) return stubs(sender.ext ? [{ t: 'refused', seq, code: 'GRIDLINK_SHARED_TOO_LARGE' }] : []);
   shared.applied.set(sender.id, seq);
   const ordered: SharedFrame = { t: 'shared', k: key, v: result.v, from: sender.id, seq };
   const value = shared.entry(key)?.[1];
