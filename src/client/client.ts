@@ -12,7 +12,6 @@ import type { JsonValue, NodeInfo } from '../protocol/frames.js';
 import type { ResolvedNode } from '../resolve/resolver.js';
 import type { MemberInfo, MessageMeta, MigrationInfo, Session, SessionHelper, SessionState } from '../session/session.js';
 import type { Extras, RequestOptions } from '../session/extras.js';
-import { missingPiece } from './pieces.js';
 
 export type ClientState = SessionState;
 export type { JsonValue, MemberInfo, MessageMeta, MigrationInfo };
@@ -205,7 +204,9 @@ export class Client extends Emitter<ClientEvents> {
 
   /** `to`, requests and shared state come with the `extras` piece (in Node, always). */
   #x(what: string): Extras {
-    return this.#session.extras ?? missingPiece(what, 'extras');
+    const extras = this.#session.extras;
+    if (extras === undefined) throw new OptionsError('GRIDLINK_INVALID_OPTION', `${what} needs extras: import { extras } from 'gridlink' and pass use: [extras]`);
+    return extras;
   }
 
   /** Leaves the session (members are told at once) and closes the link. */

@@ -5,8 +5,19 @@
  * client's `extras` piece (codec.ts `extendNodeDecoding`).
  */
 import { LinkError } from '../core/errors.js';
-import { isProtocolId, type Reader } from './codec.js';
 import type { JsonValue, MsgFrame, NodeFrame, SharedEntry, SharedMapWire } from './frames.js';
+
+/** What this file needs of codec.ts's `Reader` (not imported: codec.ts imports this file). */
+export interface Reader {
+  id(field: string): string;
+  optId(field: string): string | undefined;
+  count(field: string, min?: number): number;
+  optCount(field: string, min?: number): number | undefined;
+  text(field: string, max?: number): string;
+  meta(field: string, max: number | undefined): JsonValue;
+  /** Whether `key` is an id as the protocol accepts it (codec.ts `isProtocolId`). */
+  isId(key: unknown): boolean;
+}
 
 /** Entries a shared map on the wire may have: above any node's `maxSharedKeys` bound. */
 export const MAX_SHARED_ENTRIES = 4096;
@@ -46,12 +57,12 @@ function msgFields(obj: Obj, frame: MsgFrame, r: Reader): void {
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
 /** A shared map (`hello.shared`, `welcome.shared`): key -> [version] or [version, value]. */
-export function sharedMap(v: unknown, type: string): SharedMapWire {
+export function sharedMap(v: unknown, type: string, isId: (key: unknown) => boolean): SharedMapWire {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) bad(type, 'shared', 'an object of key -> [version, value?]');
   const out = Object.create(null) as SharedMapWire;
   let n = 0;
   for (const [key, entry] of Object.entries(v as Obj)) {
-    if (++n > MAX_SHARED_ENTRIES || !isProtocolId(key)) bad(type, 'shared', `at most ${MAX_SHARED_ENTRIES} entries keyed by ids`);
+    if (++n > MAX_SHARED_ENTRIES || !isId(key)) bad(type, 'shared', `at most ${MAX_SHARED_ENTRIES} entries keyed by ids`);
     if (!Array.isArray(entry) || entry.length < 1 || entry.length > 2 || !isCount(entry[0])) bad(type, 'shared', 'entries of [version, value?]');
     out[key] = (entry.length === 1 ? [entry[0]] : [entry[0], entry[1] as JsonValue]) as SharedEntry;
   }
@@ -66,7 +77,7 @@ export function decodeNodeExtras(obj: Obj, r: Reader, frame?: NodeFrame): NodeFr
     const had = r.optCount('had');
     if (had !== undefined) frame.had = had;
   } else if (frame?.t === 'welcome') {
-    if (obj.shared !== undefined) frame.shared = sharedMap(obj.shared, 'welcome');
+    if (obj.shared !== undefined) frame.shared = sharedMap(obj.shared, 'welcome', r.isId);
     const keys = r.optCount('maxSharedKeys', 1);
     const bytes = r.optCount('maxSharedBytes', 1);
     if (keys !== undefined && bytes !== undefined) Object.assign(frame, { maxSharedKeys: keys, maxSharedBytes: bytes });

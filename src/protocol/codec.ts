@@ -88,6 +88,10 @@ export class Reader {
     return v;
   }
 
+  isId(key: unknown): boolean {
+    return isProtocolId(key);
+  }
+
   optId(field: string): string | undefined {
     return this.#obj[field] === undefined ? undefined : this.id(field);
   }
@@ -411,7 +415,7 @@ export function decodeClientFrame(raw: string | Uint8Array, limits: CodecLimits)
       const sent = r.optCount('sent');
       if (sent !== undefined) frame.sent = sent;
       if (obj.meta !== undefined) frame.meta = r.meta('meta', limits.maxMetaBytes);
-      if (obj.shared !== undefined) frame.shared = sharedMap(obj.shared, 'hello');
+      if (obj.shared !== undefined) frame.shared = sharedMap(obj.shared, 'hello', isProtocolId);
       return frame;
     }
     default:

@@ -11,7 +11,6 @@ import type { MsgFrame, NodeFrame, RefusedFrame, WelcomeFrame } from '../protoco
 import { jsonValue } from '../protocol/json.js';
 import type { Outbox, OutboxEntry } from './outbox.js';
 import type { Receiver } from './receiver.js';
-import type { SessionHelper } from './session-api.js';
 import { Requests, type RequestData, type RequestHandler } from './requests.js';
 import { SharedMap, type SharedChange } from './shared.js';
 
@@ -22,7 +21,8 @@ export interface ExtrasHost {
   /** The other members now. */
   readonly members: ReadonlyMap<string, unknown>;
   readonly receiver: Pick<Receiver, 'receive'>;
-  readonly helper: Pick<SessionHelper, 'onShared' | 'onError'>;
+  /** The session's helper (session-api.ts SessionHelper). */
+  readonly helper: { onShared(change: SharedChange): void; onError(error: GridlinkError): void };
 }
 
 export interface RequestOptions {

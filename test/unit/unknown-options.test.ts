@@ -264,7 +264,8 @@ describe('fault proxy options', () => {
 describe('send() options', () => {
   function client(): { client: Client; sent: boolean[] } {
     const sent: boolean[] = [];
-    const session = { start: () => new Promise<void>(() => {}), send: (_data: unknown, volatile: boolean) => sent.push(volatile) > 0 };
+    const push = (_data: unknown, volatile: boolean) => sent.push(volatile) > 0;
+    const session = { start: () => new Promise<void>(() => {}), send: push, extras: { sendTo: push } };
     return { client: new Client('s', 'me', () => session as unknown as Session), sent };
   }
 
