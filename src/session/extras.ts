@@ -112,10 +112,11 @@ export class Extras {
 
   /** Member `id` left; it had delivered our messages up to `had` (unknown: none we still hold). */
   left(id: string, had: number | undefined): void {
-    this.requests.left(id);
     for (const entry of this.#host.outbox.from(0)) {
       if (entry.to === id && entry.seq > (had ?? 0)) this.#undelivered(entry, 'GRIDLINK_MEMBER_LEFT');
     }
+    // Requests it had delivered but not answered.
+    this.requests.left(id);
   }
 
   #refused(frame: RefusedFrame): void {
