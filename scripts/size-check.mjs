@@ -19,15 +19,18 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
  * core import is 7 KB (bar 8 KB), printed beside it; see README "Bundle size".
  */
 export const LIMITS = {
-  core: 19_150,
-  coreIife: 19_600,
-  fullIife: 26_400,
+  // +400 / +375 for issue 14: the core skips other members' stubs, hands requests to the `extras`
+  // piece and has the API's entry points (send `to`, request, onRequest, shared, setShared).
+  core: 19_550,
+  coreIife: 19_975,
+  // +2,700: the `extras` piece itself (every piece is wired into this bundle).
+  fullIife: 29_100,
 };
 export const CORE_GOAL = 7 * 1024;
 export const CORE_BAR = 8 * 1024;
 
 /** What a page imports for each opt-in piece (measured on top of the core). */
-export const PIECES = ['cloudDiscovery', 'latencyPolicy', 'affinityPolicy', 'roundRobinPolicy', 'pageLifecycle', 'logging'];
+export const PIECES = ['cloudDiscovery', 'latencyPolicy', 'affinityPolicy', 'roundRobinPolicy', 'pageLifecycle', 'logging', 'extras'];
 
 export const gzipBytes = (bytes) => gzipSync(bytes, { level: 9 }).length;
 

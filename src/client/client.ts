@@ -170,7 +170,7 @@ export class Client extends Emitter<ClientEvents> {
     }
     const given = optionsObject(options, SEND_KEYS, SEND_CHECK);
     const volatile = boolean('volatile', given.volatile, false, SEND_CHECK.code);
-    return given.to === undefined ? this.#session.send(data, volatile) : this.#x('send() option to').sendTo(data, volatile, { to: given.to as string });
+    return given.to === undefined ? this.#session.send(data, volatile) : this.#x().sendTo(data, volatile, { to: given.to as string });
   }
 
   /**
@@ -180,17 +180,17 @@ export class Client extends Emitter<ClientEvents> {
    * GRIDLINK_ABORTED or GRIDLINK_CLOSED; throws GRIDLINK_NO_SUCH_MEMBER for an unknown `to`.
    */
   request(data: string | Uint8Array, options: RequestOptions): Promise<string | Uint8Array> {
-    return this.#x('request()').request(data, options);
+    return this.#x().request(data, options);
   }
 
   /** The one request handler (a later call replaces it; undefined removes it). What it returns (string, Uint8Array, or nothing) is the reply. */
   onRequest(handler: ((data: string | Uint8Array, info: RequestInfo) => unknown) | undefined): void {
-    this.#x('onRequest()').handle(handler);
+    this.#x().handle(handler);
   }
 
   /** The session's shared map, the same on every member once quiet (updated in the host's order). */
   get shared(): ReadonlyMap<string, JsonValue> {
-    return this.#x('shared').shared.map;
+    return this.#x().shared.map;
   }
 
   /**
@@ -199,13 +199,13 @@ export class Client extends Emitter<ClientEvents> {
    * GRIDLINK_SHARED_TOO_LARGE (past the node's bounds), GRIDLINK_UNSUPPORTED, GRIDLINK_CLOSED.
    */
   setShared(key: string, value: JsonValue | undefined): void {
-    this.#x('setShared()').setShared(key, value);
+    this.#x().setShared(key, value);
   }
 
   /** `to`, requests and shared state come with the `extras` piece (in Node, always). */
-  #x(what: string): Extras {
+  #x(): Extras {
     const extras = this.#session.extras;
-    if (extras === undefined) throw new OptionsError('GRIDLINK_INVALID_OPTION', `${what} needs extras: import { extras } from 'gridlink' and pass use: [extras]`);
+    if (extras === undefined) throw new OptionsError('GRIDLINK_INVALID_OPTION', "to, request, onRequest and shared need extras: import { extras } from 'gridlink' and pass use: [extras]");
     return extras;
   }
 

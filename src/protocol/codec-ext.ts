@@ -15,8 +15,6 @@ export interface Reader {
   optCount(field: string, min?: number): number | undefined;
   text(field: string, max?: number): string;
   meta(field: string, max: number | undefined): JsonValue;
-  /** Whether `key` is an id as the protocol accepts it (codec.ts `isProtocolId`). */
-  isId(key: unknown): boolean;
 }
 
 /** Entries a shared map on the wire may have: above any node's `maxSharedKeys` bound. */
@@ -69,29 +67,35 @@ export function sharedMap(v: unknown, type: string, isId: (key: unknown) => bool
   return out;
 }
 
-/** What a node sends only to clients with the `extras` piece: `shared`, `refused`, `welcome.shared*`, `left.had`. */
-export function decodeNodeExtras(obj: Obj, r: Reader, frame?: NodeFrame): NodeFrame | undefined {
-  if (frame?.t === 'msg') {
-    msgFields(obj, frame, r);
-  } else if (frame?.t === 'left') {
-    const had = r.optCount('had');
-    if (had !== undefined) frame.had = had;
-  } else if (frame?.t === 'welcome') {
-    if (obj.shared !== undefined) frame.shared = sharedMap(obj.shared, 'welcome', r.isId);
-    const keys = r.optCount('maxSharedKeys', 1);
-    const bytes = r.optCount('maxSharedBytes', 1);
-    if (keys !== undefined && bytes !== undefined) Object.assign(frame, { maxSharedKeys: keys, maxSharedBytes: bytes });
-  } else if (obj.t === 'refused') {
-    return { t: 'refused', seq: r.count('seq', 1), code: r.text('code', 64) };
-  } else if (obj.t === 'shared') {
-    const shared: NodeFrame = { t: 'shared', k: r.id('k') };
-    const v = r.optCount('v');
-    if (v !== undefined) shared.v = v;
-    if (obj.val !== undefined) shared.val = r.meta('val', undefined);
-    const from = r.optId('from');
-    const seq = r.optCount('seq', 1);
-    if (from !== undefined && seq !== undefined) Object.assign(shared, { from, seq });
-    return shared;
-  }
-  return frame;
+/**
+ * The decoder the `extras` piece installs (codec.ts `extendNodeDecoding`): what a node sends only to
+ * clients with the piece — `shared`, `refused`, and fields of `msg`, `welcome` and `left`. `frame`:
+ * what codec.ts read; undefined for a type it does not know. `isId` is codec.ts `isProtocolId`.
+ */
+export function nodeExtrasDecoder(isId: (key: unknown) => boolean): (obj: Obj, r: Reader, frame?: NodeFrame) => NodeFrame {
+  return (obj, r, frame) => {
+    if (frame?.t === 'msg') msgFields(obj, frame, r);
+    else if (frame?.t === 'left') {
+      const had = r.optCount('had');
+      if (had !== undefined) frame.had = had;
+    } else if (frame?.t === 'welcome') {
+      if (obj.shared !== undefined) frame.shared = sharedMap(obj.shared, 'welcome', isId);
+      const keys = r.optCount('maxSharedKeys', 1);
+      const bytes = r.optCount('maxSharedBytes', 1);
+      if (keys !== undefined && bytes !== undefined) Object.assign(frame, { maxSharedKeys: keys, maxSharedBytes: bytes });
+    } else if (frame === undefined && obj.t === 'refused') {
+      return { t: 'refused', seq: r.count('seq', 1), code: r.text('code', 64) };
+    } else if (frame === undefined && obj.t === 'shared') {
+      const shared: NodeFrame = { t: 'shared', k: r.id('k') };
+      const v = r.optCount('v');
+      if (v !== undefined) shared.v = v;
+      if (obj.val !== undefined) shared.val = r.meta('val', undefined);
+      const from = r.optId('from');
+      const seq = r.optCount('seq', 1);
+      if (from !== undefined && seq !== undefined) Object.assign(shared, { from, seq });
+      return shared;
+    }
+    if (frame === undefined) throw new LinkError('GRIDLINK_PROTOCOL', `unknown frame type '${String(obj.t).slice(0, 32)}'`);
+    return frame;
+  };
 }

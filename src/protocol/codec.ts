@@ -88,10 +88,6 @@ export class Reader {
     return v;
   }
 
-  isId(key: unknown): boolean {
-    return isProtocolId(key);
-  }
-
   optId(field: string): string | undefined {
     return this.#obj[field] === undefined ? undefined : this.id(field);
   }
@@ -205,10 +201,11 @@ export class Reader {
 }
 
 /**
- * Frames only the `extras` piece's clients are sent (`shared`, `refused`, and fields of `welcome`
- * and `left`): read by the decoder it installs (codec-ext.ts), so the browser core does not carry it.
+ * What only the `extras` piece's clients are sent (`shared`, `refused`, fields of `msg`, `welcome`
+ * and `left`) is read by the decoder it installs (codec-ext.ts): given the frame as read so far, or
+ * none for a type unknown here; it returns the frame, or throws. The browser core does not carry it.
  */
-let nodeExtras: ((obj: Record<string, unknown>, r: Reader, frame?: NodeFrame) => NodeFrame | undefined) | undefined;
+let nodeExtras: ((obj: Record<string, unknown>, r: Reader, frame?: NodeFrame) => NodeFrame) | undefined;
 export function extendNodeDecoding(decode: NonNullable<typeof nodeExtras>): void {
   nodeExtras = decode;
 }
@@ -280,10 +277,15 @@ export function decodeNodeFrame(raw: string | Uint8Array, limits: CodecLimits): 
   }
   const obj = parseObject(raw, limits);
   const r = new Reader(obj, String(obj.t).slice(0, 32), MAX_SEQ);
+  const frame = nodeFrame(obj, r);
+  return nodeExtras === undefined ? (frame as NodeFrame) : nodeExtras(obj, r, frame);
+}
+
+/** The frames every client reads; undefined: a type only an installed decoder may know. */
+function nodeFrame(obj: Record<string, unknown>, r: Reader): NodeFrame | undefined {
   switch (obj.t) {
     case 'msg': {
-      const frame = r.msg(true);
-      return nodeExtras?.(obj, r, frame) ?? frame;
+      return r.msg(true);
     }
     case 'ping': {
       const id = r.optCount('id');
@@ -309,8 +311,7 @@ export function decodeNodeFrame(raw: string | Uint8Array, limits: CodecLimits): 
     case 'left': {
       const reason = obj.reason === 'bye' ? 'bye' : obj.reason === 'timeout' ? 'timeout' : undefined;
       if (reason === undefined) throw new LinkError('GRIDLINK_PROTOCOL', "invalid 'left' frame: 'reason' must be 'bye' or 'timeout'");
-      const frame: NodeFrame = { t: 'left', client: r.id('client'), reason };
-      return nodeExtras?.(obj, r, frame) ?? frame;
+      return { t: 'left', client: r.id('client'), reason };
     }
     case 'welcome': {
       const frame: NodeFrame = {
@@ -332,7 +333,7 @@ export function decodeNodeFrame(raw: string | Uint8Array, limits: CodecLimits): 
       if (obj.meta !== undefined) frame.meta = r.metas('meta');
       const maxMetaBytes = r.optCount('maxMetaBytes', 2);
       if (maxMetaBytes !== undefined) frame.maxMetaBytes = maxMetaBytes;
-      return nodeExtras?.(obj, r, frame) ?? frame;
+      return frame;
     }
     case 'redirect':
       return { t: 'redirect', node: r.node('node'), reason: r.text('reason', 256) };
@@ -344,10 +345,7 @@ export function decodeNodeFrame(raw: string | Uint8Array, limits: CodecLimits): 
     case 'error':
       return { t: 'error', code: r.text('code', 64), message: r.text('message', 1024) };
     default:
-      if (nodeExtras !== undefined) {
-        const frame = nodeExtras(obj, r);
-        if (frame !== undefined) return frame;
-      }
+      if (nodeExtras !== undefined) return undefined;
       throw new LinkError('GRIDLINK_PROTOCOL', `unknown frame type '${String(obj.t).slice(0, 32)}'`);
   }
 }

@@ -4,8 +4,8 @@
  * (a message for another member) in the sender's order without delivering it.
  */
 import { describe, expect, it } from 'vitest';
-import { decodeClientFrame, decodeNodeFrame, encodeFrame, extendNodeDecoding } from '../../src/protocol/codec.js';
-import { decodeNodeExtras } from '../../src/protocol/codec-ext.js';
+import { decodeClientFrame, decodeNodeFrame, encodeFrame, extendNodeDecoding, isProtocolId } from '../../src/protocol/codec.js';
+import { nodeExtrasDecoder } from '../../src/protocol/codec-ext.js';
 import type { MsgFrame } from '../../src/protocol/frames.js';
 import { Receiver } from '../../src/session/receiver.js';
 
@@ -58,7 +58,7 @@ describe('a client\'s msg frame with to, q, r, e, k', () => {
 
 describe('what the extras piece decodes from a node', () => {
   it('shared, refused, welcome.shared with its bounds, left.had, and a reply\'s r and e', () => {
-    extendNodeDecoding(decodeNodeExtras);
+    extendNodeDecoding(nodeExtrasDecoder(isProtocolId));
     const node = (frame: object) => decodeNodeFrame(JSON.stringify(frame), limits);
     expect(node({ t: 'shared', k: 'a', v: 3, val: [1], from: 'ann', seq: 2 })).toEqual({ t: 'shared', k: 'a', v: 3, val: [1], from: 'ann', seq: 2 });
     expect(node({ t: 'shared', k: 'a' })).toEqual({ t: 'shared', k: 'a' });

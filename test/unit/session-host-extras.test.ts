@@ -7,8 +7,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
-import { decodeNodeFrame, extendNodeDecoding } from '../../src/protocol/codec.js';
-import { decodeNodeExtras } from '../../src/protocol/codec-ext.js';
+import { decodeNodeFrame, extendNodeDecoding, isProtocolId } from '../../src/protocol/codec.js';
+import { nodeExtrasDecoder } from '../../src/protocol/codec-ext.js';
 import { PROTOCOL_VERSION, type HelloFrame, type MsgFrame, type NodeFrame, type WelcomeFrame } from '../../src/protocol/frames.js';
 import { SessionHost, type MemberLink, type WelcomeParts } from '../../src/server/sessions/session-host.js';
 
@@ -42,7 +42,7 @@ const to = (seq: number, target: string, d: string, more: Partial<MsgFrame> = {}
 beforeEach(() => {
   vi.useFakeTimers();
   vi.setSystemTime(1_000_000);
-  extendNodeDecoding(decodeNodeExtras);
+  extendNodeDecoding(nodeExtrasDecoder(isProtocolId));
   welcomes = [];
   host = new SessionHost({ settleMs: 0, memberGraceMs: 5000, logger: silentLogger, verifyResume: () => true, verifiesForeignTokens: false, maxSharedKeys: 3, maxSharedBytes: 100 });
 });

@@ -129,3 +129,28 @@ describe('SharedMap (a member\'s copy)', () => {
     expect(() => m.check('c', undefined)).not.toThrow();
   });
 });
+
+describe('the shared map\'s node flags', () => {
+  it('--max-shared-keys and --max-shared-bytes are parsed, bounded, and passed on by tuningArgs', async () => {
+    const { parseTuning, tuningArgs, TUNING_OPTIONS } = await import('../../src/process/node-flags.js');
+    const { parseStrict } = await import('../../src/process/args.js');
+    const tuning = parseTuning(parseStrict(['--max-shared-keys', '10', '--max-shared-bytes', '4096'], TUNING_OPTIONS));
+    expect(tuning).toEqual({ maxSharedKeys: 10, maxSharedBytes: 4096 });
+    expect(parseTuning(parseStrict(tuningArgs(tuning), TUNING_OPTIONS))).toEqual(tuning);
+    expect(() => parseTuning(parseStrict(['--max-shared-keys', '0'], TUNING_OPTIONS))).toThrow(/max-shared-keys/);
+    expect(() => parseTuning(parseStrict(['--max-shared-keys', '5000'], TUNING_OPTIONS))).toThrow(/max-shared-keys/);
+    expect(() => parseTuning(parseStrict(['--max-shared-bytes', '1'], TUNING_OPTIONS))).toThrow(/max-shared-bytes/);
+  });
+});
+
+describe('the shared map\'s node options', () => {
+  it('maxSharedKeys and maxSharedBytes default to 1000 and 65536 and are bounded', async () => {
+    const { normalizeOptions } = await import('../../src/server/node/options.js');
+    const base = { id: 'a', port: 0 };
+    expect(normalizeOptions(base)).toMatchObject({ maxSharedKeys: 1000, maxSharedBytes: 65_536 });
+    expect(normalizeOptions({ ...base, maxSharedKeys: 5, maxSharedBytes: 100 })).toMatchObject({ maxSharedKeys: 5, maxSharedBytes: 100 });
+    expect(() => normalizeOptions({ ...base, maxSharedKeys: 0 })).toThrow(/maxSharedKeys/);
+    expect(() => normalizeOptions({ ...base, maxSharedKeys: 4097 })).toThrow(/maxSharedKeys/);
+    expect(() => normalizeOptions({ ...base, maxSharedBytes: 1.5 })).toThrow(/maxSharedBytes/);
+  });
+});
