@@ -17,6 +17,9 @@ import {
 } from './frames.js';
 import { encodeMsg, isCanonicalBase64, scanMsg, type ScannedMsg } from './msg-text.js';
 import { clientMsgRules, sharedMap } from './codec-ext.js';
+import { exceedsBytes, parseObject } from './frame-text.js';
+
+export { exceedsBytes } from './frame-text.js';
 
 export { isCanonicalBase64 } from './msg-text.js';
 
@@ -225,40 +228,6 @@ function nodeInfo(value: unknown, type: string, field: string, maxSeq: number): 
     throw new LinkError('GRIDLINK_PROTOCOL', `invalid '${type}' frame: '${field}.cookie' must be one name=value cookie pair of at most ${MAX_COOKIE_LENGTH} chars`);
   }
   return { id: r.id('id'), url, cookie };
-}
-
-function parseObject(raw: string | Uint8Array, limits: CodecLimits): Record<string, unknown> {
-  if (typeof raw !== 'string') {
-    throw new LinkError('GRIDLINK_PROTOCOL', 'binary WebSocket messages are not part of the protocol');
-  }
-  // UTF-16 length is a lower bound of the UTF-8 size and free to read; check the exact size only
-  // when it could matter.
-  if (exceedsBytes(raw, limits.maxFrameBytes)) {
-    throw new LinkError('GRIDLINK_FRAME_TOO_LARGE', `frame exceeds maxFrameBytes (${limits.maxFrameBytes})`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch (cause) {
-    throw new LinkError('GRIDLINK_PROTOCOL', 'frame is not valid JSON', { cause });
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new LinkError('GRIDLINK_PROTOCOL', 'frame must be a JSON object');
-  }
-  const obj = value as Record<string, unknown>;
-  if (typeof obj.t !== 'string') throw new LinkError('GRIDLINK_PROTOCOL', "frame has no type 't'");
-  return obj;
-}
-
-let encoder: TextEncoder | undefined;
-function byteLength(text: string): number {
-  encoder ??= new TextEncoder();
-  return encoder.encode(text).byteLength;
-}
-
-/** Whether `text` is more than `limit` bytes of UTF-8 (the exact count only when it could matter). */
-export function exceedsBytes(text: string, limit: number): boolean {
-  return text.length > limit || (text.length * 3 > limit && byteLength(text) > limit);
 }
 
 /** The last `from` that passed `isProtocolId`: a stream of messages names the same few senders. */

@@ -12,7 +12,6 @@
  *        └──── gave up (error code) ──▶ failed ◀── gave up (error code) ─┘
  *   (connecting, connected, migrating) ──closed / aborted──▶ closed
  */
-import { bytesToBase64 } from '../core/base64.js';
 import { ClosedError, GridlinkError, LinkError, SessionError, isGridlinkError } from '../core/errors.js';
 import { StateMachine, type MigrationCode, type Reason } from '../core/state.js';
 import type { Link } from '../link/link.js';
@@ -28,7 +27,7 @@ import { buildHello } from './hello.js';
 import { NodeFrames } from './node-frames.js';
 import { Receiver, type MessageMeta } from './receiver.js';
 import { MessageLimit } from './message-limit.js';
-import { Outbox } from './outbox.js';
+import { Outbox, closedBy, msgFrame } from './outbox.js';
 import { migrationCode, type MigrationInfo, type SessionHelper, type SessionSettings, type SessionState } from './session-api.js';
 
 export type { MessageMeta, MemberInfo, MigrationInfo, SessionHelper, SessionSettings, SessionState };
@@ -184,9 +183,7 @@ export class Session {
     if (phase.kind === 'closed' || phase.kind === 'failed') {
       throw new ClosedError('GRIDLINK_CLOSED', `cannot send: the client is ${phase.kind}`, { cause: phase.kind === 'failed' ? phase.failure : undefined });
     }
-    const binary = typeof data !== 'string';
-    const payload = binary ? bytesToBase64(data) : data;
-    const frame = (seq?: number): MsgFrame => ({ t: 'msg', ...(seq === undefined ? {} : { seq }), ...extra, d: payload, ...(binary ? { b: 1 } : {}) });
+    const frame = msgFrame(data, extra);
     // While migrating, reliable sends wait in the outbox for the replay and volatile ones are dropped.
     const link = phase.kind === 'connected' ? phase.link : undefined;
     if (volatile) {
@@ -403,10 +400,7 @@ export class Session {
     this.#unwatch?.();
     this.#unwatch = undefined;
     this.#receiver.stop();
-    const closed = (): GridlinkError => {
-      const why = reason();
-      return why.code === 'GRIDLINK_CLOSED' ? why : new ClosedError('GRIDLINK_CLOSED', `the client failed: ${why.message}`, { cause: why });
-    };
+    const closed = (): GridlinkError => closedBy(reason());
     this.#flushes.fail(closed);
     this.extras?.fail(closed);
     this.#joining?.abort(reason());

@@ -11,8 +11,8 @@
  */
 import { encodeFrame } from '../../protocol/codec.js';
 import { encodeMsg } from '../../protocol/msg-text.js';
-import type { MsgFrame, NodeFrame, SharedEntry, SharedFrame, SharedMapWire } from '../../protocol/frames.js';
-import type { Member, Session } from './records.js';
+import type { LeftFrame, MsgFrame, NodeFrame, SharedEntry, SharedFrame, SharedMapWire } from '../../protocol/frames.js';
+import type { Member, MemberLink, Session } from './records.js';
 
 export interface Route {
   /** The frame (for a link that encodes itself) and the text each other member gets; undefined: nothing. */
@@ -87,4 +87,18 @@ export function adoptSeed(session: Session, joiner: Member, seed: SharedMapWire 
     if (other === joiner || !other.ext || other.attachment.kind !== 'attached') continue;
     for (const frame of frames) other.attachment.link.send(frame);
   }
+}
+
+/** After a routed message: what its sender alone gets, then what every member that understands it gets. */
+export function sendAfter(session: Session, link: MemberLink, routed: Route): void {
+  for (const frame of routed.toSender) link.send(frame);
+  for (const frame of routed.toAll) {
+    for (const m of session.members.values()) if (m.ext && m.attachment.kind === 'attached') m.attachment.link.send(frame);
+  }
+}
+
+/** `left` for `other`: with what the leaver had of its messages (its `to` messages past that never arrived). */
+export function leftFrame(leaver: Member, other: Member, reason: 'bye' | 'timeout'): LeftFrame {
+  const had = leaver.recv.get(other.id);
+  return had === undefined ? { t: 'left', client: leaver.id, reason } : { t: 'left', client: leaver.id, reason, had };
 }

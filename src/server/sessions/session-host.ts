@@ -21,11 +21,11 @@
 import type { Logger } from '../../core/logger.js';
 import { MAX_LIST_LENGTH } from '../../protocol/codec.js';
 import { tokenStamp } from '../clients/tokens.js';
-import { CloseCode, DEFAULT_MAX_SHARED_BYTES, DEFAULT_MAX_SHARED_KEYS, type AckFrame, type HelloFrame, type JsonValue, type JoinedFrame, type LeftFrame, type MsgFrame, type SharedMapWire, type Watermarks, type WelcomeFrame } from '../../protocol/frames.js';
+import { CloseCode, DEFAULT_MAX_SHARED_BYTES, DEFAULT_MAX_SHARED_KEYS, type AckFrame, type HelloFrame, type JsonValue, type JoinedFrame, type MsgFrame, type SharedMapWire, type Watermarks, type WelcomeFrame } from '../../protocol/frames.js';
 import { boundedWatermark, confirmedUpTo, joinWatermarks, lowestWanted, owedAfterProgress, owedAfterRelay, raisedWatermarks, stalled, type Receipts } from './delivery.js';
 import { Membership } from './membership.js';
 import type { Member, MemberLink, Session, Settle } from './records.js';
-import { adoptSeed, route } from './routing.js';
+import { adoptSeed, leftFrame, route, sendAfter } from './routing.js';
 import { SharedState, type SharedLimits } from './shared-state.js';
 
 export type { MemberLink } from './records.js';
@@ -230,15 +230,14 @@ export class SessionHost {
     let held = false;
     for (const other of session.members.values()) {
       if (other === member) continue;
-      const text = other.attachment.kind === 'attached' ? routed.text(other) : undefined;
-      if (text !== undefined) (other.attachment as { link: MemberLink }).link.send(routed.frame, text);
+      const text = routed.text(other);
+      if (text !== undefined && other.attachment.kind === 'attached') other.attachment.link.send(routed.frame, text);
       if (frame.seq === undefined || !other.holds) continue;
       held = true;
       // Detached members owe too: their clock bounds how long they hold the sender back.
       if (other.owed === undefined) other.owed = owedAfterRelay(undefined, member.id, frame.seq, (now ??= Date.now()));
     }
-    for (const f of routed.toSender) link.send(f);
-    for (const f of routed.toAll) for (const m of session.members.values()) if (m.ext && m.attachment.kind === 'attached') m.attachment.link.send(f);
+    sendAfter(session, link, routed);
     // A sender nobody holds back (alone, or among members that fell out) has delivered to all
     // there is: ack what it sent.
     if (frame.seq !== undefined && !held) this.recompute(session, [member.id]);
@@ -380,11 +379,7 @@ export class SessionHost {
     session.members.delete(member.id);
     session.placeholders.delete(member.id);
     for (const other of session.members.values()) {
-      if (other.attachment.kind !== 'attached') continue;
-      // What it had of the receiver's messages: its `to` messages past that were never delivered.
-      const had = member.recv.get(other.id);
-      const left: LeftFrame = had === undefined ? { t: 'left', client: member.id, reason } : { t: 'left', client: member.id, reason, had };
-      other.attachment.link.send(left);
+      if (other.attachment.kind === 'attached') other.attachment.link.send(leftFrame(member, other, reason));
     }
     if (session.members.size === 0) {
       this.settle(session);
