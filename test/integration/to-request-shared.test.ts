@@ -84,6 +84,12 @@ describe('to and requests across failures', () => {
     await toAndRequestsAround(c, 'to-kill', (victim) => c.kill(victim));
   });
 
+  it('across a drain of the host (make-before-break): the same', async () => {
+    cloud = await startLocalCloud({ nodes: 3 });
+    const c = cloud;
+    await toAndRequestsAround(c, 'to-drain', async (victim) => void c.drain(victim).catch(() => {}));
+  });
+
   it('across a black-holed host (detected by heartbeat): the same', async () => {
     cloud = await startLocalCloud({ nodes: 3 });
     const c = cloud;
@@ -148,6 +154,34 @@ describe('shared state on real nodes', () => {
     ann.client.send('ann:1');
     await waitFor('dee to get the message', () => atFirstMessage.length === 1);
     expect(atFirstMessage).toEqual([19]);
+  });
+
+  it('a member back after its grace period (removed meanwhile) gets the whole current map in its welcome', async () => {
+    node = await startNode({ id: 'a', port: 0, host: '127.0.0.1', memberGraceMs: 200 });
+    const [ann, bob] = join([node.url], 'regrace', ['ann', 'bob']) as [Member, Member];
+    await Promise.all([ann.client.ready, bob.client.ready]);
+    ann.client.setShared('v', 1);
+    await waitFor('bob to have v=1', () => bob.client.shared.get('v') === 1);
+    // carl joins, vanishes without a bye and stays away past the grace period; ann writes meanwhile.
+    const raw = new WebSocket(node.url, 'gridlink.v1');
+    raw.on('error', () => {});
+    await new Promise<void>((resolve) => raw.once('open', () => resolve()));
+    raw.send(JSON.stringify({ t: 'hello', v: 1, session: 'regrace', client: 'carl', recv: {}, members: [], shared: {} }));
+    await waitFor('ann to see carl', () => ann.client.members.has('carl'));
+    raw.terminate();
+    await waitFor('carl removed after his grace period', () => !ann.client.members.has('carl'));
+    ann.client.setShared('v', 2);
+    ann.client.setShared('w', 'new');
+    await ann.client.flush();
+    const again = new WebSocket(node.url, 'gridlink.v1');
+    again.on('error', () => {});
+    await new Promise<void>((resolve) => again.once('open', () => resolve()));
+    const welcome = new Promise<Record<string, unknown>>((resolve) => again.once('message', (data) => resolve(JSON.parse(String(data)) as Record<string, unknown>)));
+    // Back with its stale copy: the newer writes win, the map is whole.
+    again.send(JSON.stringify({ t: 'hello', v: 1, session: 'regrace', client: 'carl', recv: {}, members: [], shared: { v: [1, 1] } }));
+    const w = await welcome;
+    expect(Object.fromEntries(Object.entries(w.shared as Record<string, unknown[]>).map(([k, e]) => [k, e[1]]))).toEqual({ v: 2, w: 'new' });
+    again.terminate();
   });
 });
 
