@@ -137,6 +137,13 @@ describe('shared state on the host', () => {
     expect(bob2.take()).toEqual([{ t: 'msg', from: 'ann', seq: 2, to: 'ann', d: '' }, { t: 'shared', k: 'b', v: 1_000_003, val: 4, from: 'ann', seq: 3 }]);
   });
 
+  it('a member that never heard the writer (its start is the host\'s assumption, not a report) does not make a write count as applied', () => {
+    const ann = join('ann', { sent: 5, members: ['bob'] }); // on a new host, her seq 5 never applied before
+    join('zed'); // brand new: starts after ann's position 5 without having delivered anything
+    host.relay(ann, { t: 'msg', seq: 5, k: 'a', d: '1' });
+    expect(ann.take()).toEqual([{ t: 'shared', k: 'a', v: 1_000_000, val: 1, from: 'ann', seq: 5 }]);
+  });
+
   it('a joiner\'s copy is merged: newer keys correct the others, older ones lose; the joiner\'s welcome has the whole map', () => {
     const ann = join('ann', { shared: { x: [5, 'old'], y: [9, 'ann'] } });
     expect(welcomes.at(-1)?.shared).toEqual({ x: [5, 'old'], y: [9, 'ann'] });

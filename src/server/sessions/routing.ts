@@ -11,7 +11,7 @@
  */
 import { encodeFrame } from '../../protocol/codec.js';
 import { encodeMsg } from '../../protocol/msg-text.js';
-import type { LeftFrame, MsgFrame, NodeFrame, SharedEntry, SharedFrame, SharedMapWire } from '../../protocol/frames.js';
+import type { HelloFrame, LeftFrame, MsgFrame, NodeFrame, SharedEntry, SharedFrame, SharedMapWire } from '../../protocol/frames.js';
 import type { Member, MemberLink, Session } from './records.js';
 
 export interface Route {
@@ -51,12 +51,10 @@ export function route(session: Session, sender: Member, frame: MsgFrame, payload
 /** A shared write: applied unless it is a replay of one applied before (here, or by a member's account). */
 function write(session: Session, sender: Member, frame: MsgFrame, key: string, seq: number, stubs: (toSender?: NodeFrame[], toAll?: NodeFrame[]) => Route): Route {
   const shared = session.shared;
-  let seen = shared.applied.get(sender.id) ?? 0;
-  for (const member of session.members.values()) seen = Math.max(seen, member.recv.get(sender.id) ?? 0);
-  if (seq <= seen) return stubs();
+  if (seq <= (shared.seen.get(sender.id) ?? 0)) return stubs();
   const result = shared.write(key, frame.d);
   if (!result.ok) return stubs(sender.ext ? [{ t: 'refused', seq, code: 'GRIDLINK_SHARED_TOO_LARGE' }] : []);
-  shared.applied.set(sender.id, seq);
+  shared.saw(sender.id, seq);
   const ordered: SharedFrame = { t: 'shared', k: key, v: result.v, from: sender.id, seq };
   const value = shared.entry(key)?.[1];
   if (value !== undefined) ordered.val = value;
@@ -73,8 +71,12 @@ function write(session: Session, sender: Member, frame: MsgFrame, key: string, s
 /**
  * A joiner's copy of the shared map, merged: the keys it changed (and deletions dropped for room)
  * go to every other member that understands them; the joiner gets the whole map in its welcome.
+ * What its hello says it delivered (reported watermarks only, never a base the host assumed) marks
+ * those writes as applied by an earlier host, so their writers' replays are not applied twice.
  */
-export function adoptSeed(session: Session, joiner: Member, seed: SharedMapWire | undefined): void {
+export function adoptSeed(session: Session, joiner: Member, hello: HelloFrame): void {
+  for (const [writer, seq] of Object.entries(hello.recv)) if (writer !== joiner.id) session.shared.saw(writer, Math.min(seq, session.positions.get(writer) ?? seq));
+  const seed = hello.shared;
   if (seed === undefined) return;
   const { changed, dropped } = session.shared.merge(seed);
   if (changed.length === 0 && dropped.length === 0) return;

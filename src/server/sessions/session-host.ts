@@ -182,7 +182,7 @@ export class SessionHost {
     member.holds = !stalled(member.owed, now, this.stallMs);
 
     this.membership.announce(session, hello, member.id);
-    adoptSeed(session, member, hello.shared);
+    adoptSeed(session, member, hello);
 
     const members = [...session.members.keys()].filter((id) => id !== member.id);
     const parts = { members, base, want: lowestWanted(session.members.values(), member.id), metas: this.membership.metas(session, member) };

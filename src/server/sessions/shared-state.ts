@@ -34,8 +34,17 @@ export class SharedState {
   readonly #entries = new Map<string, Entry>();
   #clock = 0;
   #bytes = 0;
-  /** Per writer, the highest seq of its writes applied here: a replay at or below is not applied again. */
-  readonly applied = new Map<string, number>();
+  /**
+   * Per writer, the highest seq known to be applied: by this host, or by an earlier one as a
+   * member's hello reports (it delivered that far: `shared` frames count in the writer's order). A
+   * replay at or below it is not applied again.
+   */
+  readonly seen = new Map<string, number>();
+
+  /** `writer`'s messages up to `seq` were applied (here, or by a host a member heard them from). */
+  saw(writer: string, seq: number): void {
+    if (seq > (this.seen.get(writer) ?? 0)) this.seen.set(writer, seq);
+  }
   readonly #limits: SharedLimits;
   readonly #now: () => number;
 
