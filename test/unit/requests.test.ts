@@ -62,6 +62,9 @@ describe('Requests: the requester', () => {
     requests.left('cy');
     expect(requests.refused(4, 'GRIDLINK_MEMBER_LEFT')).toBe(true);
     expect(requests.refused(99, 'GRIDLINK_MEMBER_LEFT')).toBe(false);
+    const oldTarget = requests.request('h', 'old', 5000, undefined);
+    requests.refused(7, 'GRIDLINK_NO_HANDLER');
+    expect(await code(oldTarget)).toMatch(/^GRIDLINK_NO_HANDLER: request to old refused/);
     aborter.abort();
     requests.fail(() => ({ code: 'GRIDLINK_CLOSED', message: 'the client was closed' }) as GridlinkError);
     expect(await code(noHandler)).toBe('GRIDLINK_NO_HANDLER: bob has no request handler');

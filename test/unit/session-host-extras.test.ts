@@ -87,6 +87,20 @@ describe('targeted messages on the host', () => {
     expect(old.take()).toEqual([]);
   });
 
+  it('a volatile message `to` one member goes to it alone, with no stubs (it has no place in an order)', () => {
+    const ann = join('ann');
+    const bob = join('bob');
+    const cy = join('cy');
+    ann.take();
+    bob.take();
+    cy.take();
+    host.relay(ann, { t: 'msg', to: 'bob', d: 'psst' });
+    expect(bob.take()).toEqual([{ t: 'msg', from: 'ann', to: 'bob', d: 'psst' }]);
+    expect(cy.take()).toEqual([]);
+    host.relay(ann, { t: 'msg', to: 'ghost', d: 'lost' });
+    expect(ann.take()).toEqual([]);
+  });
+
   it('left says, to each member, what the leaver had delivered of its messages', () => {
     const ann = join('ann');
     const bob = join('bob');
