@@ -14,6 +14,7 @@ import { QUICK, RESULT_PREFIX, markdownTable, textTable } from './lib.mjs';
 const BENCHMARKS = [
   { name: 'failover-reset', guardMs: 180_000 },
   { name: 'pair', guardMs: 180_000 },
+  { name: 'request', guardMs: 120_000 },
   { name: 'failover-silent', guardMs: 180_000 },
   { name: 'silent-peers', guardMs: 420_000 },
   { name: 'storm', guardMs: 240_000 },

@@ -9,6 +9,13 @@ export interface SoakReport {
   expected: number;
   received: number;
   lost: number;
+  toSent: number;
+  toLost: number;
+  requests: number;
+  answered: number;
+  unanswered: Record<string, number>;
+  handlerRuns: number;
+  sharedDiverged: string[];
   duplicatedOrReordered: number;
   violations: string[];
   longestSplitMs: number;

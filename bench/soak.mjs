@@ -3,7 +3,11 @@
 // is repaired and the invariants are checked. Checked throughout: each receiver gets each sender's
 // numbers exactly once and in order, and how long any session was split over two nodes. Checked at
 // the end: every client connected again, nothing stuck, every message delivered, memory and
-// handles back near where they started.
+// handles back near where they started. Beside the broadcasts, each client sends numbered messages
+// `to` the next member of its session (checked: only it gets them, exactly once, in order), asks it
+// numbered requests (checked: each handler runs once, each request is answered once with the right
+// reply) and writes the session's shared map (checked: every member holds the same map at the
+// quiet point after repair).
 //
 //   node bench/soak.mjs                       # 60 s, prints the report, updates bench/RESULTS.md
 //   GRIDLINK_SOAK_S=600 GRIDLINK_SOAK_SEED=42 npm run soak
@@ -52,6 +56,9 @@ async function soakWith(cloud, { seconds, seed, sessions, perSession, sendEveryM
   const violations = [];
   const migrations = [];
   const errors = {};
+  /** Request id -> handler runs; request promises, settled or not. */
+  const handled = new Map();
+  const requests = [];
   let sender;
   const gc = globalThis.gc;
   gc?.();
@@ -59,10 +66,27 @@ async function soakWith(cloud, { seconds, seed, sessions, perSession, sendEveryM
   try {
     for (const session of sessionIds) {
       for (let j = 0; j < perSession; j++) {
-        const m = { name: `${session}-m${j}`, session, sent: 0, last: new Map(), received: 0, notConnectedSince: undefined };
+        const m = { name: `${session}-m${j}`, next: `${session}-m${(j + 1) % perSession}`, session, sent: 0, last: new Map(), received: 0, notConnectedSince: undefined, toSent: 0, toLast: 0, asked: 0 };
         m.client = connect({ session, clientId: m.name, nodes: cloud.urls, retry: { maxElapsedMs: Infinity } });
+        m.client.onRequest((data, { from }) => {
+          const id = `${from}:${String(data)}`;
+          const runs = (handled.get(id) ?? 0) + 1;
+          handled.set(id, runs);
+          if (runs > 1) violations.push(`${m.name} handled request ${id} ${runs} times`);
+          return `re:${String(data)}`;
+        });
         m.client.on('message', (data, meta) => {
-          const n = Number(String(data).split(':')[1]);
+          const text = String(data);
+          if (text.startsWith('to:')) {
+            // `to:<target>:<n>`: only its target gets it, each n once and in order.
+            const [, target, k] = text.split(':');
+            const n = Number(k);
+            if (target !== m.name) violations.push(`${m.name} got ${text} meant for ${target}`);
+            else if (meta.from !== m.prev || n !== m.toLast + 1) violations.push(`${m.name} got ${text} from ${meta.from} after ${m.toLast}`);
+            m.toLast = Math.max(m.toLast, n);
+            return;
+          }
+          const n = Number(text.split(':')[1]);
           const last = m.last.get(meta.from) ?? 0;
           if (n !== last + 1) violations.push(`${m.name} got ${n} from ${meta.from} after ${last}`);
           m.last.set(meta.from, Math.max(last, n));
@@ -72,6 +96,8 @@ async function soakWith(cloud, { seconds, seed, sessions, perSession, sendEveryM
         m.client.on('error', (error) => (errors[error.code] = (errors[error.code] ?? 0) + 1));
         members.push(m);
       }
+      const ring = members.slice(-perSession);
+      for (const m of ring) m.prev = ring.find((o) => o.next === m.name)?.name;
     }
     await Promise.all(members.map((m) => m.client.ready));
     log(`soak: ${members.length} clients joined`);
@@ -87,6 +113,22 @@ async function soakWith(cloud, { seconds, seed, sessions, perSession, sendEveryM
           try {
             m.client.send(`${m.name}:${m.sent + 1}`);
             m.sent++;
+            // Every few sends: a message to the next member, a request to it, a shared write.
+            if (m.sent % 2 === 0) {
+              m.client.send(`to:${m.next}:${m.toSent + 1}`, { to: m.next });
+              m.toSent++;
+            }
+            if (m.sent % 4 === 1) {
+              const q = `q${++m.asked}`;
+              requests.push(m.client.request(q, { to: m.next, timeoutMs: (seconds + 90) * 1000 }).then(
+                (reply) => (String(reply) === `re:${q}` ? 'ok' : `wrong reply ${String(reply)} to ${q}`),
+                (error) => error.code,
+              ));
+            }
+            if (m.sent % 4 === 3) {
+              m.client.setShared('owner', m.name);
+              m.client.setShared(m.name, m.sent);
+            }
           } catch (error) {
             errors[`send:${error.code}`] = (errors[`send:${error.code}`] ?? 0) + 1;
           }
@@ -126,8 +168,27 @@ async function soakWith(cloud, { seconds, seed, sessions, perSession, sendEveryM
     const settled = await until(() => sessionIds.every((s) => new Set(members.filter((m) => m.session === s).map((m) => m.client.node?.id)).size === 1), 30_000);
     clearInterval(sender);
     sender = undefined;
-    const delivered = await until(() => members.every((r) => members.every((s) => s === r || s.session !== r.session || (r.last.get(s.name) ?? 0) >= s.sent)), 30_000);
+    const delivered = await until(
+      () => members.every((r) => members.every((s) => s === r || s.session !== r.session || (r.last.get(s.name) ?? 0) >= s.sent) && r.toLast >= (members.find((s) => s.name === r.prev)?.toSent ?? 0)),
+      30_000,
+    );
     clearInterval(sampler);
+    // The quiet point: nothing in flight, every member of a session holds the same shared map.
+    await Promise.allSettled(members.map((m) => m.client.flush()));
+    const sharedOf = (m) => JSON.stringify([...m.client.shared].sort(([a], [b]) => (a < b ? -1 : 1)));
+    const sameShared = (s) => new Set(members.filter((m) => m.session === s).map(sharedOf)).size === 1;
+    await until(() => sessionIds.every(sameShared), 30_000);
+    const sharedDiverged = sessionIds.filter((s) => !sameShared(s));
+    let answered = 0;
+    const unanswered = {};
+    const settledRequests = await Promise.race([Promise.all(requests), sleep(30_000).then(() => undefined)]);
+    for (const outcome of settledRequests ?? []) {
+      if (outcome === 'ok') answered++;
+      else unanswered[outcome] = (unanswered[outcome] ?? 0) + 1;
+    }
+    if (settledRequests === undefined) unanswered.pending = requests.length;
+    const toSent = members.reduce((sum, m) => sum + m.toSent, 0);
+    const toLost = members.reduce((sum, r) => sum + Math.max(0, (members.find((s) => s.name === r.prev)?.toSent ?? 0) - r.toLast), 0);
 
     let expected = 0;
     let lost = 0;
@@ -159,6 +220,13 @@ async function soakWith(cloud, { seconds, seed, sessions, perSession, sendEveryM
       expected,
       received,
       lost,
+      toSent,
+      toLost,
+      requests: requests.length,
+      answered,
+      unanswered,
+      handlerRuns: [...handled.values()].reduce((a, b) => a + b, 0),
+      sharedDiverged,
       duplicatedOrReordered: violations.length,
       violations: violations.slice(0, 10),
       longestSplitMs,
@@ -191,6 +259,9 @@ export function reportMarkdown(r) {
     `| migrations; downtime p50 / p95 / max | ${r.migrations}; ${r.downtime.p50.toFixed(0)} / ${r.downtime.p95.toFixed(0)} / ${r.downtime.max.toFixed(0)} ms |  |  |`,
     `| messages sent / deliveries expected / delivered | ${r.sent} / ${r.expected} / ${r.received} |  |  |`,
     `| lost | ${r.lost} | 0 | ${r.lost === 0 ? '✅' : '❌'} |`,
+    `| messages \`to\` one member sent / lost | ${r.toSent} / ${r.toLost} | 0 lost | ${r.toLost === 0 ? '✅' : '❌'} |`,
+    `| requests / answered once / handler runs / not answered | ${r.requests} / ${r.answered} / ${r.handlerRuns} / ${JSON.stringify(r.unanswered)} | all, each handled once | ${r.answered === r.requests && r.handlerRuns === r.requests ? '✅' : '❌'} |`,
+    `| sessions whose members' shared maps differ at the quiet point | ${r.sharedDiverged.length} | 0 | ${r.sharedDiverged.length === 0 ? '✅' : '❌'} |`,
     `| duplicated or out of order | ${r.duplicatedOrReordered} | 0 | ${r.duplicatedOrReordered === 0 ? '✅' : '❌'} |`,
     `| longest time a session was split over two nodes | ${r.longestSplitMs.toFixed(0)} ms | settles | ${r.settled ? '✅' : '❌'} |`,
     `| all clients connected again after repair | ${r.reconnected ? `yes, in ${r.reconnectMs.toFixed(0)} ms` : 'no'} | yes | ${r.reconnected ? '✅' : '❌'} |`,
@@ -199,7 +270,7 @@ export function reportMarkdown(r) {
     `| open handles in the process after closing clients and cloud, vs before | ${r.handleGrowth >= 0 ? '+' : ''}${r.handleGrowth} | ~0 | ${Math.abs(r.handleGrowth) <= 5 ? '✅' : '❌'} |`,
     `| largest node RSS seen | ${mb(r.maxNodeRssBytes)} | bounded |  |`,
     '',
-    `How measured: \`npm run soak\` (bench/soak.mjs, faults from bench/soak-faults.mjs); local cloud of node processes behind fault proxies; each client sends \`name:n\` reliably every 500 ms; a receiver checks every arrival is exactly the next number from that sender; splits sampled every 50 ms; after the fault period everything is repaired and the run waits for reconnection and delivery. Client error events: ${JSON.stringify(r.errors)}.`,
+    `How measured: \`npm run soak\` (bench/soak.mjs, faults from bench/soak-faults.mjs); local cloud of node processes behind fault proxies; each client sends \`name:n\` reliably every 500 ms, every 2nd time a numbered message \`to\` the next member of its session, every 4th a request to it and a shared write; a receiver checks every arrival is exactly the next number from that sender (and a \`to\` message is its own); splits sampled every 50 ms; after the fault period everything is repaired and the run waits for reconnection and delivery. Client error events: ${JSON.stringify(r.errors)}.`,
     '',
   ].join('\n');
 }
@@ -228,6 +299,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const markdown = reportMarkdown(report);
   console.log(`\n${markdown}`);
   writeResults(markdown);
-  const ok = report.lost === 0 && report.duplicatedOrReordered === 0 && report.reconnected && report.settled && report.stuck.length === 0;
+  const ok = report.lost === 0 && report.toLost === 0 && report.answered === report.requests && report.sharedDiverged.length === 0 && report.duplicatedOrReordered === 0 && report.reconnected && report.settled && report.stuck.length === 0;
   process.exit(ok ? 0 : 1);
 }

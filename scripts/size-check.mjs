@@ -19,16 +19,19 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
  * core import is 7 KB (bar 8 KB), printed beside it; see README "Bundle size".
  */
 export const LIMITS = {
-  // +1 KB in the core for asking the cloud about a silent host (issue 16: suspicion.ts, dial/status.ts).
-  core: 20_150,
-  coreIife: 20_600,
-  fullIife: 27_250,
+  // +1 KB for asking the cloud about a silent host (issue 16: suspicion.ts, dial/status.ts); +400 for
+  // issue 14: the core skips other members' stubs, hands requests to the `extras` piece and has the
+  // API's entry points (send `to`, request, onRequest, shared, setShared).
+  core: 20_550,
+  coreIife: 21_000,
+  // and the `extras` piece itself (every piece is wired into this bundle).
+  fullIife: 29_950,
 };
 export const CORE_GOAL = 7 * 1024;
 export const CORE_BAR = 8 * 1024;
 
 /** What a page imports for each opt-in piece (measured on top of the core). */
-export const PIECES = ['cloudDiscovery', 'latencyPolicy', 'affinityPolicy', 'roundRobinPolicy', 'pageLifecycle', 'logging'];
+export const PIECES = ['cloudDiscovery', 'latencyPolicy', 'affinityPolicy', 'roundRobinPolicy', 'pageLifecycle', 'logging', 'extras'];
 
 export const gzipBytes = (bytes) => gzipSync(bytes, { level: 9 }).length;
 

@@ -9,12 +9,13 @@ import { cloudDiscovery } from './client/cloud-piece.js';
 import { createClient } from './client/create-client.js';
 import type { ConnectOptions } from './client/options.js';
 import { logging, pageLifecycle, type Piece } from './client/pieces.js';
+import { extras } from './client/extras-piece.js';
 import { affinityPolicy, latencyPolicy, roundRobinPolicy } from './client/policy-pieces.js';
 import { browserCorePlatform } from './platform/browser/index.js';
 
 export * from './browser.js';
 
-const ALL_PIECES: readonly Piece[] = [cloudDiscovery, latencyPolicy, affinityPolicy, roundRobinPolicy, pageLifecycle, logging];
+const ALL_PIECES: readonly Piece[] = [cloudDiscovery, latencyPolicy, affinityPolicy, roundRobinPolicy, pageLifecycle, logging, extras];
 
 /** Joins a session on the cloud, every piece included. Await `client.ready` to know it is joined. */
 export function connect(options: ConnectOptions): Client {

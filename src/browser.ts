@@ -11,6 +11,7 @@ export * from './browser-core.js';
 export { cloudDiscovery } from './client/cloud-piece.js';
 export { affinityPolicy, latencyPolicy, roundRobinPolicy } from './client/policy-pieces.js';
 export { logging, pageLifecycle } from './client/pieces.js';
+export { extras } from './client/extras-piece.js';
 export type { Piece } from './client/pieces.js';
 
 /**

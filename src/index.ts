@@ -3,7 +3,9 @@
  * (`src/node.ts`, `src/browser.ts`) add `connect()` bound to their platform.
  */
 export { Client } from './client/client.js';
-export type { ClientEvents, ClientState, MessageMeta, MigrationInfo, NodesEvent, SendOptions } from './client/client.js';
+export type { ClientEvents, ClientState, MessageMeta, MigrationInfo, NodesEvent, RequestInfo, RequestOptions, SendOptions } from './client/client.js';
+export type { RequestError } from './session/requests.js';
+export type { JsonValue } from './protocol/frames.js';
 export { createClient } from './client/create-client.js';
 export type { CloudResolverOptions, ConnectOptions } from './client/options.js';
 export type { Policy, PolicyContext, PolicyFunction, PolicyName } from './choose/policy.js';

@@ -4,6 +4,7 @@ import { cloudResolver } from './client/cloud-resolver.js';
 import { cloudDiscovery } from './client/cloud-piece.js';
 import { createClient } from './client/create-client.js';
 import { logging, type Piece } from './client/pieces.js';
+import { extras } from './client/extras-piece.js';
 import { affinityPolicy, latencyPolicy, roundRobinPolicy } from './client/policy-pieces.js';
 import type { CloudResolverOptions, ConnectOptions } from './client/options.js';
 import type { CachedResolver } from './resolve/with-cache.js';
@@ -13,10 +14,11 @@ export * from './index.js';
 export { cloudDiscovery } from './client/cloud-piece.js';
 export { affinityPolicy, latencyPolicy, roundRobinPolicy } from './client/policy-pieces.js';
 export { logging, pageLifecycle } from './client/pieces.js';
+export { extras } from './client/extras-piece.js';
 export type { Piece } from './client/pieces.js';
 
 /** Node has every option by name: the cloud's DNS, discovery, every policy, the logger. */
-const NODE_PIECES: readonly Piece[] = [cloudDiscovery, latencyPolicy, affinityPolicy, roundRobinPolicy, logging];
+const NODE_PIECES: readonly Piece[] = [cloudDiscovery, latencyPolicy, affinityPolicy, roundRobinPolicy, logging, extras];
 
 /** Joins a session on the cloud. Returns at once; await `client.ready` to know it is joined. */
 export function connect(options: ConnectOptions): Client {

@@ -1,8 +1,10 @@
 /**
  * `gridlink demo`: a local cloud, two support sessions exchanging numbered messages, and three
  * failures — the host of one session is killed, its next host goes silent (black hole), and the
- * host of the other session drains. It prints a timeline and a ledger, and exits 0 only if every
- * message arrived exactly once.
+ * host of the other session drains. Meanwhile support-1's customer asks its tech requests and its
+ * tech holds the shared key `owner`. It prints a timeline and a ledger, and exits 0 only if every
+ * message arrived exactly once, every request was answered with its handler run once, and every
+ * member of a session holds the same shared map.
  */
 import { connect, type Client } from '../node.js';
 import { startLocalCloud, type LocalCloud } from '../cloud/local-cloud.js';
@@ -65,6 +67,7 @@ export async function runDemo(_argv: string[], print: (line: string) => void = (
     }
     await Promise.all(members.map((m) => m.client.ready));
     for (const session of Object.keys(SESSIONS)) timeline.log(`${session}: all members joined on node ${hostOf(members, session)}`);
+    const calls = requestsAcross(members);
 
     sender = setInterval(() => {
       for (const m of members) {
@@ -85,7 +88,10 @@ export async function runDemo(_argv: string[], print: (line: string) => void = (
     sender = undefined;
     timeline.log('stopped sending; waiting for the last confirmations');
     await until('every message to arrive', () => Object.keys(SESSIONS).every((s) => ledger.complete(s)), 10_000).catch(() => {});
-    return report(print, ledger, members);
+    const answered = await calls.stop();
+    await until('every shared map to agree', () => sharedAgrees(members), 10_000).catch(() => {});
+    const delivered = report(print, ledger, members);
+    return Math.max(delivered, reportExtras(print, members, answered));
   } finally {
     if (sender !== undefined) clearInterval(sender);
     await Promise.all(members.map((m) => m.client.close()));
@@ -110,6 +116,52 @@ async function failover(timeline: Timeline, members: Member[], session: string, 
     `${session}: all ${affected.length} members on node ${hostOf(members, session)}; failure noticed after ` +
       `${Math.min(...detected).toFixed(0)}-${Math.max(...detected).toFixed(0)} ms, whole move took ${(timeline.now() - at).toFixed(0)} ms`,
   );
+}
+
+interface Calls {
+  asked: number;
+  answered: number;
+  runs: Map<string, number>;
+}
+
+/** support-1: the tech owns the shared key `owner` and answers the customer's requests; each must run once. */
+function requestsAcross(members: Member[]): { stop(): Promise<Calls> } {
+  const tech = members.find((m) => m.name === 'tech-ann') as Member;
+  const customer = members.find((m) => m.name === 'customer-bob') as Member;
+  const calls: Calls = { asked: 0, answered: 0, runs: new Map() };
+  tech.client.setShared('owner', tech.name);
+  tech.client.onRequest((data) => {
+    calls.runs.set(String(data), (calls.runs.get(String(data)) ?? 0) + 1);
+    return `ticket ${String(data)} noted`;
+  });
+  const pending: Promise<void>[] = [];
+  const asker = setInterval(() => {
+    const q = `#${++calls.asked}`;
+    pending.push(customer.client.request(q, { to: tech.name, timeoutMs: 30_000 }).then((reply) => void (reply === `ticket ${q} noted` && calls.answered++), () => {}));
+  }, 100);
+  return {
+    stop: async () => {
+      clearInterval(asker);
+      await Promise.all(pending);
+      return calls;
+    },
+  };
+}
+
+const sharedText = (m: Member): string => JSON.stringify([...m.client.shared].sort(([a], [b]) => (a < b ? -1 : 1)));
+function sharedAgrees(members: Member[]): boolean {
+  return Object.keys(SESSIONS).every((s) => new Set(members.filter((m) => m.session === s).map(sharedText)).size === 1);
+}
+
+function reportExtras(print: (line: string) => void, members: Member[], calls: Calls): number {
+  const runs = [...calls.runs.values()];
+  const once = runs.length === calls.asked && runs.every((n) => n === 1);
+  const owners = members.filter((m) => m.session === 'support-1').map((m) => m.client.shared.get('owner'));
+  print(`support-1 requests: ${calls.asked} asked, ${calls.answered} answered, handler runs ${runs.reduce((a, b) => a + b, 0)} (${once ? 'each once' : 'NOT each once'})`);
+  print(`support-1 shared owner on every member: ${owners.join(', ')}; shared maps ${sharedAgrees(members) ? 'agree' : 'DIFFER'}`);
+  const ok = once && calls.answered === calls.asked && sharedAgrees(members) && owners.every((o) => o === 'tech-ann');
+  print(ok ? 'every request was answered once and every member holds the same shared map.' : 'FAILED: requests or shared state, see above.');
+  return ok ? 0 : 1;
 }
 
 function report(print: (line: string) => void, ledger: Ledger, members: Member[]): number {

@@ -11,6 +11,7 @@ import { boolean, optionKeys, optionsObject } from '../core/validate.js';
 import type { JsonValue, NodeInfo } from '../protocol/frames.js';
 import type { ResolvedNode } from '../resolve/resolver.js';
 import type { MemberInfo, MessageMeta, MigrationInfo, Session, SessionHelper, SessionState } from '../session/session.js';
+import type { Extras, RequestOptions } from '../session/extras.js';
 
 export type ClientState = SessionState;
 export type { JsonValue, MemberInfo, MessageMeta, MigrationInfo };
@@ -36,6 +37,15 @@ export interface ClientHelper extends SessionHelper {
 export interface SendOptions {
   /** Best effort: not numbered, not kept, not replayed; dropped (send returns false) while migrating. */
   volatile?: boolean;
+  /** One member only (a client id in `members`); the others never see it. */
+  to?: string;
+}
+
+export type { RequestOptions } from '../session/extras.js';
+
+/** What a request handler is told besides the data. */
+export interface RequestInfo {
+  readonly from: string;
 }
 
 export interface FlushOptions {
@@ -43,7 +53,7 @@ export interface FlushOptions {
   signal?: AbortSignal;
 }
 
-const SEND_KEYS = optionKeys<SendOptions>({ volatile: true });
+const SEND_KEYS = optionKeys<SendOptions>({ volatile: true, to: true });
 const FLUSH_KEYS = optionKeys<FlushOptions>({ signal: true });
 const SEND_CHECK = { code: 'GRIDLINK_INVALID_ARGUMENT', what: 'send() option' } as const;
 
@@ -61,6 +71,8 @@ export interface ClientEvents {
   left: (member: MemberInfo) => void;
   /** Another member changed its meta (`setMeta`). */
   member: (member: MemberInfo) => void;
+  /** Shared key `key` changed (`value` undefined: deleted), in the host's order; `from`: the writer, undefined for a correction after a failover or a snapshot. */
+  shared: (key: string, value: JsonValue | undefined, info: { readonly from: string | undefined }) => void;
   /** Something went wrong. Non-fatal unless the state also moves to `failed`. */
   error: (error: GridlinkError) => void;
   /** The known nodes changed (resolver answer, advertised list), or a stale answer is in use because the resolver failed. */
@@ -83,6 +95,7 @@ export class Client extends Emitter<ClientEvents> {
       onMessage: (data, meta) => this.#emit('message', data, meta),
       onMigrated: (info) => this.#emit('migrated', info),
       onMember: (kind, member) => this.#emit(kind, member),
+      onShared: (c) => this.#emit('shared', c.key, c.value, { from: c.from }),
       onError: (error) => this.#emit('error', error),
       onNodes: (event) => this.#emit('nodes', event),
     });
@@ -156,7 +169,44 @@ export class Client extends Emitter<ClientEvents> {
       throw new OptionsError('GRIDLINK_INVALID_ARGUMENT', 'send() takes a string or a Uint8Array');
     }
     const given = optionsObject(options, SEND_KEYS, SEND_CHECK);
-    return this.#session.send(data, boolean('volatile', given.volatile, false, SEND_CHECK.code));
+    const volatile = boolean('volatile', given.volatile, false, SEND_CHECK.code);
+    return given.to === undefined ? this.#session.send(data, volatile) : this.#x().sendTo(data, volatile, { to: given.to as string });
+  }
+
+  /**
+   * Asks member `to` and resolves with its handler's reply (exactly one run of it, whatever
+   * migrations happen). Rejects with GRIDLINK_REQUEST_TIMEOUT, GRIDLINK_NO_HANDLER,
+   * GRIDLINK_REQUEST_FAILED (the handler threw; `remoteCode`), GRIDLINK_MEMBER_LEFT,
+   * GRIDLINK_ABORTED or GRIDLINK_CLOSED; throws GRIDLINK_NO_SUCH_MEMBER for an unknown `to`.
+   */
+  request(data: string | Uint8Array, options: RequestOptions): Promise<string | Uint8Array> {
+    return this.#x().request(data, options);
+  }
+
+  /** The one request handler (a later call replaces it; undefined removes it). What it returns (string, Uint8Array, or nothing) is the reply. */
+  onRequest(handler: ((data: string | Uint8Array, info: RequestInfo) => unknown) | undefined): void {
+    this.#x().handle(handler);
+  }
+
+  /** The session's shared map, the same on every member once quiet (updated in the host's order). */
+  get shared(): ReadonlyMap<string, JsonValue> {
+    return this.#x().shared.map;
+  }
+
+  /**
+   * Writes shared key `key` (undefined deletes it); it shows in `shared` and the `shared` event
+   * once the host ordered it. Throws GRIDLINK_INVALID_ARGUMENT (not JSON, bad key),
+   * GRIDLINK_SHARED_TOO_LARGE (past the node's bounds), GRIDLINK_UNSUPPORTED, GRIDLINK_CLOSED.
+   */
+  setShared(key: string, value: JsonValue | undefined): void {
+    this.#x().setShared(key, value);
+  }
+
+  /** `to`, requests and shared state come with the `extras` piece (in Node, always). */
+  #x(): Extras {
+    const extras = this.#session.extras;
+    if (extras === undefined) throw new OptionsError('GRIDLINK_INVALID_OPTION', "to, request, onRequest and shared need extras: import { extras } from 'gridlink' and pass use: [extras]");
+    return extras;
   }
 
   /** Leaves the session (members are told at once) and closes the link. */
@@ -176,3 +226,4 @@ export class Client extends Emitter<ClientEvents> {
     }
   }
 }
+

@@ -75,6 +75,7 @@ export function createClient(platform: Platform, input: ConnectOptions, builtIn:
         maxHeldMessages: options.maxHeldMessages,
         ackDelayMs: options.ackDelayMs,
         meta: options.meta,
+        extras: pieceOf(pieces, 'extras')?.build,
       },
       {
         platform: runtime,

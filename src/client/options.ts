@@ -183,7 +183,7 @@ function deepFreeze<T extends NormalizedOptions>(options: T): T {
   return Object.freeze(options);
 }
 
-const PIECES = ['cloud', 'policy', 'lifecycle', 'logger'];
+const PIECES = ['cloud', 'policy', 'lifecycle', 'logger', 'extras'];
 
 /** `use`: pieces exported by gridlink (tagged objects), nothing else. */
 function pieces(value: unknown): Piece[] {

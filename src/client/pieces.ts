@@ -16,6 +16,7 @@ import type { DnsLookup, LifecycleHandlers, Platform } from '../platform/types.j
 import type { NodeList } from '../resolve/node-list.js';
 import type { Resolver } from '../resolve/resolver.js';
 import type { NodesEvent } from './client.js';
+import type { Extras, ExtrasHost } from '../session/extras.js';
 import { isOffline, watchLifecycle } from '../platform/browser/lifecycle.js';
 
 /** The cloud's options, normalized by the cloud piece. */
@@ -62,7 +63,8 @@ export type Piece =
     }
   | { readonly piece: 'policy'; readonly name: 'latency' | 'affinity' | 'round-robin'; readonly build: (platform: Platform) => Policy }
   | { readonly piece: 'lifecycle'; readonly watch: (handlers: LifecycleHandlers) => () => void; readonly isOffline: () => boolean }
-  | { readonly piece: 'logger'; readonly wrap: (logger: Logger) => Logger };
+  | { readonly piece: 'logger'; readonly wrap: (logger: Logger) => Logger }
+  | { readonly piece: 'extras'; readonly build: (host: ExtrasHost) => Extras };
 
 /** The pieces of one client: the entry's own, then those in the `use` option. */
 export type PieceOf<K extends Piece['piece']> = Extract<Piece, { piece: K }>;

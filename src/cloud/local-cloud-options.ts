@@ -50,7 +50,7 @@ export interface CloudConfig extends NodeTuning {
 const CLOUD_KEYS = optionKeys<LocalCloudOptions>({
   nodes: true, ids: true, host: true, secret: true, cliPath: true, startTimeoutMs: true, logger: true, signal: true,
   cloud: true, dnsPort: true, heartbeat: true, peerHeartbeat: true, memberGraceMs: true, settleMs: true, maxJoinsPerSecond: true,
-  maxMetaBytes: true,
+  maxMetaBytes: true, maxSharedKeys: true, maxSharedBytes: true,
 });
 
 /** The children take timings as integer flags; a fraction would fail there, far from the caller. */

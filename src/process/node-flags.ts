@@ -22,9 +22,15 @@ export interface NodeTuning {
   maxJoinsPerSecond?: number;
   /** Largest member meta in bytes of JSON (node option `maxMetaBytes`). */
   maxMetaBytes?: number;
+  /** Bounds of a session's shared map (node options `maxSharedKeys`, `maxSharedBytes`). */
+  maxSharedKeys?: number;
+  maxSharedBytes?: number;
 }
 
 const MAX_MS = 24 * 60 * 60 * 1000;
+/** Upper bounds of the shared map's: a welcome carries the whole map, and a wire map at most 4096 keys. */
+export const MAX_SHARED_KEYS = 4096;
+export const MAX_SHARED_BYTES = 16 * 1024 * 1024;
 
 export const TUNING_OPTIONS = {
   'heartbeat-interval': { type: 'string' },
@@ -35,6 +41,8 @@ export const TUNING_OPTIONS = {
   settle: { type: 'string' },
   'max-joins-per-second': { type: 'string' },
   'max-meta-bytes': { type: 'string' },
+  'max-shared-keys': { type: 'string' },
+  'max-shared-bytes': { type: 'string' },
 } as const satisfies Options;
 
 /** The tuning flags' help; `joinsDefault` differs: a node's is 200, a local cloud's is off. */
@@ -45,7 +53,9 @@ export const tuningUsage = (joinsDefault: string): string => `  --heartbeat-inte
   --member-grace <ms>        keep a detached member this long
   --settle <ms>              hold acknowledgements this long after a migration
   --max-joins-per-second <n|off>  joins per second per client address (default ${joinsDefault})
-  --max-meta-bytes <n>       largest member meta, bytes of JSON (default 1024)`;
+  --max-meta-bytes <n>       largest member meta, bytes of JSON (default 1024)
+  --max-shared-keys <n>      keys of a session's shared map, deletions included (default 1000)
+  --max-shared-bytes <n>     bytes of a session's shared map, keys plus JSON values (default 65536)`;
 
 export function parseTuning(values: Values): NodeTuning {
   const ms = (name: string): number | undefined => intValue(values, name, 0, MAX_MS);
@@ -62,6 +72,10 @@ export function parseTuning(values: Values): NodeTuning {
   if (joins !== undefined) tuning.maxJoinsPerSecond = joins === 'off' ? Number.POSITIVE_INFINITY : intValue(values, 'max-joins-per-second', 1, 1_000_000);
   const maxMetaBytes = intValue(values, 'max-meta-bytes', 2, 64 * 1024);
   if (maxMetaBytes !== undefined) tuning.maxMetaBytes = maxMetaBytes;
+  const maxSharedKeys = intValue(values, 'max-shared-keys', 1, MAX_SHARED_KEYS);
+  if (maxSharedKeys !== undefined) tuning.maxSharedKeys = maxSharedKeys;
+  const maxSharedBytes = intValue(values, 'max-shared-bytes', 2, MAX_SHARED_BYTES);
+  if (maxSharedBytes !== undefined) tuning.maxSharedBytes = maxSharedBytes;
   return tuning;
 }
 
@@ -78,6 +92,8 @@ export function tuningArgs(tuning: NodeTuning): string[] {
   add('member-grace', tuning.memberGraceMs);
   add('settle', tuning.settleMs);
   add('max-meta-bytes', tuning.maxMetaBytes);
+  add('max-shared-keys', tuning.maxSharedKeys);
+  add('max-shared-bytes', tuning.maxSharedBytes);
   if (tuning.maxJoinsPerSecond !== undefined) {
     args.push('--max-joins-per-second', tuning.maxJoinsPerSecond === Number.POSITIVE_INFINITY ? 'off' : String(tuning.maxJoinsPerSecond));
   }

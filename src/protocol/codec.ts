@@ -16,6 +16,10 @@ import {
   type Watermarks,
 } from './frames.js';
 import { encodeMsg, isCanonicalBase64, scanMsg, type ScannedMsg } from './msg-text.js';
+import { clientMsgRules, sharedMap } from './codec-ext.js';
+import { exceedsBytes, parseObject } from './frame-text.js';
+
+export { exceedsBytes } from './frame-text.js';
 
 export { isCanonicalBase64 } from './msg-text.js';
 
@@ -64,7 +68,7 @@ export function encodeFrame(frame: ClientFrame | NodeFrame): string {
   return frame.t === 'msg' ? encodeMsg(frame) : JSON.stringify(frame);
 }
 
-class Reader {
+export class Reader {
   // `#private` fields: their names do not survive into the minified browser bundle.
   readonly #obj: Record<string, unknown>;
   readonly #type: string;
@@ -193,8 +197,20 @@ class Reader {
       if (!isCanonicalBase64(frame.d)) this.#fail('d', 'canonical padded base64 when b is 1');
       frame.b = 1;
     }
+    const to = this.optId('to');
+    if (to !== undefined) frame.to = to;
     return frame;
   }
+}
+
+/**
+ * What only the `extras` piece's clients are sent (`shared`, `refused`, fields of `msg`, `welcome`
+ * and `left`) is read by the decoder it installs (codec-ext.ts): given the frame as read so far, or
+ * none for a type unknown here; it returns the frame, or throws. The browser core does not carry it.
+ */
+let nodeExtras: ((obj: Record<string, unknown>, r: Reader, frame?: NodeFrame) => NodeFrame) | undefined;
+export function extendNodeDecoding(decode: NonNullable<typeof nodeExtras>): void {
+  nodeExtras = decode;
 }
 
 function nodeInfo(value: unknown, type: string, field: string, maxSeq: number): NodeInfo {
@@ -214,40 +230,6 @@ function nodeInfo(value: unknown, type: string, field: string, maxSeq: number): 
   return { id: r.id('id'), url, cookie };
 }
 
-function parseObject(raw: string | Uint8Array, limits: CodecLimits): Record<string, unknown> {
-  if (typeof raw !== 'string') {
-    throw new LinkError('GRIDLINK_PROTOCOL', 'binary WebSocket messages are not part of the protocol');
-  }
-  // UTF-16 length is a lower bound of the UTF-8 size and free to read; check the exact size only
-  // when it could matter.
-  if (exceedsBytes(raw, limits.maxFrameBytes)) {
-    throw new LinkError('GRIDLINK_FRAME_TOO_LARGE', `frame exceeds maxFrameBytes (${limits.maxFrameBytes})`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch (cause) {
-    throw new LinkError('GRIDLINK_PROTOCOL', 'frame is not valid JSON', { cause });
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new LinkError('GRIDLINK_PROTOCOL', 'frame must be a JSON object');
-  }
-  const obj = value as Record<string, unknown>;
-  if (typeof obj.t !== 'string') throw new LinkError('GRIDLINK_PROTOCOL', "frame has no type 't'");
-  return obj;
-}
-
-let encoder: TextEncoder | undefined;
-function byteLength(text: string): number {
-  encoder ??= new TextEncoder();
-  return encoder.encode(text).byteLength;
-}
-
-/** Whether `text` is more than `limit` bytes of UTF-8 (the exact count only when it could matter). */
-export function exceedsBytes(text: string, limit: number): boolean {
-  return text.length > limit || (text.length * 3 > limit && byteLength(text) > limit);
-}
-
 /** The last `from` that passed `isProtocolId`: a stream of messages names the same few senders. */
 let checkedFrom: string | undefined;
 
@@ -264,9 +246,16 @@ export function decodeNodeFrame(raw: string | Uint8Array, limits: CodecLimits): 
   }
   const obj = parseObject(raw, limits);
   const r = new Reader(obj, String(obj.t).slice(0, 32), MAX_SEQ);
+  const frame = nodeFrame(obj, r);
+  return nodeExtras === undefined ? (frame as NodeFrame) : nodeExtras(obj, r, frame);
+}
+
+/** The frames every client reads; undefined: a type only an installed decoder may know. */
+function nodeFrame(obj: Record<string, unknown>, r: Reader): NodeFrame | undefined {
   switch (obj.t) {
-    case 'msg':
+    case 'msg': {
       return r.msg(true);
+    }
     case 'ping': {
       const id = r.optCount('id');
       return id === undefined ? { t: 'ping' } : { t: 'ping', id };
@@ -325,6 +314,7 @@ export function decodeNodeFrame(raw: string | Uint8Array, limits: CodecLimits): 
     case 'error':
       return { t: 'error', code: r.text('code', 64), message: r.text('message', 1024) };
     default:
+      if (nodeExtras !== undefined) return undefined;
       throw new LinkError('GRIDLINK_PROTOCOL', `unknown frame type '${String(obj.t).slice(0, 32)}'`);
   }
 }
@@ -351,6 +341,7 @@ export function decodeClientFrame(raw: string | Uint8Array, limits: CodecLimits)
       }
       const frame = r.msg(false);
       delete frame.from; // a client never speaks for another member
+      clientMsgRules(obj, frame, r);
       return frame;
     }
     case 'ack':
@@ -391,6 +382,7 @@ export function decodeClientFrame(raw: string | Uint8Array, limits: CodecLimits)
       const sent = r.optCount('sent');
       if (sent !== undefined) frame.sent = sent;
       if (obj.meta !== undefined) frame.meta = r.meta('meta', limits.maxMetaBytes);
+      if (obj.shared !== undefined) frame.shared = sharedMap(obj.shared, 'hello', isProtocolId);
       return frame;
     }
     default:

@@ -42,6 +42,17 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
  */
 export const DEFAULT_MAX_META_BYTES = 1024;
 
+/** Default bounds of a session's shared map on a node (keys, tombstones included; bytes of keys plus JSON values). */
+export const DEFAULT_MAX_SHARED_KEYS = 1000;
+export const DEFAULT_MAX_SHARED_BYTES = 64 * 1024;
+
+/**
+ * One key of the shared map: its version (the host's clock when it ordered the write) and its
+ * value; `[version]` alone is a deletion, kept so an older value cannot come back.
+ */
+export type SharedEntry = [number] | [number, JsonValue];
+export type SharedMapWire = Record<string, SharedEntry>;
+
 /** Per-sender receive watermarks: sender client id -> highest reliable seq delivered in order. */
 export type Watermarks = Record<string, number>;
 
@@ -80,6 +91,12 @@ export interface HelloFrame {
   via?: string;
   /** This member's current meta (absent: null), at most the node's `maxMetaBytes`: a new host learns it here. */
   meta?: JsonValue;
+  /**
+   * This member's copy of the shared map (docs/protocol.md "Shared state"): a new host adopts, per
+   * key, the highest version any member holds. Present (even empty) from clients that understand
+   * `to`, requests and shared state; the node sends `shared` frames only to those.
+   */
+  shared?: SharedMapWire;
 }
 
 /** Client -> node: this member's meta changed (the node relays it to the others as `meta` with `client`). */
@@ -134,6 +151,11 @@ export interface WelcomeFrame {
   meta?: Record<string, JsonValue>;
   /** The largest `meta` this node takes, in UTF-8 bytes of its JSON text. */
   maxMetaBytes?: number;
+  /** The session's shared map (tombstones included), before anything sent after this join. */
+  shared?: SharedMapWire;
+  /** The node's bounds of the shared map; absent from nodes without `to`, requests and shared state. */
+  maxSharedKeys?: number;
+  maxSharedBytes?: number;
 }
 
 export interface RedirectFrame {
@@ -174,6 +196,29 @@ export interface LeftFrame {
   t: 'left';
   client: string;
   reason: 'bye' | 'timeout';
+  /** The leaver's watermark for the receiver's own messages, when known: its `to` messages past it were never delivered. */
+  had?: number;
+}
+
+/**
+ * Node -> client: the host ordered a write of the shared map: key `k` is now `val` (absent: deleted)
+ * at version `v`; `v` absent: forget the key entirely (a tombstone the node dropped). `from`/`seq`:
+ * the writer's reliable message it came in (receivers count that seq as delivered).
+ */
+export interface SharedFrame {
+  t: 'shared';
+  k: string;
+  v?: number;
+  val?: JsonValue;
+  from?: string;
+  seq?: number;
+}
+
+/** Node -> client: the node did not carry out your reliable message `seq` (e.g. its `to` has left). */
+export interface RefusedFrame {
+  t: 'refused';
+  seq: number;
+  code: string;
 }
 
 /** The node is going away: migrate within `deadlineMs`; the link stays usable until then. */
@@ -212,6 +257,16 @@ export interface MsgFrame {
   t: 'msg';
   seq?: number;
   from?: string;
+  /** For one member only; the others get `d: ""` (seq kept, nothing delivered). */
+  to?: string;
+  /** A request (its id, per requester); needs `to` and `seq`. */
+  q?: number;
+  /** The reply to request `r`; needs `to` and `seq`. */
+  r?: number;
+  /** With `r`: the request failed with this code, `d` its message. */
+  e?: string;
+  /** Client -> node: a write of shared key `k`, `d` the value's JSON text ("" deletes); needs `seq`. */
+  k?: string;
   d: string;
   b?: 1;
 }
@@ -236,6 +291,8 @@ export type NodeFrame =
   | JoinedFrame
   | LeftFrame
   | MemberMetaFrame
+  | SharedFrame
+  | RefusedFrame
   | DrainFrame
   | ErrorFrame
   | GapFrame

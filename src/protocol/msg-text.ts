@@ -40,6 +40,8 @@ const HEAD = '{"t":"msg"';
  * string literal (from `scanMsg`), written as is instead of encoding `d` again.
  */
 export function encodeMsg(frame: MsgFrame, dJson?: string): string {
+  // `to`, requests and shared writes are not in the layout scanMsg reads: the strict decoder reads them.
+  if (frame.to !== undefined || frame.k !== undefined) return JSON.stringify(frame);
   let text = HEAD;
   if (frame.from !== undefined) text += `,"from":${JSON.stringify(frame.from)}`;
   if (frame.seq !== undefined) text += `,"seq":${frame.seq}`;

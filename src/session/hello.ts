@@ -4,7 +4,7 @@
  * delivers meanwhile (a drain is make-before-break) moves the watermarks. What each field means to
  * the node is documented on `HelloFrame`.
  */
-import { PROTOCOL_VERSION, type HelloFrame, type JsonValue, type NodeInfo, type Watermarks } from '../protocol/frames.js';
+import { PROTOCOL_VERSION, type HelloFrame, type JsonValue, type NodeInfo, type SharedMapWire, type Watermarks } from '../protocol/frames.js';
 
 /** What the session knows of itself at the moment of an attempt. */
 export interface HelloState {
@@ -18,6 +18,8 @@ export interface HelloState {
   readonly sent: number;
   /** This member's meta: a new host learns it here (null is not sent). */
   readonly meta: JsonValue;
+  /** This member's copy of the shared map (sent even empty: it says the client has the `extras` piece). */
+  readonly shared: SharedMapWire | undefined;
 }
 
 /** `via`: the node we are migrating away from, if any. */
@@ -28,5 +30,6 @@ export function buildHello(state: HelloState, failed: readonly string[], via: No
   if (via !== undefined) frame.via = via.id;
   frame.sent = state.sent;
   if (state.meta !== null) frame.meta = state.meta;
+  if (state.shared !== undefined) frame.shared = state.shared;
   return frame;
 }

@@ -11,6 +11,7 @@ import type { Reason } from '../core/state.js';
 import type { Link } from '../link/link.js';
 import { CloseCode, type MsgFrame, type NodeFrame, type NodeInfo } from '../protocol/frames.js';
 import { nodeKey, type NodeList } from '../resolve/node-list.js';
+import type { Extras } from './extras.js';
 import type { Flushes } from './flush.js';
 import type { Members } from './members.js';
 import type { Outbox } from './outbox.js';
@@ -43,6 +44,7 @@ export interface NodeFrameDeps {
   /** Checks a node's hint against our own cloud. */
   readonly nodes: Pick<NodeList, 'check'>;
   readonly cooldown: Pick<Cooldown, 'fail'>;
+  readonly extras: Pick<Extras, 'frame' | 'left'> | undefined;
 }
 
 export class NodeFrames {
@@ -81,7 +83,9 @@ export class NodeFrames {
         return;
       case 'left':
         deps.members.left(frame.client);
+        deps.extras?.left(frame.client, frame.had);
         return;
+
       case 'meta':
         deps.members.meta(frame.client, frame.meta);
         return;
@@ -99,6 +103,7 @@ export class NodeFrames {
         return;
       }
       default:
+        if (deps.extras?.frame(frame)) return;
         // welcome/error after the handshake: the node broke the protocol; leave it.
         host.linkDead(link, new LinkError('GRIDLINK_PROTOCOL', `node ${link.node.id} sent '${frame.t}' on an open link`, { retriable: true }));
         link.close(CloseCode.protocolError, 'protocol error');

@@ -4,12 +4,30 @@
  * also the buffer for sends made while migrating; one bound (`maxBytes`) covers both, and a send
  * past it is refused with a typed error instead of being dropped.
  */
-import { SessionError } from '../core/errors.js';
+import { bytesToBase64 } from '../core/base64.js';
+import { ClosedError, SessionError, type GridlinkError } from '../core/errors.js';
+import type { MsgFrame } from '../protocol/frames.js';
+
+/** The `msg` frame of `data` with `extra` fields (`to`, a request's, a shared write's), for a seq or none (volatile). */
+export function msgFrame(data: string | Uint8Array, extra: Partial<MsgFrame>): (seq?: number) => MsgFrame {
+  const binary = typeof data !== 'string';
+  const d = binary ? bytesToBase64(data) : data;
+  return (seq) => ({ t: 'msg', ...(seq === undefined ? {} : { seq }), ...extra, d, ...(binary ? { b: 1 } : {}) });
+}
+
+/** What pending work (flushes, requests) fails with when the client ends for `why`: GRIDLINK_CLOSED. */
+export function closedBy(why: GridlinkError): GridlinkError {
+  return why.code === 'GRIDLINK_CLOSED' ? why : new ClosedError('GRIDLINK_CLOSED', `the client failed: ${why.message}`, { cause: why });
+}
 
 export interface OutboxEntry {
   readonly seq: number;
   /** The encoded `msg` frame. */
   readonly text: string;
+  /** The one member it is for (`send(..., { to })`, requests, replies). */
+  readonly to?: string;
+  /** Reported as never delivered (extras.ts): once only. */
+  failed?: boolean;
 }
 
 export class Outbox {
@@ -44,7 +62,7 @@ export class Outbox {
   }
 
   /** Numbers and keeps a message; `encode` builds its frame text from the seq it is given. */
-  push(encode: (seq: number) => string): OutboxEntry {
+  push(encode: (seq: number) => string, to?: string): OutboxEntry {
     const seq = this.#lastSeq + 1;
     const text = encode(seq);
     if (text.length > this.#maxBytes) {
@@ -57,7 +75,7 @@ export class Outbox {
         { retriable: true },
       );
     }
-    const entry = { seq, text };
+    const entry: OutboxEntry = to === undefined ? { seq, text } : { seq, text, to };
     this.#lastSeq = seq;
     this.#entries.push(entry);
     this.#bytes += text.length;

@@ -19,7 +19,8 @@ export interface MessageMeta {
 }
 
 export interface ReceiverHost {
-  onMessage(data: string | Uint8Array, meta: MessageMeta): void;
+  /** `frame`: the message as it came (a request or a reply is the `extras` piece's, not the application's). */
+  onMessage(data: string | Uint8Array, meta: MessageMeta, frame: MsgFrame): void;
   onError(error: GridlinkError): void;
   /** The link confirmations go out on now; undefined while there is none. */
   ackLink(): Link | undefined;
@@ -69,7 +70,7 @@ export class Receiver {
       }
     }
     if (frame.seq === undefined) {
-      this.#host.onMessage(data, { from: frame.from as string, seq: undefined, volatile: true });
+      this.#host.onMessage(data, { from: frame.from as string, seq: undefined, volatile: true }, frame);
       return undefined;
     }
     this.#deliver(this.#inbox.receive(frame), frame, data);
@@ -100,8 +101,10 @@ export class Receiver {
       );
     }
     for (const m of deliver) {
+      // Another member's: only its place in the sender's order is ours (docs/protocol.md "Targeted messages").
+      if (m.to && m.to !== this.#settings.self) continue;
       const payload = m === first && firstData !== undefined ? firstData : m.b === 1 ? base64ToBytes(m.d) : m.d;
-      this.#host.onMessage(payload, { from: m.from as string, seq: m.seq, volatile: false });
+      this.#host.onMessage(payload, { from: m.from as string, seq: m.seq, volatile: false }, m);
     }
     if (deliver.length > 0 || gap !== undefined) this.#scheduleAck();
   }

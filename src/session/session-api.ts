@@ -7,6 +7,8 @@ import type { MigrationCode, Reason, StateChange } from '../core/state.js';
 import type { JsonValue, NodeInfo } from '../protocol/frames.js';
 import type { MemberEventName, MemberInfo } from './members.js';
 import type { MessageMeta } from './receiver.js';
+import type { SharedChange } from './shared.js';
+import type { Extras, ExtrasHost } from './extras.js';
 
 export type SessionState = 'connecting' | 'connected' | 'migrating' | 'closed' | 'failed';
 
@@ -32,6 +34,7 @@ export interface SessionHelper {
   onMessage(data: string | Uint8Array, meta: MessageMeta): void;
   onMigrated(info: MigrationInfo): void;
   onMember(kind: MemberEventName, member: MemberInfo): void;
+  onShared(change: SharedChange): void;
   onError(error: GridlinkError): void;
 }
 
@@ -43,6 +46,8 @@ export interface SessionSettings {
   readonly ackDelayMs: number;
   /** This member's meta at connect() (checked JSON). */
   readonly meta: JsonValue;
+  /** The `extras` piece's: `to`, requests and the shared map. */
+  readonly extras?: ((host: ExtrasHost) => Extras) | undefined;
 }
 
 /** The migration a dead link's error starts. */

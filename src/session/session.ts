@@ -12,13 +12,13 @@
  *        └──── gave up (error code) ──▶ failed ◀── gave up (error code) ─┘
  *   (connecting, connected, migrating) ──closed / aborted──▶ closed
  */
-import { bytesToBase64 } from '../core/base64.js';
 import { ClosedError, GridlinkError, LinkError, SessionError, isGridlinkError } from '../core/errors.js';
 import { StateMachine, type MigrationCode, type Reason } from '../core/state.js';
 import type { Link } from '../link/link.js';
 import { encodeFrame } from '../protocol/codec.js';
 import { nodeKey } from '../resolve/node-list.js';
-import { CloseCode, type HelloFrame, type JsonValue, type NodeInfo } from '../protocol/frames.js';
+import { CloseCode, type HelloFrame, type JsonValue, type MsgFrame, type NodeInfo } from '../protocol/frames.js';
+import type { Extras } from './extras.js';
 import { Flushes } from './flush.js';
 import { Members, OwnMeta, type MemberInfo } from './members.js';
 import { successorOf } from '../choose/successor.js';
@@ -27,7 +27,7 @@ import { buildHello } from './hello.js';
 import { NodeFrames } from './node-frames.js';
 import { Receiver, type MessageMeta } from './receiver.js';
 import { MessageLimit } from './message-limit.js';
-import { Outbox } from './outbox.js';
+import { Outbox, closedBy, msgFrame } from './outbox.js';
 import { migrationCode, type MigrationInfo, type SessionHelper, type SessionSettings, type SessionState } from './session-api.js';
 
 export type { MessageMeta, MemberInfo, MigrationInfo, SessionHelper, SessionSettings, SessionState };
@@ -66,6 +66,8 @@ export class Session {
   readonly #members: Members;
   readonly #flushes = new Flushes();
   readonly #meta: OwnMeta;
+  /** `to`, requests and the shared map (extras.ts), when the `extras` piece is given. */
+  readonly extras: Extras | undefined;
   /** Cancels the join in flight (connecting, migrating), if any: close() and giving up use it. */
   #joining: AbortController | undefined;
   /** The last node that welcomed us; kept after the session ends. */
@@ -89,14 +91,15 @@ export class Session {
     this.#receiver = new Receiver(
       { self: settings.clientId, maxHeldMessages: settings.maxHeldMessages, ackDelayMs: settings.ackDelayMs },
       {
-        onMessage: (data, meta) => helper.onMessage(data, meta),
+        onMessage: (data, meta, frame) => this.extras?.take(frame, data) || helper.onMessage(data, meta),
         onError: (error) => helper.onError(error),
         ackLink: () => this.#link(),
       },
     );
+    this.extras = settings.extras?.({ session: this, outbox: this.#outbox, members: this.#members.map, receiver: this.#receiver, helper });
     // Frames act on the session only through these, so a stale link's frame meets the same guards.
     this.#frames = new NodeFrames(
-      { self: settings.clientId, members: this.#members, flushes: this.#flushes, receiver: this.#receiver, outbox: this.#outbox, nodes: connector.nodes, cooldown: connector.cooldown },
+      { self: settings.clientId, members: this.#members, flushes: this.#flushes, receiver: this.#receiver, outbox: this.#outbox, nodes: connector.nodes, cooldown: connector.cooldown, extras: this.extras },
       {
         currentLink: () => this.#link(),
         isConnected: () => this.#machine.is('connected'),
@@ -173,28 +176,28 @@ export class Session {
   /**
    * Sends reliably (numbered, kept until every member confirmed, replayed after migration) or
    * volatile (only if a link is up right now). Returns false when a volatile message was not sent.
+   * `extra`: the fields of a message `to` one member, a request, a reply or a shared write (extras.ts).
    */
-  send(data: string | Uint8Array, volatile: boolean): boolean {
+  send(data: string | Uint8Array, volatile: boolean, extra: Partial<MsgFrame> = {}): boolean {
     const phase = this.#machine.current;
     if (phase.kind === 'closed' || phase.kind === 'failed') {
       throw new ClosedError('GRIDLINK_CLOSED', `cannot send: the client is ${phase.kind}`, { cause: phase.kind === 'failed' ? phase.failure : undefined });
     }
-    const binary = typeof data !== 'string';
-    const payload = binary ? bytesToBase64(data) : data;
+    const frame = msgFrame(data, extra);
     // While migrating, reliable sends wait in the outbox for the replay and volatile ones are dropped.
     const link = phase.kind === 'connected' ? phase.link : undefined;
     if (volatile) {
-      const text = encodeFrame(binary ? { t: 'msg', d: payload, b: 1 } : { t: 'msg', d: payload });
+      const text = encodeFrame(frame());
       this.#limit.check(text);
       if (link === undefined) return false;
       link.sendText(text);
       return true;
     }
     const entry = this.#outbox.push((seq) => {
-      const text = encodeFrame(binary ? { t: 'msg', seq, d: payload, b: 1 } : { t: 'msg', seq, d: payload });
+      const text = encodeFrame(frame(seq));
       this.#limit.check(text); // before it is numbered or kept: nothing is queued
       return text;
-    });
+    }, extra.to);
     link?.sendText(entry.text);
     return true;
   }
@@ -243,7 +246,7 @@ export class Session {
   #join(failed: readonly string[], via?: NodeInfo, prefer?: NodeInfo): Promise<Joined> {
     const { session, clientId: client } = this.settings;
     const hello = (failedNow: readonly string[]): HelloFrame =>
-      buildHello({ session, client, recv: this.#receiver.watermarks(), members: this.#members.map.keys(), resume: this.#resume, sent: this.#outbox.lastSeq, meta: this.#meta.value }, failedNow, via);
+      buildHello({ session, client, recv: this.#receiver.watermarks(), members: this.#members.map.keys(), resume: this.#resume, sent: this.#outbox.lastSeq, meta: this.#meta.value, shared: this.extras?.shared.seed() }, failedNow, via);
     // A controller per join, not per session: an idle client holds none (Node's are heavy).
     const joining = new AbortController();
     this.#joining = joining;
@@ -279,6 +282,7 @@ export class Session {
     const changed = this.#members.adopt(welcome);
     // Everything not yet confirmed goes out again; receivers drop what they already have.
     this.#replay(link, welcome.want ?? this.#outbox.floor);
+    this.extras?.adopt(welcome);
     return changed;
   }
 
@@ -396,10 +400,9 @@ export class Session {
     this.#unwatch?.();
     this.#unwatch = undefined;
     this.#receiver.stop();
-    this.#flushes.fail(() => {
-      const why = reason();
-      return why.code === 'GRIDLINK_CLOSED' ? why : new ClosedError('GRIDLINK_CLOSED', `the client failed: ${why.message}`, { cause: why });
-    });
+    const closed = (): GridlinkError => closedBy(reason());
+    this.#flushes.fail(closed);
+    this.extras?.fail(closed);
     this.#joining?.abort(reason());
     this.#joining = undefined;
   }

@@ -30,7 +30,7 @@ describe('examples/chat.mjs', () => {
 });
 
 describe('gridlink demo', () => {
-  it('runs by itself, survives kill, black hole and drain, and reports nothing lost', async () => {
+  it('runs by itself, survives kill, black hole and drain, and reports nothing lost, every request handled once, one shared map', async () => {
     const demo = run(process.execPath, ['dist/cli.js', 'demo']);
     const code = await demo.exited;
     const out = demo.output();
@@ -38,6 +38,9 @@ describe('gridlink demo', () => {
     expect(out).toMatch(/SIGKILL: node \w+/);
     expect(out).toMatch(/black hole .*: node \w+/);
     expect(out).toMatch(/drain .*: node \w+/);
+    // A request between two members and a shared `owner` key, across those failures.
+    expect(out).toContain('every request was answered once and every member holds the same shared map');
+    expect(out).toMatch(/support-1 requests: (\d+) asked, \1 answered, handler runs \1 \(each once\)/);
     expect(code).toBe(0);
   }, 120_000);
 });

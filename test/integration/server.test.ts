@@ -17,7 +17,7 @@ import { waitFor } from '../helpers/wait.js';
 afterEach(cleanupAll);
 
 describe('node server: handshake', () => {
-  it('welcomes a hello with the node, token, nodes, heartbeat, members, base, frame limit, member metas and meta bound', async () => {
+  it('welcomes a hello with the node, token, nodes, heartbeat, members, base, frame limit, member metas and meta bound, shared map and its bounds', async () => {
     const peers = [{ id: 'elsewhere', url: 'ws://127.0.0.1:1' }];
     const a = await node({ id: 'a', heartbeat: { intervalMs: 700, timeoutMs: 9000 }, peers });
     const { welcome } = await join(a, 'room', 'alice');
@@ -35,6 +35,9 @@ describe('node server: handshake', () => {
       maxFrameBytes: 1024 * 1024,
       meta: {},
       maxMetaBytes: 1024,
+      shared: {},
+      maxSharedKeys: 1000,
+      maxSharedBytes: 65_536,
     });
     expect(a.url).toBe(`ws://127.0.0.1:${a.port}`);
     expect(a.stats()).toMatchObject({ id: 'a', links: 1, sessions: 1, members: 1, alivePeers: [] });

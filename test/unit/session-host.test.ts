@@ -191,7 +191,7 @@ describe('SessionHost', () => {
     expect(alice.take()).toEqual([]);
     expect(host.stats().members).toBe(2);
     vi.advanceTimersByTime(1);
-    expect(alice.take()).toEqual([{ t: 'left', client: 'bob', reason: 'timeout' }]);
+    expect(alice.take()).toEqual([{ t: 'left', client: 'bob', reason: 'timeout', had: 0 }]);
     expect(host.stats().members).toBe(1);
   });
 
@@ -330,7 +330,7 @@ describe('SessionHost', () => {
     alice.take();
     host.bye(bob);
     // Bob no longer holds alice's acks back.
-    expect(alice.take()).toEqual([{ t: 'left', client: 'bob', reason: 'bye' }, { t: 'acked', upTo: 1 }]);
+    expect(alice.take()).toEqual([{ t: 'left', client: 'bob', reason: 'bye', had: 0 }, { t: 'acked', upTo: 1 }]);
     expect(ended).toEqual([]);
     host.bye(alice);
     expect(ended).toEqual(['s']);
@@ -540,7 +540,7 @@ describe('SessionHost: nobody holds a sender back for more than stallMs', () => 
     vi.advanceTimersByTime(STALL);
     expect(alice.take()).toEqual([]); // bob is away, not slow: it may come back for what it missed
     vi.advanceTimersByTime(STALL);
-    expect(alice.take()).toEqual([{ t: 'left', client: 'bob', reason: 'timeout' }, { t: 'acked', upTo: 1 }]);
+    expect(alice.take()).toEqual([{ t: 'left', client: 'bob', reason: 'timeout', had: 0 }, { t: 'acked', upTo: 1 }]);
   });
 
   it("a stranger's hello may name members, but they hold nobody back; a proven member's do", () => {

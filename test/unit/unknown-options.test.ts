@@ -158,6 +158,8 @@ describe('node options', () => {
       settleMs: 100,
       maxFrameBytes: 4096,
       maxMetaBytes: 512,
+      maxSharedKeys: 10,
+      maxSharedBytes: 1000,
       tokenTtlMs: 60_000,
       drainDeadlineMs: 1000,
       cloud: 'cloud.test',
@@ -234,6 +236,8 @@ describe('local cloud options', () => {
       settleMs: 50,
       maxJoinsPerSecond: 10,
       maxMetaBytes: 2048,
+      maxSharedKeys: 10,
+      maxSharedBytes: 1000,
     };
     expect(normalizeLocalCloudOptions(sample)).toMatchObject({
       ids: ['a', 'b'], zone: 'cloud.test', dnsPort: 5353, cliPath: '/opt/gridlink/cli.js', verbose: true,
@@ -262,7 +266,8 @@ describe('fault proxy options', () => {
 describe('send() options', () => {
   function client(): { client: Client; sent: boolean[] } {
     const sent: boolean[] = [];
-    const session = { start: () => new Promise<void>(() => {}), send: (_data: unknown, volatile: boolean) => sent.push(volatile) > 0 };
+    const push = (_data: unknown, volatile: boolean) => sent.push(volatile) > 0;
+    const session = { start: () => new Promise<void>(() => {}), send: push, extras: { sendTo: push } };
     return { client: new Client('s', 'me', () => session as unknown as Session), sent };
   }
 
@@ -284,7 +289,7 @@ describe('send() options', () => {
 
   it('every documented send option is accepted', () => {
     const { client: c, sent } = client();
-    const sample: Required<SendOptions> = { volatile: true };
+    const sample: Required<SendOptions> = { volatile: true, to: 'other' };
     expect(c.send('x', sample)).toBe(true);
     expect(c.send('y')).toBe(true);
     expect(sent).toEqual([true, false]);

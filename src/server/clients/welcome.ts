@@ -39,5 +39,8 @@ export function welcomeBuilder(context: WelcomeContext): (hello: HelloFrame, par
     maxFrameBytes,
     meta: parts.metas,
     maxMetaBytes,
+    shared: parts.shared,
+    maxSharedKeys: parts.sharedLimits.keys,
+    maxSharedBytes: parts.sharedLimits.bytes,
   });
 }

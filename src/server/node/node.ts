@@ -113,6 +113,8 @@ export class Node implements NodeServer {
       verifiesForeignTokens: config.sharedSecret !== undefined,
       maxMembers: config.maxMembersPerSession,
       maxClaimedMembers: config.maxClaimedMembers,
+      maxSharedKeys: config.maxSharedKeys,
+      maxSharedBytes: config.maxSharedBytes,
       onSessionEnded: (session) => this.pins.release(session),
     });
     // This node's claims go out on the links its peers dialled: those are the links each peer

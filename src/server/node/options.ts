@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { safeLogger, type Logger } from '../../core/logger.js';
 import { isCookiePair, MAX_ID_LENGTH } from '../../protocol/codec.js';
-import { DEFAULT_MAX_META_BYTES, type HeartbeatSettings, type JsonValue, type NodeInfo } from '../../protocol/frames.js';
+import { DEFAULT_MAX_META_BYTES, DEFAULT_MAX_SHARED_BYTES, DEFAULT_MAX_SHARED_KEYS, type HeartbeatSettings, type JsonValue, type NodeInfo } from '../../protocol/frames.js';
 import {
   dnsName, duration, fail, group, heartbeat, integer, list, logger, nodeLabel, optionKeys, optionsObject, shown, text, wsUrl,
 } from '../../core/validate.js';
@@ -85,6 +85,13 @@ export interface NodeServerOptions {
    * member's: keep `maxMembersPerSession` × this well below the clients' `maxFrameBytes`.
    */
   maxMetaBytes?: number;
+  /**
+   * Bounds of one session's shared map (`client.setShared`): keys, deletions included (default
+   * 1000, at most 4096), and bytes of keys plus JSON values (default 65536). A welcome carries the
+   * whole map: keep `maxSharedBytes` well below the clients' `maxFrameBytes`.
+   */
+  maxSharedKeys?: number;
+  maxSharedBytes?: number;
   /** Lifetime of a resume token; default 3_600_000. */
   tokenTtlMs?: number;
   /** Default deadline of `drain()`; default 5000. */
@@ -207,6 +214,8 @@ export interface NodeConfig {
   readonly settleMs: number;
   readonly maxFrameBytes: number;
   readonly maxMetaBytes: number;
+  readonly maxSharedKeys: number;
+  readonly maxSharedBytes: number;
   readonly tokenTtlMs: number;
   readonly drainDeadlineMs: number;
   /** A connection that sends nothing at all is dropped after this long. */
@@ -228,7 +237,7 @@ export interface NodeConfig {
 
 const NODE_KEYS = optionKeys<NodeServerOptions>({
   id: true, port: true, host: true, url: true, peers: true, peersFrom: true, peersDnsServers: true, proxy: true, trustedProxies: true, secret: true, acceptedSecrets: true, publish: true,
-  heartbeat: true, peerHeartbeat: true, memberGraceMs: true, settleMs: true, maxFrameBytes: true, maxMetaBytes: true, tokenTtlMs: true,
+  heartbeat: true, peerHeartbeat: true, memberGraceMs: true, settleMs: true, maxFrameBytes: true, maxMetaBytes: true, maxSharedKeys: true, maxSharedBytes: true, tokenTtlMs: true,
   drainDeadlineMs: true, cloud: true, dnsPort: true, dnsHost: true, dnsTtlSec: true, address: true, region: true,
   subnets: true, authenticate: true, maxJoinsPerSecond: true, maxMembersPerSession: true, maxClaimedMembers: true, logger: true, metrics: true,
   maxConnectionsPerAddress: true, maxPendingConnections: true, maxPendingConnectionsPerAddress: true, helloTimeoutMs: true,
@@ -390,6 +399,8 @@ export function normalizeOptions(input: NodeServerOptions): NodeConfig {
     settleMs: duration('settleMs', options.settleMs, 3000, 0),
     maxFrameBytes: integer('maxFrameBytes', options.maxFrameBytes, 1024 * 1024, 1024, 256 * 1024 * 1024),
     maxMetaBytes: integer('maxMetaBytes', options.maxMetaBytes, DEFAULT_MAX_META_BYTES, 2, 64 * 1024),
+    maxSharedKeys: integer('maxSharedKeys', options.maxSharedKeys, DEFAULT_MAX_SHARED_KEYS, 1, 4096),
+    maxSharedBytes: integer('maxSharedBytes', options.maxSharedBytes, DEFAULT_MAX_SHARED_BYTES, 2, 16 * 1024 * 1024),
     tokenTtlMs: duration('tokenTtlMs', options.tokenTtlMs, 3_600_000, 1000),
     drainDeadlineMs: duration('drainDeadlineMs', options.drainDeadlineMs, 5000, 0),
     handshakeTimeoutMs,

@@ -5,6 +5,7 @@
  */
 import type { JsonValue, NodeFrame } from '../../protocol/frames.js';
 import type { Owed } from './delivery.js';
+import type { SharedState } from './shared-state.js';
 
 /** How the session host reaches one member's current link. */
 export interface MemberLink {
@@ -33,6 +34,8 @@ export interface Member {
   meta: JsonValue | undefined;
   /** The node's `authenticate` gave `meta`: the member's own `meta` frames do not change it. */
   metaFromServer: boolean;
+  /** It understands `to` stubs and `shared` frames (its hello had `shared`). */
+  ext: boolean;
   /** Never attached on this host: announced by another member, on its way. */
   placeholder: boolean;
   /** The newest token generation this member has used here; an older token no longer resumes it. */
@@ -54,4 +57,6 @@ export interface Session {
   settle: Settle;
   /** Unclaimed placeholders, oldest first: the first to go when a real joiner needs the room. */
   readonly placeholders: Set<string>;
+  /** The shared map (shared-state.ts): dropped with the session, i.e. once its last member is gone past its grace period. */
+  readonly shared: SharedState;
 }

@@ -20,12 +20,13 @@
  */
 import type { Logger } from '../../core/logger.js';
 import { MAX_LIST_LENGTH } from '../../protocol/codec.js';
-import { encodeMsg } from '../../protocol/msg-text.js';
 import { tokenStamp } from '../clients/tokens.js';
-import { CloseCode, type AckFrame, type HelloFrame, type JsonValue, type JoinedFrame, type MsgFrame, type Watermarks, type WelcomeFrame } from '../../protocol/frames.js';
+import { CloseCode, DEFAULT_MAX_SHARED_BYTES, DEFAULT_MAX_SHARED_KEYS, type AckFrame, type HelloFrame, type JsonValue, type JoinedFrame, type MsgFrame, type SharedMapWire, type Watermarks, type WelcomeFrame } from '../../protocol/frames.js';
 import { boundedWatermark, confirmedUpTo, joinWatermarks, lowestWanted, owedAfterProgress, owedAfterRelay, raisedWatermarks, stalled, type Receipts } from './delivery.js';
 import { Membership } from './membership.js';
 import type { Member, MemberLink, Session, Settle } from './records.js';
+import { adoptSeed, leftFrame, route, sendAfter } from './routing.js';
+import { SharedState, type SharedLimits } from './shared-state.js';
 
 export type { MemberLink } from './records.js';
 
@@ -49,6 +50,9 @@ export interface SessionHostOptions {
   readonly maxMembers?: number;
   /** Members one hello may announce that the session does not know yet; default 64. */
   readonly maxClaimedMembers?: number;
+  /** Bounds of one session's shared map; defaults 1000 keys, 64 KiB. */
+  readonly maxSharedKeys?: number;
+  readonly maxSharedBytes?: number;
   /** The session is no longer hosted here (its last member left, or it was evicted). */
   readonly onSessionEnded?: (session: string) => void;
 }
@@ -69,6 +73,9 @@ export interface WelcomeParts {
   readonly want: number | undefined;
   /** The other members' meta, those that said it (WelcomeFrame.meta). */
   readonly metas: Record<string, JsonValue>;
+  /** The shared map and its bounds (WelcomeFrame.shared, maxSharedKeys, maxSharedBytes). */
+  readonly shared: SharedMapWire;
+  readonly sharedLimits: SharedLimits;
 }
 
 export class SessionHost {
@@ -80,11 +87,13 @@ export class SessionHost {
   private migratedOut = 0;
   private readonly stallMs: number;
   private readonly membership: Membership;
+  private readonly sharedLimits: SharedLimits;
 
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly options: SessionHostOptions) {
     this.stallMs = options.stallMs ?? 10_000;
+    this.sharedLimits = { keys: options.maxSharedKeys ?? DEFAULT_MAX_SHARED_KEYS, bytes: options.maxSharedBytes ?? DEFAULT_MAX_SHARED_BYTES };
     this.membership = new Membership(
       {
         memberGraceMs: options.memberGraceMs,
@@ -173,9 +182,11 @@ export class SessionHost {
     member.holds = !stalled(member.owed, now, this.stallMs);
 
     this.membership.announce(session, hello, member.id);
+    adoptSeed(session, member, hello);
 
     const members = [...session.members.keys()].filter((id) => id !== member.id);
-    const frame = welcome({ members, base, want: lowestWanted(session.members.values(), member.id), metas: this.membership.metas(session, member) });
+    const parts = { members, base, want: lowestWanted(session.members.values(), member.id), metas: this.membership.metas(session, member) };
+    const frame = welcome({ ...parts, shared: session.shared.snapshot(), sharedLimits: this.sharedLimits });
     this.membership.issue(member, frame.resume);
     link.send(frame);
     if (replaced !== undefined) replaced.close(CloseCode.replaced, 'replaced by a newer link');
@@ -211,24 +222,22 @@ export class SessionHost {
     if (entry === undefined) return;
     const { session, member } = entry;
     this.membership.used(member);
-    const out: MsgFrame = { t: 'msg', from: member.id, d: frame.d };
-    if (frame.seq !== undefined) {
-      out.seq = frame.seq;
-      if (frame.seq > (session.positions.get(member.id) ?? 0)) session.positions.set(member.id, frame.seq);
-    }
-    if (frame.b === 1) out.b = 1;
+    // Routed (routing.ts) before the position moves: a shared write's replay is judged by it.
+    const routed = route(session, member, frame, payloadJson);
+    if (frame.seq !== undefined && frame.seq > (session.positions.get(member.id) ?? 0)) session.positions.set(member.id, frame.seq);
     this.relayedCount++;
-    const text = encodeMsg(out, payloadJson);
     let now: number | undefined; // read once, and only if a member starts owing
     let held = false;
     for (const other of session.members.values()) {
       if (other === member) continue;
-      if (other.attachment.kind === 'attached') other.attachment.link.send(out, text);
+      const text = routed.text(other);
+      if (text !== undefined && other.attachment.kind === 'attached') other.attachment.link.send(routed.frame, text);
       if (frame.seq === undefined || !other.holds) continue;
       held = true;
       // Detached members owe too: their clock bounds how long they hold the sender back.
       if (other.owed === undefined) other.owed = owedAfterRelay(undefined, member.id, frame.seq, (now ??= Date.now()));
     }
+    sendAfter(session, link, routed);
     // A sender nobody holds back (alone, or among members that fell out) has delivered to all
     // there is: ack what it sent.
     if (frame.seq !== undefined && !held) this.recompute(session, [member.id]);
@@ -331,7 +340,7 @@ export class SessionHost {
     // of: acknowledge nothing until they had time to arrive and report what they have.
     const migrating = hello.via !== undefined || hello.members.some((id) => id !== hello.client);
     const settle: Settle = migrating && this.options.settleMs > 0 ? { kind: 'settling', timer: this.settleTimer(hello.session) } : { kind: 'settled' };
-    const session: Session = { id: hello.session, members: new Map(), positions: new Map(), settle, placeholders: new Set() };
+    const session: Session = { id: hello.session, members: new Map(), positions: new Map(), settle, placeholders: new Set(), shared: new SharedState(this.sharedLimits) };
     if (migrating) this.migratedIn++;
     this.sessions.set(session.id, session);
     return session;
@@ -370,7 +379,7 @@ export class SessionHost {
     session.members.delete(member.id);
     session.placeholders.delete(member.id);
     for (const other of session.members.values()) {
-      if (other.attachment.kind === 'attached') other.attachment.link.send({ t: 'left', client: member.id, reason });
+      if (other.attachment.kind === 'attached') other.attachment.link.send(leftFrame(member, other, reason));
     }
     if (session.members.size === 0) {
       this.settle(session);

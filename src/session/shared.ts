@@ -1,0 +1,77 @@
+/**
+ * This member's copy of the session's shared map (docs/protocol.md "Shared state"). The host orders
+ * every write and gives it a version; this copy takes what the host says, in the order it says it:
+ * `shared` frames, and a whole snapshot in each welcome (which, after a migration, already merges
+ * what this member seeded in its hello). Deletions stay as versioned tombstones so a stale copy
+ * seeding a later host cannot bring a deleted key back.
+ */
+import { SessionError } from '../core/errors.js';
+import { isProtocolId } from '../protocol/codec.js';
+import type { JsonValue, SharedEntry, SharedFrame, SharedMapWire, WelcomeFrame } from '../protocol/frames.js';
+import { jsonBytes } from '../protocol/json.js';
+
+/** A key whose value changed: `value` undefined when it was deleted; `from` the writer, when known. */
+export interface SharedChange {
+  readonly key: string;
+  readonly value: JsonValue | undefined;
+  readonly from: string | undefined;
+}
+
+export class SharedMap {
+  /** Live keys only: what `client.shared` shows. */
+  readonly map = new Map<string, JsonValue>();
+  #entries = new Map<string, SharedEntry>();
+  /** The node's bounds; undefined: the node has none of this (older), or no welcome yet. */
+  #limits: { keys: number; bytes: number } | undefined;
+
+  get supported(): boolean {
+    return this.#limits !== undefined;
+  }
+
+  /** What the next hello seeds the host with. */
+  seed(): SharedMapWire {
+    return Object.fromEntries(this.#entries);
+  }
+
+  /** The welcome's snapshot replaces the copy; returns the keys that changed. */
+  adopt(welcome: WelcomeFrame): SharedChange[] {
+    this.#limits = welcome.maxSharedKeys === undefined ? undefined : { keys: welcome.maxSharedKeys, bytes: welcome.maxSharedBytes ?? 0 };
+    if (welcome.shared === undefined) return [];
+    const changes: SharedChange[] = [];
+    const keys = new Set([...this.#entries.keys(), ...Object.keys(welcome.shared)]);
+    this.#entries = new Map(Object.entries(welcome.shared));
+    for (const key of keys) this.#set(key, this.#entries.get(key), undefined, changes);
+    return changes;
+  }
+
+  /** A write the host ordered (or a correction, or a tombstone dropped). */
+  apply(frame: SharedFrame): SharedChange[] {
+    const changes: SharedChange[] = [];
+    const entry: SharedEntry | undefined = frame.v === undefined ? undefined : frame.val === undefined ? [frame.v] : [frame.v, frame.val];
+    if (entry === undefined) this.#entries.delete(frame.k);
+    else this.#entries.set(frame.k, entry);
+    this.#set(frame.k, entry, frame.from, changes);
+    return changes;
+  }
+
+  #set(key: string, entry: SharedEntry | undefined, from: string | undefined, changes: SharedChange[]): void {
+    const before = this.map.get(key);
+    const value = entry?.[1];
+    if (value === undefined) this.map.delete(key);
+    else this.map.set(key, value);
+    if (JSON.stringify(before) !== JSON.stringify(value)) changes.push({ key, value, from });
+  }
+
+  /** Throws unless the node would take `key` = `value` (undefined: delete). */
+  check(key: string, value: JsonValue | undefined): void {
+    if (!isProtocolId(key)) throw new SessionError('GRIDLINK_INVALID_ARGUMENT', 'a shared key is a string of 1..128 chars without control characters');
+    const limits = this.#limits;
+    if (limits === undefined) throw new SessionError('GRIDLINK_UNSUPPORTED', 'this node has no shared state (or the client has not joined yet)');
+    if (value === undefined) return;
+    let bytes = key.length + jsonBytes(value);
+    for (const [k, v] of this.map) if (k !== key) bytes += k.length + jsonBytes(v);
+    if (bytes > limits.bytes || (!this.map.has(key) && this.map.size >= limits.keys)) {
+      throw new SessionError('GRIDLINK_SHARED_TOO_LARGE', `the shared map would be over the node's bounds (${limits.keys} keys, ${limits.bytes} bytes)`);
+    }
+  }
+}
