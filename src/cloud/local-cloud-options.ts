@@ -29,6 +29,8 @@ export interface LocalCloudOptions extends NodeTuning {
   cloud?: string;
   /** First DNS port: node i listens on dnsPort + i (UDP and TCP). Default 0: ephemeral ports. */
   dnsPort?: number;
+  /** Every node takes publishes over HTTP with the key derived from `secret` (`publishKey(secret)`); default false. */
+  publish?: boolean;
 }
 
 /** Normalized options: what the rest of src/cloud/ sees. */
@@ -45,12 +47,13 @@ export interface CloudConfig extends NodeTuning {
   zone: string | undefined;
   /** 0 = ephemeral. */
   dnsPort: number;
+  publish: boolean;
 }
 
 const CLOUD_KEYS = optionKeys<LocalCloudOptions>({
   nodes: true, ids: true, host: true, secret: true, cliPath: true, startTimeoutMs: true, logger: true, signal: true,
   cloud: true, dnsPort: true, heartbeat: true, peerHeartbeat: true, memberGraceMs: true, settleMs: true, maxJoinsPerSecond: true,
-  maxMetaBytes: true, maxSharedKeys: true, maxSharedBytes: true,
+  maxMetaBytes: true, maxSharedKeys: true, maxSharedBytes: true, publish: true,
 });
 
 /** The children take timings as integer flags; a fraction would fail there, far from the caller. */
@@ -90,7 +93,12 @@ export function normalizeCloudOptions(input: LocalCloudOptions): CloudConfig {
     signal: signal('signal', options.signal),
     zone: undefined,
     dnsPort: 0,
+    publish: false,
   };
+  if (options.publish !== undefined) {
+    if (typeof options.publish !== 'boolean') fail('publish', 'must be true or false');
+    config.publish = options.publish;
+  }
   if (options.cloud !== undefined) {
     config.zone = dnsName('cloud', options.cloud);
     for (const id of config.ids) nodeLabel('ids', id);

@@ -285,6 +285,7 @@ class Cloud implements LocalCloud {
       args.push('--cloud', this.config.zone, '--dns-port', String(dnsPort), '--dns-host', '127.0.0.1');
     }
     args.push(...tuningArgs(this.config));
+    if (this.config.publish) args.push('--publish');
     if (this.config.verbose) args.push('--verbose');
     const child = await spawnChildNode({
       id: member.id,

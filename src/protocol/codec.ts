@@ -256,6 +256,10 @@ function nodeFrame(obj: Record<string, unknown>, r: Reader): NodeFrame | undefin
     case 'msg': {
       return r.msg(true);
     }
+    case 'pub': {
+      const { d, b } = r.msg(false);
+      return b === 1 ? { t: 'pub', id: r.id('id'), d, b } : { t: 'pub', id: r.id('id'), d };
+    }
     case 'ping': {
       const id = r.optCount('id');
       return id === undefined ? { t: 'ping' } : { t: 'ping', id };
@@ -356,6 +360,8 @@ export function decodeClientFrame(raw: string | Uint8Array, limits: CodecLimits)
       return { t: 'pong', id: r.count('id') };
     case 'bye':
       return { t: 'bye' };
+    case 'got':
+      return { t: 'got', id: r.id('id') };
     case 'meta':
       return { t: 'meta', meta: r.meta('meta', limits.maxMetaBytes) };
     case 'hello': {
@@ -383,6 +389,8 @@ export function decodeClientFrame(raw: string | Uint8Array, limits: CodecLimits)
       if (sent !== undefined) frame.sent = sent;
       if (obj.meta !== undefined) frame.meta = r.meta('meta', limits.maxMetaBytes);
       if (obj.shared !== undefined) frame.shared = sharedMap(obj.shared, 'hello', isProtocolId);
+      if (obj.pub !== undefined && obj.pub !== 1) throw new LinkError('GRIDLINK_PROTOCOL', "invalid 'hello' frame: 'pub' must be absent or 1");
+      if (obj.pub === 1) frame.pub = 1;
       return frame;
     }
     default:

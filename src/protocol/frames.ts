@@ -97,6 +97,26 @@ export interface HelloFrame {
    * `to`, requests and shared state; the node sends `shared` frames only to those.
    */
   shared?: SharedMapWire;
+  /** 1: this client takes `pub` frames (messages the backend published) and confirms each with `got`. */
+  pub?: 1;
+}
+
+/**
+ * Node -> client: a message the backend published into the session (`node.publish()`, HTTP
+ * publish; docs/protocol.md "Publish"), from the reserved sender `@server`. `id` is the publish's
+ * id (its idempotency key): a client delivers each id once, and confirms it with `got` every time.
+ */
+export interface PubFrame {
+  t: 'pub';
+  id: string;
+  d: string;
+  b?: 1;
+}
+
+/** Client -> node: publish `id` reached this member (sent for every `pub`, duplicates included). */
+export interface GotFrame {
+  t: 'got';
+  id: string;
 }
 
 /** Client -> node: this member's meta changed (the node relays it to the others as `meta` with `client`). */
@@ -282,7 +302,7 @@ export interface PongFrame {
   id: number;
 }
 
-export type ClientFrame = HelloFrame | ByeFrame | AckFrame | GapFrame | MsgFrame | PingFrame | PongFrame | SetMetaFrame;
+export type ClientFrame = HelloFrame | ByeFrame | AckFrame | GapFrame | MsgFrame | PingFrame | PongFrame | SetMetaFrame | GotFrame;
 export type NodeFrame =
   | WelcomeFrame
   | RedirectFrame
@@ -297,6 +317,7 @@ export type NodeFrame =
   | ErrorFrame
   | GapFrame
   | MsgFrame
+  | PubFrame
   | PingFrame
   | PongFrame;
 

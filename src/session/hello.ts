@@ -24,7 +24,8 @@ export interface HelloState {
 
 /** `via`: the node we are migrating away from, if any. */
 export function buildHello(state: HelloState, failed: readonly string[], via: NodeInfo | undefined): HelloFrame {
-  const frame: HelloFrame = { t: 'hello', v: PROTOCOL_VERSION, session: state.session, client: state.client, recv: state.recv, members: [...state.members] };
+  // `pub: 1`: this client takes what the backend publishes (session/server-messages.ts).
+  const frame: HelloFrame = { t: 'hello', v: PROTOCOL_VERSION, session: state.session, client: state.client, recv: state.recv, members: [...state.members], pub: 1 };
   if (state.resume !== undefined) frame.resume = state.resume;
   if (failed.length > 0) frame.failed = [...failed];
   if (via !== undefined) frame.via = via.id;

@@ -16,6 +16,7 @@ import type { Flushes } from './flush.js';
 import type { Members } from './members.js';
 import type { Outbox } from './outbox.js';
 import type { Receiver } from './receiver.js';
+import type { ServerMessages } from './server-messages.js';
 
 /** The session as frames see it. Called synchronously from a link's `onFrame`. */
 export interface NodeFrameHost {
@@ -45,6 +46,8 @@ export interface NodeFrameDeps {
   readonly nodes: Pick<NodeList, 'check'>;
   readonly cooldown: Pick<Cooldown, 'fail'>;
   readonly extras: Pick<Extras, 'frame' | 'left'> | undefined;
+  /** What the backend published (`pub`). */
+  readonly server: Pick<ServerMessages, 'receive'>;
 }
 
 export class NodeFrames {
@@ -65,6 +68,9 @@ export class NodeFrames {
     switch (frame.t) {
       case 'msg':
         this.#onMsg(link, frame);
+        return;
+      case 'pub':
+        deps.server.receive(link, frame);
         return;
       case 'acked':
         deps.outbox.confirmUpTo(frame.upTo);

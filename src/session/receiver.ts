@@ -13,9 +13,11 @@ import { Inbox, type Received } from './inbox.js';
 export interface MessageMeta {
   /** Client id of the sender. */
   readonly from: string;
-  /** The sender's sequence number; undefined for volatile messages. */
+  /** The sender's sequence number; undefined for volatile messages and for what the backend published. */
   readonly seq: number | undefined;
   readonly volatile: boolean;
+  /** A message from `@server` (the backend published it): its publish id, the same on every member. */
+  readonly id?: string;
 }
 
 export interface ReceiverHost {

@@ -26,6 +26,7 @@ import { join, type ConnectorDeps, type Joined } from './connector.js';
 import { buildHello } from './hello.js';
 import { NodeFrames } from './node-frames.js';
 import { Receiver, type MessageMeta } from './receiver.js';
+import { ServerMessages } from './server-messages.js';
 import { MessageLimit } from './message-limit.js';
 import { Outbox, closedBy, msgFrame } from './outbox.js';
 import { migrationCode, type MigrationInfo, type SessionHelper, type SessionSettings, type SessionState } from './session-api.js';
@@ -99,7 +100,8 @@ export class Session {
     this.extras = settings.extras?.({ session: this, outbox: this.#outbox, members: this.#members.map, receiver: this.#receiver, helper });
     // Frames act on the session only through these, so a stale link's frame meets the same guards.
     this.#frames = new NodeFrames(
-      { self: settings.clientId, members: this.#members, flushes: this.#flushes, receiver: this.#receiver, outbox: this.#outbox, nodes: connector.nodes, cooldown: connector.cooldown, extras: this.extras },
+      { self: settings.clientId, members: this.#members, flushes: this.#flushes, receiver: this.#receiver, outbox: this.#outbox, nodes: connector.nodes, cooldown: connector.cooldown, extras: this.extras,
+        server: new ServerMessages((data, meta) => helper.onMessage(data, meta)) },
       {
         currentLink: () => this.#link(),
         isConnected: () => this.#machine.is('connected'),

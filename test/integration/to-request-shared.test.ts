@@ -122,6 +122,8 @@ describe('shared state on real nodes', () => {
       await cloud.kill(victim);
       await waitFor('all to move', () => commonNode(ms) !== undefined && commonNode(ms) !== victim);
       await sleep(200);
+      // Every key index (i % 40, index 0 at i = 40) is written at least once, however slow the timer runs.
+      await waitFor('two rounds of keys', () => i >= 80);
     } finally {
       clearInterval(pump);
     }

@@ -1,5 +1,6 @@
 /** The host's pending publishes and the entry node's idempotency cache: the rules that make a retried publish land once. */
 import { describe, expect, it } from 'vitest';
+import { GridlinkError } from '../../src/core/errors.js';
 import { IdempotencyCache } from '../../src/server/publish/idempotency.js';
 import { MAX_PENDING_PUBLISHES, PendingPublishes } from '../../src/server/sessions/publishes.js';
 
@@ -40,6 +41,18 @@ describe('PendingPublishes', () => {
     await expect(annOnly).resolves.toBe(1);
   });
 
+  it('abandon() fails a pending publish with the given error, so a retry sends it again', async () => {
+    const table = new PendingPublishes();
+    let sent = 0;
+    const first = table.wait('p1', ['ann'], () => sent++);
+    table.abandon('p1', new GridlinkError('GRIDLINK_ABORTED', 'gave up'));
+    await expect(first).rejects.toMatchObject({ code: 'GRIDLINK_ABORTED' });
+    const again = table.wait('p1', ['ann'], () => sent++);
+    table.confirmed('ann', ['p1']);
+    await expect(again).resolves.toBe(1);
+    expect(sent).toBe(2);
+  });
+
   it('is bounded, and stop() fails everything pending', async () => {
     const table = new PendingPublishes();
     const all = Array.from({ length: MAX_PENDING_PUBLISHES }, (_, i) => table.wait(`p${i}`, ['ann'], () => {}));
@@ -64,6 +77,14 @@ describe('IdempotencyCache', () => {
     expect(await cache.run('f', ok)).toBe(2);
     now = 1001; // past the TTL: the key is new again
     expect(await cache.run('k', ok)).toBe(3);
+  });
+
+  it('forgets a result the caller does not keep (nothing was delivered), so the retry runs', async () => {
+    const cache = new IdempotencyCache<string>(10, 60_000, () => 0);
+    const keep = (result: string): boolean => result !== 'no-members';
+    expect(await cache.run('k', () => Promise.resolve('no-members'), keep)).toBe('no-members');
+    expect(await cache.run('k', () => Promise.resolve('delivered'), keep)).toBe('delivered');
+    expect(await cache.run('k', () => Promise.resolve('again'), keep)).toBe('delivered');
   });
 
   it('keeps at most `max` keys, forgetting the oldest', async () => {

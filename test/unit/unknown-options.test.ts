@@ -237,6 +237,7 @@ describe('local cloud options', () => {
       maxJoinsPerSecond: 10,
       maxMetaBytes: 2048,
       maxSharedKeys: 10,
+      publish: true,
       maxSharedBytes: 1000,
     };
     expect(normalizeLocalCloudOptions(sample)).toMatchObject({

@@ -59,6 +59,11 @@ export async function admit(link: ClientLink, deps: AdmissionDeps): Promise<void
       refuse('version', `unsupported protocol version ${hello.v} (this node speaks ${PROTOCOL_VERSION})`, CloseCode.rejected);
       return;
     }
+    // '@server' is who the backend's publishes come from: no member may be it, or look like it.
+    if (hello.client.startsWith('@')) {
+      refuse('rejected', "client ids starting with '@' are reserved", CloseCode.rejected);
+      return;
+    }
     // Before placement: a client that may not join must not learn where the session is hosted.
     const verdict = await authenticate(link, deps, resumed);
     if (!link.open) return;

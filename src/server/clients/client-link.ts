@@ -11,13 +11,13 @@ import type { RawData, WebSocket } from 'ws';
 import { isGridlinkError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { decodeClientFrame, encodeFrame, scanClientMsg } from '../../protocol/codec.js';
-import { CloseCode, type AckFrame, type ByeFrame, type ClientFrame, type GapFrame, type HeartbeatSettings, type HelloFrame, type MsgFrame, type NodeFrame, type SetMetaFrame } from '../../protocol/frames.js';
+import { CloseCode, type AckFrame, type ByeFrame, type ClientFrame, type GapFrame, type GotFrame, type HeartbeatSettings, type HelloFrame, type MsgFrame, type NodeFrame, type SetMetaFrame } from '../../protocol/frames.js';
 import { Liveness } from '../../core/liveness.js';
 import type { RequestOrigin } from '../http/whoami.js';
 import type { MemberLink } from '../sessions/session-host.js';
 import type { NodeTally } from '../metrics/tally.js';
 
-export type SessionFrame = MsgFrame | AckFrame | ByeFrame | GapFrame | SetMetaFrame;
+export type SessionFrame = MsgFrame | AckFrame | ByeFrame | GapFrame | SetMetaFrame | GotFrame;
 
 export interface ClientLinkHost {
   /**

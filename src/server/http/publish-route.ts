@@ -23,8 +23,15 @@ export const PUBLISH_PATH = /^\/sessions\/([^/]+)\/messages$/;
 export interface PublishRoute {
   readonly config: PublishConfig | undefined;
   readonly publisher: Publisher;
-  /** The largest body taken (the members' message limit; base64 growth aside, bytes are smaller). */
-  readonly maxBodyBytes: number;
+}
+
+/** Serves the request when its path is a publish's; false for any other path. */
+export function handlePublish(req: IncomingMessage, res: ServerResponse, route: PublishRoute): boolean {
+  const path = (req.url ?? '/').split('?')[0] ?? '/';
+  const match = PUBLISH_PATH.exec(path);
+  if (match?.[1] === undefined) return false;
+  servePublish(req, res, new URL(req.url ?? '/', 'http://node'), match[1], route);
+  return true;
 }
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
@@ -48,7 +55,7 @@ function refuse(res: ServerResponse, status: number, code: ErrorCode, message: s
 }
 
 /** Serves a request whose path matched PUBLISH_PATH (`sessionPart` is its still-encoded id). */
-export function servePublish(req: IncomingMessage, res: ServerResponse, url: URL, sessionPart: string, route: PublishRoute): void {
+function servePublish(req: IncomingMessage, res: ServerResponse, url: URL, sessionPart: string, route: PublishRoute): void {
   if (route.config === undefined) {
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found (publishing is off on this node)\n');
     return;
@@ -67,15 +74,17 @@ export function servePublish(req: IncomingMessage, res: ServerResponse, url: URL
   if (type !== 'text/plain' && type !== 'application/octet-stream') {
     return refuse(res, 415, 'GRIDLINK_INVALID_ARGUMENT', 'send the message as text/plain (a string) or application/octet-stream (bytes)');
   }
+  // The body as bytes: never more than the payload members may receive (the publisher checks that exactly).
+  const maxBodyBytes = route.publisher.maxMessageBytes;
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > route.maxBodyBytes) return tooLarge(req, res, route.maxBodyBytes);
+  if (declared > maxBodyBytes) return tooLarge(req, res, maxBodyBytes);
   const timeoutText = url.searchParams.get('timeoutMs') ?? req.headers['gridlink-timeout-ms'];
   const timeoutMs = typeof timeoutText === 'string' ? Number(timeoutText) : undefined;
   const chunks: Buffer[] = [];
   let size = 0;
   req.on('data', (chunk: Buffer) => {
     size += chunk.length;
-    if (size > route.maxBodyBytes) return tooLarge(req, res, route.maxBodyBytes);
+    if (size > maxBodyBytes) return tooLarge(req, res, maxBodyBytes);
     chunks.push(chunk);
   });
   req.on('error', () => res.destroy());

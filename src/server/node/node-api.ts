@@ -1,5 +1,8 @@
 /** What a running node offers its owner: `startNode()` resolves with one (node-server.ts starts it; node.ts is the node). */
+import type { Emitter } from '../../core/emitter.js';
 import type { NodeInfo } from '../../protocol/frames.js';
+import type { PublishOptions, PublishResult } from '../publish/publish-api.js';
+import type { NodeEvents } from './node-events.js';
 
 export interface NodeStats {
   id: string;
@@ -13,7 +16,8 @@ export interface NodeStats {
   alivePeers: string[];
 }
 
-export interface NodeServer {
+/** Also an event emitter: `on('join' | 'leave' | 'message' | 'migrated-in', …)` (node-events.ts). */
+export interface NodeServer extends Pick<Emitter<NodeEvents>, 'on' | 'once' | 'off' | 'removeAllListeners' | 'listenerCount'> {
   readonly id: string;
   readonly url: string;
   readonly port: number;
@@ -23,6 +27,12 @@ export interface NodeServer {
   stats(): NodeStats;
   /** Host of `session` as this node currently sees it (rendezvous over the live set, or its pin). */
   hostOf(session: string): NodeInfo;
+  /**
+   * Publishes `data` into `session` from `@server` (docs/protocol.md "Publish"): delivered by the
+   * session's host — this node, or forwarded to it — to every member present; resolves once each
+   * confirmed it (`delivered`), or `no-members`. Retry a failure with the same `idempotencyKey`.
+   */
+  publish(session: string, data: string | Uint8Array, options?: PublishOptions): Promise<PublishResult>;
   /** Leaves placement, tells clients to migrate, resolves once they left or the deadline passed; then the node is closed. */
   drain(options?: { deadlineMs?: number }): Promise<void>;
   /** Immediate: closes every link (1001), stops the peer monitor, closes the listener. */

@@ -38,6 +38,12 @@ import { ConnectionLimit } from '../clients/connection-limit.js';
 import type { NodeServer, NodeStats } from './node-api.js';
 import { NodeTally } from '../metrics/tally.js';
 import { metricsEndpoint, type MetricsEndpoint } from '../metrics/serve.js';
+import { Emitter } from '../../core/emitter.js';
+import { nodeEventObserver, type NodeEvents } from './node-events.js';
+import { nodePublisher } from './node-publish.js';
+import type { Publisher } from '../publish/publisher.js';
+import type { PublishOptions, PublishResult } from '../publish/publish-api.js';
+import { handlePublish } from '../http/publish-route.js';
 
 /** The node's lifecycle: running -> draining -> closed (close() from either). */
 type NodeState =
@@ -48,7 +54,7 @@ type NodeState =
 /** How long close() lets clients answer the close handshake before cutting their sockets. */
 const CLOSE_WAIT_MS = 250;
 
-export class Node implements NodeServer {
+export class Node extends Emitter<NodeEvents> implements NodeServer {
   readonly id: string;
   private state: NodeState = { kind: 'running' };
   private readonly wss: WebSocketServer;
@@ -79,6 +85,9 @@ export class Node implements NodeServer {
   /** Counted always (plain fields); served at `/metrics` only when the option asks. */
   private readonly tally = new NodeTally();
   private readonly metrics: MetricsEndpoint | undefined;
+  private readonly publisher: Publisher;
+  /** The peers as this node dials them (peers from DNS replace them). */
+  private peerList: readonly NodeInfo[];
 
   constructor(
     private readonly config: NodeConfig,
@@ -87,7 +96,9 @@ export class Node implements NodeServer {
     readonly port: number,
     private readonly peerSource?: PeerSource,
   ) {
+    super();
     this.id = config.id;
+    this.peerList = config.peers;
     this.publicInfo = publicSelf(info, config.proxy);
     this.publicNodes = [this.publicInfo, ...config.peers.map((peer) => publicPeer(peer, config.proxy))];
     this.whoami = { id: config.id, trustedProxies: config.trustedProxies, cookie: config.proxy?.cookie };
@@ -116,6 +127,7 @@ export class Node implements NodeServer {
       maxSharedKeys: config.maxSharedKeys,
       maxSharedBytes: config.maxSharedBytes,
       onSessionEnded: (session) => this.pins.release(session),
+      observer: nodeEventObserver(this, config.logger),
     });
     // This node's claims go out on the links its peers dialled: those are the links each peer
     // judges this node alive by, so a claim is heard exactly as long as it can count.
@@ -179,6 +191,7 @@ export class Node implements NodeServer {
       id: config.id, tally: this.tally, links: () => this.links.size, sessions: () => this.sessions.stats(), counters: () => this.sessions.counters(),
       peers: () => this.peers.states(), dns: () => this.dnsServer?.counts(), draining: () => this.state.kind !== 'running',
     });
+    this.publisher = nodePublisher({ config, self: info, peers: () => this.peerList, running: () => this.state.kind === 'running', hostOf: (session) => this.placement.hostOf(session), sessions: this.sessions });
     this.peers.start();
     config.logger.info('node listening', { node: config.id, url: info.url });
   }
@@ -189,6 +202,7 @@ export class Node implements NodeServer {
     const publicPeers = peers.map((peer) => publicPeer(peer, this.config.proxy));
     // In place: the welcome builder and discovery read this very array.
     this.publicNodes.splice(1, this.publicNodes.length - 1, ...publicPeers);
+    this.peerList = peers;
     this.view.setPeers(peers);
     this.placement.setPeers(publicPeers);
     this.peers.setPeers(peers);
@@ -218,6 +232,10 @@ export class Node implements NodeServer {
 
   hostOf(session: string): NodeInfo {
     return this.placement.hostOf(session);
+  }
+
+  publish(session: string, data: string | Uint8Array, options?: PublishOptions): Promise<PublishResult> {
+    return this.publisher.publish(session, data, options);
   }
 
   drain(options: { deadlineMs?: number } = {}): Promise<void> {
@@ -273,6 +291,9 @@ export class Node implements NodeServer {
       case 'meta':
         this.sessions.meta(link, frame.meta);
         break;
+      case 'got':
+        this.sessions.got(link, frame.id);
+        break;
       case 'bye':
         this.sessions.bye(link);
         link.close(CloseCode.normal, 'bye');
@@ -299,6 +320,7 @@ export class Node implements NodeServer {
     // Refused on accept (answered 503 already): nothing more for it.
     if (this.guard.of(req.socket) === undefined) return void res.destroy();
     if (handleWhoami(req, res, this.whoami)) return;
+    if (handlePublish(req, res, { config: this.config.publish, publisher: this.publisher })) return;
     handleRequest(req, res, {
       id: this.id,
       running: () => this.state.kind === 'running',

@@ -1,7 +1,8 @@
 /**
  * Publishes remembered by idempotency key: a retry of a publish that is still running joins it,
  * and a retry of one that succeeded gets its result without a second delivery. A failed publish
- * is forgotten at once, so its retry runs again (the members drop what they already have: see
+ * (or one the caller does not keep: nobody was there to deliver to) is forgotten at once, so its
+ * retry runs again (the members drop what they already have: see
  * docs/protocol.md, "Publish").
  *
  * Bounded: at most `max` keys, each for `ttlMs`; past the bound the oldest is forgotten first.
@@ -17,8 +18,11 @@ export class IdempotencyCache<T> {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** `run()`'s promise for `key`, or the one already running or done under it. */
-  run(key: string, run: () => Promise<T>): Promise<T> {
+  /**
+   * `run()`'s promise for `key`, or the one already running or done under it. A result `keep`
+   * refuses is forgotten like a failure (the next call runs again).
+   */
+  run(key: string, run: () => Promise<T>, keep: (result: T) => boolean = () => true): Promise<T> {
     const now = this.now();
     const known = this.#entries.get(key);
     if (known !== undefined && known.expires > now) return known.result;
@@ -27,9 +31,10 @@ export class IdempotencyCache<T> {
     const result = run();
     const entry = { result, expires: now + this.ttlMs };
     this.#entries.set(key, entry);
-    result.catch(() => {
+    const forget = (): void => {
       if (this.#entries.get(key) === entry) this.#entries.delete(key);
-    });
+    };
+    result.then((value) => keep(value) || forget(), forget);
     return result;
   }
 

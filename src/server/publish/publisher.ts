@@ -30,7 +30,7 @@ export interface PublishHost {
 }
 
 export interface PublisherSettings {
-  /** The largest message members may receive (the client's `send()` limit). */
+  /** The largest payload members may receive, as sent (JSON text, or base64 for bytes). */
   readonly maxMessageBytes: number;
   /** The key forwards carry; undefined: this node cannot forward (no publish key). */
   readonly forwardKey: string | undefined;
@@ -52,6 +52,11 @@ export class Publisher {
     private readonly settings: PublisherSettings,
   ) {}
 
+  /** The largest payload members may receive, as sent (JSON text, or base64 for bytes). */
+  get maxMessageBytes(): number {
+    return this.settings.maxMessageBytes;
+  }
+
   /**
    * Checks the arguments (throws `OptionsError`/`SessionError` synchronously for a caller's
    * mistake), then publishes; `forwarded`: a peer sent it here as the host, so deliver here.
@@ -59,9 +64,10 @@ export class Publisher {
   publish(session: string, data: string | Uint8Array, options: PublishOptions = {}, forwarded = false): Promise<PublishResult> {
     if (!isProtocolId(session)) throw new OptionsError('GRIDLINK_INVALID_ARGUMENT', `session must be a string of 1..${MAX_ID_LENGTH} characters without control characters`);
     if (typeof data !== 'string' && !(data instanceof Uint8Array)) throw new OptionsError('GRIDLINK_INVALID_ARGUMENT', 'publish() takes a string or a Uint8Array');
-    const size = typeof data === 'string' ? Buffer.byteLength(data) : Math.ceil(data.byteLength / 3) * 4;
+    // As members receive it: JSON text (escapes included), or base64 for bytes.
+    const size = typeof data === 'string' ? Buffer.byteLength(JSON.stringify(data)) : Math.ceil(data.byteLength / 3) * 4;
     if (size > this.settings.maxMessageBytes) {
-      throw new SessionError('GRIDLINK_MESSAGE_TOO_LARGE', `message is ${size} bytes, over the ${this.settings.maxMessageBytes} members may receive`);
+      throw new SessionError('GRIDLINK_MESSAGE_TOO_LARGE', `message is ${size} bytes as sent, over the ${this.settings.maxMessageBytes} members may receive`);
     }
     const { idempotencyKey, timeoutMs = DEFAULT_PUBLISH_TIMEOUT_MS, signal } = options;
     if (idempotencyKey !== undefined && !isProtocolId(idempotencyKey)) {
@@ -74,7 +80,8 @@ export class Publisher {
     const id = idempotencyKey ?? randomId();
     const run = (): Promise<PublishResult> => this.#route(session, id, data, timeoutMs, signal, forwarded);
     // Without a key nobody can retry it, so there is nothing to remember.
-    return idempotencyKey === undefined ? run() : this.#cache.run(`${session}\n${id}`, run);
+    // `no-members` delivered nothing: a retry (members arriving after a failover) must run again.
+    return idempotencyKey === undefined ? run() : this.#cache.run(`${session}\n${id}`, run, (result) => result.status === 'delivered');
   }
 
   async #route(session: string, id: string, data: string | Uint8Array, timeoutMs: number, signal: AbortSignal | undefined, forwarded: boolean): Promise<PublishResult> {

@@ -58,7 +58,7 @@ export class Membership {
    */
   seat(session: Session, existing: Member | undefined, hello: HelloFrame, link: MemberLink, metaFromServer: boolean): Member {
     if (existing === undefined) {
-      const member: Member = { id: hello.client, attachment: { kind: 'attached', link }, recv: new Map(), ackedSent: 0, holds: true, placeholder: false, meta: hello.meta ?? null, metaFromServer, ext: hello.shared !== undefined };
+      const member: Member = { id: hello.client, attachment: { kind: 'attached', link }, recv: new Map(), ackedSent: 0, holds: true, placeholder: false, meta: hello.meta ?? null, metaFromServer, ext: hello.shared !== undefined, pubs: hello.pub === 1 };
       session.members.set(member.id, member);
       return member;
     }
@@ -66,6 +66,7 @@ export class Membership {
     existing.meta = hello.meta ?? null;
     existing.metaFromServer = metaFromServer;
     existing.ext = hello.shared !== undefined;
+    existing.pubs = hello.pub === 1;
     existing.ackedSent = 0; // a new link has heard no acked yet
     if (existing.placeholder) {
       existing.placeholder = false;
@@ -134,7 +135,7 @@ export class Membership {
     for (const id of hello.members) {
       if (batch.length >= this.options.maxClaimed || session.members.size >= this.options.maxMembers) break;
       if (id === self || session.members.has(id)) continue;
-      session.members.set(id, { id, attachment: { kind: 'detached', expiry }, recv: new Map(), ackedSent: 0, holds, placeholder: true, meta: undefined, metaFromServer: false, ext: false });
+      session.members.set(id, { id, attachment: { kind: 'detached', expiry }, recv: new Map(), ackedSent: 0, holds, placeholder: true, meta: undefined, metaFromServer: false, ext: false, pubs: false });
       session.placeholders.add(id);
       batch.push(id);
     }

@@ -60,9 +60,10 @@ export class PendingPublishes {
     }
   }
 
-  /** The publisher gave up (timeout, abort): forget it, so a retry sends it again. */
-  forget(id: string): void {
-    this.#pending.delete(id);
+  /** The publisher gave up (timeout, abort): it fails with `error`, and a retry sends it again. */
+  abandon(id: string, error: GridlinkError): void {
+    const pending = this.#pending.get(id);
+    if (pending !== undefined) this.#settle(id, pending).reject(error);
   }
 
   /** The session ended or the node closes. */

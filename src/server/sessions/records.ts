@@ -5,6 +5,7 @@
  */
 import type { JsonValue, NodeFrame } from '../../protocol/frames.js';
 import type { Owed } from './delivery.js';
+import type { PendingPublishes } from './publishes.js';
 import type { SharedState } from './shared-state.js';
 
 /** How the session host reaches one member's current link. */
@@ -36,6 +37,8 @@ export interface Member {
   metaFromServer: boolean;
   /** It understands `to` stubs and `shared` frames (its hello had `shared`). */
   ext: boolean;
+  /** It takes `pub` frames and confirms them (its hello had `pub: 1`). */
+  pubs: boolean;
   /** Never attached on this host: announced by another member, on its way. */
   placeholder: boolean;
   /** The newest token generation this member has used here; an older token no longer resumes it. */
@@ -59,4 +62,6 @@ export interface Session {
   readonly placeholders: Set<string>;
   /** The shared map (shared-state.ts): dropped with the session, i.e. once its last member is gone past its grace period. */
   readonly shared: SharedState;
+  /** Publishes waiting for members' `got` (publishing.ts); created by the first publish. */
+  publishes?: PendingPublishes;
 }

@@ -22,11 +22,14 @@ import type { Logger } from '../../core/logger.js';
 import { MAX_LIST_LENGTH } from '../../protocol/codec.js';
 import { tokenStamp } from '../clients/tokens.js';
 import { CloseCode, DEFAULT_MAX_SHARED_BYTES, DEFAULT_MAX_SHARED_KEYS, type AckFrame, type HelloFrame, type JsonValue, type JoinedFrame, type MsgFrame, type SharedMapWire, type Watermarks, type WelcomeFrame } from '../../protocol/frames.js';
-import { boundedWatermark, confirmedUpTo, joinWatermarks, lowestWanted, owedAfterProgress, owedAfterRelay, raisedWatermarks, stalled, type Receipts } from './delivery.js';
+import { acknowledge, settle, startSettling } from './acknowledge.js';
+import { boundedWatermark, joinWatermarks, lowestWanted, owedAfterProgress, owedAfterRelay, raisedWatermarks, stalled } from './delivery.js';
 import { Membership } from './membership.js';
-import type { Member, MemberLink, Session, Settle } from './records.js';
+import type { Member, MemberLink, Session } from './records.js';
 import { adoptSeed, leftFrame, route, sendAfter } from './routing.js';
 import { SharedState, type SharedLimits } from './shared-state.js';
+import type { SessionObserver } from './observer.js';
+import { deliverPublish } from './publishing.js';
 
 export type { MemberLink } from './records.js';
 
@@ -55,6 +58,8 @@ export interface SessionHostOptions {
   readonly maxSharedBytes?: number;
   /** The session is no longer hosted here (its last member left, or it was evicted). */
   readonly onSessionEnded?: (session: string) => void;
+  /** Told of joins, leaves, messages and arriving sessions (the node's events). */
+  readonly observer?: SessionObserver;
 }
 
 export type MemberJoinResult = { kind: 'joined' } | { kind: 'rejected'; message: string };
@@ -106,7 +111,7 @@ export class SessionHost {
       {
         hosts: (session) => this.sessions.get(session.id) === session,
         remove: (session, member, reason, recompute) => this.remove(session, member, reason, recompute),
-        recompute: (session) => this.recompute(session),
+        recompute: (session) => acknowledge(session),
       },
     );
     this.sweeper = setInterval(() => this.sweepStalled(), Math.min(1000, this.stallMs));
@@ -133,7 +138,7 @@ export class SessionHost {
         this.options.logger.warn('member confirms too slowly; cutting its link', { session: session.id, client: member.id });
         member.attachment.link.close(CloseCode.tryAgainLater, 'not confirming');
       }
-      if (released) this.recompute(session);
+      if (released) acknowledge(session);
     }
   }
 
@@ -161,6 +166,8 @@ export class SessionHost {
     const existing = session?.members.get(hello.client);
     if (existing !== undefined && !this.membership.mayResume(existing, hello)) return RESUME_REQUIRED;
     if (session !== undefined && existing === undefined && !this.membership.makeRoom(session)) return SESSION_FULL;
+    // New to the session: not resuming, nor arriving (unannounced) with a session that is migrating here.
+    const newcomer = existing === undefined && (hello.resume === undefined || session?.settle.kind === 'settled');
     session ??= this.createSession(hello);
     const now = Date.now();
 
@@ -209,7 +216,8 @@ export class SessionHost {
       const have = Object.hasOwn(hello.recv, other.id) ? boundedWatermark(hello.recv[other.id] ?? 0, other.id, session.positions) : undefined;
       if (have !== undefined) other.attachment.link.send({ t: 'resend', from: have + 1 });
     }
-    this.recompute(session);
+    acknowledge(session);
+    if (newcomer) this.options.observer?.joined(session.id, member.id, member.meta);
     return { kind: 'joined' };
   }
 
@@ -226,6 +234,7 @@ export class SessionHost {
     const routed = route(session, member, frame, payloadJson);
     if (frame.seq !== undefined && frame.seq > (session.positions.get(member.id) ?? 0)) session.positions.set(member.id, frame.seq);
     this.relayedCount++;
+    if (this.options.observer?.watchingMessages() === true) this.options.observer.message(session.id, member.id, frame, payloadJson);
     let now: number | undefined; // read once, and only if a member starts owing
     let held = false;
     for (const other of session.members.values()) {
@@ -240,7 +249,7 @@ export class SessionHost {
     sendAfter(session, link, routed);
     // A sender nobody holds back (alone, or among members that fell out) has delivered to all
     // there is: ack what it sent.
-    if (frame.seq !== undefined && !held) this.recompute(session, [member.id]);
+    if (frame.seq !== undefined && !held) acknowledge(session, [member.id]);
   }
 
   /** A sender no longer holds its messages up to `upTo`: tell the others, so none waits in silence. */
@@ -277,7 +286,7 @@ export class SessionHost {
     member.owed = owedAfterProgress(member.owed, member, session.positions, now);
     const rejoined = !member.holds && !stalled(member.owed, now, this.stallMs);
     if (rejoined) member.holds = true;
-    this.recompute(session, [...raised.keys()]);
+    acknowledge(session, [...raised.keys()]);
   }
 
   /** Clean leave: removed at once. */
@@ -293,6 +302,21 @@ export class SessionHost {
     if (entry === undefined) return;
     this.byLink.delete(link);
     this.membership.detach(entry.session, entry.member, link);
+    // A publish it had not confirmed fails here, to be retried wherever it went (publishes.ts).
+    entry.session.publishes?.detached(entry.member.id);
+  }
+
+  /** A backend's publish (publishing.ts): how many members present confirmed it; 0 when none is here. */
+  publish(sessionId: string, id: string, data: string | Uint8Array, signal: AbortSignal): Promise<number> {
+    return deliverPublish(this.sessions.get(sessionId), id, data, signal);
+  }
+
+  /** A member confirmed a publish. */
+  got(link: MemberLink, id: string): void {
+    const entry = this.byLink.get(link);
+    if (entry === undefined) return;
+    this.membership.used(entry.member);
+    entry.session.publishes?.confirmed(entry.member.id, [id]);
   }
 
   /**
@@ -315,7 +339,8 @@ export class SessionHost {
     const session = this.sessions.get(sessionId);
     if (session === undefined) return false;
     this.sessions.delete(sessionId);
-    this.settle(session);
+    settle(session);
+    session.publishes?.stop();
     for (const member of session.members.values()) {
       const attachment = member.attachment;
       this.membership.leave(member);
@@ -339,33 +364,14 @@ export class SessionHost {
     // A session arriving by migration may have members still on their way that nobody here knows
     // of: acknowledge nothing until they had time to arrive and report what they have.
     const migrating = hello.via !== undefined || hello.members.some((id) => id !== hello.client);
-    const settle: Settle = migrating && this.options.settleMs > 0 ? { kind: 'settling', timer: this.settleTimer(hello.session) } : { kind: 'settled' };
-    const session: Session = { id: hello.session, members: new Map(), positions: new Map(), settle, placeholders: new Set(), shared: new SharedState(this.sharedLimits) };
-    if (migrating) this.migratedIn++;
+    const session: Session = { id: hello.session, members: new Map(), positions: new Map(), settle: { kind: 'settled' }, placeholders: new Set(), shared: new SharedState(this.sharedLimits) };
+    if (migrating && this.options.settleMs > 0) startSettling(session, this.options.settleMs);
+    if (migrating) {
+      this.migratedIn++;
+      this.options.observer?.migratedIn(hello.session, hello.via);
+    }
     this.sessions.set(session.id, session);
     return session;
-  }
-  private settleTimer(sessionId: string): NodeJS.Timeout {
-    const timer: NodeJS.Timeout = setTimeout(() => {
-      const session = this.sessions.get(sessionId);
-      // Only the timer of the current session's settling may end it (the id may be hosted anew).
-      if (session?.settle.kind !== 'settling' || session.settle.timer !== timer) return;
-      this.settle(session);
-      this.recompute(session);
-    }, this.options.settleMs);
-    timer.unref?.();
-    return timer;
-  }
-
-  /**
-   * The one way a session stops settling (its time is up, or it ends here), refused unless it is
-   * settling: leaving `settling` cancels its timer. A session is never settling again.
-   */
-  private settle(session: Session): boolean {
-    if (session.settle.kind !== 'settling') return false;
-    clearTimeout(session.settle.timer);
-    session.settle = { kind: 'settled' };
-    return true;
   }
 
   /**
@@ -378,40 +384,19 @@ export class SessionHost {
     if (attachment.kind === 'attached') this.byLink.delete(attachment.link);
     session.members.delete(member.id);
     session.placeholders.delete(member.id);
+    session.publishes?.detached(member.id);
+    this.options.observer?.left(session.id, member.id, reason);
     for (const other of session.members.values()) {
       if (other.attachment.kind === 'attached') other.attachment.link.send(leftFrame(member, other, reason));
     }
     if (session.members.size === 0) {
-      this.settle(session);
+      settle(session);
       this.sessions.delete(session.id);
       this.options.onSessionEnded?.(session.id);
       return false;
     }
     // The member that left no longer holds anyone's acknowledgements back.
-    if (recompute && member.holds) this.recompute(session);
+    if (recompute && member.holds) acknowledge(session);
     return true;
   }
-
-  /**
-   * Protocol "Acknowledge": for each sender, the minimum watermark over the other members that hold
-   * it back; any unknown one blocks. Sent only when it rises, only to attached senders, never while
-   * settling.
-   */
-  private recompute(session: Session, senders?: readonly string[]): void {
-    if (session.settle.kind === 'settling') return;
-    const ids = senders ?? [...session.members.keys()];
-    for (const id of ids) {
-      const sender = session.members.get(id);
-      if (sender === undefined || sender.attachment.kind !== 'attached') continue;
-      const upTo = confirmedUpTo(holding(session), id, session.positions);
-      if (upTo !== undefined && upTo > sender.ackedSent) {
-        sender.ackedSent = upTo;
-        sender.attachment.link.send({ t: 'acked', upTo });
-      }
-    }
-  }
-}
-
-function* holding(session: Session): Iterable<Receipts> {
-  for (const member of session.members.values()) if (member.holds) yield member;
 }
