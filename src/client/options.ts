@@ -211,7 +211,7 @@ export function normalizeCoreOptions(input: ConnectOptions, cloudOptions?: Cloud
   const session = text('session', o.session, MAX_ID_LENGTH);
   const clientId = o.clientId === undefined ? undefined : text('clientId', o.clientId, MAX_ID_LENGTH);
   // '@server' sends what the backend publishes: ids starting with '@' are the nodes' to give.
-  if (clientId?.startsWith('@')) fail('clientId', "must not start with '@' (reserved: messages from '@server' are the backend's)");
+  if (clientId?.startsWith('@')) fail('clientId', "must not start with '@'");
   const nodes = o.nodes === undefined ? [] : list('nodes', o.nodes, 'URLs or { id, url }').map(nodeEntry);
   const resolver = o.resolver as Resolver | undefined;
   if (resolver !== undefined && typeof resolver?.resolve !== 'function') fail('resolver', 'must have a resolve(signal) method');

@@ -44,6 +44,11 @@ describe('normalizeOptions defaults', () => {
     expect(normalizeOptions(base).heartbeat.timeoutMs).toBeLessThanOrEqual(3000);
   });
 
+  it("refuses a clientId starting with '@' (the backend's publishes come from '@server')", () => {
+    expect(() => normalizeOptions({ ...base, clientId: '@server' })).toThrow(expect.objectContaining({ code: 'GRIDLINK_INVALID_OPTION', message: "clientId must not start with '@'" }));
+    expect(normalizeOptions({ ...base, clientId: 'a@b' }).clientId).toBe('a@b');
+  });
+
   it('keeps given values, accepts { id, url } nodes, lowercases allowHosts, takes Infinity for maxElapsedMs', () => {
     const o = normalizeOptions({
       ...base,
