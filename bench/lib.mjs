@@ -273,6 +273,8 @@ export async function cliCloud(ids = ['a', 'b', 'c'], { args = [], timeoutMs = 1
   const live = () => nodes.filter((n) => procs.has(n.id));
   const cloud = {
     nodes,
+    /** The cloud's secret (for keys derived from it, e.g. the publish key). */
+    secret,
     urls: nodes.map((n) => n.url),
     hostOf: (session) => rendezvousOwner(session, live(), (n) => n.id),
     /** SIGKILLs the node now (the caller reads its clock just before); resolves once it has exited. */

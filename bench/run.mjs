@@ -15,6 +15,7 @@ const BENCHMARKS = [
   { name: 'failover-reset', guardMs: 180_000 },
   { name: 'pair', guardMs: 180_000 },
   { name: 'request', guardMs: 120_000 },
+  { name: 'publish', guardMs: 180_000 },
   { name: 'failover-silent', guardMs: 180_000 },
   { name: 'silent-peers', guardMs: 420_000 },
   { name: 'storm', guardMs: 240_000 },

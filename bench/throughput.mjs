@@ -103,13 +103,19 @@ export async function run() {
     await raw.stop();
     throw error;
   });
+  // The same node with listeners on every node event (issue 15: free when nobody listens).
+  const observed = await spawnServer(here('./node-child.mjs'), 15_000, ['events']).catch(async (error) => {
+    await Promise.allSettled([raw.stop(), node.stop()]);
+    throw error;
+  });
   const kinds = {
     raw: () => rawPair(raw.url),
     reliable: () => gridlinkPair(node.url, false),
     volatile: () => gridlinkPair(node.url, true),
+    observed: () => gridlinkPair(observed.url, false),
   };
-  const rates = { raw: [], reliable: [], volatile: [] };
-  const lost = { raw: 0, reliable: 0, volatile: 0 };
+  const rates = { raw: [], reliable: [], volatile: [], observed: [] };
+  const lost = { raw: 0, reliable: 0, volatile: 0, observed: 0 };
   try {
     // Round 0 warms up the JIT on both sides and is not counted.
     for (let round = 0; round <= ROUNDS; round++) {
@@ -128,7 +134,7 @@ export async function run() {
       }
     }
   } finally {
-    await Promise.allSettled([raw.stop(), node.stop()]);
+    await Promise.allSettled([raw.stop(), node.stop(), observed.stop()]);
   }
   const med = (kind) => summarize(rates[kind]).p50;
   const rawRate = med('raw');
@@ -137,6 +143,9 @@ export async function run() {
   const ratio = (kind) => summarize(rates[kind].map((rate, i) => rate / rates.raw[i])).p50;
   const rel = ratio('reliable');
   const vol = ratio('volatile');
+  const obs = ratio('observed');
+  // The observed node against the plain one, round by round.
+  const observedCost = summarize(rates.observed.map((rate, i) => rate / rates.reliable[i])).p50;
   const spread = (kind) => `${int(Math.min(...rates[kind]))}–${int(Math.max(...rates[kind]))}`;
   return {
     title: `Throughput: one sender → one receiver through one server process, ${PAYLOAD.length}-byte messages`,
@@ -144,13 +153,14 @@ export async function run() {
       row('raw relay (`ws` server, `ws` WebSocket clients)', `${int(rawRate)} msgs/s (${spread('raw')})`, 'baseline'),
       row('gridlink reliable', `${int(med('reliable'))} msgs/s (${spread('reliable')}); ${rel.toFixed(2)}× raw`, '≥ 0.95× raw (bar 0.9×)', rel >= 0.95),
       row('gridlink volatile', `${int(med('volatile'))} msgs/s (${spread('volatile')}); ${vol.toFixed(2)}× raw`, '≥ 1.0× raw (bar 0.95×)', vol >= 1.0),
-      row('messages not delivered (raw / reliable / volatile)', `${lost.raw} / ${lost.reliable} / ${lost.volatile}`, '0 / 0 / —', lost.raw === 0 && lost.reliable === 0),
+      row('gridlink reliable, node with listeners on every node event (join/leave/message/migrated-in)', `${int(med('observed'))} msgs/s (${spread('observed')}); ${obs.toFixed(2)}× raw, ${observedCost.toFixed(2)}× the same node without listeners`, ''),
+      row('messages not delivered (raw / reliable / volatile / observed)', `${lost.raw} / ${lost.reliable} / ${lost.volatile} / ${lost.observed}`, '0 / 0 / — / 0', lost.raw === 0 && lost.reliable === 0 && lost.observed === 0),
     ],
     how:
       `each rate is the median (min–max in brackets) of ${ROUNDS} rounds (after one warm-up round) of ${int(COUNT)} messages, kinds interleaved; the server is a child process ` +
       '(a plain `ws` relay, or one gridlink node started with `startNode`, no fault proxy); both clients run in the benchmark process; ' +
       `the sender keeps at most ${WINDOW} messages in flight, sending ${BURST} at a time; rate = messages received / (last receipt − first send); the ratio is the median of per-round ratios to the raw run of the same round.`,
-    notes: [`per-round msgs/s: raw ${rates.raw.map(int).join(', ')}; reliable ${rates.reliable.map(int).join(', ')}; volatile ${rates.volatile.map(int).join(', ')}.`],
+    notes: [`per-round msgs/s: raw ${rates.raw.map(int).join(', ')}; reliable ${rates.reliable.map(int).join(', ')}; volatile ${rates.volatile.map(int).join(', ')}; observed ${rates.observed.map(int).join(', ')}.`],
   };
 }
 
