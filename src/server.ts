@@ -4,6 +4,7 @@
  */
 export { startNode } from './server/node/node-server.js';
 export type { NodeServer, NodeServerOptions, NodeStats } from './server/node/node-server.js';
+export type { NodeEvents, NodeJoinEvent, NodeLeaveEvent, NodeMessageEvent, NodeMigratedInEvent } from './server/node/node-events.js';
 export type { AuthenticateRequest, AuthenticateResult } from './server/node/options.js';
 export { jwtAuthenticator, MAX_META_BYTES } from './server/auth/jwt.js';
 export { publishKey } from './server/publish/publish-options.js';

@@ -48,7 +48,7 @@ export class Extras {
   sendTo(data: RequestData, volatile: boolean, extra: Partial<MsgFrame>): boolean {
     const to = extra.to;
     if (typeof to !== 'string') throw invalid("option 'to' must be a member's client id");
-    if (!this.#host.members.has(to)) throw new SessionError('GRIDLINK_NO_SUCH_MEMBER', `no member ${to} in this session`);
+    if (!this.#host.members.has(to)) throw new SessionError('GRIDLINK_NO_SUCH_MEMBER', `no member '${to}' in this session`);
     // An older node would relay it to every member: refused rather than misdelivered.
     if (!this.shared.supported) throw new SessionError('GRIDLINK_UNSUPPORTED', 'this node does not route messages to one member');
     return this.#host.session.send(data, volatile, extra);
