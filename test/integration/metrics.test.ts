@@ -150,6 +150,24 @@ describe('/metrics on a running cloud', () => {
 });
 
 describe('who may read /metrics', () => {
+  it('counts publish requests by HTTP status, forwarded ones on both nodes', async () => {
+    const { publishKey } = await import('../../src/server/publish/publish-options.js');
+    const ids = ['a', 'b'];
+    const [a, b] = (await cloud(ids, { metrics: true, publish: true })) as [NodeServer, NodeServer];
+    const session = sessionOwnedBy('a', ids, 'pub-metrics');
+    const post = async (n: NodeServer, key: string): Promise<number> => {
+      const res = await fetch(`${httpUrl(n)}/sessions/${session}/messages`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'text/plain' }, body: 'x' });
+      await res.text();
+      return res.status;
+    };
+    expect(await post(b, publishKey('cloud-secret'))).toBe(200); // forwarded to a: no-members there
+    expect(await post(b, 'a-wrong-key-0123456789')).toBe(401);
+    await waitFor('counted', async () => (await value(b, 'gridlink_publish_requests_total', 'status="401"')) === 1);
+    expect(await value(b, 'gridlink_publish_requests_total', 'status="200"')).toBe(1);
+    expect(await value(a, 'gridlink_publish_requests_total', 'status="200"')).toBe(1);
+    expect(await value(a, 'gridlink_publish_requests_total', 'status="401"')).toBe(0);
+  });
+
   it('is not served unless asked for', async () => {
     const n = await node({ id: 'a' });
     expect((await fetch(`${httpUrl(n)}/metrics`)).status).toBe(404);

@@ -17,12 +17,15 @@ import { bearerMatches } from './bearer.js';
 import { FORWARDED_BY } from '../publish/forward.js';
 import type { PublishConfig } from '../publish/publish-options.js';
 import type { Publisher } from '../publish/publisher.js';
+import type { NodeTally, PublishStatus } from '../metrics/tally.js';
 
 export const PUBLISH_PATH = /^\/sessions\/([^/]+)\/messages$/;
 
 export interface PublishRoute {
   readonly config: PublishConfig | undefined;
   readonly publisher: Publisher;
+  /** Counts answers by status for `/metrics`. */
+  readonly tally: Pick<NodeTally, 'publishRequests'>;
 }
 
 /** Serves the request when its path is a publish's; false for any other path. */
@@ -30,6 +33,11 @@ export function handlePublish(req: IncomingMessage, res: ServerResponse, route: 
   const path = (req.url ?? '/').split('?')[0] ?? '/';
   const match = PUBLISH_PATH.exec(path);
   if (match?.[1] === undefined) return false;
+  // Counted once answered, by the status it was answered with (an asker that hung up first is not).
+  res.once('close', () => {
+    const status = String(res.statusCode) as PublishStatus;
+    if (res.headersSent && status in route.tally.publishRequests) route.tally.publishRequests[status]++;
+  });
   servePublish(req, res, new URL(req.url ?? '/', 'http://node'), match[1], route);
   return true;
 }

@@ -12,7 +12,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { DnsCounts, Transport } from '../dns/server.js';
 import type { PeerLinkKind } from '../peers/outbound-peer.js';
 import type { StandingKind } from '../peers/monitor.js';
-import type { NodeTally, RedirectReason, RefusalCode } from './tally.js';
+import { PUBLISH_STATUSES, type NodeTally, type RedirectReason, type RefusalCode } from './tally.js';
 
 /** What the registry reads from a running node, at scrape time only. */
 export interface MetricsSource {
@@ -90,6 +90,16 @@ export function createRegistry(source: MetricsSource, processMetrics: boolean): 
     collect: () => {
       refusals.reset();
       for (const code of REFUSAL_CODES) refusals.inc({ code }, source.tally.refusals[code]);
+    },
+  });
+  const publishes: Counter<'status'> = new Counter({
+    name: `${PREFIX}publish_requests_total`,
+    help: 'HTTP publish requests (POST /sessions/{id}/messages) answered, by HTTP status; forwarded ones count on both nodes.',
+    labelNames: ['status'],
+    registers: [registry],
+    collect: () => {
+      publishes.reset();
+      for (const status of PUBLISH_STATUSES) publishes.inc({ status }, source.tally.publishRequests[status]);
     },
   });
   const timeouts: Counter<'link'> = new Counter({

@@ -11,6 +11,10 @@ export type RedirectReason = 'not-host' | 'draining';
 /** The `error` codes admission answers a hello with (a bounded set, so they may be a label). */
 export type RefusalCode = 'busy' | 'version' | 'unauthorized' | 'rejected' | 'draining';
 
+/** The HTTP statuses the publish route answers with (a bounded set, so they may be a label). */
+export const PUBLISH_STATUSES = ['200', '400', '401', '404', '405', '413', '415', '500', '503', '504'] as const;
+export type PublishStatus = (typeof PUBLISH_STATUSES)[number];
+
 export class NodeTally {
   /** Hellos that joined a session here. */
   joins = 0;
@@ -22,4 +26,6 @@ export class NodeTally {
   clientHeartbeatTimeouts = 0;
   /** Peer links (this node's outbound ones) closed because the peer went silent. */
   peerHeartbeatTimeouts = 0;
+  /** `POST /sessions/{id}/messages` requests answered, by HTTP status (forwarded ones included). */
+  readonly publishRequests: Record<PublishStatus, number> = { 200: 0, 400: 0, 401: 0, 404: 0, 405: 0, 413: 0, 415: 0, 500: 0, 503: 0, 504: 0 };
 }

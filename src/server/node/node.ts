@@ -320,7 +320,7 @@ export class Node extends Emitter<NodeEvents> implements NodeServer {
     // Refused on accept (answered 503 already): nothing more for it.
     if (this.guard.of(req.socket) === undefined) return void res.destroy();
     if (handleWhoami(req, res, this.whoami)) return;
-    if (handlePublish(req, res, { config: this.config.publish, publisher: this.publisher })) return;
+    if (handlePublish(req, res, { config: this.config.publish, publisher: this.publisher, tally: this.tally })) return;
     handleRequest(req, res, {
       id: this.id,
       running: () => this.state.kind === 'running',
