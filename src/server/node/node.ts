@@ -13,7 +13,8 @@ import { OptionsError } from '../../core/errors.js';
 import { CloseCode, type NodeInfo } from '../../protocol/frames.js';
 import { admit } from '../clients/admission.js';
 import { ClientLink, type ClientLinkHost, type SessionFrame } from '../clients/client-link.js';
-import { awaitFirstFrame, createLinkServer, offersSubprotocol, type LinkFirstFrame } from './handshake.js';
+import { createLinkServer, type LinkFirstFrame } from './handshake.js';
+import { upgrade, type UpgradeDeps } from './upgrade.js';
 import { acceptPeer, type InboundPeer, type InboundPeerHost } from '../peers/inbound-peer.js';
 import type { NodeConfig } from './options.js';
 import { PeerMonitor } from '../peers/monitor.js';
@@ -31,9 +32,9 @@ import type { DnsServer } from '../dns/server.js';
 import type { NodeLoad } from '../dns/view.js';
 import { handleRequest } from '../http/routes.js';
 import { discoveryDocument } from '../http/discovery.js';
-import { handleWhoami, logLink, requestOrigin, type RequestOrigin, type WhoamiHost } from '../http/whoami.js';
+import { handleWhoami, logLink, type RequestOrigin, type WhoamiHost } from '../http/whoami.js';
 import { publicPeer, publicSelf } from './proxy-view.js';
-import { guardConnections, refuseSocket, waitForSockets, type ConnectionGuard } from './listen.js';
+import { guardConnections, waitForSockets, type ConnectionGuard } from './listen.js';
 import { ConnectionLimit } from '../clients/connection-limit.js';
 import type { NodeServer, NodeStats } from './node-api.js';
 import { NodeTally } from '../metrics/tally.js';
@@ -185,7 +186,8 @@ export class Node extends Emitter<NodeEvents> implements NodeServer {
     // Registered before the request and upgrade handlers below, so those always find the socket counted.
     this.guard = guardConnections(http, new ConnectionLimit(config.connections), config.trustedProxies, config.logger);
     http.on('request', (req: IncomingMessage, res: ServerResponse) => this.request(req, res));
-    http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
+    const upgrades: UpgradeDeps = { guard: this.guard, wss: this.wss, whoami: this.whoami, limits: config, logger: config.logger, closed: () => this.state.kind === 'closed', accept: (ws, first, origin, socket) => this.accept(ws, first, origin, socket) };
+    http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => upgrade(req, socket, head, upgrades));
     http.on('error', (error) => config.logger.error('http server error', { error: error.message }));
     this.metrics = metricsEndpoint(config.metrics, {
       id: config.id, tally: this.tally, links: () => this.links.size, sessions: () => this.sessions.stats(), counters: () => this.sessions.counters(),
@@ -333,30 +335,6 @@ export class Node extends Emitter<NodeEvents> implements NodeServer {
       metrics: this.metrics && ((req, res) => this.metrics?.serve(req, res)),
       discovery: (source) =>
         discoveryDocument(this.view.snapshot(), { nodes: this.publicNodes, heartbeat: this.config.heartbeat, cloud: this.config.dns?.zone, ttlSec: this.config.dns?.ttlSec, source }),
-    });
-  }
-
-  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => socket.destroy());
-    const connection = this.guard.of(socket);
-    if (connection === undefined) return void socket.destroy();
-    if (this.state.kind === 'closed') return refuseSocket(socket, '503 Service Unavailable');
-    if (!offersSubprotocol(req)) return refuseSocket(socket, '400 Bad Request');
-    // Read now: the request (forwarded headers, cookie) is gone once the socket is a WebSocket.
-    const origin = requestOrigin(req, this.whoami);
-    if (!connection.upgrading(origin.address)) {
-      this.config.logger.debug('upgrade refused: too many connections from this address', { address: origin.address });
-      return refuseSocket(socket, '503 Service Unavailable');
-    }
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const handshake = awaitFirstFrame(ws, this.config, this.config.logger, (first) => {
-        connection.established();
-        this.accept(ws, first, origin, socket);
-      });
-      // Past the upgrade, the limiter ends it as a WebSocket: the client reads why.
-      connection.onEnd((reason) =>
-        reason === 'deadline' ? handshake.expire(CloseCode.heartbeatTimeout, 'handshake timeout') : handshake.expire(CloseCode.tryAgainLater, 'too many pending connections'),
-      );
     });
   }
 
