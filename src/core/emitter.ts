@@ -66,9 +66,7 @@ export class Emitter<Events extends EventMap<Events>> {
   emit<E extends keyof Events>(event: E, ...args: Parameters<Events[E]>): boolean {
     const list = this.#listeners[event];
     if (list === undefined || list.length === 0) return false;
-    // The copy keeps a listener added or removed meanwhile out of this emit; one listener needs none.
-    if (list.length === 1) (list[0] as Events[E])(...args);
-    else for (const listener of [...list]) listener(...args);
+    for (const listener of [...list]) listener(...args);
     return true;
   }
 }
