@@ -172,7 +172,7 @@ export class Link {
     );
     transport.attach({
       onMessage: (data) => this.#onMessage(data),
-      onClose: (error) => void (LIVE.includes(this.#state.kind) && this.#die(error ?? new LinkError('GRIDLINK_LINK_LOST', `link to ${node.id} closed`, { retriable: true }), CloseCode.normal)),
+      onClose: (error) => LIVE.includes(this.#state.kind) && this.#die(error ?? new LinkError('GRIDLINK_LINK_LOST', `link to ${node.id} closed`, { retriable: true }), CloseCode.normal),
     });
   }
 

@@ -33,16 +33,13 @@ export interface ReceiverSettings {
   readonly self: string;
   readonly maxHeldMessages: number;
   readonly ackDelayMs: number;
-  /** Monotonic milliseconds (the platform's clock). */
-  readonly now?: () => number;
 }
 
 export class Receiver {
   readonly #inbox: Inbox;
   #ackTimer: TimerHandle | undefined;
-  /** When the last `ack` went out (-Infinity: never). */
-  #ackedAt = -Infinity;
-  readonly #now: () => number;
+  /** When the last `ack` went out (the clock's origin before the first: a young page acks by timer). */
+  #ackedAt = 0;
 
   readonly #settings: ReceiverSettings;
   readonly #host: ReceiverHost;
@@ -54,7 +51,6 @@ export class Receiver {
     this.#settings = settings;
     this.#host = host;
     this.#inbox = new Inbox(settings.maxHeldMessages);
-    this.#now = settings.now ?? monotonicNow;
   }
 
   /** What we have delivered, per sender (sent in every hello). */
@@ -94,7 +90,7 @@ export class Receiver {
   flushAck(link: Link): void {
     const recv = this.#inbox.takeChanged();
     if (recv === undefined) return;
-    this.#ackedAt = this.#now();
+    this.#ackedAt = monotonicNow();
     link.send({ t: 'ack', recv });
   }
 
@@ -105,12 +101,8 @@ export class Receiver {
    * receiver per `ackDelayMs`, the larger part of a busy client's system calls). Acks stay at most
    * one per `ackDelayMs` and none waits longer than it did.
    */
-  sendWith(link: Link, text: string): void {
-    if (this.#ackTimer !== undefined && this.#now() - this.#ackedAt >= this.#settings.ackDelayMs) {
-      clearTimeout(this.#ackTimer);
-      this.#ackTimer = undefined;
-      this.flushAck(link);
-    }
+  send(link: Link, text: string): void {
+    if (monotonicNow() - this.#ackedAt >= this.#settings.ackDelayMs) this.#ack(link);
     link.sendText(text);
   }
 
@@ -137,11 +129,12 @@ export class Receiver {
 
   /** One `ack` per `ackDelayMs` at most while messages flow; a migration's hello carries the rest. */
   #scheduleAck(): void {
-    if (this.#ackTimer !== undefined) return;
-    this.#ackTimer = setUnrefTimeout(() => {
-      this.#ackTimer = undefined;
-      const link = this.#host.ackLink();
-      if (link !== undefined) this.flushAck(link);
-    }, this.#settings.ackDelayMs);
+    this.#ackTimer ??= setUnrefTimeout(() => this.#ack(this.#host.ackLink()), this.#settings.ackDelayMs);
+  }
+
+  /** The owed ack goes out now (if there is a link to carry it), and its timer no longer runs. */
+  #ack(link: Link | undefined): void {
+    this.stop();
+    if (link !== undefined) this.flushAck(link);
   }
 }

@@ -90,7 +90,7 @@ export class Session {
     this.#meta = new OwnMeta(settings.meta);
     this.#limit = new MessageLimit(connector.settings.maxFrameBytes);
     this.#receiver = new Receiver(
-      { self: settings.clientId, maxHeldMessages: settings.maxHeldMessages, ackDelayMs: settings.ackDelayMs, now: connector.platform.now },
+      { self: settings.clientId, maxHeldMessages: settings.maxHeldMessages, ackDelayMs: settings.ackDelayMs },
       {
         onMessage: (data, meta, frame) => this.extras?.take(frame, data) || helper.onMessage(data, meta),
         onError: (error) => helper.onError(error),
@@ -200,7 +200,7 @@ export class Session {
       this.#limit.check(text); // before it is numbered or kept: nothing is queued
       return text;
     }, extra.to);
-    if (link !== undefined) this.#receiver.sendWith(link, entry.text);
+    if (link) this.#receiver.send(link, entry.text);
     return true;
   }
 

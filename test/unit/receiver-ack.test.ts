@@ -10,68 +10,76 @@ import { Receiver } from '../../src/session/receiver.js';
 
 const DELAY = 20;
 
-function setup(): { receiver: Receiver; wire: string[]; link: Link; clock: { now: number } } {
+function setup(): { receiver: Receiver; wire: string[]; link: Link } {
   const wire: string[] = [];
   const link = {
     send: (frame: ClientFrame) => wire.push(JSON.stringify(frame)),
     sendText: (text: string) => wire.push(text),
   } as unknown as Link;
-  const clock = { now: 0 };
-  const receiver = new Receiver(
-    { self: 'me', maxHeldMessages: 100, ackDelayMs: DELAY, now: () => clock.now },
-    { onMessage: () => {}, onError: () => {}, ackLink: () => link },
-  );
-  return { receiver, wire, link, clock };
+  const receiver = new Receiver({ self: 'me', maxHeldMessages: 100, ackDelayMs: DELAY }, { onMessage: () => {}, onError: () => {}, ackLink: () => link });
+  return { receiver, wire, link };
 }
 
-/** Moves the fake timers and the receiver's clock together. */
-function advance(clock: { now: number }, ms: number): void {
-  clock.now += ms;
-  vi.advanceTimersByTime(ms);
-}
+const advance = (ms: number): void => void vi.advanceTimersByTime(ms);
 
 describe('receiver acks', () => {
-  beforeEach(() => vi.useFakeTimers());
+  // The receiver's clock is performance.now() (core/timers.ts monotonicNow): faked with the timers.
+  // Its first ack may ride along only once the clock is ackDelayMs past its origin.
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    advance(1000);
+  });
   afterEach(() => vi.useRealTimers());
 
   it('without sends, the ack goes out ackDelayMs after the delivery, on its timer', () => {
-    const { receiver, wire, clock } = setup();
+    const { receiver, wire } = setup();
     receiver.receive({ t: 'msg', from: 'ann', seq: 1, d: 'one' });
-    advance(clock, DELAY - 1);
+    advance(DELAY - 1);
     expect(wire).toEqual([]);
-    advance(clock, 1);
+    advance(1);
     expect(wire).toEqual(['{"t":"ack","recv":{"ann":1}}']);
     receiver.stop();
   });
 
   it('an owed ack rides along a send, ahead of it, and its timer no longer fires', () => {
-    const { receiver, wire, link, clock } = setup();
+    const { receiver, wire, link } = setup();
     receiver.receive({ t: 'msg', from: 'ann', seq: 1, d: 'one' });
-    advance(clock, 5);
-    receiver.sendWith(link, 'mine');
+    advance(5);
+    receiver.send(link, 'mine');
     expect(wire).toEqual(['{"t":"ack","recv":{"ann":1}}', 'mine']);
-    advance(clock, DELAY * 3);
+    advance(DELAY * 3);
     expect(wire).toHaveLength(2);
     receiver.stop();
   });
 
   it('a send within ackDelayMs of the last ack carries none: the timer still sends it, on time', () => {
-    const { receiver, wire, link, clock } = setup();
+    const { receiver, wire, link } = setup();
     receiver.receive({ t: 'msg', from: 'ann', seq: 1, d: 'one' });
-    receiver.sendWith(link, 'a'); // first ack ever: rides along
-    advance(clock, 5);
+    receiver.send(link, 'a'); // first ack ever: rides along
+    advance(5);
     receiver.receive({ t: 'msg', from: 'ann', seq: 2, d: 'two' });
-    advance(clock, 5);
-    receiver.sendWith(link, 'b'); // the last ack is 10 ms old: not yet
+    advance(5);
+    receiver.send(link, 'b'); // the last ack is 10 ms old: not yet
     expect(wire).toEqual(['{"t":"ack","recv":{"ann":1}}', 'a', 'b']);
-    advance(clock, DELAY - 5); // ackDelayMs after the second delivery
+    advance(DELAY - 5); // ackDelayMs after the second delivery
     expect(wire).toEqual(['{"t":"ack","recv":{"ann":1}}', 'a', 'b', '{"t":"ack","recv":{"ann":2}}']);
+    receiver.stop();
+  });
+
+  it('within ackDelayMs of the clock origin, an owed ack waits for its timer', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] }); // the clock back at 0
+    const { receiver, wire, link } = setup();
+    receiver.receive({ t: 'msg', from: 'ann', seq: 1, d: 'one' });
+    receiver.send(link, 'a');
+    expect(wire).toEqual(['a']);
+    advance(DELAY);
+    expect(wire).toEqual(['a', '{"t":"ack","recv":{"ann":1}}']);
     receiver.stop();
   });
 
   it('a send with nothing owed is just the send', () => {
     const { receiver, wire, link } = setup();
-    receiver.sendWith(link, 'x');
+    receiver.send(link, 'x');
     expect(wire).toEqual(['x']);
     receiver.stop();
   });
