@@ -79,7 +79,7 @@ type LinkState =
 
 type Kind = LinkState['kind'];
 
-/** States in which the node's frames still mean something and death is still news. */
+/** States in which the node's frames still mean something and death is still news (else no error is built). */
 const LIVE: readonly Kind[] = ['idle', 'handshaking', 'open'];
 const CLOSED: LinkState = { kind: 'closed' };
 
@@ -172,7 +172,7 @@ export class Link {
     );
     transport.attach({
       onMessage: (data) => this.#onMessage(data),
-      onClose: (error) => this.#die(error ?? new LinkError('GRIDLINK_LINK_LOST', `link to ${node.id} closed`, { retriable: true }), CloseCode.normal),
+      onClose: (error) => LIVE.includes(this.#state.kind) && this.#die(error ?? new LinkError('GRIDLINK_LINK_LOST', `link to ${node.id} closed`, { retriable: true }), CloseCode.normal),
     });
   }
 

@@ -5,7 +5,7 @@
  */
 import { base64ToBytes } from '../core/base64.js';
 import { LinkError, SessionError, type GridlinkError } from '../core/errors.js';
-import { setUnrefTimeout, type TimerHandle } from '../core/timers.js';
+import { monotonicNow, setUnrefTimeout, type TimerHandle } from '../core/timers.js';
 import type { Link } from '../link/link.js';
 import type { MsgFrame, Watermarks } from '../protocol/frames.js';
 import { Inbox, type Received } from './inbox.js';
@@ -38,6 +38,8 @@ export interface ReceiverSettings {
 export class Receiver {
   readonly #inbox: Inbox;
   #ackTimer: TimerHandle | undefined;
+  /** When the last `ack` went out (the clock's origin before the first: a young page acks by timer). */
+  #ackedAt = 0;
 
   readonly #settings: ReceiverSettings;
   readonly #host: ReceiverHost;
@@ -87,7 +89,21 @@ export class Receiver {
   /** Sends the watermarks that changed, now (before a bye, say). */
   flushAck(link: Link): void {
     const recv = this.#inbox.takeChanged();
-    if (recv !== undefined) link.send({ t: 'ack', recv });
+    if (recv === undefined) return;
+    this.#ackedAt = monotonicNow();
+    link.send({ t: 'ack', recv });
+  }
+
+  /**
+   * Sends `text` on `link`, and the pending `ack` with it if one is owed and the last went out at
+   * least `ackDelayMs` ago: sends of one turn leave in one write (platform/node/websocket.ts), so
+   * an ack that rides along costs no write of its own, where its timer would (a write per
+   * receiver per `ackDelayMs`, the larger part of a busy client's system calls). Acks stay at most
+   * one per `ackDelayMs` and none waits longer than it did.
+   */
+  send(link: Link, text: string): void {
+    if (monotonicNow() - this.#ackedAt >= this.#settings.ackDelayMs) this.#ack(link);
+    link.sendText(text);
   }
 
   stop(): void {
@@ -113,11 +129,12 @@ export class Receiver {
 
   /** One `ack` per `ackDelayMs` at most while messages flow; a migration's hello carries the rest. */
   #scheduleAck(): void {
-    if (this.#ackTimer !== undefined) return;
-    this.#ackTimer = setUnrefTimeout(() => {
-      this.#ackTimer = undefined;
-      const link = this.#host.ackLink();
-      if (link !== undefined) this.flushAck(link);
-    }, this.#settings.ackDelayMs);
+    this.#ackTimer ??= setUnrefTimeout(() => this.#ack(this.#host.ackLink()), this.#settings.ackDelayMs);
+  }
+
+  /** The owed ack goes out now (if there is a link to carry it), and its timer no longer runs. */
+  #ack(link: Link | undefined): void {
+    this.stop();
+    if (link !== undefined) this.flushAck(link);
   }
 }

@@ -200,7 +200,7 @@ export class Session {
       this.#limit.check(text); // before it is numbered or kept: nothing is queued
       return text;
     }, extra.to);
-    link?.sendText(entry.text);
+    if (link) this.#receiver.send(link, entry.text);
     return true;
   }
 
