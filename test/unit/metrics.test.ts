@@ -55,6 +55,7 @@ const SERIES: Record<string, { type: string; labels: string[] }> = {
   gridlink_relayed_messages_total: { type: 'counter', labels: [] },
   gridlink_relayed_bytes_total: { type: 'counter', labels: [] },
   gridlink_heartbeat_timeouts_total: { type: 'counter', labels: ['link'] },
+  gridlink_publish_requests_total: { type: 'counter', labels: ['status'] },
   gridlink_peer_links: { type: 'gauge', labels: ['state'] },
   gridlink_peers: { type: 'gauge', labels: ['standing'] },
   gridlink_dns_queries_total: { type: 'counter', labels: ['transport', 'rcode'] },
