@@ -149,7 +149,8 @@ export class Link {
   /** Created with the welcome when the link has a witness and the heartbeat leaves room for a question. */
   #suspicion: Suspicion | undefined;
   #pingId = 0;
-  readonly #pongWaiters = new Map<number, () => void>();
+  /** Created by the first `ping()` that waits (memory per idle client). */
+  #pongWaiters: Map<number, () => void> | undefined;
 
   constructor(
     private readonly transport: Transport,
@@ -250,10 +251,10 @@ export class Link {
     const started = this.settings.now();
     return new Promise<number>((resolve, reject) => {
       const timer = setUnrefTimeout(() => {
-        this.#pongWaiters.delete(id);
+        this.#pongWaiters?.delete(id);
         reject(new LinkError('GRIDLINK_TIMEOUT', `no pong from node ${this.node.id} within ${options.timeoutMs} ms`, { retriable: true }));
       }, options.timeoutMs);
-      this.#pongWaiters.set(id, () => {
+      (this.#pongWaiters ??= new Map()).set(id, () => {
         clearTimeout(timer);
         resolve(this.settings.now() - started);
       });
@@ -368,8 +369,8 @@ export class Link {
       return;
     }
     if (frame.t === 'pong') {
-      this.#pongWaiters.get(frame.id)?.();
-      this.#pongWaiters.delete(frame.id);
+      this.#pongWaiters?.get(frame.id)?.();
+      this.#pongWaiters?.delete(frame.id);
       return;
     }
     switch (state.kind) {

@@ -27,7 +27,8 @@ export type SendTo = (data: RequestData, extra: Partial<MsgFrame>) => number;
 
 export class Requests {
   #next = 0;
-  readonly #pending = new Map<number, Pending>();
+  /** Created by the first request: most clients never make one (memory per idle client). */
+  #pending: Map<number, Pending> | undefined;
   #handler: RequestHandler | undefined;
   #failure: (() => GridlinkError) | undefined;
   readonly #send: SendTo;
@@ -50,13 +51,13 @@ export class Requests {
       const timer = setUnrefTimeout(() => settle(new SessionError('GRIDLINK_REQUEST_TIMEOUT', `no reply from ${to} within ${timeoutMs} ms`, { retriable: true })), timeoutMs);
       const unsubscribe = onAbort(signal, () => settle(abortError(signal as AbortSignal, 'request()')));
       const settle = (error: GridlinkError | undefined, reply?: RequestData): void => {
-        if (!this.#pending.delete(id)) return;
+        if (this.#pending?.delete(id) !== true) return;
         clearTimeout(timer);
         unsubscribe();
         if (error === undefined) resolve(reply as RequestData);
         else reject(error);
       };
-      this.#pending.set(id, { to, seq, settle });
+      (this.#pending ??= new Map()).set(id, { to, seq, settle });
     });
   }
 
@@ -64,7 +65,7 @@ export class Requests {
   receive(frame: MsgFrame, data: RequestData): void {
     const from = frame.from as string;
     if (frame.r !== undefined) {
-      const pending = this.#pending.get(frame.r);
+      const pending = this.#pending?.get(frame.r);
       if (pending?.to !== from) return; // late (timed out) or not ours
       if (frame.e === undefined) pending.settle(undefined, data);
       else if (frame.e === 'GRIDLINK_NO_HANDLER') pending.settle(new SessionError('GRIDLINK_NO_HANDLER', `${from} has no request handler`));
@@ -101,7 +102,7 @@ export class Requests {
 
   /** The host will not deliver our message `seq` (`code`); true if it was a request (now failed). */
   refused(seq: number, code: string): boolean {
-    for (const pending of this.#pending.values()) {
+    for (const pending of this.#pending?.values() ?? []) {
       if (pending.seq === seq) {
         const known = code === 'GRIDLINK_MEMBER_LEFT' || code === 'GRIDLINK_NO_HANDLER' ? code : 'GRIDLINK_REJECTED';
         pending.settle(new SessionError(known, `request to ${pending.to} refused by the node (${code})`));
@@ -113,17 +114,17 @@ export class Requests {
 
   /** Whether `seq` is a request still waiting. */
   has(seq: number): boolean {
-    for (const pending of this.#pending.values()) if (pending.seq === seq) return true;
+    for (const pending of this.#pending?.values() ?? []) if (pending.seq === seq) return true;
     return false;
   }
 
   /** Member `id` has left: its pending requests can never be answered. */
   left(id: string): void {
-    for (const pending of [...this.#pending.values()]) if (pending.to === id) pending.settle(new SessionError('GRIDLINK_MEMBER_LEFT', `${id} left before replying`));
+    for (const pending of [...(this.#pending?.values() ?? [])]) if (pending.to === id) pending.settle(new SessionError('GRIDLINK_MEMBER_LEFT', `${id} left before replying`));
   }
 
   fail(error: () => GridlinkError): void {
     this.#failure = error;
-    for (const pending of [...this.#pending.values()]) pending.settle(error());
+    for (const pending of [...(this.#pending?.values() ?? [])]) pending.settle(error());
   }
 }

@@ -14,7 +14,8 @@ export const SERVER_SENDER = '@server';
 const REMEMBERED = 1024;
 
 export class ServerMessages {
-  readonly #seen = new Set<string>();
+  /** Created by the first publish: most sessions never get one (memory per idle client). */
+  #seen: Set<string> | undefined;
   readonly #deliver: (data: string | Uint8Array, meta: MessageMeta) => void;
 
   constructor(deliver: (data: string | Uint8Array, meta: MessageMeta) => void) {
@@ -22,7 +23,7 @@ export class ServerMessages {
   }
 
   receive(link: Link, frame: PubFrame): void {
-    const seen = this.#seen;
+    const seen = (this.#seen ??= new Set());
     if (!seen.has(frame.id)) {
       seen.add(frame.id);
       // A Set iterates in insertion order: the first is the oldest.

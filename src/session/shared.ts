@@ -38,7 +38,10 @@ export class SharedMap {
     this.#limits = welcome.maxSharedKeys === undefined ? undefined : { keys: welcome.maxSharedKeys, bytes: welcome.maxSharedBytes ?? 0 };
     if (welcome.shared === undefined) return [];
     const changes: SharedChange[] = [];
-    const keys = new Set([...this.#entries.keys(), ...Object.keys(welcome.shared)]);
+    const given = Object.keys(welcome.shared);
+    // An empty map stays the one we have: most sessions share nothing (memory per idle client).
+    if (given.length === 0 && this.#entries.size === 0) return changes;
+    const keys = new Set([...this.#entries.keys(), ...given]);
     this.#entries = new Map(Object.entries(welcome.shared));
     for (const key of keys) this.#set(key, this.#entries.get(key), undefined, changes);
     return changes;
