@@ -69,7 +69,7 @@ async function startDnsmasq() {
   };
   const address = `127.0.0.1:${port}`;
   try {
-    await withTimeout(probe(address), 10_000, `dnsmasq answering (${stderr.trim()})`);
+    await withTimeout(Promise.race([probe(address), exited.then((code) => Promise.reject(new Error(`dnsmasq exited (${code}): ${stderr.trim()}`)))]), 10_000, `dnsmasq answering`);
   } catch (error) {
     await stop();
     throw error;
@@ -91,11 +91,16 @@ async function probe(address) {
   try {
     for (;;) {
       const answer = await new Promise((resolve) => {
-        const timer = setTimeout(() => resolve(undefined), 200);
-        socket.once('message', (message) => {
+        const onMessage = (message) => {
           clearTimeout(timer);
           resolve(dnsPacket.decode(message));
-        });
+        };
+        // An unanswered try takes its listener with it (no pile of them while a server starts).
+        const timer = setTimeout(() => {
+          socket.off('message', onMessage);
+          resolve(undefined);
+        }, 200);
+        socket.once('message', onMessage);
         socket.send(queryBytes, Number(port), host);
       });
       if (answer !== undefined) return answer.answers.filter((a) => a.type === 'SRV').length;
