@@ -23,7 +23,7 @@ export type Verdict = 'alive' | 'dead' | 'unknown';
 
 export interface StatusQuestion {
   /** The quiet host's welcome: its id, the session id, and the cloud's nodes as the host knew them. */
-  readonly welcome: WelcomeFrame;
+  readonly welcome: Pick<WelcomeFrame, 'session' | 'node' | 'nodes'>;
   /** Aborts when the answer no longer matters (a frame arrived, the link ended). */
   readonly signal: AbortSignal;
   /** Give up after this long (the heartbeat timeout decides by then anyway). */

@@ -43,6 +43,9 @@ export interface LinkHost {
   onDead(error: GridlinkError): void;
 }
 
+/** What a witness is asked about: the quiet node, its session and the cloud its welcome listed. */
+export type WitnessQuestion = Pick<WelcomeFrame, 'session' | 'node' | 'nodes'>;
+
 export interface LinkSettings {
   readonly heartbeat: HeartbeatSettings;
   readonly maxFrameBytes: number;
@@ -51,7 +54,7 @@ export interface LinkSettings {
    * Asks the cloud whether the node that welcomed us is gone (suspicion.ts); without it, only the
    * heartbeat timeout ends a silent link. Must not reject; a failure is `unknown`.
    */
-  readonly witness?: (welcome: WelcomeFrame, signal: AbortSignal) => Promise<Verdict>;
+  readonly witness?: (about: WitnessQuestion, signal: AbortSignal) => Promise<Verdict>;
 }
 
 /** How a node answered our hello (a refusal rejects the join instead). */
@@ -316,9 +319,12 @@ export class Link {
     const suspectMs = suspectAfter(this.settings.heartbeat, welcome.heartbeat);
     if (witness === undefined || suspectMs === undefined) return;
     const node = welcome.node.id;
+    // Only what the question needs is kept, not the whole welcome (members, meta, shared map) for
+    // the link's lifetime: memory per idle client.
+    const about: WitnessQuestion = { session: welcome.session, node: welcome.node, nodes: welcome.nodes };
     this.#suspicion = new Suspicion(
       {
-        ask: (signal) => witness(welcome, signal),
+        ask: (signal) => witness(about, signal),
         onConfirmedDead: (silentMs) =>
           this.#die(
             new LinkError('GRIDLINK_HEARTBEAT_TIMEOUT', `no frame from node ${node} for ${Math.round(silentMs)} ms, and the cloud confirms it is gone`, { retriable: true }),
