@@ -5,15 +5,15 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { safeLogger, type Logger } from '../../core/logger.js';
-import { isCookiePair, MAX_ID_LENGTH } from '../../protocol/codec.js';
+import { MAX_ID_LENGTH } from '../../protocol/codec.js';
 import { DEFAULT_MAX_META_BYTES, DEFAULT_MAX_SHARED_BYTES, DEFAULT_MAX_SHARED_KEYS, type HeartbeatSettings, type JsonValue, type NodeInfo } from '../../protocol/frames.js';
 import {
-  dnsName, duration, fail, group, heartbeat, integer, list, logger, nodeLabel, optionKeys, optionsObject, shown, text, wsUrl,
+  dnsName, duration, fail, heartbeat, integer, list, logger, nodeLabel, optionKeys, optionsObject, shown, text,
 } from '../../core/validate.js';
 import { parseCidr } from '../dns/subnets.js';
 import { MAX_REGION_LENGTH, MAX_SUBNETS } from '../peers/frames.js';
 import type { ProxySettings } from './proxy-view.js';
-import { parseDnsServer, parsePeerSource, type PeerSourceSpec } from '../peers/peer-source.js';
+import { checkedUrl, peers, peerSource, proxySettings, type PeerSourceConfig } from './peer-options.js';
 import type { ConnectionLimits } from '../clients/connection-limit.js';
 import { metricsConfig, type MetricsConfig, type MetricsOptions } from '../metrics/serve.js';
 import { publishConfig, type PublishConfig, type PublishRouteOptions } from '../publish/publish-options.js';
@@ -198,7 +198,7 @@ export interface NodeConfig {
   readonly url: string | undefined;
   readonly peers: readonly NodeInfo[];
   /** Peers from DNS (option `peersFrom`): then `peers` is empty and the source fills it at runtime. */
-  readonly peerSource: { readonly spec: PeerSourceSpec; readonly servers: readonly string[] | undefined } | undefined;
+  readonly peerSource: PeerSourceConfig | undefined;
   readonly proxy: ProxySettings | undefined;
   readonly trustedProxies: readonly string[];
   readonly secret: string;
@@ -242,74 +242,6 @@ const NODE_KEYS = optionKeys<NodeServerOptions>({
   subnets: true, authenticate: true, maxJoinsPerSecond: true, maxMembersPerSession: true, maxClaimedMembers: true, logger: true, metrics: true,
   maxConnectionsPerAddress: true, maxPendingConnections: true, maxPendingConnectionsPerAddress: true, helloTimeoutMs: true,
 });
-const PEER_KEYS = optionKeys<NodeInfo>({ id: true, url: true, cookie: true });
-const PROXY_KEYS = optionKeys<NonNullable<NodeServerOptions['proxy']>>({ url: true, cookie: true });
-
-function peers(value: unknown, self: string): NodeInfo[] {
-  if (value === undefined) return [];
-  const out: NodeInfo[] = [];
-  const seen = new Set<string>();
-  list('peers', value, '{ id, url }').forEach((entry: unknown, i) => {
-    const peer = group(`peers[${i}]`, entry, PEER_KEYS);
-    if (peer === undefined) return fail(`peers[${i}]`, 'must be an object { id, url }');
-    const peerId = text(`peers[${i}].id`, peer.id, MAX_ID_LENGTH);
-    const url = checkedUrl(`peers[${i}].url`, peer.url);
-    if (seen.has(peerId)) fail(`peers[${i}].id`, `'${peerId}' is listed twice`);
-    seen.add(peerId);
-    const cookie = peer.cookie;
-    if (cookie !== undefined && !isCookiePair(cookie)) fail(`peers[${i}].cookie`, `must be one name=value cookie pair like 'SRVNAME=S2'`);
-    // A local cloud may hand every node the full list; a node is not its own peer.
-    if (peerId !== self) out.push(cookie === undefined ? { id: peerId, url } : { id: peerId, url, cookie });
-  });
-  return out;
-}
-
-function peerSource(options: Record<string, unknown>): NodeConfig['peerSource'] {
-  if (options.peersFrom === undefined) {
-    if (options.peersDnsServers !== undefined) fail('peersDnsServers', 'is set but peersFrom is not');
-    return undefined;
-  }
-  if (Array.isArray(options.peers) ? options.peers.length > 0 : options.peers !== undefined) fail('peersFrom', 'cannot be combined with peers: list the peers, or read them from DNS');
-  const source = text('peersFrom', options.peersFrom);
-  let spec: PeerSourceSpec;
-  try {
-    spec = parsePeerSource(source);
-  } catch (error) {
-    return fail('peersFrom', (error as Error).message);
-  }
-  if (options.peersDnsServers === undefined) return { spec, servers: undefined };
-  const servers = list('peersDnsServers', options.peersDnsServers, `DNS servers like '127.0.0.1:5353'`, 8).map((entry: unknown, i) => {
-    try {
-      return parseDnsServer(text(`peersDnsServers[${i}]`, entry));
-    } catch (error) {
-      return fail(`peersDnsServers[${i}]`, (error as Error).message);
-    }
-  });
-  return { spec, servers };
-}
-
-/** The URL as given (it is advertised as the caller wrote it), once it checks out as ws(s). */
-function checkedUrl(name: string, value: unknown): string {
-  wsUrl(name, value);
-  return value as string;
-}
-
-function proxySettings(value: unknown, peerList: readonly NodeInfo[]): ProxySettings | undefined {
-  const proxy = group('proxy', value, PROXY_KEYS);
-  if (proxy === undefined) {
-    if (peerList.some((peer) => peer.cookie !== undefined)) fail('peers[].cookie', 'is set but proxy is not: peer cookies name nodes behind the proxy');
-    return undefined;
-  }
-  const url = checkedUrl('proxy.url', proxy.url);
-  const cookie = proxy.cookie;
-  if (!isCookiePair(cookie)) fail('proxy.cookie', `must be one name=value cookie pair like 'SRVNAME=S1'`);
-  const name = cookie.slice(0, cookie.indexOf('=') + 1);
-  peerList.forEach((peer, i) => {
-    if (peer.cookie !== undefined && !peer.cookie.startsWith(name)) fail(`peers[${i}].cookie`, `must use the proxy's cookie name (${name.slice(0, -1)})`);
-  });
-  return { url, cookie };
-}
-
 /** A list of CIDR blocks (a bare IP is a /32 or /128). */
 function cidrs(name: string, value: unknown, max: number, what: string, example: string): string[] | undefined {
   if (value === undefined) return undefined;
