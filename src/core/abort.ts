@@ -24,3 +24,14 @@ export function linkedController(parent: AbortSignal | undefined): { controller:
   const dispose = onAbort(parent, () => controller.abort(parent?.reason));
   return { controller, dispose };
 }
+
+/** `promise`'s outcome, unless `signal` aborts first: then `abortError(signal, what)`. */
+export function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const unsubscribe = onAbort(signal, () => reject(abortError(signal, what)));
+    promise.then(
+      (value) => (unsubscribe(), resolve(value)),
+      (error: unknown) => (unsubscribe(), reject(error as Error)),
+    );
+  });
+}

@@ -2,17 +2,26 @@
 import { describe, expect, it } from 'vitest';
 import { GridlinkError } from '../../src/core/errors.js';
 import { IdempotencyCache } from '../../src/server/publish/idempotency.js';
-import { MAX_PENDING_PUBLISHES, PendingPublishes } from '../../src/server/sessions/publishes.js';
+import type { PubFrame } from '../../src/protocol/frames.js';
+import { MAX_PENDING_PUBLISH_BYTES, MAX_PENDING_PUBLISHES, PendingPublishes, type PublishLink } from '../../src/server/sessions/publishes.js';
+
+const pub = (id: string, d = 'x'): PubFrame => ({ t: 'pub', id, d });
+const text = (frame: PubFrame): string => JSON.stringify(frame);
+/** A link that records the texts sent on it. */
+const recorder = (): PublishLink & { texts: string[] } => {
+  const texts: string[] = [];
+  return { texts, send: (_frame, encoded) => texts.push(encoded) };
+};
 
 describe('PendingPublishes', () => {
-  it('resolves with the member count once every member it was sent to confirmed it', async () => {
+  it('resolves with how many members confirmed, once every member it waits for did', async () => {
     const table = new PendingPublishes();
     let sent = 0;
-    const done = table.wait('p1', ['ann', 'bob'], () => sent++);
+    const done = table.wait(pub('p1'), text(pub('p1')), ['ann', 'bob'], () => sent++);
     table.confirmed('ann', ['p1', 'unknown']);
     table.confirmed('ann', ['p1']); // twice from one member counts once
     expect(table.size).toBe(1);
-    table.confirmed('cat', ['p1']); // not one it was sent to
+    table.confirmed('cat', ['p1']); // not one it waits for
     expect(table.size).toBe(1);
     table.confirmed('bob', ['p1']);
     await expect(done).resolves.toBe(2);
@@ -23,44 +32,78 @@ describe('PendingPublishes', () => {
   it('joins a retry of a pending id instead of sending it again', async () => {
     const table = new PendingPublishes();
     let sent = 0;
-    const first = table.wait('p1', ['ann'], () => sent++);
-    const retry = table.wait('p1', ['ann', 'bob'], () => sent++);
+    const first = table.wait(pub('p1'), text(pub('p1')), ['ann'], () => sent++);
+    const retry = table.wait(pub('p1'), text(pub('p1')), ['ann', 'bob'], () => sent++);
     table.confirmed('ann', ['p1']);
     await expect(first).resolves.toBe(1);
     await expect(retry).resolves.toBe(1);
     expect(sent).toBe(1);
   });
 
-  it('fails (retriable) what waits for a member whose link went, and only that', async () => {
+  it('sends what waits for a member away when it comes back, and only that', async () => {
     const table = new PendingPublishes();
-    const waitsForBob = table.wait('p1', ['ann', 'bob'], () => {});
-    const annOnly = table.wait('p2', ['ann'], () => {});
-    table.detached('bob');
-    await expect(waitsForBob).rejects.toMatchObject({ code: 'GRIDLINK_PUBLISH_FAILED', retriable: true });
-    table.confirmed('ann', ['p2']);
+    const forBob = table.wait(pub('p1', 'one'), text(pub('p1', 'one')), ['ann', 'bob'], () => {});
+    const annOnly = table.wait(pub('p2'), text(pub('p2')), ['ann'], () => {});
+    const link = recorder();
+    table.returned('bob', link, true);
+    expect(link.texts).toEqual([text(pub('p1', 'one'))]);
+    table.confirmed('ann', ['p1', 'p2']);
     await expect(annOnly).resolves.toBe(1);
+    expect(table.size).toBe(1); // p1 still waits for bob
+    table.confirmed('bob', ['p1']);
+    await expect(forBob).resolves.toBe(2);
+  });
+
+  it('stops waiting for a member that left for good, or returned without taking publishes', async () => {
+    const table = new PendingPublishes();
+    const p1 = table.wait(pub('p1'), text(pub('p1')), ['ann', 'bob'], () => {});
+    const p2 = table.wait(pub('p2'), text(pub('p2')), ['ann', 'cat'], () => {});
+    const p3 = table.wait(pub('p3'), text(pub('p3')), ['dan'], () => {});
+    table.confirmed('ann', ['p1', 'p2']);
+    table.release('bob');
+    await expect(p1).resolves.toBe(1);
+    const link = recorder();
+    table.returned('cat', link, false);
+    expect(link.texts).toEqual([]);
+    await expect(p2).resolves.toBe(1);
+    table.release('dan'); // nobody confirmed: 0, which the node answers as no-members
+    await expect(p3).resolves.toBe(0);
+    expect(table.size).toBe(0);
   });
 
   it('abandon() fails a pending publish with the given error, so a retry sends it again', async () => {
     const table = new PendingPublishes();
     let sent = 0;
-    const first = table.wait('p1', ['ann'], () => sent++);
+    const first = table.wait(pub('p1'), text(pub('p1')), ['ann'], () => sent++);
     table.abandon('p1', new GridlinkError('GRIDLINK_ABORTED', 'gave up'));
     await expect(first).rejects.toMatchObject({ code: 'GRIDLINK_ABORTED' });
-    const again = table.wait('p1', ['ann'], () => sent++);
+    const again = table.wait(pub('p1'), text(pub('p1')), ['ann'], () => sent++);
     table.confirmed('ann', ['p1']);
     await expect(again).resolves.toBe(1);
     expect(sent).toBe(2);
   });
 
-  it('is bounded, and stop() fails everything pending', async () => {
+  it('is bounded in count, and stop() fails everything pending', async () => {
     const table = new PendingPublishes();
-    const all = Array.from({ length: MAX_PENDING_PUBLISHES }, (_, i) => table.wait(`p${i}`, ['ann'], () => {}));
-    await expect(table.wait('one-more', ['ann'], () => {})).rejects.toMatchObject({ code: 'GRIDLINK_BUSY', retriable: true });
+    const all = Array.from({ length: MAX_PENDING_PUBLISHES }, (_, i) => table.wait(pub(`p${i}`), text(pub(`p${i}`)), ['ann'], () => {}));
+    await expect(table.wait(pub('one-more'), '{}', ['ann'], () => {})).rejects.toMatchObject({ code: 'GRIDLINK_BUSY', retriable: true });
     table.stop();
     const results = await Promise.allSettled(all);
     expect(results.every((r) => r.status === 'rejected')).toBe(true);
     expect(table.size).toBe(0);
+  });
+
+  it('is bounded in bytes held, and frees them as publishes settle', async () => {
+    const table = new PendingPublishes();
+    const big = 'x'.repeat(MAX_PENDING_PUBLISH_BYTES / 2 - 100);
+    const first = table.wait(pub('a', big), text(pub('a', big)), ['ann'], () => {});
+    void table.wait(pub('b', big), text(pub('b', big)), ['ann'], () => {});
+    await expect(table.wait(pub('c', big), text(pub('c', big)), ['ann'], () => {})).rejects.toMatchObject({ code: 'GRIDLINK_BUSY' });
+    table.confirmed('ann', ['a']);
+    await first;
+    const third = table.wait(pub('c', big), text(pub('c', big)), ['ann'], () => {});
+    table.confirmed('ann', ['b', 'c']);
+    await expect(third).resolves.toBe(1);
   });
 });
 

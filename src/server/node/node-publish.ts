@@ -18,6 +18,8 @@ export interface NodePublisherDeps {
   running(): boolean;
   /** Placement's host of the session (named as clients reach it; only its id is used). */
   hostOf(session: string): NodeInfo;
+  /** Resolves once this node has heard from its peers (before that, placement would name itself for everything). */
+  settled(): Promise<void>;
   readonly sessions: SessionHost;
 }
 
@@ -30,6 +32,7 @@ export function nodePublisher(deps: NodePublisherDeps): Publisher {
     {
       self: self.id,
       running: deps.running,
+      settled: deps.settled,
       hostOf(session) {
         const id = deps.hostOf(session).id;
         const url = id === self.id ? self.url : deps.peers().find((peer) => peer.id === id)?.url;

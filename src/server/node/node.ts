@@ -193,7 +193,7 @@ export class Node extends Emitter<NodeEvents> implements NodeServer {
       id: config.id, tally: this.tally, links: () => this.links.size, sessions: () => this.sessions.stats(), counters: () => this.sessions.counters(),
       peers: () => this.peers.states(), dns: () => this.dnsServer?.counts(), draining: () => this.state.kind !== 'running',
     });
-    this.publisher = nodePublisher({ config, self: info, peers: () => this.peerList, running: () => this.state.kind === 'running', hostOf: (session) => this.placement.hostOf(session), sessions: this.sessions });
+    this.publisher = nodePublisher({ config, self: info, peers: () => this.peerList, running: () => this.state.kind === 'running', hostOf: (session) => this.placement.hostOf(session), settled: () => this.peers.settled(), sessions: this.sessions });
     this.peers.start();
     config.logger.info('node listening', { node: config.id, url: info.url });
   }

@@ -8,7 +8,7 @@ export interface PublishOptions {
 }
 
 export type PublishResult =
-  /** Every member present when the host delivered it confirmed it. */
+  /** `members` confirmed it: every member of the session, the ones away for their grace period included. */
   | { status: 'delivered'; id: string; members: number }
   /** The session has no members (none attached or expected back): nothing was delivered. */
   | { status: 'no-members'; id: string; members: 0 };

@@ -1,14 +1,16 @@
 /**
  * `node.publish()` and the HTTP route's work: a message from the backend into a session, delivered
- * by the session's host to every member present, from the reserved sender `@server`.
+ * by the session's host to every member, from the reserved sender `@server`.
  *
  * Any node takes a publish. The session's host (placement's answer) delivers it; any other node
  * forwards it to the host over HTTP, authenticated with the cloud's publish key and marked as
  * forwarded, so the host delivers it itself and never forwards it again. The host answers once
- * every member present confirmed it (`delivered`), or at once when nobody is there
+ * every member confirmed it (`delivered`; members away are sent it on their return, publishes.ts),
+ * or at once when nobody is there
  * (`no-members`). A publish that failed (timeout, the host died) may be retried with the same
  * idempotency key on any node: members drop a publish they already have, by its id.
  */
+import { unlessAborted } from '../../core/abort.js';
 import { ClosedError, GridlinkError, OptionsError, SessionError } from '../../core/errors.js';
 import { randomId } from '../../core/ids.js';
 import { retryRounds } from '../../core/retry.js';
@@ -23,6 +25,11 @@ export type { PublishOptions, PublishResult } from './publish-api.js';
 export interface PublishHost {
   readonly self: string;
   running(): boolean;
+  /**
+   * Resolves once this node's first view of its peers is known. Until then placement names this
+   * node the host of every session, and a publish routed on it would find nobody here.
+   */
+  settled(): Promise<void>;
   /** The session's host, with the URL peers reach it on. */
   hostOf(session: string): { id: string; url: string };
   /** Delivers on this node: the caller decided it is the host. */
@@ -96,6 +103,8 @@ export class Publisher {
       return forwardPublish({ url: host.url, node: host.id, from: this.host.self, key: this.settings.forwardKey }, session, id, data, timeoutMs, combined);
     };
     try {
+      // Joins wait for the same moment (placement.ts `probe`); it comes within one peer timeout of start.
+      if (!forwarded) await unlessAborted(this.host.settled(), combined, 'publish');
       // A forwarded publish fails back to the node that forwarded it, which asks placement again:
       // a member that moved away mid-publish is reached where it went, by the same id.
       if (forwarded) return await attempt();

@@ -135,6 +135,7 @@ export class SessionHost {
         if (member.attachment.kind !== 'attached' || !member.holds || !stalled(member.owed, now, this.stallMs)) continue;
         member.holds = false;
         released = true;
+        session.publishes?.release(member.id);
         this.options.logger.warn('member confirms too slowly; cutting its link', { session: session.id, client: member.id });
         member.attachment.link.close(CloseCode.tryAgainLater, 'not confirming');
       }
@@ -196,6 +197,7 @@ export class SessionHost {
     const frame = welcome({ ...parts, shared: session.shared.snapshot(), sharedLimits: this.sharedLimits });
     this.membership.issue(member, frame.resume);
     link.send(frame);
+    session.publishes?.returned(member.id, link, member.pubs);
     if (replaced !== undefined) replaced.close(CloseCode.replaced, 'replaced by a newer link');
     // A member that replaced its own link is no newcomer to the others: a changed meta is news.
     if (wasAttached && JSON.stringify(metaBefore) !== JSON.stringify(member.meta)) this.membership.setMeta(session, member, member.meta ?? null);
@@ -301,12 +303,11 @@ export class SessionHost {
     const entry = this.byLink.get(link);
     if (entry === undefined) return;
     this.byLink.delete(link);
+    // Publishes it had not confirmed wait for its return (publishes.ts).
     this.membership.detach(entry.session, entry.member, link);
-    // A publish it had not confirmed fails here, to be retried wherever it went (publishes.ts).
-    entry.session.publishes?.detached(entry.member.id);
   }
 
-  /** A backend's publish (publishing.ts): how many members present confirmed it; 0 when none is here. */
+  /** A backend's publish (publishing.ts): how many members confirmed it; 0 when none here takes publishes. */
   publish(sessionId: string, id: string, data: string | Uint8Array, signal: AbortSignal): Promise<number> {
     return deliverPublish(this.sessions.get(sessionId), id, data, signal);
   }
@@ -384,7 +385,7 @@ export class SessionHost {
     if (attachment.kind === 'attached') this.byLink.delete(attachment.link);
     session.members.delete(member.id);
     session.placeholders.delete(member.id);
-    session.publishes?.detached(member.id);
+    session.publishes?.release(member.id);
     this.options.observer?.left(session.id, member.id, reason);
     for (const other of session.members.values()) {
       if (other.attachment.kind === 'attached') other.attachment.link.send(leftFrame(member, other, reason));
