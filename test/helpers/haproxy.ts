@@ -123,8 +123,25 @@ export class ProxiedCloud {
       this.nodes.push({ id, port, cookie: `SRVNAME=S${i + 1}`, url: `ws://127.0.0.1:${port}`, proc: undefined });
     }
     await Promise.all(this.nodes.map((node) => this.startNode(node.id)));
+    await this.meshed();
     await this.startProxy();
     return this;
+  }
+
+  /**
+   * Until every node lists every node healthy in its discovery document. A node that has not heard
+   * from a slow-starting peer within one peer timeout places sessions without it, and a test that
+   * takes the first node a client lands on for the session's host would then read a later, correct
+   * move as a failure.
+   */
+  async meshed(): Promise<void> {
+    const healthy = async (node: ProxiedNode): Promise<boolean> => {
+      const res = await fetch(`http://127.0.0.1:${node.port}/.well-known/gridlink`).catch(() => undefined);
+      if (res === undefined || !res.ok) return false;
+      const doc = (await res.json()) as { nodes: Array<{ healthy: boolean }> };
+      return doc.nodes.filter((n) => n.healthy).length === this.nodes.length;
+    };
+    await waitFor('every node to see every other node', async () => (await Promise.all(this.nodes.map(healthy))).every(Boolean), 20_000);
   }
 
   async startNode(id: string): Promise<void> {
