@@ -29,12 +29,12 @@ function policyFor(platform: Platform, options: NormalizedOptions, pieces: reado
   return piece.build(platform);
 }
 
-/** The pieces the options name must have been given (by the entry, or in `use`). */
+/**
+ * The cloud piece, when the options name a cloud or discovery documents. That the piece was given
+ * is already checked: without it, normalizing the options refuses every cloud option.
+ */
 function cloudPiece(options: NormalizedOptions, pieces: readonly Piece[]): PieceOf<'cloud'> | undefined {
-  const named = options.cloud !== undefined ? 'cloud' : options.discovery.length > 0 ? 'discovery' : undefined;
-  const piece = pieceOf(pieces, 'cloud');
-  if (named !== undefined && piece === undefined) missingPiece(named, 'cloudDiscovery');
-  return named === undefined ? undefined : piece;
+  return options.cloud !== undefined || options.discovery.length > 0 ? pieceOf(pieces, 'cloud') : undefined;
 }
 
 /**

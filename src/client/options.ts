@@ -158,7 +158,7 @@ function nodeEntry(entry: unknown, index: number): NodeInfo {
 function tokenSource(token: unknown, getToken: unknown): TokenSource | undefined {
   if (token !== undefined && getToken !== undefined) failOptions('give token or getToken, not both');
   if (getToken !== undefined) {
-    if (typeof getToken !== 'function') fail('getToken', 'must be a function returning a string or a promise of one');
+    if (typeof getToken !== 'function') fail('getToken', 'must be a function');
     const get = getToken as () => string | Promise<string>;
     return { get: () => get(), refreshes: true };
   }
@@ -188,9 +188,9 @@ const PIECES = ['cloud', 'policy', 'lifecycle', 'logger', 'extras'];
 /** `use`: pieces exported by gridlink (tagged objects), nothing else. */
 function pieces(value: unknown): Piece[] {
   if (value === undefined) return [];
-  const entries = list('use', value, 'gridlink pieces');
+  const entries = list('use', value, 'pieces');
   entries.forEach((entry, i) => {
-    if (!isRecord(entry) || !PIECES.includes(entry.piece as string)) fail(`use[${i}]`, `must be a piece exported by gridlink (cloudDiscovery, latencyPolicy, logging, …)`);
+    if (!isRecord(entry) || !PIECES.includes(entry.piece as string)) fail(`use[${i}]`, 'must be a piece exported by gridlink');
   });
   return [...entries] as Piece[];
 }
@@ -217,7 +217,7 @@ export function normalizeCoreOptions(input: ConnectOptions, cloudOptions?: Cloud
   if (resolver !== undefined && typeof resolver?.resolve !== 'function') fail('resolver', 'must have a resolve(signal) method');
   const enough = (cloud: unknown, discovery: readonly string[]): void => {
     if (nodes.length === 0 && resolver === undefined && cloud === undefined && discovery.length === 0) {
-      failOptions('give at least one of nodes, cloud, discovery or resolver, so the client can find the cloud');
+      failOptions('give nodes, cloud, discovery or resolver: where to find the cloud');
     }
   };
   // The cloud's options are checked by the cloud piece; without it, naming one is the mistake.
@@ -232,8 +232,7 @@ export function normalizeCoreOptions(input: ConnectOptions, cloudOptions?: Cloud
   const minDelayMs = number('retry.minDelayMs', retry.minDelayMs, 100, 0);
   const maxDelayMs = number('retry.maxDelayMs', retry.maxDelayMs, 5000, minDelayMs);
   const baseMs = number('cooldown.baseMs', cooldown.baseMs, 1000, 0);
-  const allowHosts = o.allowHosts === undefined ? [] : list('allowHosts', o.allowHosts, 'host names');
-  if (allowHosts.some((h) => typeof h !== 'string')) fail('allowHosts', 'must be an array of host names');
+  const allowHosts = o.allowHosts === undefined ? [] : list('allowHosts', o.allowHosts, 'host names', Number.POSITIVE_INFINITY, (h) => typeof h === 'string');
   checkTls(o.tls);
   return deepFreeze({
     session,

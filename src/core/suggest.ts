@@ -11,25 +11,25 @@ const MAX_COMPARED = 64;
 
 /**
  * Edit distance with adjacent transpositions (optimal string alignment): `sesison` is one edit
- * from `session`, as a typist would count it, not two.
+ * from `session`, as a typist would count it, not two. `d[i][j]`: between a's first i and b's first j.
  */
 export function editDistance(a: string, b: string): number {
-  if (a === b) return 0;
-  if (a.length === 0 || b.length === 0) return Math.max(a.length, b.length);
-  let before: number[] = [];
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
+  const d: number[][] = [];
+  for (let i = 0; i <= a.length; i++) {
+    const row = (d[i] = [i]);
     for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, before[j - 2]! + 1);
-      current.push(best);
+      const up = d[i - 1];
+      row[j] = up === undefined
+        ? j
+        : Math.min(
+            up[j]! + 1,
+            row[j - 1]! + 1,
+            up[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+            a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1] ? d[i - 2]![j - 2]! + 1 : Infinity,
+          );
     }
-    before = previous;
-    previous = current;
   }
-  return previous[b.length]!;
+  return d[a.length]![b.length]!;
 }
 
 /**
@@ -40,23 +40,21 @@ export function editDistance(a: string, b: string): number {
 export function suggestKey(given: string, known: readonly string[]): string | undefined {
   if (given.length === 0 || given.length > MAX_COMPARED) return undefined;
   const lower = given.toLowerCase();
-  const exact = known.find((key) => key.toLowerCase() === lower);
-  if (exact !== undefined) return exact;
+  const low = (key: string): string => key.toLowerCase();
   let nearest: string | undefined;
   let nearestDistance = 3;
   for (const key of known) {
-    // `timout` for `timeoutMs`: a typo in the word and the unit left off are both common.
-    const bare = key.replace(UNIT, '').toLowerCase();
-    const distance = Math.min(editDistance(lower, key.toLowerCase()), bare.length === key.length ? 3 : editDistance(lower, bare));
+    // The same key in other case wins outright (-1). `timout` for `timeoutMs`: a typo in the word
+    // and the unit left off are both common, so the key is also compared without its unit.
+    const distance = low(key) === lower ? -1 : Math.min(editDistance(lower, low(key)), editDistance(lower, low(key.replace(UNIT, ''))));
     // Two edits turn any two-letter key into any other: the budget shrinks with the key.
     if (distance < nearestDistance && distance < Math.min(key.length, given.length)) {
       nearest = key;
       nearestDistance = distance;
     }
   }
-  if (nearest !== undefined) return nearest;
-  const extended = known.filter((key) => key.toLowerCase().startsWith(lower)).sort((a, b) => a.length - b.length);
-  if (extended.length > 0 && given.length >= 3) return extended[0];
-  const containing = known.filter((key) => key.toLowerCase().includes(lower));
-  return containing.length === 1 && given.length >= 4 ? containing[0] : undefined;
+  if (nearest !== undefined || given.length < 3) return nearest;
+  const containing = known.filter((key) => low(key).includes(lower));
+  const extended = containing.filter((key) => low(key).startsWith(lower)).sort((a, b) => a.length - b.length);
+  return extended[0] ?? (containing.length === 1 && given.length >= 4 ? containing[0] : undefined);
 }

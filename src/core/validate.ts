@@ -123,9 +123,9 @@ export function oneOf<const T extends string>(name: string, value: unknown, fall
   return value as T;
 }
 
-/** An array of at most `max` entries; `what` names them in the message (`CIDR blocks`). */
-export function list(name: string, value: unknown, what: string, max = Number.POSITIVE_INFINITY): unknown[] {
-  if (!Array.isArray(value) || value.length > max) fail(name, `must be an array of ${Number.isFinite(max) ? `at most ${max} ` : ''}${what}`);
+/** An array of at most `max` entries, each one `ok` accepts; `what` names them in the message (`CIDR blocks`). */
+export function list(name: string, value: unknown, what: string, max = Number.POSITIVE_INFINITY, ok: (item: unknown) => boolean = () => true): unknown[] {
+  if (!Array.isArray(value) || value.length > max || !value.every(ok)) fail(name, `must be an array of ${Number.isFinite(max) ? `at most ${max} ` : ''}${what}`);
   return value;
 }
 

@@ -43,11 +43,7 @@ export async function askCloud(platform: Platform, nodes: NodeList, question: St
   try {
     // Only a node of the configured cloud is asked (and trusted): the welcome's list is checked as for a migration.
     const entry = nodes.check(successor, 'the welcome');
-    const response = await fetch(httpUrlOf(entry.url, `${STATUS_PATH}?node=${encodeURIComponent(host)}`), {
-      signal: controller.signal,
-      ...(entry.address === undefined ? {} : { address: entry.address }),
-      ...(entry.cookie === undefined ? {} : { cookie: entry.cookie }),
-    });
+    const response = await fetch(httpUrlOf(entry.url, `${STATUS_PATH}?node=${encodeURIComponent(host)}`), { signal: controller.signal, address: entry.address, cookie: entry.cookie });
     // Read the body either way: an unread body holds the keep-alive connection.
     const body: unknown = await response.json().catch(() => undefined);
     return response.status === 200 ? parseVerdict(body, host) : 'unknown';

@@ -46,14 +46,16 @@ function ignoreError(): void {}
 type SocketState = { kind: 'open' } | { kind: 'closing' } | { kind: 'closed'; error: GridlinkError | undefined };
 
 class WebSocketTransport implements Transport {
+  readonly #ws: WebSocketLike;
   #handlers: TransportHandlers | undefined;
   #held: Array<string | Uint8Array> = [];
   #state: SocketState = { kind: 'open' };
 
   constructor(
     readonly url: string,
-    private readonly ws: WebSocketLike,
+    ws: WebSocketLike,
   ) {
+    this.#ws = ws;
     ws.addEventListener('message', (event) => this.#onMessage(event.data));
     ws.addEventListener('close', (event) => this.#onClose(event.code, event.reason));
     // Errors end in 'close', which is what the link hears; this one only keeps an EventEmitter
@@ -62,7 +64,7 @@ class WebSocketTransport implements Transport {
   }
 
   get bufferedAmount(): number {
-    return this.ws.bufferedAmount;
+    return this.#ws.bufferedAmount;
   }
 
   attach(handlers: TransportHandlers): void {
@@ -74,15 +76,15 @@ class WebSocketTransport implements Transport {
   }
 
   send(text: string): void {
-    if (this.ws.readyState === OPEN) this.ws.send(text);
+    if (this.#ws.readyState === OPEN) this.#ws.send(text);
   }
 
   close(code: number, reason: string): void {
     if (!this.#transition(['open'], { kind: 'closing' })) return;
     try {
-      this.ws.close(code, reason);
+      this.#ws.close(code, reason);
     } catch {
-      this.ws.close();
+      this.#ws.close();
     }
   }
 
@@ -115,12 +117,8 @@ export function dial(platform: Platform, url: string, options: DialOptions): Pro
     }
     let ws: WebSocketLike;
     try {
-      ws = platform.openWebSocket(url, {
-        protocols: [SUBPROTOCOL],
-        ...(options.headers ? { headers: options.headers } : {}),
-        ...(options.address === undefined ? {} : { address: options.address }),
-        ...(options.cookie === undefined ? {} : { cookie: options.cookie }),
-      });
+      // Passed through as given (unset ones undefined): only the Node platform reads them.
+      ws = platform.openWebSocket(url, { protocols: [SUBPROTOCOL], headers: options.headers, address: options.address, cookie: options.cookie });
     } catch (cause) {
       reject(new ConnectError('GRIDLINK_CONNECT_FAILED', `cannot open a WebSocket to ${url}`, { cause, retriable: false }));
       return;

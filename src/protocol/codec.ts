@@ -68,26 +68,39 @@ export function encodeFrame(frame: ClientFrame | NodeFrame): string {
   return frame.t === 'msg' ? encodeMsg(frame) : JSON.stringify(frame);
 }
 
+/** A safe integer in min..max. */
+function isCount(v: unknown, min: number, max: number): v is number {
+  return Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 export class Reader {
   // `#private` fields: their names do not survive into the minified browser bundle.
   readonly #obj: Record<string, unknown>;
   readonly #type: string;
   /** MAX_SEQ for what a node sends, MAX_CLIENT_SEQ for what a client sends. */
   readonly #maxSeq: number;
+  /** Where this object sits in the frame (`nodes[1].`), so a message names the full field. */
+  readonly #path: string;
 
-  constructor(obj: Record<string, unknown>, type: string, maxSeq: number) {
+  constructor(obj: Record<string, unknown>, type: string, maxSeq: number, path = '') {
     this.#obj = obj;
     this.#type = type;
     this.#maxSeq = maxSeq;
+    this.#path = path;
   }
 
-  #fail(field: string, want: string): never {
-    throw new LinkError('GRIDLINK_PROTOCOL', `invalid '${this.#type}' frame: '${field}' must be ${want}`);
+  // Every refusal is one sentence: which frame, which field, what it must be.
+  #fail(field: string, want: string, code: 'GRIDLINK_PROTOCOL' | 'GRIDLINK_META_TOO_LARGE' = 'GRIDLINK_PROTOCOL'): never {
+    throw new LinkError(code, `invalid '${this.#type}' frame: '${this.#path}${field}' must be ${want}`);
   }
 
   id(field: string): string {
     const v = this.#obj[field];
-    if (!isProtocolId(v)) this.#fail(field, `a well-formed string of 1..${MAX_ID_LENGTH} chars without control characters`);
+    if (!isProtocolId(v)) this.#fail(field, `an id of 1..${MAX_ID_LENGTH} chars without control characters`);
     return v;
   }
 
@@ -101,15 +114,9 @@ export class Reader {
     return v;
   }
 
-  data(field: string): string {
-    const v = this.#obj[field];
-    if (typeof v !== 'string') this.#fail(field, 'a string');
-    return v;
-  }
-
   count(field: string, min = 0): number {
     const v = this.#obj[field];
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > this.#maxSeq) this.#fail(field, `an integer in ${min}..${this.#maxSeq}`);
+    if (!isCount(v, min, this.#maxSeq)) this.#fail(field, `an integer in ${min}..${this.#maxSeq}`);
     return v;
   }
 
@@ -119,10 +126,7 @@ export class Reader {
 
   ids(field: string): string[] {
     const v = this.#obj[field];
-    if (!Array.isArray(v) || v.length > MAX_LIST_LENGTH) this.#fail(field, `an array of at most ${MAX_LIST_LENGTH} ids`);
-    for (const item of v) {
-      if (!isProtocolId(item)) this.#fail(field, 'an array of ids');
-    }
+    if (!Array.isArray(v) || v.length > MAX_LIST_LENGTH || !v.every(isProtocolId)) this.#fail(field, `an array of at most ${MAX_LIST_LENGTH} ids`);
     return v as string[];
   }
 
@@ -130,62 +134,72 @@ export class Reader {
     return this.#obj[field] === undefined ? undefined : this.ids(field);
   }
 
-  watermarks(field: string): Watermarks {
+  /** Client id -> a value `ok` accepts (a watermark, a member's meta), at most MAX_LIST_LENGTH of them. */
+  #byId<T>(field: string, what: string, ok: (value: unknown) => value is T): Record<string, T> {
     const v = this.#obj[field];
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.#fail(field, 'an object of sender -> seq');
-    const out: Watermarks = Object.create(null) as Watermarks;
+    const want = `an object of at most ${MAX_LIST_LENGTH} client id -> ${what}`;
+    if (!isObject(v)) this.#fail(field, want);
+    const out = Object.create(null) as Record<string, T>;
     let n = 0;
-    for (const [key, seq] of Object.entries(v as Record<string, unknown>)) {
-      if (++n > MAX_LIST_LENGTH) this.#fail(field, `at most ${MAX_LIST_LENGTH} entries`);
-      if (!isProtocolId(key)) this.#fail(field, 'keyed by client ids');
-      if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0 || seq > this.#maxSeq) this.#fail(field, 'an object of sender -> seq');
-      out[key] = seq;
+    for (const [key, item] of Object.entries(v)) {
+      if (++n > MAX_LIST_LENGTH || !isProtocolId(key) || !ok(item)) this.#fail(field, want);
+      out[key] = item;
     }
     return out;
+  }
+
+  watermarks(field: string): Watermarks {
+    return this.#byId(field, 'seq', (seq): seq is number => isCount(seq, 0, this.#maxSeq));
+  }
+
+  /** Member id -> meta, as a welcome lists them. */
+  metas(field: string): Record<string, JsonValue> {
+    return this.#byId(field, 'meta', (meta): meta is JsonValue => true);
   }
 
   /** Any JSON value (JSON.parse made it one), at most `max` bytes of JSON text when a bound is given. */
   meta(field: string, max: number | undefined): JsonValue {
     const v = this.#obj[field];
     if (v === undefined) this.#fail(field, 'a JSON value');
-    if (max !== undefined && exceedsBytes(JSON.stringify(v), max)) {
-      throw new LinkError('GRIDLINK_META_TOO_LARGE', `invalid '${this.#type}' frame: '${field}' is over maxMetaBytes (${max} bytes of JSON)`);
-    }
+    if (max !== undefined && exceedsBytes(JSON.stringify(v), max)) this.#fail(field, `at most maxMetaBytes (${max} bytes of JSON)`, 'GRIDLINK_META_TOO_LARGE');
     return v as JsonValue;
   }
 
-  /** Member id -> meta, as a welcome lists them. */
-  metas(field: string): Record<string, JsonValue> {
-    const v = this.#obj[field];
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.#fail(field, 'an object of client id -> meta');
-    const out = Object.create(null) as Record<string, JsonValue>;
-    let n = 0;
-    for (const [key, meta] of Object.entries(v as Record<string, JsonValue>)) {
-      if (++n > MAX_LIST_LENGTH || !isProtocolId(key)) this.#fail(field, `at most ${MAX_LIST_LENGTH} entries keyed by client ids`);
-      out[key] = meta;
-    }
-    return out;
+  /** The reader of the object at `field`, its errors named `field.…`. */
+  #at(field: string, value: unknown): Reader {
+    if (!isObject(value)) this.#fail(field, 'an object');
+    return new Reader(value, this.#type, this.#maxSeq, `${this.#path}${field}.`);
   }
 
   node(field: string): NodeInfo {
-    return nodeInfo(this.#obj[field], this.#type, field, this.#maxSeq);
+    return this.#node(field, this.#obj[field]);
   }
 
   nodes(field: string): NodeInfo[] {
     const v = this.#obj[field];
-    if (!Array.isArray(v) || v.length > MAX_LIST_LENGTH) this.#fail(field, 'an array of nodes');
-    return v.map((item, i) => nodeInfo(item, this.#type, `${field}[${i}]`, this.#maxSeq));
+    if (!Array.isArray(v) || v.length > MAX_LIST_LENGTH) this.#fail(field, `an array of at most ${MAX_LIST_LENGTH} nodes`);
+    return v.map((item, i) => this.#node(`${field}[${i}]`, item));
+  }
+
+  #node(name: string, value: unknown): NodeInfo {
+    const r: Reader = this.#at(name, value);
+    const url = r.text('url', 2048);
+    if (!/^wss?:\/\//i.test(url)) r.#fail('url', 'a ws:// or wss:// URL');
+    const cookie = r.#obj.cookie;
+    if (cookie === undefined) return { id: r.id('id'), url };
+    if (!isCookiePair(cookie)) r.#fail('cookie', `one name=value cookie pair of at most ${MAX_COOKIE_LENGTH} chars`);
+    return { id: r.id('id'), url, cookie };
   }
 
   heartbeat(field: string): HeartbeatSettings {
-    const v = this.#obj[field];
-    if (typeof v !== 'object' || v === null) this.#fail(field, 'an object');
-    const r = new Reader(v as Record<string, unknown>, this.#type, this.#maxSeq);
+    const r = this.#at(field, this.#obj[field]);
     return { intervalMs: r.count('intervalMs', 1), timeoutMs: r.count('timeoutMs', 1) };
   }
 
   msg(fromRequired: boolean): MsgFrame {
-    const frame: MsgFrame = { t: 'msg', d: this.data('d') };
+    const d = this.#obj.d;
+    if (typeof d !== 'string') this.#fail('d', 'a string');
+    const frame: MsgFrame = { t: 'msg', d };
     const seq = this.optCount('seq', 1);
     if (seq !== undefined) frame.seq = seq;
     const from = fromRequired ? this.id('from') : this.optId('from');
@@ -211,23 +225,6 @@ export class Reader {
 let nodeExtras: ((obj: Record<string, unknown>, r: Reader, frame?: NodeFrame) => NodeFrame) | undefined;
 export function extendNodeDecoding(decode: NonNullable<typeof nodeExtras>): void {
   nodeExtras = decode;
-}
-
-function nodeInfo(value: unknown, type: string, field: string, maxSeq: number): NodeInfo {
-  if (typeof value !== 'object' || value === null) {
-    throw new LinkError('GRIDLINK_PROTOCOL', `invalid '${type}' frame: '${field}' must be a node`);
-  }
-  const r = new Reader(value as Record<string, unknown>, type, maxSeq);
-  const url = r.text('url', 2048);
-  if (!/^wss?:\/\//i.test(url)) {
-    throw new LinkError('GRIDLINK_PROTOCOL', `invalid '${type}' frame: '${field}.url' must be a ws:// or wss:// URL`);
-  }
-  const cookie = (value as Record<string, unknown>).cookie;
-  if (cookie === undefined) return { id: r.id('id'), url };
-  if (!isCookiePair(cookie)) {
-    throw new LinkError('GRIDLINK_PROTOCOL', `invalid '${type}' frame: '${field}.cookie' must be one name=value cookie pair of at most ${MAX_COOKIE_LENGTH} chars`);
-  }
-  return { id: r.id('id'), url, cookie };
 }
 
 /** The last `from` that passed `isProtocolId`: a stream of messages names the same few senders. */

@@ -22,23 +22,16 @@ export function jsonBytes(value: JsonValue): number {
 
 function notJson(value: unknown, depth: number): string | undefined {
   if (depth > MAX_DEPTH) return `nested deeper than ${MAX_DEPTH}`;
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
   if (typeof value === 'number') return Number.isFinite(value) ? undefined : `${value} is not a JSON number`;
-  if (Array.isArray(value)) {
-    for (const item of value) {
-      const why = notJson(item, depth + 1);
-      if (why !== undefined) return why;
-    }
-    return undefined;
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
+  if (typeof value !== 'object') return `a ${typeof value} is not JSON`;
+  const isArray = Array.isArray(value);
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (!isArray && proto !== Object.prototype && proto !== null) return 'only plain objects and arrays';
+  // An array's holes are visited (as undefined, refused); Object.values would skip them.
+  for (const item of isArray ? value : Object.values(value)) {
+    const why = notJson(item, depth + 1);
+    if (why !== undefined) return why;
   }
-  if (typeof value === 'object') {
-    const proto: unknown = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== null) return 'only plain objects and arrays';
-    for (const item of Object.values(value)) {
-      const why = notJson(item, depth + 1);
-      if (why !== undefined) return why;
-    }
-    return undefined;
-  }
-  return `a ${typeof value} is not JSON`;
+  return undefined;
 }

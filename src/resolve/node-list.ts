@@ -39,7 +39,9 @@ export interface Allowlist {
 }
 
 /** Told when the merged list changed (members or order); `source` is the side that changed. */
-export type NodeListListener = (nodes: ResolvedNode[], source: 'resolver' | 'advertised') => void;
+type Source = 'resolver' | 'advertised';
+
+export type NodeListListener = (nodes: ResolvedNode[], source: Source) => void;
 
 interface ParsedUrl {
   readonly href: string;
@@ -96,8 +98,8 @@ function entry(node: NodeInfo, url: string, address?: string): ResolvedNode {
 const ADDRESS = /^[0-9a-f.:]{2,45}$/i;
 
 export class NodeList {
-  #resolved: ResolvedNode[] = [];
-  #advertised: NodeInfo[] = [];
+  /** Each side's entries, kept apart: the resolver's answer and what connected nodes advertised. */
+  readonly #lists: Record<Source, ResolvedNode[]> = { resolver: [], advertised: [] };
   /** Ids learned from nodes themselves, by URL. */
   readonly #ids = new Map<string, string>();
   /** IP addresses the resolver answered; oldest forgotten first past the cap. */
@@ -107,8 +109,7 @@ export class NodeList {
    * and nodes advertise the same list in every welcome, and a crowd of migrating clients must not
    * re-parse every URL each time (see #unchanged).
    */
-  #lastResolved: readonly ResolvedNode[] | undefined;
-  #lastAdvertised: readonly NodeInfo[] | undefined;
+  readonly #last: Partial<Record<Source, readonly ResolvedNode[]>> = {};
   /** The merged list as all() last built it; dropped whenever an input changes. */
   #merged: ResolvedNode[] | undefined;
 
@@ -145,9 +146,7 @@ export class NodeList {
    * named it — and `node` normalized otherwise.
    */
   check(node: NodeInfo, source: string): ResolvedNode {
-    if (!this.isAllowed(node.url)) {
-      throw new ConnectError('GRIDLINK_FOREIGN_NODE', `${source} named ${node.url}, which is outside the configured cloud`, { retriable: true });
-    }
+    if (!this.isAllowed(node.url)) throw foreign(node, source);
     return this.all().find((listed) => listed.id === node.id) ?? entry(node, normalizeUrl(node.url));
   }
 
@@ -156,53 +155,49 @@ export class NodeList {
    * by the caller), but each entry must still be a ws(s) URL; bad ones are returned, not thrown.
    */
   setResolved(nodes: readonly ResolvedNode[]): NodeListChange & { refused: GridlinkError[] } {
-    if (unchanged(this.#lastResolved, nodes)) return { added: [], deleted: [], refused: [] };
-    this.#lastResolved = nodes.map((node) => ({ ...node }));
-    const before = this.all();
-    const refused: GridlinkError[] = [];
-    const accepted: ResolvedNode[] = [];
-    for (const node of nodes.slice(0, this.#maxNodes)) {
+    return this.#take('resolver', nodes, (node) => {
       try {
         if (!/^wss?:$/.test(parseUrl(node.url).protocol)) throw new TypeError('not a ws:// or wss:// URL');
         if (node.address !== undefined && !(typeof node.address === 'string' && ADDRESS.test(node.address))) throw new TypeError('not an IP address');
         const url = normalizeUrl(node.url);
         if (node.cookie !== undefined && !isCookiePair(node.cookie)) throw new TypeError('not a name=value cookie pair');
-        if (node.address === undefined) {
-          accepted.push(entry(node, url));
-        } else {
-          const address = node.address.toLowerCase();
-          accepted.push(entry(node, url, address));
-          this.#trust(address);
-        }
+        if (node.address === undefined) return entry(node, url);
+        const address = node.address.toLowerCase();
+        this.#trust(address);
+        return entry(node, url, address);
       } catch (cause) {
-        refused.push(new ConnectError('GRIDLINK_NO_NODES', `the resolver answered an unusable node address: ${String(node.url).slice(0, 200)}`, { cause, retriable: true }));
+        throw new ConnectError('GRIDLINK_NO_NODES', `the resolver answered an unusable node address: ${String(node.url).slice(0, 200)}`, { cause, retriable: true });
       }
-    }
-    this.#resolved = dedupe(accepted);
-    this.#merged = undefined;
-    return { ...this.#report(before, 'resolver'), refused };
+    });
   }
 
   /** Accepts a connected node's list; returns the change and the entries it refused. */
   setAdvertised(nodes: readonly NodeInfo[]): NodeListChange & { refused: GridlinkError[] } {
-    if (unchanged(this.#lastAdvertised, nodes)) return { added: [], deleted: [], refused: [] };
-    this.#lastAdvertised = nodes.map((node) => ({ ...node }));
+    return this.#take('advertised', nodes, (node) => {
+      if (!this.isAllowed(node.url)) throw foreign(node, 'an advertised node list');
+      const checked = entry(node, normalizeUrl(node.url));
+      if (checked.cookie === undefined) this.#ids.set(checked.url, checked.id);
+      return checked;
+    });
+  }
+
+  /** One side's new answer: each entry as `accept` lists it, or refused with the error it throws. */
+  #take(source: Source, nodes: readonly ResolvedNode[], accept: (node: ResolvedNode) => ResolvedNode): NodeListChange & { refused: GridlinkError[] } {
+    if (unchanged(this.#last[source], nodes)) return { added: [], deleted: [], refused: [] };
+    this.#last[source] = nodes.map((node) => ({ ...node }));
     const before = this.all();
     const refused: GridlinkError[] = [];
-    const accepted: NodeInfo[] = [];
+    const accepted: ResolvedNode[] = [];
     for (const node of nodes.slice(0, this.#maxNodes)) {
       try {
-        if (!this.isAllowed(node.url)) throw this.#foreign(node);
-        const checked = entry(node, normalizeUrl(node.url));
-        if (checked.cookie === undefined) this.#ids.set(checked.url, checked.id);
-        accepted.push(checked);
+        accepted.push(accept(node));
       } catch (error) {
         refused.push(error as GridlinkError);
       }
     }
-    this.#advertised = dedupe(accepted);
+    this.#lists[source] = dedupe(accepted);
     this.#merged = undefined;
-    return { ...this.#report(before, 'advertised'), refused };
+    return { ...this.#report(before, source), refused };
   }
 
   /** Records the id a node gave for itself in its welcome. */
@@ -223,7 +218,7 @@ export class NodeList {
     const keys = new Set<string>();
     const ids = new Set<string>();
     const out: ResolvedNode[] = [];
-    const all = [...this.#resolved, ...this.#advertised];
+    const all = [...this.#lists.resolver, ...this.#lists.advertised];
     const shared = new Set(all.filter((node) => node.cookie !== undefined).map((node) => node.url));
     for (const node of all) {
       if (out.length >= this.#maxNodes) break;
@@ -241,10 +236,6 @@ export class NodeList {
     return [...out.filter((node) => !bare(node)), ...out.filter(bare)];
   }
 
-  #foreign(node: NodeInfo): GridlinkError {
-    return new ConnectError('GRIDLINK_FOREIGN_NODE', `an advertised node list named ${node.url}, which is outside the configured cloud`, { retriable: true });
-  }
-
   #trust(address: string): void {
     this.#addresses.delete(address);
     this.#addresses.add(address);
@@ -252,13 +243,17 @@ export class NodeList {
     if (this.#addresses.size > this.#maxNodes * 4) this.#addresses.delete(this.#addresses.values().next().value as string);
   }
 
-  #report(before: ResolvedNode[], source: 'resolver' | 'advertised'): NodeListChange {
+  #report(before: ResolvedNode[], source: Source): NodeListChange {
     const after = this.all();
     const change = diff(before, after);
     const same = before.length === after.length && before.every((n, i) => keyOf(n) === keyOf(after[i] as ResolvedNode) && n.id === after[i]?.id);
     if (!same) this.#onChange?.(after, source);
     return change;
   }
+}
+
+function foreign(node: NodeInfo, source: string): GridlinkError {
+  return new ConnectError('GRIDLINK_FOREIGN_NODE', `${source} named ${node.url}, which is outside the configured cloud`, { retriable: true });
 }
 
 /**
