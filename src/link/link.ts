@@ -34,7 +34,7 @@ import {
   type NodeInfo,
   type WelcomeFrame,
 } from '../protocol/frames.js';
-import { Suspicion, suspectAfter, type Verdict } from './suspicion.js';
+import { askCloud, suspectAfter, type Verdict } from './suspicion.js';
 
 export interface LinkHost {
   /** A frame arrived after the welcome (never `welcome`; `redirect` here means the session moved). */
@@ -149,8 +149,10 @@ export class Link {
   /** Ours until the welcome; then at least the node's, which relays messages up to its own limit. */
   #maxFrameBytes: number;
   readonly #heartbeat: Liveness;
-  /** Created with the welcome when the link has a witness and the heartbeat leaves room for a question. */
-  #suspicion: Suspicion | undefined;
+  /** Set with the welcome when the link has a witness and the heartbeat leaves room for a question. */
+  #about: WitnessQuestion | undefined;
+  /** The last question about a silent node (suspicion.ts); aborted when a frame arrives or the link ends. */
+  #question: AbortController | undefined;
   #pingId = 0;
   /** Created by the first `ping()` that waits (memory per idle client). */
   #pongWaiters: Map<number, () => void> | undefined;
@@ -170,6 +172,8 @@ export class Link {
             new LinkError('GRIDLINK_HEARTBEAT_TIMEOUT', `no frame from node ${node.id} for ${Math.round(silentMs)} ms`, { retriable: true }),
             CloseCode.heartbeatTimeout,
           ),
+        onSilent: () => this.#ask(),
+        onHeard: () => this.#stopAsking(),
       },
       settings.heartbeat,
       settings.now,
@@ -290,13 +294,12 @@ export class Link {
       case 'handshaking':
         break;
       case 'open':
-        this.#heartbeat.start();
-        if (cause.kind === 'welcome') this.#suspect(cause.welcome);
+        this.#heartbeat.start(cause.kind === 'welcome' ? this.#suspectAfter(cause.welcome) : undefined);
         break;
       case 'deadBeforeAttach':
       case 'closed': {
         this.#heartbeat.stop();
-        this.#suspicion?.stop();
+        this.#stopAsking();
         // A link that died before attach closed its transport then, with the death's own code.
         if (from.kind !== 'deadBeforeAttach') {
           const { code, reason } = closeFor(cause);
@@ -311,30 +314,34 @@ export class Link {
   }
 
   /**
-   * Starts watching for a silence long enough to ask the cloud about the node, when there is a
-   * witness. Only the cloud's `dead` ends the link early; see suspicion.ts.
+   * The silence after which the cloud is asked about the node (suspicion.ts), when there is a
+   * witness and the heartbeat leaves room for a question; only what the question needs is kept,
+   * not the whole welcome (members, meta, shared map): memory per idle client.
    */
-  #suspect(welcome: WelcomeFrame): void {
-    const witness = this.settings.witness;
-    const suspectMs = suspectAfter(this.settings.heartbeat, welcome.heartbeat);
-    if (witness === undefined || suspectMs === undefined) return;
-    const node = welcome.node.id;
-    // Only what the question needs is kept, not the whole welcome (members, meta, shared map) for
-    // the link's lifetime: memory per idle client.
-    const about: WitnessQuestion = { session: welcome.session, node: welcome.node, nodes: welcome.nodes };
-    this.#suspicion = new Suspicion(
-      {
-        ask: (signal) => witness(about, signal),
-        onConfirmedDead: (silentMs) =>
-          this.#die(
-            new LinkError('GRIDLINK_HEARTBEAT_TIMEOUT', `no frame from node ${node} for ${Math.round(silentMs)} ms, and the cloud confirms it is gone`, { retriable: true }),
-            CloseCode.heartbeatTimeout,
-          ),
-      },
-      { suspectMs },
-      this.settings.now,
+  #suspectAfter(welcome: WelcomeFrame): number | undefined {
+    const suspectMs = this.settings.witness === undefined ? undefined : suspectAfter(this.settings.heartbeat, welcome.heartbeat);
+    if (suspectMs !== undefined) this.#about = { session: welcome.session, node: welcome.node, nodes: welcome.nodes };
+    return suspectMs;
+  }
+
+  /** The node has been silent for a while: ask the cloud (suspicion.ts); only `dead` ends the link early. */
+  #ask(): void {
+    const { witness } = this.settings;
+    const about = this.#about;
+    if (witness === undefined || about === undefined) return;
+    this.#question = askCloud(
+      (signal) => witness(about, signal),
+      () =>
+        this.#die(
+          new LinkError('GRIDLINK_HEARTBEAT_TIMEOUT', `no frame from node ${about.node.id} for ${Math.round(this.silentFor())} ms, and the cloud confirms it is gone`, { retriable: true }),
+          CloseCode.heartbeatTimeout,
+        ),
     );
-    this.#suspicion.start();
+  }
+
+  #stopAsking(): void {
+    this.#question?.abort();
+    this.#question = undefined;
   }
 
   /** The link ended on its own (or the node broke the protocol); a link already ended ignores it. */
@@ -361,7 +368,6 @@ export class Link {
     const state = this.#state;
     if (!LIVE.includes(state.kind)) return;
     this.#heartbeat.received();
-    this.#suspicion?.received();
     let frame: NodeFrame;
     try {
       frame = decodeNodeFrame(data, { maxFrameBytes: this.#maxFrameBytes });

@@ -36,12 +36,16 @@ const invalid = (message: string): OptionsError => new OptionsError('GRIDLINK_IN
 
 export class Extras {
   readonly shared = new SharedMap();
-  readonly requests: Requests;
+  /** Created by the first request, handler or incoming request (memory per idle client). */
+  #requests: Requests | undefined;
   readonly #host: ExtrasHost;
 
   constructor(host: ExtrasHost) {
     this.#host = host;
-    this.requests = new Requests((data, extra) => (this.sendTo(data, false, extra), host.outbox.lastSeq));
+  }
+
+  get requests(): Requests {
+    return (this.#requests ??= new Requests((data, extra) => (this.sendTo(data, false, extra), this.#host.outbox.lastSeq)));
   }
 
   /** `send(data, { to })`: only to a member known now, and only through a node that routes it. */
@@ -101,7 +105,7 @@ export class Extras {
   }
 
   fail(error: () => GridlinkError): void {
-    this.requests.fail(error);
+    this.#requests?.fail(error);
   }
 
   setShared(key: string, value: unknown): void {
@@ -116,7 +120,7 @@ export class Extras {
       if (entry.to === id && entry.seq > (had ?? 0)) this.#undelivered(entry, 'GRIDLINK_MEMBER_LEFT');
     }
     // Requests it had delivered but not answered.
-    this.requests.left(id);
+    this.#requests?.left(id);
   }
 
   #refused(frame: RefusedFrame): void {
@@ -127,7 +131,7 @@ export class Extras {
   #undelivered(entry: OutboxEntry, code: string): void {
     if (entry.failed === true) return;
     entry.failed = true;
-    if (this.requests.refused(entry.seq, code)) return;
+    if (this.#requests?.refused(entry.seq, code) === true) return;
     const known = KNOWN.includes(code) ? (code as ErrorCode) : 'GRIDLINK_REJECTED';
     const what = entry.to === undefined ? 'a shared write' : `a message to ${entry.to}`;
     this.#host.helper.onError(new SessionError(known, `${what} (seq ${entry.seq}) was not delivered: ${code}`));

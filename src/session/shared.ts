@@ -20,30 +20,33 @@ export interface SharedChange {
 export class SharedMap {
   /** Live keys only: what `client.shared` shows. */
   readonly map = new Map<string, JsonValue>();
-  #entries = new Map<string, SharedEntry>();
+  /** Versioned entries, tombstones included; created by the first write (most sessions share nothing). */
+  #entries: Map<string, SharedEntry> | undefined;
   /** The node's bounds; undefined: the node has none of this (older), or no welcome yet. */
-  #limits: { keys: number; bytes: number } | undefined;
+  #maxKeys: number | undefined;
+  #maxBytes = 0;
 
   get supported(): boolean {
-    return this.#limits !== undefined;
+    return this.#maxKeys !== undefined;
   }
 
   /** What the next hello seeds the host with. */
   seed(): SharedMapWire {
-    return Object.fromEntries(this.#entries);
+    return this.#entries === undefined ? {} : Object.fromEntries(this.#entries);
   }
 
   /** The welcome's snapshot replaces the copy; returns the keys that changed. */
   adopt(welcome: WelcomeFrame): SharedChange[] {
-    this.#limits = welcome.maxSharedKeys === undefined ? undefined : { keys: welcome.maxSharedKeys, bytes: welcome.maxSharedBytes ?? 0 };
+    this.#maxKeys = welcome.maxSharedKeys;
+    this.#maxBytes = welcome.maxSharedBytes ?? 0;
     if (welcome.shared === undefined) return [];
     const changes: SharedChange[] = [];
     const given = Object.keys(welcome.shared);
     // An empty map stays the one we have: most sessions share nothing (memory per idle client).
-    if (given.length === 0 && this.#entries.size === 0) return changes;
-    const keys = new Set([...this.#entries.keys(), ...given]);
-    this.#entries = new Map(Object.entries(welcome.shared));
-    for (const key of keys) this.#set(key, this.#entries.get(key), undefined, changes);
+    if (given.length === 0 && (this.#entries?.size ?? 0) === 0) return changes;
+    const keys = new Set([...(this.#entries?.keys() ?? []), ...given]);
+    const entries = (this.#entries = new Map(Object.entries(welcome.shared)));
+    for (const key of keys) this.#set(key, entries.get(key), undefined, changes);
     return changes;
   }
 
@@ -51,8 +54,8 @@ export class SharedMap {
   apply(frame: SharedFrame): SharedChange[] {
     const changes: SharedChange[] = [];
     const entry: SharedEntry | undefined = frame.v === undefined ? undefined : frame.val === undefined ? [frame.v] : [frame.v, frame.val];
-    if (entry === undefined) this.#entries.delete(frame.k);
-    else this.#entries.set(frame.k, entry);
+    if (entry === undefined) this.#entries?.delete(frame.k);
+    else (this.#entries ??= new Map()).set(frame.k, entry);
     this.#set(frame.k, entry, frame.from, changes);
     return changes;
   }
@@ -68,13 +71,13 @@ export class SharedMap {
   /** Throws unless the node would take `key` = `value` (undefined: delete). */
   check(key: string, value: JsonValue | undefined): void {
     if (!isProtocolId(key)) throw new SessionError('GRIDLINK_INVALID_ARGUMENT', 'a shared key is a string of 1..128 chars without control characters');
-    const limits = this.#limits;
-    if (limits === undefined) throw new SessionError('GRIDLINK_UNSUPPORTED', 'this node has no shared state (or the client has not joined yet)');
+    const maxKeys = this.#maxKeys;
+    if (maxKeys === undefined) throw new SessionError('GRIDLINK_UNSUPPORTED', 'this node has no shared state (or the client has not joined yet)');
     if (value === undefined) return;
     let bytes = key.length + jsonBytes(value);
     for (const [k, v] of this.map) if (k !== key) bytes += k.length + jsonBytes(v);
-    if (bytes > limits.bytes || (!this.map.has(key) && this.map.size >= limits.keys)) {
-      throw new SessionError('GRIDLINK_SHARED_TOO_LARGE', `the shared map would be over the node's bounds (${limits.keys} keys, ${limits.bytes} bytes)`);
+    if (bytes > this.#maxBytes || (!this.map.has(key) && this.map.size >= maxKeys)) {
+      throw new SessionError('GRIDLINK_SHARED_TOO_LARGE', `the shared map would be over the node's bounds (${maxKeys} keys, ${this.#maxBytes} bytes)`);
     }
   }
 }
