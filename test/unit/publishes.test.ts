@@ -14,17 +14,17 @@ const recorder = (): PublishLink & { texts: string[] } => {
 };
 
 describe('PendingPublishes', () => {
-  it('resolves with how many members confirmed, once every member it waits for did', async () => {
+  it('answers with how many members present confirmed, once every one of them did', async () => {
     const table = new PendingPublishes();
     let sent = 0;
-    const done = table.wait(pub('p1'), text(pub('p1')), ['ann', 'bob'], () => sent++);
+    const done = table.wait(pub('p1'), text(pub('p1')), ['ann', 'bob'], [], () => sent++);
     table.confirmed('ann', ['p1', 'unknown']);
     table.confirmed('ann', ['p1']); // twice from one member counts once
     expect(table.size).toBe(1);
     table.confirmed('cat', ['p1']); // not one it waits for
     expect(table.size).toBe(1);
     table.confirmed('bob', ['p1']);
-    await expect(done).resolves.toBe(2);
+    await expect(done).resolves.toEqual({ members: 2, away: 0 });
     expect(sent).toBe(1);
     expect(table.size).toBe(0);
   });
@@ -32,61 +32,91 @@ describe('PendingPublishes', () => {
   it('joins a retry of a pending id instead of sending it again', async () => {
     const table = new PendingPublishes();
     let sent = 0;
-    const first = table.wait(pub('p1'), text(pub('p1')), ['ann'], () => sent++);
-    const retry = table.wait(pub('p1'), text(pub('p1')), ['ann', 'bob'], () => sent++);
+    const first = table.wait(pub('p1'), text(pub('p1')), ['ann'], [], () => sent++);
+    const retry = table.wait(pub('p1'), text(pub('p1')), ['ann', 'bob'], [], () => sent++);
     table.confirmed('ann', ['p1']);
-    await expect(first).resolves.toBe(1);
-    await expect(retry).resolves.toBe(1);
+    await expect(first).resolves.toEqual({ members: 1, away: 0 });
+    await expect(retry).resolves.toEqual({ members: 1, away: 0 });
     expect(sent).toBe(1);
   });
 
-  it('sends what waits for a member away when it comes back, and only that', async () => {
+  it('does not wait for members away, keeps the publish for them and sends it when they come back', async () => {
     const table = new PendingPublishes();
-    const forBob = table.wait(pub('p1', 'one'), text(pub('p1', 'one')), ['ann', 'bob'], () => {});
-    const annOnly = table.wait(pub('p2'), text(pub('p2')), ['ann'], () => {});
+    const p1 = table.wait(pub('p1', 'one'), text(pub('p1', 'one')), ['ann'], ['bob'], () => {});
+    const p2 = table.wait(pub('p2'), text(pub('p2')), ['ann'], [], () => {});
+    table.confirmed('ann', ['p1', 'p2']);
+    await expect(p1).resolves.toEqual({ members: 1, away: 1 });
+    await expect(p2).resolves.toEqual({ members: 1, away: 0 });
+    expect(table.size).toBe(1); // p1, kept for bob
     const link = recorder();
     table.returned('bob', link, true);
     expect(link.texts).toEqual([text(pub('p1', 'one'))]);
-    table.confirmed('ann', ['p1', 'p2']);
-    await expect(annOnly).resolves.toBe(1);
-    expect(table.size).toBe(1); // p1 still waits for bob
     table.confirmed('bob', ['p1']);
-    await expect(forBob).resolves.toBe(2);
-  });
-
-  it('stops waiting for a member that left for good, or returned without taking publishes', async () => {
-    const table = new PendingPublishes();
-    const p1 = table.wait(pub('p1'), text(pub('p1')), ['ann', 'bob'], () => {});
-    const p2 = table.wait(pub('p2'), text(pub('p2')), ['ann', 'cat'], () => {});
-    const p3 = table.wait(pub('p3'), text(pub('p3')), ['dan'], () => {});
-    table.confirmed('ann', ['p1', 'p2']);
-    table.release('bob');
-    await expect(p1).resolves.toBe(1);
-    const link = recorder();
-    table.returned('cat', link, false);
-    expect(link.texts).toEqual([]);
-    await expect(p2).resolves.toBe(1);
-    table.release('dan'); // nobody confirmed: 0, which the node answers as no-members
-    await expect(p3).resolves.toBe(0);
     expect(table.size).toBe(0);
   });
 
-  it('abandon() fails a pending publish with the given error, so a retry sends it again', async () => {
+  it('a member whose link goes before it confirmed no longer holds the answer up; it gets the publish on its return', async () => {
+    const table = new PendingPublishes();
+    const done = table.wait(pub('p1'), text(pub('p1')), ['ann', 'bob'], [], () => {});
+    table.confirmed('ann', ['p1']);
+    table.detached('bob');
+    await expect(done).resolves.toEqual({ members: 1, away: 1 });
+    const link = recorder();
+    table.returned('bob', link, true);
+    expect(link.texts).toEqual([text(pub('p1'))]);
+  });
+
+  it('a member back before the answer is waited for again', async () => {
+    const table = new PendingPublishes();
+    let answered = false;
+    const done = table.wait(pub('p1'), text(pub('p1')), ['ann'], ['bob'], () => {}).then((d) => ((answered = true), d));
+    table.returned('bob', recorder(), true);
+    table.confirmed('ann', ['p1']);
+    await Promise.resolve();
+    expect(answered).toBe(false);
+    table.confirmed('bob', ['p1']);
+    await expect(done).resolves.toEqual({ members: 2, away: 0 });
+    expect(table.size).toBe(0);
+  });
+
+  it('releases members that left for good, or came back without taking publishes', async () => {
+    const table = new PendingPublishes();
+    const p1 = table.wait(pub('p1'), text(pub('p1')), ['ann', 'bob'], [], () => {});
+    const p2 = table.wait(pub('p2'), text(pub('p2')), ['ann'], ['cat'], () => {});
+    table.confirmed('ann', ['p1', 'p2']);
+    table.release('bob');
+    await expect(p1).resolves.toEqual({ members: 1, away: 0 });
+    await expect(p2).resolves.toEqual({ members: 1, away: 1 });
+    const link = recorder();
+    table.returned('cat', link, false);
+    expect(link.texts).toEqual([]);
+    expect(table.size).toBe(0);
+  });
+
+  it('with nobody present it answers at once and keeps the publish for the members away', async () => {
+    const table = new PendingPublishes();
+    await expect(table.wait(pub('p1'), text(pub('p1')), [], ['ann'], () => {})).resolves.toEqual({ members: 0, away: 1 });
+    expect(table.size).toBe(1);
+    table.release('ann');
+    expect(table.size).toBe(0);
+  });
+
+  it('abandon() fails a publish not answered yet, so a retry sends it again', async () => {
     const table = new PendingPublishes();
     let sent = 0;
-    const first = table.wait(pub('p1'), text(pub('p1')), ['ann'], () => sent++);
+    const first = table.wait(pub('p1'), text(pub('p1')), ['ann'], [], () => sent++);
     table.abandon('p1', new GridlinkError('GRIDLINK_ABORTED', 'gave up'));
     await expect(first).rejects.toMatchObject({ code: 'GRIDLINK_ABORTED' });
-    const again = table.wait(pub('p1'), text(pub('p1')), ['ann'], () => sent++);
+    const again = table.wait(pub('p1'), text(pub('p1')), ['ann'], [], () => sent++);
     table.confirmed('ann', ['p1']);
-    await expect(again).resolves.toBe(1);
+    await expect(again).resolves.toEqual({ members: 1, away: 0 });
     expect(sent).toBe(2);
   });
 
-  it('is bounded in count, and stop() fails everything pending', async () => {
+  it('is bounded in count, and stop() fails everything not answered', async () => {
     const table = new PendingPublishes();
-    const all = Array.from({ length: MAX_PENDING_PUBLISHES }, (_, i) => table.wait(pub(`p${i}`), text(pub(`p${i}`)), ['ann'], () => {}));
-    await expect(table.wait(pub('one-more'), '{}', ['ann'], () => {})).rejects.toMatchObject({ code: 'GRIDLINK_BUSY', retriable: true });
+    const all = Array.from({ length: MAX_PENDING_PUBLISHES }, (_, i) => table.wait(pub(`p${i}`), text(pub(`p${i}`)), ['ann'], [], () => {}));
+    await expect(table.wait(pub('one-more'), '{}', ['ann'], [], () => {})).rejects.toMatchObject({ code: 'GRIDLINK_BUSY', retriable: true });
     table.stop();
     const results = await Promise.allSettled(all);
     expect(results.every((r) => r.status === 'rejected')).toBe(true);
@@ -96,14 +126,14 @@ describe('PendingPublishes', () => {
   it('is bounded in bytes held, and frees them as publishes settle', async () => {
     const table = new PendingPublishes();
     const big = 'x'.repeat(MAX_PENDING_PUBLISH_BYTES / 2 - 100);
-    const first = table.wait(pub('a', big), text(pub('a', big)), ['ann'], () => {});
-    void table.wait(pub('b', big), text(pub('b', big)), ['ann'], () => {});
-    await expect(table.wait(pub('c', big), text(pub('c', big)), ['ann'], () => {})).rejects.toMatchObject({ code: 'GRIDLINK_BUSY' });
+    const first = table.wait(pub('a', big), text(pub('a', big)), ['ann'], [], () => {});
+    void table.wait(pub('b', big), text(pub('b', big)), [], ['bob'], () => {}); // kept for bob
+    await expect(table.wait(pub('c', big), text(pub('c', big)), ['ann'], [], () => {})).rejects.toMatchObject({ code: 'GRIDLINK_BUSY' });
     table.confirmed('ann', ['a']);
     await first;
-    const third = table.wait(pub('c', big), text(pub('c', big)), ['ann'], () => {});
-    table.confirmed('ann', ['b', 'c']);
-    await expect(third).resolves.toBe(1);
+    const third = table.wait(pub('c', big), text(pub('c', big)), ['ann'], [], () => {});
+    table.confirmed('ann', ['c']);
+    await expect(third).resolves.toEqual({ members: 1, away: 0 });
   });
 });
 

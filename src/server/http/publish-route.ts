@@ -7,7 +7,7 @@
  *   body          text/plain (UTF-8) → members get a string; application/octet-stream → bytes
  *   headers       Idempotency-Key: <id> (optional; a retry with it is delivered once)
  *   query         timeoutMs=<1..60000> (optional; default 5000)
- *   200           {"status":"delivered","id","members"} | {"status":"no-members","id","members":0}
+ *   200           {"status":"delivered","id","members","away"} | {"status":"no-members","id","members":0}
  *   4xx/5xx       {"code":"GRIDLINK_…","message"}: 400 bad argument, 401 key, 405 method, 413 too
  *                 large, 415 content type, 503 try again (draining, host unreachable), 504 timeout
  */

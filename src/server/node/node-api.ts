@@ -29,8 +29,9 @@ export interface NodeServer extends Pick<Emitter<NodeEvents>, 'on' | 'once' | 'o
   hostOf(session: string): NodeInfo;
   /**
    * Publishes `data` into `session` from `@server` (docs/protocol.md "Publish"): delivered by the
-   * session's host — this node, or forwarded to it — to every member, the ones away for their grace
-   * period when they come back; resolves once each confirmed it (`delivered`), or `no-members`. Retry a failure with the same `idempotencyKey`.
+   * session's host — this node, or forwarded to it — to every member present, and kept for the ones
+   * away for their grace period until they come back; resolves once each member present confirmed
+   * it (`delivered`), or `no-members`. Retry a failure with the same `idempotencyKey`.
    */
   publish(session: string, data: string | Uint8Array, options?: PublishOptions): Promise<PublishResult>;
   /** Leaves placement, tells clients to migrate, resolves once they left or the deadline passed; then the node is closed. */

@@ -39,8 +39,8 @@ export function nodePublisher(deps: NodePublisherDeps): Publisher {
         return { id, url: url ?? self.url };
       },
       async deliver(session, id, data, _timeoutMs, signal) {
-        const members = await sessions.publish(session, id, data, signal);
-        return members === 0 ? { status: 'no-members', id, members: 0 } : { status: 'delivered', id, members };
+        const { members, away } = await sessions.publish(session, id, data, signal);
+        return members + away === 0 ? { status: 'no-members', id, members: 0 } : { status: 'delivered', id, members, away };
       },
     },
     {

@@ -52,7 +52,8 @@ export async function forwardPublish(target: ForwardTarget, session: string, id:
   }
   const answer = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
   if (status === 200 && (answer.status === 'delivered' || answer.status === 'no-members') && typeof answer.members === 'number') {
-    return answer.status === 'delivered' ? { status: 'delivered', id, members: answer.members } : { status: 'no-members', id, members: 0 };
+    const away = typeof answer.away === 'number' ? answer.away : 0; // a host older than `away`
+    return answer.status === 'delivered' ? { status: 'delivered', id, members: answer.members, away } : { status: 'no-members', id, members: 0 };
   }
   const code = typeof answer.code === 'string' && answer.code.startsWith('GRIDLINK_') ? (answer.code as ErrorCode) : 'GRIDLINK_PUBLISH_FAILED';
   const message = `node '${target.node}' (the session's host) answered ${status}: ${typeof answer.message === 'string' ? answer.message.slice(0, 300) : 'no reason given'}`;

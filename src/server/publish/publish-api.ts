@@ -8,7 +8,10 @@ export interface PublishOptions {
 }
 
 export type PublishResult =
-  /** `members` confirmed it: every member of the session, the ones away for their grace period included. */
-  | { status: 'delivered'; id: string; members: number }
+  /**
+   * Every member present confirmed it (`members` of them); `away` members (a dropped link, or on
+   * their way while the session migrates) are sent it when they come back within their grace period.
+   */
+  | { status: 'delivered'; id: string; members: number; away: number }
   /** The session has no members (none attached or expected back): nothing was delivered. */
   | { status: 'no-members'; id: string; members: 0 };

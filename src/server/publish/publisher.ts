@@ -5,8 +5,8 @@
  * Any node takes a publish. The session's host (placement's answer) delivers it; any other node
  * forwards it to the host over HTTP, authenticated with the cloud's publish key and marked as
  * forwarded, so the host delivers it itself and never forwards it again. The host answers once
- * every member confirmed it (`delivered`; members away are sent it on their return, publishes.ts),
- * or at once when nobody is there
+ * every member present confirmed it (`delivered`; it is kept for members away and sent on their
+ * return, publishes.ts), or at once when nobody is there
  * (`no-members`). A publish that failed (timeout, the host died) may be retried with the same
  * idempotency key on any node: members drop a publish they already have, by its id.
  */

@@ -30,6 +30,7 @@ import { adoptSeed, leftFrame, route, sendAfter } from './routing.js';
 import { SharedState, type SharedLimits } from './shared-state.js';
 import type { SessionObserver } from './observer.js';
 import { deliverPublish } from './publishing.js';
+import type { Delivery } from './publishes.js';
 
 export type { MemberLink } from './records.js';
 
@@ -303,12 +304,13 @@ export class SessionHost {
     const entry = this.byLink.get(link);
     if (entry === undefined) return;
     this.byLink.delete(link);
-    // Publishes it had not confirmed wait for its return (publishes.ts).
     this.membership.detach(entry.session, entry.member, link);
+    // What it had not confirmed is kept for its return; answers no longer wait for it (publishes.ts).
+    entry.session.publishes?.detached(entry.member.id);
   }
 
-  /** A backend's publish (publishing.ts): how many members confirmed it; 0 when none here takes publishes. */
-  publish(sessionId: string, id: string, data: string | Uint8Array, signal: AbortSignal): Promise<number> {
+  /** A backend's publish (publishing.ts): the members present that confirmed it, and those away it is kept for. */
+  publish(sessionId: string, id: string, data: string | Uint8Array, signal: AbortSignal): Promise<Delivery> {
     return deliverPublish(this.sessions.get(sessionId), id, data, signal);
   }
 
