@@ -21,9 +21,9 @@
  */
 import { abortError, onAbort } from '../core/abort.js';
 import { ConnectError, GridlinkError, isGridlinkError, LinkError } from '../core/errors.js';
-import { Liveness } from '../core/liveness.js';
+import { Liveness, type LivenessHost } from '../core/liveness.js';
 import { setUnrefTimeout, type TimerHandle } from '../core/timers.js';
-import type { Transport } from '../dial/transport.js';
+import type { Transport, TransportHandlers } from '../dial/transport.js';
 import { decodeNodeFrame, encodeFrame } from '../protocol/codec.js';
 import {
   CloseCode,
@@ -34,6 +34,7 @@ import {
   type NodeInfo,
   type WelcomeFrame,
 } from '../protocol/frames.js';
+import { internList, internNode } from '../resolve/intern.js';
 import { askCloud, suspectAfter, type Verdict } from './suspicion.js';
 
 export interface LinkHost {
@@ -44,7 +45,11 @@ export interface LinkHost {
 }
 
 /** What a witness is asked about: the quiet node, its session and the cloud its welcome listed. */
-export type WitnessQuestion = Pick<WelcomeFrame, 'session' | 'node' | 'nodes'>;
+export interface WitnessQuestion {
+  readonly session: string;
+  readonly node: NodeInfo;
+  readonly nodes: readonly NodeInfo[];
+}
 
 export interface LinkSettings {
   readonly heartbeat: HeartbeatSettings;
@@ -52,7 +57,8 @@ export interface LinkSettings {
   readonly now: () => number;
   /**
    * Asks the cloud whether the node that welcomed us is gone (suspicion.ts); without it, only the
-   * heartbeat timeout ends a silent link. Must not reject; a failure is `unknown`.
+   * heartbeat timeout ends a silent link. Must not reject; a failure is `unknown`. Called as a
+   * method of the settings (they may be a class instance).
    */
   readonly witness?: (about: WitnessQuestion, signal: AbortSignal) => Promise<Verdict>;
 }
@@ -157,6 +163,40 @@ export class Link {
   /** Created by the first `ping()` that waits (memory per idle client). */
   #pongWaiters: Map<number, () => void> | undefined;
 
+  /**
+   * How the heartbeat and the transport call back into the link: one small object per link with
+   * methods, where a closure per callback (and their scope) cost hundreds of bytes per idle client.
+   */
+  static readonly #Ports = class implements LivenessHost, TransportHandlers {
+    constructor(readonly link: Link) {}
+
+    sendPing(): void {
+      this.link.send({ t: 'ping' });
+    }
+
+    onDead(silentMs: number): void {
+      const { link } = this;
+      link.#die(new LinkError('GRIDLINK_HEARTBEAT_TIMEOUT', `no frame from node ${link.node.id} for ${Math.round(silentMs)} ms`, { retriable: true }), CloseCode.heartbeatTimeout);
+    }
+
+    onSilent(): void {
+      this.link.#ask();
+    }
+
+    onHeard(): void {
+      this.link.#stopAsking();
+    }
+
+    onMessage(data: string | Uint8Array): void {
+      this.link.#onMessage(data);
+    }
+
+    onClose(error: GridlinkError | undefined): void {
+      const { link } = this;
+      if (LIVE.includes(link.#state.kind)) link.#die(error ?? new LinkError('GRIDLINK_LINK_LOST', `link to ${link.node.id} closed`, { retriable: true }), CloseCode.normal);
+    }
+  };
+
   constructor(
     private readonly transport: Transport,
     /** The node as we dialled it; the welcome may name it more precisely. */
@@ -164,24 +204,9 @@ export class Link {
     private readonly settings: LinkSettings,
   ) {
     this.#maxFrameBytes = settings.maxFrameBytes;
-    this.#heartbeat = new Liveness(
-      {
-        sendPing: () => this.send({ t: 'ping' }),
-        onDead: (silentMs) =>
-          this.#die(
-            new LinkError('GRIDLINK_HEARTBEAT_TIMEOUT', `no frame from node ${node.id} for ${Math.round(silentMs)} ms`, { retriable: true }),
-            CloseCode.heartbeatTimeout,
-          ),
-        onSilent: () => this.#ask(),
-        onHeard: () => this.#stopAsking(),
-      },
-      settings.heartbeat,
-      settings.now,
-    );
-    transport.attach({
-      onMessage: (data) => this.#onMessage(data),
-      onClose: (error) => LIVE.includes(this.#state.kind) && this.#die(error ?? new LinkError('GRIDLINK_LINK_LOST', `link to ${node.id} closed`, { retriable: true }), CloseCode.normal),
-    });
+    const ports = new Link.#Ports(this);
+    this.#heartbeat = new Liveness(ports, settings.heartbeat, settings.now);
+    transport.attach(ports);
   }
 
   get isOpen(): boolean {
@@ -316,21 +341,23 @@ export class Link {
   /**
    * The silence after which the cloud is asked about the node (suspicion.ts), when there is a
    * witness and the heartbeat leaves room for a question; only what the question needs is kept,
-   * not the whole welcome (members, meta, shared map): memory per idle client.
+   * not the whole welcome (members, meta, shared map), and the nodes as shared copies (intern.ts):
+   * memory per idle client.
    */
   #suspectAfter(welcome: WelcomeFrame): number | undefined {
     const suspectMs = this.settings.witness === undefined ? undefined : suspectAfter(this.settings.heartbeat, welcome.heartbeat);
-    if (suspectMs !== undefined) this.#about = { session: welcome.session, node: welcome.node, nodes: welcome.nodes };
+    if (suspectMs !== undefined) this.#about = { session: welcome.session, node: internNode(welcome.node), nodes: internList(welcome.nodes) };
     return suspectMs;
   }
 
   /** The node has been silent for a while: ask the cloud (suspicion.ts); only `dead` ends the link early. */
   #ask(): void {
-    const { witness } = this.settings;
+    const { settings } = this;
     const about = this.#about;
-    if (witness === undefined || about === undefined) return;
+    if (settings.witness === undefined || about === undefined) return;
     this.#question = askCloud(
-      (signal) => witness(about, signal),
+      // Called on the settings: a method of a class instance (session/connector.ts) needs its `this`.
+      (signal) => settings.witness?.(about, signal) ?? Promise.resolve('unknown'),
       () =>
         this.#die(
           new LinkError('GRIDLINK_HEARTBEAT_TIMEOUT', `no frame from node ${about.node.id} for ${Math.round(this.silentFor())} ms, and the cloud confirms it is gone`, { retriable: true }),

@@ -24,6 +24,7 @@
 import { ConnectError, type GridlinkError } from '../core/errors.js';
 import { isCookiePair } from '../protocol/codec.js';
 import type { NodeInfo } from '../protocol/frames.js';
+import { internList, internNode } from './intern.js';
 import type { ResolvedNode } from './resolver.js';
 
 export interface NodeListChange {
@@ -98,12 +99,15 @@ function entry(node: NodeInfo, url: string, address?: string): ResolvedNode {
 const ADDRESS = /^[0-9a-f.:]{2,45}$/i;
 
 export class NodeList {
-  /** Each side's entries, kept apart: the resolver's answer and what connected nodes advertised. */
-  readonly #lists: Record<Source, ResolvedNode[]> = { resolver: [], advertised: [] };
-  /** Ids learned from nodes themselves, by URL. */
-  readonly #ids = new Map<string, string>();
-  /** IP addresses the resolver answered; oldest forgotten first past the cap. */
-  readonly #addresses = new Set<string>();
+  /**
+   * Each side's entries, kept apart: the resolver's answer and what connected nodes advertised.
+   * Every list here is a shared copy (intern.ts): clients of one cloud hold the same few nodes.
+   */
+  readonly #lists: Record<Source, readonly ResolvedNode[]> = { resolver: [], advertised: [] };
+  /** Ids learned from nodes themselves, by URL; made by the first (memory per idle client). */
+  #ids: Map<string, string> | undefined;
+  /** IP addresses the resolver answered; oldest forgotten first past the cap. Made by the first. */
+  #addresses: Set<string> | undefined;
   /**
    * The last answers taken, as given: a resolver repeats itself (a static list, a cached answer)
    * and nodes advertise the same list in every welcome, and a crowd of migrating clients must not
@@ -111,7 +115,7 @@ export class NodeList {
    */
   readonly #last: Partial<Record<Source, readonly ResolvedNode[]>> = {};
   /** The merged list as all() last built it; dropped whenever an input changes. */
-  #merged: ResolvedNode[] | undefined;
+  #merged: readonly ResolvedNode[] | undefined;
 
   readonly #allow: Allowlist;
   readonly #maxNodes: number;
@@ -136,7 +140,7 @@ export class NodeList {
     } catch {
       return false;
     }
-    if (this.#allow.hosts.has(host) || this.#addresses.has(host)) return true;
+    if (this.#allow.hosts.has(host) || this.#addresses?.has(host) === true) return true;
     return this.#allow.zones.some((zone) => host === zone || host.endsWith(`.${zone}`));
   }
 
@@ -147,7 +151,7 @@ export class NodeList {
    */
   check(node: NodeInfo, source: string): ResolvedNode {
     if (!this.isAllowed(node.url)) throw foreign(node, source);
-    return this.all().find((listed) => listed.id === node.id) ?? entry(node, normalizeUrl(node.url));
+    return this.all().find((listed) => listed.id === node.id) ?? internNode(entry(node, normalizeUrl(node.url)));
   }
 
   /**
@@ -176,7 +180,7 @@ export class NodeList {
     return this.#take('advertised', nodes, (node) => {
       if (!this.isAllowed(node.url)) throw foreign(node, 'an advertised node list');
       const checked = entry(node, normalizeUrl(node.url));
-      if (checked.cookie === undefined) this.#ids.set(checked.url, checked.id);
+      if (checked.cookie === undefined) (this.#ids ??= new Map()).set(checked.url, checked.id);
       return checked;
     });
   }
@@ -184,7 +188,7 @@ export class NodeList {
   /** One side's new answer: each entry as `accept` lists it, or refused with the error it throws. */
   #take(source: Source, nodes: readonly ResolvedNode[], accept: (node: ResolvedNode) => ResolvedNode): NodeListChange & { refused: GridlinkError[] } {
     if (unchanged(this.#last[source], nodes)) return { added: [], deleted: [], refused: [] };
-    this.#last[source] = nodes.map((node) => ({ ...node }));
+    this.#last[source] = internList(nodes);
     const before = this.all();
     const refused: GridlinkError[] = [];
     const accepted: ResolvedNode[] = [];
@@ -195,15 +199,15 @@ export class NodeList {
         refused.push(error as GridlinkError);
       }
     }
-    this.#lists[source] = dedupe(accepted);
+    this.#lists[source] = internList(dedupe(accepted));
     this.#merged = undefined;
     return { ...this.#report(before, source), refused };
   }
 
   /** Records the id a node gave for itself in its welcome. */
   learnId(url: string, id: string): void {
-    if (this.#ids.get(url) === id) return; // known, under its normalized URL (as the list dials it)
-    this.#ids.set(normalizeUrl(url), id);
+    if (this.#ids?.get(url) === id) return; // known, under its normalized URL (as the list dials it)
+    (this.#ids ??= new Map()).set(normalizeUrl(url), id);
     this.#merged = undefined;
   }
 
@@ -214,7 +218,7 @@ export class NodeList {
     return this.#merged.slice();
   }
 
-  #merge(): ResolvedNode[] {
+  #merge(): readonly ResolvedNode[] {
     const keys = new Set<string>();
     const ids = new Set<string>();
     const out: ResolvedNode[] = [];
@@ -223,7 +227,7 @@ export class NodeList {
     for (const node of all) {
       if (out.length >= this.#maxNodes) break;
       const address = (node as ResolvedNode).address;
-      const learned = address === undefined && node.cookie === undefined && !shared.has(node.url) ? this.#ids.get(node.url) : undefined;
+      const learned = address === undefined && node.cookie === undefined && !shared.has(node.url) ? this.#ids?.get(node.url) : undefined;
       const listed = entry({ ...node, id: learned ?? node.id }, node.url, address);
       if (keys.has(keyOf(listed)) || ids.has(listed.id)) continue;
       keys.add(keyOf(listed));
@@ -233,14 +237,15 @@ export class NodeList {
     // Once the nodes behind a proxy are known by cookie, the bare proxy URL ("whichever backend the
     // proxy picks, with whatever cookie the jar holds", possibly a dead one's) is the fallback.
     const bare = (node: ResolvedNode): boolean => node.cookie === undefined && shared.has(node.url);
-    return [...out.filter((node) => !bare(node)), ...out.filter(bare)];
+    return internList([...out.filter((node) => !bare(node)), ...out.filter(bare)]);
   }
 
   #trust(address: string): void {
-    this.#addresses.delete(address);
-    this.#addresses.add(address);
+    const addresses = (this.#addresses ??= new Set());
+    addresses.delete(address);
+    addresses.add(address);
     // Bounded: a resolver answering ever new addresses cannot grow this without end.
-    if (this.#addresses.size > this.#maxNodes * 4) this.#addresses.delete(this.#addresses.values().next().value as string);
+    if (addresses.size > this.#maxNodes * 4) addresses.delete(addresses.values().next().value as string);
   }
 
   #report(before: ResolvedNode[], source: Source): NodeListChange {
@@ -269,7 +274,7 @@ function unchanged(last: readonly ResolvedNode[] | undefined, next: readonly Res
   });
 }
 
-function dedupe<T extends ResolvedNode>(nodes: T[]): T[] {
+function dedupe<T extends ResolvedNode>(nodes: readonly T[]): T[] {
   const seen = new Set<string>();
   return nodes.filter((n) => !seen.has(keyOf(n)) && seen.add(keyOf(n)));
 }

@@ -16,6 +16,7 @@ import { ClosedError, GridlinkError, LinkError, SessionError, isGridlinkError } 
 import { StateMachine, type MigrationCode, type Reason } from '../core/state.js';
 import type { Link } from '../link/link.js';
 import { encodeFrame } from '../protocol/codec.js';
+import { internNode } from '../resolve/intern.js';
 import { nodeKey } from '../resolve/node-list.js';
 import { CloseCode, type HelloFrame, type JsonValue, type MsgFrame, type NodeInfo } from '../protocol/frames.js';
 import type { Extras } from './extras.js';
@@ -274,7 +275,7 @@ export class Session {
       link.close(CloseCode.normal, 'message too large');
       throw error;
     }
-    this.#node = node;
+    this.#node = internNode(node);
     this.#resume = welcome.resume;
     this.#successor = this.connector.policy.name === 'custom' ? undefined : successorOf(this.settings.session, welcome.nodes, welcome.node.id);
     this.connector.nodes.learnId(node.url, node.id);
