@@ -205,23 +205,7 @@ export function normalizeOptions(input: ConnectOptions): NormalizedOptions {
 
 const CLOUD_OPTIONS = ['cloud', 'discovery', 'dns', 'doh'] as const;
 
-// What most clients leave at its default is one frozen value for all of them, not a copy each:
-// a process may hold thousands of clients (memory per idle client).
-const NONE: readonly never[] = Object.freeze([]);
-const none = <T>(items: readonly T[]): readonly T[] => (items.length === 0 ? NONE : items);
-const NO_CLOUD: CloudFields = Object.freeze({ cloud: undefined, dns: NONE, doh: NONE, discovery: NONE });
-const groups = new Map<string, object>();
-
-/** The shared frozen copy of a group of numbers (heartbeat, retry, cooldown); bounded, a miss is a new copy. */
-function sharedGroup<T extends object>(group: T): T {
-  const key = Object.entries(group).join();
-  let hit = groups.get(key) as T | undefined;
-  if (hit === undefined) {
-    if (groups.size >= 64) groups.clear();
-    groups.set(key, (hit = Object.freeze(group)));
-  }
-  return hit;
-}
+const NO_CLOUD: CloudFields = Object.freeze({ cloud: undefined, dns: [], doh: [], discovery: [] });
 
 /** The options, with the cloud's (`cloud`, `dns`, `doh`, `discovery`) checked by `cloudOptions` when given. */
 export function normalizeCoreOptions(input: ConnectOptions, cloudOptions?: CloudOptionsCheck): NormalizedOptions {
@@ -231,7 +215,7 @@ export function normalizeCoreOptions(input: ConnectOptions, cloudOptions?: Cloud
   // '@server' sends what the backend publishes: ids starting with '@' are the nodes' to give.
   if (clientId?.startsWith('@')) fail('clientId', "must not start with '@'");
   // Shared copies (intern.ts): every client of a cloud names the same nodes.
-  const nodes = o.nodes === undefined ? NONE : internList(list('nodes', o.nodes, 'URLs or { id, url }').map(nodeEntry));
+  const nodes = o.nodes === undefined ? [] : internList(list('nodes', o.nodes, 'URLs or { id, url }').map(nodeEntry));
   const resolver = o.resolver as Resolver | undefined;
   if (resolver !== undefined && typeof resolver?.resolve !== 'function') fail('resolver', 'must have a resolve(signal) method');
   const enough = (cloud: unknown, discovery: readonly string[]): void => {
@@ -251,7 +235,7 @@ export function normalizeCoreOptions(input: ConnectOptions, cloudOptions?: Cloud
   const minDelayMs = number('retry.minDelayMs', retry.minDelayMs, 100, 0);
   const maxDelayMs = number('retry.maxDelayMs', retry.maxDelayMs, 5000, minDelayMs);
   const baseMs = number('cooldown.baseMs', cooldown.baseMs, 1000, 0);
-  const allowHosts = o.allowHosts === undefined ? NONE : list('allowHosts', o.allowHosts, 'host names', Number.POSITIVE_INFINITY, (h) => typeof h === 'string');
+  const allowHosts = o.allowHosts === undefined ? [] : list('allowHosts', o.allowHosts, 'host names', Number.POSITIVE_INFINITY, (h) => typeof h === 'string');
   checkTls(o.tls);
   return deepFreeze({
     session,
@@ -259,24 +243,24 @@ export function normalizeCoreOptions(input: ConnectOptions, cloudOptions?: Cloud
     nodes,
     resolver,
     cloud,
-    dns: none(dns),
-    doh: none(doh),
-    discovery: none(discovery),
+    dns,
+    doh,
+    discovery,
     scheme,
     port: integer('port', o.port, scheme === 'wss' ? 443 : 80, 1, 65535),
-    allowHosts: none((allowHosts as string[]).map((h) => h.toLowerCase())),
+    allowHosts: (allowHosts as string[]).map((h) => h.toLowerCase()),
     policy,
-    heartbeat: sharedGroup(heartbeat('heartbeat', o.heartbeat, { intervalMs: 1000, timeoutMs: 3000 }, 100)),
+    heartbeat: heartbeat('heartbeat', o.heartbeat, { intervalMs: 1000, timeoutMs: 3000 }, 100),
     connectTimeoutMs: duration('connectTimeoutMs', o.connectTimeoutMs, 2000, 10),
     staggerMs: duration('staggerMs', o.staggerMs, 150, 0),
     maxRedirects: integer('maxRedirects', o.maxRedirects, 3, 0, 16),
-    retry: sharedGroup({
+    retry: {
       minDelayMs,
       maxDelayMs,
       factor: number('retry.factor', retry.factor, 2, 1, 10),
       maxElapsedMs: number('retry.maxElapsedMs', retry.maxElapsedMs, 60_000, 0, Number.MAX_SAFE_INTEGER, true),
-    }),
-    cooldown: sharedGroup({ baseMs, maxMs: number('cooldown.maxMs', cooldown.maxMs, 30_000, baseMs) }),
+    },
+    cooldown: { baseMs, maxMs: number('cooldown.maxMs', cooldown.maxMs, 30_000, baseMs) },
     maxBufferedBytes: number('maxBufferedBytes', o.maxBufferedBytes, 4 * 1024 * 1024, 1024),
     maxFrameBytes: number('maxFrameBytes', o.maxFrameBytes, 1024 * 1024, 1024),
     ackDelayMs: number('ackDelayMs', o.ackDelayMs, 20, 0, 10_000),
@@ -286,6 +270,6 @@ export function normalizeCoreOptions(input: ConnectOptions, cloudOptions?: Cloud
     signal: signal('signal', o.signal),
     logger: logger('logger', o.logger),
     token: tokenSource(o.token, o.getToken),
-    use: none(pieces(o.use)),
+    use: pieces(o.use),
   });
 }

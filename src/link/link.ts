@@ -21,9 +21,9 @@
  */
 import { abortError, onAbort } from '../core/abort.js';
 import { ConnectError, GridlinkError, isGridlinkError, LinkError } from '../core/errors.js';
-import { Liveness, type LivenessHost } from '../core/liveness.js';
+import { Liveness } from '../core/liveness.js';
 import { setUnrefTimeout, type TimerHandle } from '../core/timers.js';
-import type { Transport, TransportHandlers } from '../dial/transport.js';
+import type { Transport } from '../dial/transport.js';
 import { decodeNodeFrame, encodeFrame } from '../protocol/codec.js';
 import {
   CloseCode,
@@ -37,11 +37,12 @@ import {
 import { internList, internNode } from '../resolve/intern.js';
 import { askCloud, suspectAfter, type Verdict } from './suspicion.js';
 
+/** Each call names the link, so one host object can serve every link of its owner. */
 export interface LinkHost {
   /** A frame arrived after the welcome (never `welcome`; `redirect` here means the session moved). */
-  onFrame(frame: NodeFrame): void;
+  onFrame(frame: NodeFrame, link: Link): void;
   /** The link ended without us closing it. Called at most once. */
-  onDead(error: GridlinkError): void;
+  onDead(error: GridlinkError, link: Link): void;
 }
 
 /** What a witness is asked about: the quiet node, its session and the cloud its welcome listed. */
@@ -163,40 +164,6 @@ export class Link {
   /** Created by the first `ping()` that waits (memory per idle client). */
   #pongWaiters: Map<number, () => void> | undefined;
 
-  /**
-   * How the heartbeat and the transport call back into the link: one small object per link with
-   * methods, where a closure per callback (and their scope) cost hundreds of bytes per idle client.
-   */
-  static readonly #Ports = class implements LivenessHost, TransportHandlers {
-    constructor(readonly link: Link) {}
-
-    sendPing(): void {
-      this.link.send({ t: 'ping' });
-    }
-
-    onDead(silentMs: number): void {
-      const { link } = this;
-      link.#die(new LinkError('GRIDLINK_HEARTBEAT_TIMEOUT', `no frame from node ${link.node.id} for ${Math.round(silentMs)} ms`, { retriable: true }), CloseCode.heartbeatTimeout);
-    }
-
-    onSilent(): void {
-      this.link.#ask();
-    }
-
-    onHeard(): void {
-      this.link.#stopAsking();
-    }
-
-    onMessage(data: string | Uint8Array): void {
-      this.link.#onMessage(data);
-    }
-
-    onClose(error: GridlinkError | undefined): void {
-      const { link } = this;
-      if (LIVE.includes(link.#state.kind)) link.#die(error ?? new LinkError('GRIDLINK_LINK_LOST', `link to ${link.node.id} closed`, { retriable: true }), CloseCode.normal);
-    }
-  };
-
   constructor(
     private readonly transport: Transport,
     /** The node as we dialled it; the welcome may name it more precisely. */
@@ -204,9 +171,24 @@ export class Link {
     private readonly settings: LinkSettings,
   ) {
     this.#maxFrameBytes = settings.maxFrameBytes;
-    const ports = new Link.#Ports(this);
-    this.#heartbeat = new Liveness(ports, settings.heartbeat, settings.now);
-    transport.attach(ports);
+    this.#heartbeat = new Liveness(
+      {
+        sendPing: () => this.send({ t: 'ping' }),
+        onDead: (silentMs) =>
+          this.#die(
+            new LinkError('GRIDLINK_HEARTBEAT_TIMEOUT', `no frame from node ${node.id} for ${Math.round(silentMs)} ms`, { retriable: true }),
+            CloseCode.heartbeatTimeout,
+          ),
+        onSilent: () => this.#ask(),
+        onHeard: () => this.#stopAsking(),
+      },
+      settings.heartbeat,
+      settings.now,
+    );
+    transport.attach({
+      onMessage: (data) => this.#onMessage(data),
+      onClose: (error) => LIVE.includes(this.#state.kind) && this.#die(error ?? new LinkError('GRIDLINK_LINK_LOST', `link to ${node.id} closed`, { retriable: true }), CloseCode.normal),
+    });
   }
 
   get isOpen(): boolean {
@@ -333,8 +315,8 @@ export class Link {
         break;
       }
     }
-    if (cause.kind === 'death' && from.kind === 'open' && from.host !== undefined) from.host.onDead(cause.error);
-    if (cause.kind === 'attach' && from.kind === 'deadBeforeAttach') cause.host.onDead(from.death);
+    if (cause.kind === 'death' && from.kind === 'open' && from.host !== undefined) from.host.onDead(cause.error, this);
+    if (cause.kind === 'attach' && from.kind === 'deadBeforeAttach') cause.host.onDead(from.death, this);
     return true;
   }
 
@@ -387,7 +369,7 @@ export class Link {
   #deliverHeld(state: LinkState, frames: readonly NodeFrame[], host: LinkHost): void {
     for (const frame of frames) {
       if (this.#state !== state) return;
-      host.onFrame(frame);
+      host.onFrame(frame, this);
     }
   }
 
@@ -419,7 +401,7 @@ export class Link {
       case 'open':
         if (frame.t === 'welcome') this.#die(new LinkError('GRIDLINK_PROTOCOL', `unexpected 'welcome' after the handshake from node ${this.node.id}`), CloseCode.protocolError);
         else if (state.host === undefined) state.held.push(frame);
-        else state.host.onFrame(frame);
+        else state.host.onFrame(frame, this);
         return;
       default:
         this.#die(new LinkError('GRIDLINK_PROTOCOL', `node ${this.node.id} sent '${frame.t}' before any hello`), CloseCode.protocolError);

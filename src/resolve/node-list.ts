@@ -24,7 +24,7 @@
 import { ConnectError, type GridlinkError } from '../core/errors.js';
 import { isCookiePair } from '../protocol/codec.js';
 import type { NodeInfo } from '../protocol/frames.js';
-import { internList, internNode } from './intern.js';
+import { internList, internNode, remember } from './intern.js';
 import type { ResolvedNode } from './resolver.js';
 
 export interface NodeListChange {
@@ -39,10 +39,15 @@ export interface Allowlist {
   readonly zones: readonly string[];
 }
 
-/** Told when the merged list changed (members or order); `source` is the side that changed. */
 type Source = 'resolver' | 'advertised';
 
-export type NodeListListener = (nodes: ResolvedNode[], source: Source) => void;
+/**
+ * Told when the merged list changed (members or order); `source` is the side that changed. An
+ * object (the client's helper), not a closure: a process may hold thousands of lists.
+ */
+export interface NodeListListener {
+  onNodes(event: { readonly nodes: ResolvedNode[]; readonly source: Source }): void;
+}
 
 interface ParsedUrl {
   readonly href: string;
@@ -53,20 +58,14 @@ interface ParsedUrl {
 /**
  * URLs parsed lately. A cloud has a handful of node URLs, and every welcome, redirect and round
  * names them again: a crowd of clients migrating at once would parse the same few strings
- * thousands of times. Bounded; parsing is pure, so a hit is the same answer. Throws as `URL` does.
+ * thousands of times. Bounded (intern.ts); parsing is pure, so a hit is the same answer. Throws
+ * as `URL` does.
  */
-const parsed = new Map<string, ParsedUrl>();
-const MAX_PARSED = 256;
-
 function parseUrl(url: string): ParsedUrl {
-  let hit = parsed.get(url);
-  if (hit === undefined) {
+  return remember(`u${url}`, () => {
     const u = new URL(url);
-    hit = { href: u.href, protocol: u.protocol, host: u.hostname.toLowerCase().replace(/^\[|\]$/g, '') };
-    if (parsed.size >= MAX_PARSED) parsed.delete(parsed.keys().next().value as string);
-    parsed.set(url, hit);
-  }
-  return hit;
+    return { href: u.href, protocol: u.protocol, host: u.hostname.toLowerCase().replace(/^\[|\]$/g, '') };
+  });
 }
 
 export function normalizeUrl(url: string): string {
@@ -87,14 +86,9 @@ export function nodeKey(node: NodeInfo): string {
 
 const keyOf = (node: ResolvedNode): string => `${nodeKey(node)} ${node.address ?? ''}`;
 
-/** A copy of `node` with only the fields a list entry carries, `url` normalized. */
+/** The shared copy (intern.ts) of `node` with only the fields a list entry carries, `url` normalized. */
 function entry(node: NodeInfo, url: string, address?: string): ResolvedNode {
-  return {
-    id: node.id,
-    url,
-    ...(node.cookie === undefined ? {} : { cookie: node.cookie }),
-    ...(address === undefined ? {} : { address }),
-  };
+  return internNode({ id: node.id, url, cookie: node.cookie, address });
 }
 const ADDRESS = /^[0-9a-f.:]{2,45}$/i;
 
@@ -111,7 +105,8 @@ export class NodeList {
   /**
    * The last answers taken, as given: a resolver repeats itself (a static list, a cached answer)
    * and nodes advertise the same list in every welcome, and a crowd of migrating clients must not
-   * re-parse every URL each time (see #unchanged).
+   * re-parse every URL each time. Taking the same answer again could change nothing: the list, its
+   * order and what it trusts depend only on the answers and the learned ids (learnId).
    */
   readonly #last: Partial<Record<Source, readonly ResolvedNode[]>> = {};
   /** The merged list as all() last built it; dropped whenever an input changes. */
@@ -151,7 +146,7 @@ export class NodeList {
    */
   check(node: NodeInfo, source: string): ResolvedNode {
     if (!this.isAllowed(node.url)) throw foreign(node, source);
-    return this.all().find((listed) => listed.id === node.id) ?? internNode(entry(node, normalizeUrl(node.url)));
+    return this.all().find((listed) => listed.id === node.id) ?? entry(node, normalizeUrl(node.url));
   }
 
   /**
@@ -187,8 +182,10 @@ export class NodeList {
 
   /** One side's new answer: each entry as `accept` lists it, or refused with the error it throws. */
   #take(source: Source, nodes: readonly ResolvedNode[], accept: (node: ResolvedNode) => ResolvedNode): NodeListChange & { refused: GridlinkError[] } {
-    if (unchanged(this.#last[source], nodes)) return { added: [], deleted: [], refused: [] };
-    this.#last[source] = internList(nodes);
+    // Shared copies are one object per value: the same answer again is the same list.
+    const given = internList(nodes);
+    if (given === this.#last[source]) return { added: [], deleted: [], refused: [] };
+    this.#last[source] = given;
     const before = this.all();
     const refused: GridlinkError[] = [];
     const accepted: ResolvedNode[] = [];
@@ -252,26 +249,13 @@ export class NodeList {
     const after = this.all();
     const change = diff(before, after);
     const same = before.length === after.length && before.every((n, i) => keyOf(n) === keyOf(after[i] as ResolvedNode) && n.id === after[i]?.id);
-    if (!same) this.#onChange?.(after, source);
+    if (!same) this.#onChange?.onNodes({ nodes: after, source });
     return change;
   }
 }
 
 function foreign(node: NodeInfo, source: string): GridlinkError {
   return new ConnectError('GRIDLINK_FOREIGN_NODE', `${source} named ${node.url}, which is outside the configured cloud`, { retriable: true });
-}
-
-/**
- * Whether `next` is the answer taken last, entry for entry. Taking it again could change nothing:
- * the list, its order and what it trusts depend only on the answers and the learned ids, and a
- * learned id changes the list through learnId, not through a new answer.
- */
-function unchanged(last: readonly ResolvedNode[] | undefined, next: readonly ResolvedNode[]): boolean {
-  if (last === undefined || last.length !== next.length) return false;
-  return last.every((a, i) => {
-    const b = next[i] as ResolvedNode;
-    return a.id === b.id && a.url === b.url && a.cookie === b.cookie && a.address === b.address;
-  });
 }
 
 function dedupe<T extends ResolvedNode>(nodes: readonly T[]): T[] {

@@ -30,14 +30,7 @@ export interface AnswerSource {
 
 /** A fixed list: the simplest cloud, and the fallback when everything else is down. */
 export function staticResolver(nodes: readonly NodeInfo[]): Resolver {
-  return new StaticResolver(internList(nodes));
-}
-
-/** A class, not a closure: one small object per client (a process may hold thousands). */
-class StaticResolver implements Resolver {
-  constructor(readonly answer: readonly ResolvedNode[]) {}
-
-  resolve(): Promise<readonly ResolvedNode[]> {
-    return Promise.resolve(this.answer);
-  }
+  // A shared copy (intern.ts): every client of a cloud names the same nodes.
+  const answer = internList(nodes);
+  return { resolve: () => Promise.resolve(answer) };
 }

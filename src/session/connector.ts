@@ -276,33 +276,20 @@ async function attempt(deps: ConnectorDeps, first: ResolvedNode, failed: Set<str
  * its signal alive for as long as the link (about a kilobyte per idle client).
  */
 class WitnessedLink implements LinkSettings {
-  readonly #platform: Platform;
-  readonly #nodes: NodeList;
-  readonly #settings: ConnectorSettings;
-  readonly #logger: Logger;
+  declare readonly heartbeat: HeartbeatSettings;
+  declare readonly maxFrameBytes: number;
+  declare readonly now: () => number;
+  declare readonly platform: Platform;
+  declare readonly nodes: NodeList;
+  declare readonly logger: Logger;
 
-  constructor(deps: ConnectorDeps) {
-    this.#platform = deps.platform;
-    this.#nodes = deps.nodes;
-    this.#settings = deps.settings;
-    this.#logger = deps.logger;
-  }
-
-  get heartbeat(): HeartbeatSettings {
-    return this.#settings.heartbeat;
-  }
-
-  get maxFrameBytes(): number {
-    return this.#settings.maxFrameBytes;
-  }
-
-  get now(): () => number {
-    return this.#platform.now;
+  constructor(platform: Platform, nodes: NodeList, logger: Logger, { heartbeat, maxFrameBytes }: ConnectorSettings) {
+    Object.assign(this, { platform, nodes, logger, heartbeat, maxFrameBytes, now: platform.now });
   }
 
   async witness(welcome: WitnessQuestion, signal: AbortSignal): Promise<Verdict> {
-    const verdict = await askCloud(this.#platform, this.#nodes, { welcome, signal, timeoutMs: this.#settings.heartbeat.timeoutMs });
-    if (!signal.aborted) this.#logger.debug('asked the cloud about a quiet node', { node: welcome.node.id, verdict });
+    const verdict = await askCloud(this.platform, this.nodes, { welcome, signal, timeoutMs: this.heartbeat.timeoutMs });
+    if (!signal.aborted) this.logger.debug('asked the cloud about a quiet node', { node: welcome.node.id, verdict });
     return verdict;
   }
 }
@@ -310,7 +297,7 @@ class WitnessedLink implements LinkSettings {
 /** A platform without HTTP has no witness: the heartbeat timeout alone decides there. */
 function linkSettings(deps: ConnectorDeps): LinkSettings {
   const { platform, settings } = deps;
-  return platform.fetch === undefined ? { heartbeat: settings.heartbeat, maxFrameBytes: settings.maxFrameBytes, now: platform.now } : new WitnessedLink(deps);
+  return platform.fetch === undefined ? { heartbeat: settings.heartbeat, maxFrameBytes: settings.maxFrameBytes, now: platform.now } : new WitnessedLink(platform, deps.nodes, deps.logger, settings);
 }
 
 /** The attempt's hello, with a token from `deps.token` (bounded by the attempt's timeout and signal). */
