@@ -224,6 +224,7 @@ function emitFrom<E extends keyof ClientEvents>(client: Client, event: E, ...arg
 
 /** The session's reports as the client's events: one object with methods per client, not a closure per report. */
 class Reports implements ClientHelper {
+  // `declare`d: assigned below, without a second definition in the bundle (see session/connector.ts).
   declare readonly client: Client;
 
   constructor(client: Client) {

@@ -276,6 +276,8 @@ async function attempt(deps: ConnectorDeps, first: ResolvedNode, failed: Set<str
  * its signal alive for as long as the link (about a kilobyte per idle client).
  */
 class WitnessedLink implements LinkSettings {
+  // `declare`d and assigned in the constructor: fields per instance without a second definition
+  // of each in the browser bundle (its size is budgeted, scripts/size-check.mjs).
   declare readonly heartbeat: HeartbeatSettings;
   declare readonly maxFrameBytes: number;
   declare readonly now: () => number;

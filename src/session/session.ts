@@ -289,6 +289,7 @@ export class Session {
    * per session, where a closure per callback (and their scope) cost hundreds of bytes per idle client.
    */
   static readonly #Ports = class implements ReceiverHost, NodeFrameHost, LinkHost {
+    // `declare`d: assigned below, without a second definition in the bundle (see connector.ts).
     declare readonly session: Session;
 
     constructor(session: Session) {
