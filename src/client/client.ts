@@ -12,6 +12,8 @@ import type { JsonValue, NodeInfo } from '../protocol/frames.js';
 import type { ResolvedNode } from '../resolve/resolver.js';
 import type { MemberInfo, MessageMeta, MigrationInfo, Session, SessionHelper, SessionState } from '../session/session.js';
 import type { Extras, RequestOptions } from '../session/extras.js';
+import type { MemberEventName } from '../session/members.js';
+import type { SharedChange } from '../session/shared.js';
 
 export type ClientState = SessionState;
 export type { JsonValue, MemberInfo, MessageMeta, MigrationInfo };
@@ -90,15 +92,7 @@ export class Client extends Emitter<ClientEvents> {
     super();
     this.session = session;
     this.clientId = clientId;
-    this.#session = build({
-      onState: (change) => this.#emit('state', change.to, change),
-      onMessage: (data, meta) => this.#emit('message', data, meta),
-      onMigrated: (info) => this.#emit('migrated', info),
-      onMember: (kind, member) => this.#emit(kind, member),
-      onShared: (c) => this.#emit('shared', c.key, c.value, { from: c.from }),
-      onError: (error) => this.#emit('error', error),
-      onNodes: (event) => this.#emit('nodes', event),
-    });
+    this.#session = build(new Reports(this));
     if (signal !== undefined) {
       // The state change says `aborted`, so an abort is told apart from an ordinary close.
       const unsubscribe = onAbort(signal, () => void this.#session.close({ code: 'aborted', message: abortError(signal, 'the client').message }));
@@ -214,16 +208,55 @@ export class Client extends Emitter<ClientEvents> {
     return this.#session.close();
   }
 
-  #emit<E extends keyof ClientEvents>(event: E, ...args: Parameters<ClientEvents[E]>): void {
-    try {
-      this.emit(event, ...args);
-    } catch (error) {
-      // A throwing listener is the application's bug: surface it like Node would, but outside our
-      // frame handling, so the connection state stays consistent.
-      queueMicrotask(() => {
-        throw error;
-      });
-    }
+}
+
+function emitFrom<E extends keyof ClientEvents>(client: Client, event: E, ...args: Parameters<ClientEvents[E]>): void {
+  try {
+    client.emit(event, ...args);
+  } catch (error) {
+    // A throwing listener is the application's bug: surface it like Node would, but outside our
+    // frame handling, so the connection state stays consistent.
+    queueMicrotask(() => {
+      throw error;
+    });
+  }
+}
+
+/** The session's reports as the client's events: one object with methods per client, not a closure per report. */
+class Reports implements ClientHelper {
+  // `declare`d: assigned below, without a second definition in the bundle (see session/connector.ts).
+  declare readonly client: Client;
+
+  constructor(client: Client) {
+    this.client = client;
+  }
+
+  onState(change: StateChange<ClientState>): void {
+    emitFrom(this.client, 'state', change.to, change);
+  }
+
+  onMessage(data: string | Uint8Array, meta: MessageMeta): void {
+    emitFrom(this.client, 'message', data, meta);
+  }
+
+  onMigrated(info: MigrationInfo): void {
+    emitFrom(this.client, 'migrated', info);
+  }
+
+  onMember(kind: MemberEventName, member: MemberInfo): void {
+    emitFrom(this.client, kind, member);
+  }
+
+  onShared(change: SharedChange): void {
+    emitFrom(this.client, 'shared', change.key, change.value, { from: change.from });
+  }
+
+  onError(error: GridlinkError): void {
+    emitFrom(this.client, 'error', error);
+  }
+
+  onNodes(event: NodesEvent): void {
+    emitFrom(this.client, 'nodes', event);
   }
 }
 

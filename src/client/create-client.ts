@@ -66,7 +66,7 @@ export function createClient(platform: Platform, input: ConnectOptions, builtIn:
     if (hosts.size < configured + MAX_VOUCHED_HOSTS) hosts.add(host);
   };
   const client = new Client(options.session, clientId, (helper) => {
-    const nodes = new NodeList(allow, options.maxNodes, (list, source) => helper.onNodes({ nodes: list, source }));
+    const nodes = new NodeList(allow, options.maxNodes, helper);
     return new Session(
       {
         session: options.session,
@@ -90,7 +90,6 @@ export function createClient(platform: Platform, input: ConnectOptions, builtIn:
         cooldown,
         logger,
         token: options.token,
-        warn: (error) => helper.onError(error),
       },
       helper,
     );

@@ -9,6 +9,7 @@ import type { PolicyFunction, PolicyName } from '../choose/policy.js';
 import type { HeartbeatSettings, JsonValue, NodeInfo } from '../protocol/frames.js';
 import { jsonValue } from '../protocol/json.js';
 import { MAX_ID_LENGTH, MAX_TOKEN_LENGTH } from '../protocol/codec.js';
+import { internList } from '../resolve/intern.js';
 import type { Resolver } from '../resolve/resolver.js';
 import type { TokenSource } from '../session/connector.js';
 import { cloudOptionFields, SCHEMES } from './cloud-options.js';
@@ -203,6 +204,7 @@ export function normalizeOptions(input: ConnectOptions): NormalizedOptions {
 }
 
 const CLOUD_OPTIONS = ['cloud', 'discovery', 'dns', 'doh'] as const;
+
 const NO_CLOUD: CloudFields = Object.freeze({ cloud: undefined, dns: [], doh: [], discovery: [] });
 
 /** The options, with the cloud's (`cloud`, `dns`, `doh`, `discovery`) checked by `cloudOptions` when given. */
@@ -212,7 +214,8 @@ export function normalizeCoreOptions(input: ConnectOptions, cloudOptions?: Cloud
   const clientId = o.clientId === undefined ? undefined : text('clientId', o.clientId, MAX_ID_LENGTH);
   // '@server' sends what the backend publishes: ids starting with '@' are the nodes' to give.
   if (clientId?.startsWith('@')) fail('clientId', "must not start with '@'");
-  const nodes = o.nodes === undefined ? [] : list('nodes', o.nodes, 'URLs or { id, url }').map(nodeEntry);
+  // Shared copies (intern.ts): every client of a cloud names the same nodes.
+  const nodes = o.nodes === undefined ? [] : internList(list('nodes', o.nodes, 'URLs or { id, url }').map(nodeEntry));
   const resolver = o.resolver as Resolver | undefined;
   if (resolver !== undefined && typeof resolver?.resolve !== 'function') fail('resolver', 'must have a resolve(signal) method');
   const enough = (cloud: unknown, discovery: readonly string[]): void => {

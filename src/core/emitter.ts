@@ -11,12 +11,14 @@
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Listener = (...args: any[]) => void;
 type EventMap<T> = { [K in keyof T]: Listener };
+type Listeners<Events> = { [K in keyof Events]?: Events[K][] };
 
 export class Emitter<Events extends EventMap<Events>> {
-  #listeners: { [K in keyof Events]?: Events[K][] } = {};
+  /** Made by the first `on()`: many emitters never get a listener (memory per idle client). */
+  #listeners: Listeners<Events> | undefined;
 
   on<E extends keyof Events>(event: E, listener: Events[E]): this {
-    (this.#listeners[event] ??= []).push(listener);
+    ((this.#listeners ??= {} as Listeners<Events>)[event] ??= []).push(listener);
     return this;
   }
 
@@ -32,7 +34,7 @@ export class Emitter<Events extends EventMap<Events>> {
 
   /** Removes the most recently added registration of `listener` for `event` (as Node does). */
   off<E extends keyof Events>(event: E, listener: Events[E]): this {
-    const list = this.#listeners[event] ?? [];
+    const list = this.#listeners?.[event] ?? [];
     for (let i = list.length; i-- > 0; ) {
       const entry = list[i] as Events[E] & { listener?: Events[E] };
       if (entry === listener || entry.listener === listener) {
@@ -53,18 +55,18 @@ export class Emitter<Events extends EventMap<Events>> {
 
   /** Removes every listener of `event`, or of every event when none is named. */
   removeAllListeners(event?: keyof Events): this {
-    if (event === undefined) this.#listeners = {};
-    else delete this.#listeners[event];
+    if (event === undefined) this.#listeners = undefined;
+    else delete this.#listeners?.[event];
     return this;
   }
 
   listenerCount(event: keyof Events): number {
-    return this.#listeners[event]?.length ?? 0;
+    return this.#listeners?.[event]?.length ?? 0;
   }
 
   /** Calls every listener of `event` with `args`; true when there was at least one. */
   emit<E extends keyof Events>(event: E, ...args: Parameters<Events[E]>): boolean {
-    const list = this.#listeners[event];
+    const list = this.#listeners?.[event];
     if (list === undefined || list.length === 0) return false;
     for (const listener of [...list]) listener(...args);
     return true;

@@ -12,7 +12,7 @@ import { successorOf } from '../choose/successor.js';
 import { linkedController } from '../core/abort.js';
 import { setUnrefTimeout } from '../core/timers.js';
 import type { Platform } from '../platform/types.js';
-import type { WelcomeFrame } from '../protocol/frames.js';
+import type { NodeInfo, WelcomeFrame } from '../protocol/frames.js';
 import type { NodeList } from '../resolve/node-list.js';
 import { httpUrlOf } from './health.js';
 
@@ -23,7 +23,7 @@ export type Verdict = 'alive' | 'dead' | 'unknown';
 
 export interface StatusQuestion {
   /** The quiet host's welcome: its id, the session id, and the cloud's nodes as the host knew them. */
-  readonly welcome: Pick<WelcomeFrame, 'session' | 'node' | 'nodes'>;
+  readonly welcome: Pick<WelcomeFrame, 'session' | 'node'> & { readonly nodes: readonly NodeInfo[] };
   /** Aborts when the answer no longer matters (a frame arrived, the link ended). */
   readonly signal: AbortSignal;
   /** Give up after this long (the heartbeat timeout decides by then anyway). */

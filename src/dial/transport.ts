@@ -48,7 +48,8 @@ type SocketState = { kind: 'open' } | { kind: 'closing' } | { kind: 'closed'; er
 class WebSocketTransport implements Transport {
   readonly #ws: WebSocketLike;
   #handlers: TransportHandlers | undefined;
-  #held: Array<string | Uint8Array> = [];
+  /** Frames that came before attach(); none once attached. */
+  #held: Array<string | Uint8Array> | undefined;
   #state: SocketState = { kind: 'open' };
 
   constructor(
@@ -70,8 +71,8 @@ class WebSocketTransport implements Transport {
   attach(handlers: TransportHandlers): void {
     this.#handlers = handlers;
     const held = this.#held;
-    this.#held = [];
-    for (const data of held) handlers.onMessage(data);
+    this.#held = undefined;
+    for (const data of held ?? []) handlers.onMessage(data);
     if (this.#state.kind === 'closed') handlers.onClose(this.#state.error);
   }
 
@@ -97,7 +98,7 @@ class WebSocketTransport implements Transport {
 
   #onMessage(data: unknown): void {
     const frame = typeof data === 'string' ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(0);
-    if (this.#handlers === undefined) this.#held.push(frame);
+    if (this.#handlers === undefined) (this.#held ??= []).push(frame);
     else this.#handlers.onMessage(frame);
   }
 

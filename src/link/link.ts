@@ -34,17 +34,23 @@ import {
   type NodeInfo,
   type WelcomeFrame,
 } from '../protocol/frames.js';
+import { internList, internNode } from '../resolve/intern.js';
 import { askCloud, suspectAfter, type Verdict } from './suspicion.js';
 
+/** Each call names the link, so one host object can serve every link of its owner. */
 export interface LinkHost {
   /** A frame arrived after the welcome (never `welcome`; `redirect` here means the session moved). */
-  onFrame(frame: NodeFrame): void;
+  onFrame(frame: NodeFrame, link: Link): void;
   /** The link ended without us closing it. Called at most once. */
-  onDead(error: GridlinkError): void;
+  onDead(error: GridlinkError, link: Link): void;
 }
 
 /** What a witness is asked about: the quiet node, its session and the cloud its welcome listed. */
-export type WitnessQuestion = Pick<WelcomeFrame, 'session' | 'node' | 'nodes'>;
+export interface WitnessQuestion {
+  readonly session: string;
+  readonly node: NodeInfo;
+  readonly nodes: readonly NodeInfo[];
+}
 
 export interface LinkSettings {
   readonly heartbeat: HeartbeatSettings;
@@ -52,7 +58,8 @@ export interface LinkSettings {
   readonly now: () => number;
   /**
    * Asks the cloud whether the node that welcomed us is gone (suspicion.ts); without it, only the
-   * heartbeat timeout ends a silent link. Must not reject; a failure is `unknown`.
+   * heartbeat timeout ends a silent link. Must not reject; a failure is `unknown`. Called as a
+   * method of the settings (they may be a class instance).
    */
   readonly witness?: (about: WitnessQuestion, signal: AbortSignal) => Promise<Verdict>;
 }
@@ -308,29 +315,31 @@ export class Link {
         break;
       }
     }
-    if (cause.kind === 'death' && from.kind === 'open' && from.host !== undefined) from.host.onDead(cause.error);
-    if (cause.kind === 'attach' && from.kind === 'deadBeforeAttach') cause.host.onDead(from.death);
+    if (cause.kind === 'death' && from.kind === 'open' && from.host !== undefined) from.host.onDead(cause.error, this);
+    if (cause.kind === 'attach' && from.kind === 'deadBeforeAttach') cause.host.onDead(from.death, this);
     return true;
   }
 
   /**
    * The silence after which the cloud is asked about the node (suspicion.ts), when there is a
    * witness and the heartbeat leaves room for a question; only what the question needs is kept,
-   * not the whole welcome (members, meta, shared map): memory per idle client.
+   * not the whole welcome (members, meta, shared map), and the nodes as shared copies (intern.ts):
+   * memory per idle client.
    */
   #suspectAfter(welcome: WelcomeFrame): number | undefined {
     const suspectMs = this.settings.witness === undefined ? undefined : suspectAfter(this.settings.heartbeat, welcome.heartbeat);
-    if (suspectMs !== undefined) this.#about = { session: welcome.session, node: welcome.node, nodes: welcome.nodes };
+    if (suspectMs !== undefined) this.#about = { session: welcome.session, node: internNode(welcome.node), nodes: internList(welcome.nodes) };
     return suspectMs;
   }
 
   /** The node has been silent for a while: ask the cloud (suspicion.ts); only `dead` ends the link early. */
   #ask(): void {
-    const { witness } = this.settings;
+    const { settings } = this;
     const about = this.#about;
-    if (witness === undefined || about === undefined) return;
+    if (settings.witness === undefined || about === undefined) return;
     this.#question = askCloud(
-      (signal) => witness(about, signal),
+      // Called on the settings: a method of a class instance (session/connector.ts) needs its `this`.
+      (signal) => settings.witness?.(about, signal) ?? Promise.resolve('unknown'),
       () =>
         this.#die(
           new LinkError('GRIDLINK_HEARTBEAT_TIMEOUT', `no frame from node ${about.node.id} for ${Math.round(this.silentFor())} ms, and the cloud confirms it is gone`, { retriable: true }),
@@ -360,7 +369,7 @@ export class Link {
   #deliverHeld(state: LinkState, frames: readonly NodeFrame[], host: LinkHost): void {
     for (const frame of frames) {
       if (this.#state !== state) return;
-      host.onFrame(frame);
+      host.onFrame(frame, this);
     }
   }
 
@@ -392,7 +401,7 @@ export class Link {
       case 'open':
         if (frame.t === 'welcome') this.#die(new LinkError('GRIDLINK_PROTOCOL', `unexpected 'welcome' after the handshake from node ${this.node.id}`), CloseCode.protocolError);
         else if (state.host === undefined) state.held.push(frame);
-        else state.host.onFrame(frame);
+        else state.host.onFrame(frame, this);
         return;
       default:
         this.#die(new LinkError('GRIDLINK_PROTOCOL', `node ${this.node.id} sent '${frame.t}' before any hello`), CloseCode.protocolError);

@@ -24,6 +24,7 @@
 import { ConnectError, type GridlinkError } from '../core/errors.js';
 import { isCookiePair } from '../protocol/codec.js';
 import type { NodeInfo } from '../protocol/frames.js';
+import { internList, internNode, remember } from './intern.js';
 import type { ResolvedNode } from './resolver.js';
 
 export interface NodeListChange {
@@ -38,10 +39,15 @@ export interface Allowlist {
   readonly zones: readonly string[];
 }
 
-/** Told when the merged list changed (members or order); `source` is the side that changed. */
 type Source = 'resolver' | 'advertised';
 
-export type NodeListListener = (nodes: ResolvedNode[], source: Source) => void;
+/**
+ * Told when the merged list changed (members or order); `source` is the side that changed. An
+ * object (the client's helper), not a closure: a process may hold thousands of lists.
+ */
+export interface NodeListListener {
+  onNodes(event: { readonly nodes: ResolvedNode[]; readonly source: Source }): void;
+}
 
 interface ParsedUrl {
   readonly href: string;
@@ -52,20 +58,14 @@ interface ParsedUrl {
 /**
  * URLs parsed lately. A cloud has a handful of node URLs, and every welcome, redirect and round
  * names them again: a crowd of clients migrating at once would parse the same few strings
- * thousands of times. Bounded; parsing is pure, so a hit is the same answer. Throws as `URL` does.
+ * thousands of times. Bounded (intern.ts); parsing is pure, so a hit is the same answer. Throws
+ * as `URL` does.
  */
-const parsed = new Map<string, ParsedUrl>();
-const MAX_PARSED = 256;
-
 function parseUrl(url: string): ParsedUrl {
-  let hit = parsed.get(url);
-  if (hit === undefined) {
+  return remember(`u${url}`, () => {
     const u = new URL(url);
-    hit = { href: u.href, protocol: u.protocol, host: u.hostname.toLowerCase().replace(/^\[|\]$/g, '') };
-    if (parsed.size >= MAX_PARSED) parsed.delete(parsed.keys().next().value as string);
-    parsed.set(url, hit);
-  }
-  return hit;
+    return { href: u.href, protocol: u.protocol, host: u.hostname.toLowerCase().replace(/^\[|\]$/g, '') };
+  });
 }
 
 export function normalizeUrl(url: string): string {
@@ -86,32 +86,31 @@ export function nodeKey(node: NodeInfo): string {
 
 const keyOf = (node: ResolvedNode): string => `${nodeKey(node)} ${node.address ?? ''}`;
 
-/** A copy of `node` with only the fields a list entry carries, `url` normalized. */
+/** The shared copy (intern.ts) of `node` with only the fields a list entry carries, `url` normalized. */
 function entry(node: NodeInfo, url: string, address?: string): ResolvedNode {
-  return {
-    id: node.id,
-    url,
-    ...(node.cookie === undefined ? {} : { cookie: node.cookie }),
-    ...(address === undefined ? {} : { address }),
-  };
+  return internNode({ id: node.id, url, cookie: node.cookie, address });
 }
 const ADDRESS = /^[0-9a-f.:]{2,45}$/i;
 
 export class NodeList {
-  /** Each side's entries, kept apart: the resolver's answer and what connected nodes advertised. */
-  readonly #lists: Record<Source, ResolvedNode[]> = { resolver: [], advertised: [] };
-  /** Ids learned from nodes themselves, by URL. */
-  readonly #ids = new Map<string, string>();
-  /** IP addresses the resolver answered; oldest forgotten first past the cap. */
-  readonly #addresses = new Set<string>();
+  /**
+   * Each side's entries, kept apart: the resolver's answer and what connected nodes advertised.
+   * Every list here is a shared copy (intern.ts): clients of one cloud hold the same few nodes.
+   */
+  readonly #lists: Record<Source, readonly ResolvedNode[]> = { resolver: [], advertised: [] };
+  /** Ids learned from nodes themselves, by URL; made by the first (memory per idle client). */
+  #ids: Map<string, string> | undefined;
+  /** IP addresses the resolver answered; oldest forgotten first past the cap. Made by the first. */
+  #addresses: Set<string> | undefined;
   /**
    * The last answers taken, as given: a resolver repeats itself (a static list, a cached answer)
    * and nodes advertise the same list in every welcome, and a crowd of migrating clients must not
-   * re-parse every URL each time (see #unchanged).
+   * re-parse every URL each time. Taking the same answer again could change nothing: the list, its
+   * order and what it trusts depend only on the answers and the learned ids (learnId).
    */
   readonly #last: Partial<Record<Source, readonly ResolvedNode[]>> = {};
   /** The merged list as all() last built it; dropped whenever an input changes. */
-  #merged: ResolvedNode[] | undefined;
+  #merged: readonly ResolvedNode[] | undefined;
 
   readonly #allow: Allowlist;
   readonly #maxNodes: number;
@@ -136,7 +135,7 @@ export class NodeList {
     } catch {
       return false;
     }
-    if (this.#allow.hosts.has(host) || this.#addresses.has(host)) return true;
+    if (this.#allow.hosts.has(host) || this.#addresses?.has(host) === true) return true;
     return this.#allow.zones.some((zone) => host === zone || host.endsWith(`.${zone}`));
   }
 
@@ -176,15 +175,17 @@ export class NodeList {
     return this.#take('advertised', nodes, (node) => {
       if (!this.isAllowed(node.url)) throw foreign(node, 'an advertised node list');
       const checked = entry(node, normalizeUrl(node.url));
-      if (checked.cookie === undefined) this.#ids.set(checked.url, checked.id);
+      if (checked.cookie === undefined) (this.#ids ??= new Map()).set(checked.url, checked.id);
       return checked;
     });
   }
 
   /** One side's new answer: each entry as `accept` lists it, or refused with the error it throws. */
   #take(source: Source, nodes: readonly ResolvedNode[], accept: (node: ResolvedNode) => ResolvedNode): NodeListChange & { refused: GridlinkError[] } {
-    if (unchanged(this.#last[source], nodes)) return { added: [], deleted: [], refused: [] };
-    this.#last[source] = nodes.map((node) => ({ ...node }));
+    // Shared copies are one object per value: the same answer again is the same list.
+    const given = internList(nodes);
+    if (given === this.#last[source]) return { added: [], deleted: [], refused: [] };
+    this.#last[source] = given;
     const before = this.all();
     const refused: GridlinkError[] = [];
     const accepted: ResolvedNode[] = [];
@@ -195,15 +196,15 @@ export class NodeList {
         refused.push(error as GridlinkError);
       }
     }
-    this.#lists[source] = dedupe(accepted);
+    this.#lists[source] = internList(dedupe(accepted));
     this.#merged = undefined;
     return { ...this.#report(before, source), refused };
   }
 
   /** Records the id a node gave for itself in its welcome. */
   learnId(url: string, id: string): void {
-    if (this.#ids.get(url) === id) return; // known, under its normalized URL (as the list dials it)
-    this.#ids.set(normalizeUrl(url), id);
+    if (this.#ids?.get(url) === id) return; // known, under its normalized URL (as the list dials it)
+    (this.#ids ??= new Map()).set(normalizeUrl(url), id);
     this.#merged = undefined;
   }
 
@@ -214,7 +215,7 @@ export class NodeList {
     return this.#merged.slice();
   }
 
-  #merge(): ResolvedNode[] {
+  #merge(): readonly ResolvedNode[] {
     const keys = new Set<string>();
     const ids = new Set<string>();
     const out: ResolvedNode[] = [];
@@ -223,7 +224,7 @@ export class NodeList {
     for (const node of all) {
       if (out.length >= this.#maxNodes) break;
       const address = (node as ResolvedNode).address;
-      const learned = address === undefined && node.cookie === undefined && !shared.has(node.url) ? this.#ids.get(node.url) : undefined;
+      const learned = address === undefined && node.cookie === undefined && !shared.has(node.url) ? this.#ids?.get(node.url) : undefined;
       const listed = entry({ ...node, id: learned ?? node.id }, node.url, address);
       if (keys.has(keyOf(listed)) || ids.has(listed.id)) continue;
       keys.add(keyOf(listed));
@@ -233,21 +234,22 @@ export class NodeList {
     // Once the nodes behind a proxy are known by cookie, the bare proxy URL ("whichever backend the
     // proxy picks, with whatever cookie the jar holds", possibly a dead one's) is the fallback.
     const bare = (node: ResolvedNode): boolean => node.cookie === undefined && shared.has(node.url);
-    return [...out.filter((node) => !bare(node)), ...out.filter(bare)];
+    return internList([...out.filter((node) => !bare(node)), ...out.filter(bare)]);
   }
 
   #trust(address: string): void {
-    this.#addresses.delete(address);
-    this.#addresses.add(address);
+    const addresses = (this.#addresses ??= new Set());
+    addresses.delete(address);
+    addresses.add(address);
     // Bounded: a resolver answering ever new addresses cannot grow this without end.
-    if (this.#addresses.size > this.#maxNodes * 4) this.#addresses.delete(this.#addresses.values().next().value as string);
+    if (addresses.size > this.#maxNodes * 4) addresses.delete(addresses.values().next().value as string);
   }
 
   #report(before: ResolvedNode[], source: Source): NodeListChange {
     const after = this.all();
     const change = diff(before, after);
     const same = before.length === after.length && before.every((n, i) => keyOf(n) === keyOf(after[i] as ResolvedNode) && n.id === after[i]?.id);
-    if (!same) this.#onChange?.(after, source);
+    if (!same) this.#onChange?.onNodes({ nodes: after, source });
     return change;
   }
 }
@@ -256,20 +258,7 @@ function foreign(node: NodeInfo, source: string): GridlinkError {
   return new ConnectError('GRIDLINK_FOREIGN_NODE', `${source} named ${node.url}, which is outside the configured cloud`, { retriable: true });
 }
 
-/**
- * Whether `next` is the answer taken last, entry for entry. Taking it again could change nothing:
- * the list, its order and what it trusts depend only on the answers and the learned ids, and a
- * learned id changes the list through learnId, not through a new answer.
- */
-function unchanged(last: readonly ResolvedNode[] | undefined, next: readonly ResolvedNode[]): boolean {
-  if (last === undefined || last.length !== next.length) return false;
-  return last.every((a, i) => {
-    const b = next[i] as ResolvedNode;
-    return a.id === b.id && a.url === b.url && a.cookie === b.cookie && a.address === b.address;
-  });
-}
-
-function dedupe<T extends ResolvedNode>(nodes: T[]): T[] {
+function dedupe<T extends ResolvedNode>(nodes: readonly T[]): T[] {
   const seen = new Set<string>();
   return nodes.filter((n) => !seen.has(keyOf(n)) && seen.add(keyOf(n)));
 }

@@ -6,6 +6,7 @@
  * nothing at all, and with the abort error when `signal` aborts.
  */
 import type { NodeInfo } from '../protocol/frames.js';
+import { internList } from './intern.js';
 
 /** A node as a resolver knows it: `address`, when set, is the IP to dial (Host stays the URL's name). */
 export interface ResolvedNode extends NodeInfo {
@@ -29,6 +30,7 @@ export interface AnswerSource {
 
 /** A fixed list: the simplest cloud, and the fallback when everything else is down. */
 export function staticResolver(nodes: readonly NodeInfo[]): Resolver {
-  const answer = Object.freeze([...nodes]);
+  // A shared copy (intern.ts): every client of a cloud names the same nodes.
+  const answer = internList(nodes);
   return { resolve: () => Promise.resolve(answer) };
 }

@@ -12,9 +12,9 @@ import type { Logger } from '../core/logger.js';
 import { retryRounds, type RetrySettings } from '../core/retry.js';
 import { setPatientTimeout, setUnrefTimeout, type TimerHandle } from '../core/timers.js';
 import type { Policy } from '../choose/policy.js';
-import { askCloud } from '../dial/status.js';
+import { askCloud, type Verdict } from '../dial/status.js';
 import { dial } from '../dial/transport.js';
-import { Link, type LinkSettings } from '../link/link.js';
+import { Link, type LinkSettings, type WitnessQuestion } from '../link/link.js';
 import type { Platform } from '../platform/types.js';
 import { MAX_TOKEN_LENGTH } from '../protocol/codec.js';
 import { CloseCode, type HeartbeatSettings, type HelloFrame, type NodeInfo, type WelcomeFrame } from '../protocol/frames.js';
@@ -231,7 +231,7 @@ async function attempt(deps: ConnectorDeps, first: ResolvedNode, failed: Set<str
       };
       const transport = await dial(deps.platform, node.url, dialOptions);
       opened();
-      link = new Link(transport, node, { heartbeat: settings.heartbeat, maxFrameBytes: settings.maxFrameBytes, now: deps.platform.now, ...witnessOf(deps) });
+      link = new Link(transport, node, linkSettings(deps));
       const answer = await link.join(hello, { timeoutMs: settings.connectTimeoutMs, signal });
       if (answer.kind === 'welcome') {
         if (answer.welcome.session !== settings.session) {
@@ -269,20 +269,37 @@ async function attempt(deps: ConnectorDeps, first: ResolvedNode, failed: Set<str
 }
 
 /**
- * How a link asks the cloud about a quiet host (docs/protocol.md, "Asking the cloud"): over HTTP
- * to the session's successor, bounded by the heartbeat timeout, after which the link is dead anyway.
- * A platform without HTTP has no witness: the timeout alone decides there, as before.
+ * A link's settings with a witness: how it asks the cloud about a quiet host (docs/protocol.md,
+ * "Asking the cloud"), over HTTP to the session's successor, bounded by the heartbeat timeout,
+ * after which the link is dead anyway. It keeps only what lives as long as the session: a link
+ * outlives its join, and a closure over the join's deps kept the join's hello, its controller and
+ * its signal alive for as long as the link (about a kilobyte per idle client).
  */
-function witnessOf(deps: ConnectorDeps): Pick<LinkSettings, 'witness'> {
-  const { platform, nodes, settings } = deps;
-  if (platform.fetch === undefined) return {};
-  return {
-    witness: async (welcome, signal) => {
-      const verdict = await askCloud(platform, nodes, { welcome, signal, timeoutMs: settings.heartbeat.timeoutMs });
-      if (!signal.aborted) deps.logger.debug('asked the cloud about a quiet node', { node: welcome.node.id, verdict });
-      return verdict;
-    },
-  };
+class WitnessedLink implements LinkSettings {
+  // `declare`d and assigned in the constructor: fields per instance without a second definition
+  // of each in the browser bundle (its size is budgeted, scripts/size-check.mjs).
+  declare readonly heartbeat: HeartbeatSettings;
+  declare readonly maxFrameBytes: number;
+  declare readonly now: () => number;
+  declare readonly platform: Platform;
+  declare readonly nodes: NodeList;
+  declare readonly logger: Logger;
+
+  constructor(platform: Platform, nodes: NodeList, logger: Logger, { heartbeat, maxFrameBytes }: ConnectorSettings) {
+    Object.assign(this, { platform, nodes, logger, heartbeat, maxFrameBytes, now: platform.now });
+  }
+
+  async witness(welcome: WitnessQuestion, signal: AbortSignal): Promise<Verdict> {
+    const verdict = await askCloud(this.platform, this.nodes, { welcome, signal, timeoutMs: this.heartbeat.timeoutMs });
+    if (!signal.aborted) this.logger.debug('asked the cloud about a quiet node', { node: welcome.node.id, verdict });
+    return verdict;
+  }
+}
+
+/** A platform without HTTP has no witness: the heartbeat timeout alone decides there. */
+function linkSettings(deps: ConnectorDeps): LinkSettings {
+  const { platform, settings } = deps;
+  return platform.fetch === undefined ? { heartbeat: settings.heartbeat, maxFrameBytes: settings.maxFrameBytes, now: platform.now } : new WitnessedLink(platform, deps.nodes, deps.logger, settings);
 }
 
 /** The attempt's hello, with a token from `deps.token` (bounded by the attempt's timeout and signal). */

@@ -16,14 +16,19 @@ export interface MemberInfo {
 
 export type MemberEventName = 'joined' | 'left' | 'member';
 
+/** Where member events go (the session's helper: an object, not a closure per session). */
+export interface MemberReports {
+  onMember(kind: MemberEventName, member: MemberInfo): void;
+}
+
 export class Members {
   readonly map = new Map<string, MemberInfo>();
   readonly #self: string;
-  readonly #report: (kind: MemberEventName, member: MemberInfo) => void;
+  readonly #reports: MemberReports;
 
-  constructor(self: string, report: (kind: MemberEventName, member: MemberInfo) => void) {
+  constructor(self: string, reports: MemberReports) {
     this.#self = self;
-    this.#report = report;
+    this.#reports = reports;
   }
 
   /**
@@ -47,7 +52,7 @@ export class Members {
 
   /** Reports changes `adopt` found (see there). */
   report(changed: readonly MemberInfo[]): void {
-    for (const member of changed) this.#report('member', member);
+    for (const member of changed) this.#reports.onMember('member', member);
   }
 
   joined(id: string, meta: JsonValue | undefined): void {
@@ -55,15 +60,15 @@ export class Members {
     const known = this.map.get(id);
     const member = { clientId: id, meta: meta ?? null };
     this.map.set(id, member);
-    if (known === undefined) this.#report('joined', member);
-    else if (!same(known.meta, member.meta)) this.#report('member', member);
+    if (known === undefined) this.#reports.onMember('joined', member);
+    else if (!same(known.meta, member.meta)) this.#reports.onMember('member', member);
   }
 
   left(id: string): void {
     const known = this.map.get(id);
     if (known === undefined) return;
     this.map.delete(id);
-    this.#report('left', known);
+    this.#reports.onMember('left', known);
   }
 
   meta(id: string, meta: JsonValue): void {
@@ -72,7 +77,7 @@ export class Members {
     if (known === undefined || same(known.meta, meta)) return;
     const member = { clientId: id, meta };
     this.map.set(id, member);
-    this.#report('member', member);
+    this.#reports.onMember('member', member);
   }
 }
 

@@ -25,7 +25,7 @@ export interface ReceiverHost {
   onMessage(data: string | Uint8Array, meta: MessageMeta, frame: MsgFrame): void;
   onError(error: GridlinkError): void;
   /** The link confirmations go out on now; undefined while there is none. */
-  ackLink(): Link | undefined;
+  currentLink(): Link | undefined;
 }
 
 export interface ReceiverSettings {
@@ -129,7 +129,7 @@ export class Receiver {
 
   /** One `ack` per `ackDelayMs` at most while messages flow; a migration's hello carries the rest. */
   #scheduleAck(): void {
-    this.#ackTimer ??= setUnrefTimeout(() => this.#ack(this.#host.ackLink()), this.#settings.ackDelayMs);
+    this.#ackTimer ??= setUnrefTimeout(() => this.#ack(this.#host.currentLink()), this.#settings.ackDelayMs);
   }
 
   /** The owed ack goes out now (if there is a link to carry it), and its timer no longer runs. */

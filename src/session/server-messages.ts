@@ -16,10 +16,11 @@ const REMEMBERED = 1024;
 export class ServerMessages {
   /** Created by the first publish: most sessions never get one (memory per idle client). */
   #seen: Set<string> | undefined;
-  readonly #deliver: (data: string | Uint8Array, meta: MessageMeta) => void;
+  /** Where a publish goes (the session's helper: an object, not a closure per session). */
+  readonly #to: { onMessage(data: string | Uint8Array, meta: MessageMeta): void };
 
-  constructor(deliver: (data: string | Uint8Array, meta: MessageMeta) => void) {
-    this.#deliver = deliver;
+  constructor(to: { onMessage(data: string | Uint8Array, meta: MessageMeta): void }) {
+    this.#to = to;
   }
 
   receive(link: Link, frame: PubFrame): void {
@@ -29,7 +30,7 @@ export class ServerMessages {
       // A Set iterates in insertion order: the first is the oldest.
       if (seen.size > REMEMBERED) seen.delete(seen.values().next().value as string);
       // The codec let through only canonical base64 (`b: 1`).
-      this.#deliver(frame.b === 1 ? base64ToBytes(frame.d) : frame.d, { from: SERVER_SENDER, seq: undefined, volatile: false, id: frame.id });
+      this.#to.onMessage(frame.b === 1 ? base64ToBytes(frame.d) : frame.d, { from: SERVER_SENDER, seq: undefined, volatile: false, id: frame.id });
     }
     link.send({ t: 'got', id: frame.id });
   }

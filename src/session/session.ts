@@ -14,18 +14,19 @@
  */
 import { ClosedError, GridlinkError, LinkError, SessionError, isGridlinkError } from '../core/errors.js';
 import { StateMachine, type MigrationCode, type Reason } from '../core/state.js';
-import type { Link } from '../link/link.js';
+import type { Link, LinkHost } from '../link/link.js';
 import { encodeFrame } from '../protocol/codec.js';
+import { internNode } from '../resolve/intern.js';
 import { nodeKey } from '../resolve/node-list.js';
-import { CloseCode, type HelloFrame, type JsonValue, type MsgFrame, type NodeInfo } from '../protocol/frames.js';
+import { CloseCode, type HelloFrame, type JsonValue, type MsgFrame, type NodeFrame, type NodeInfo } from '../protocol/frames.js';
 import type { Extras } from './extras.js';
 import { Flushes } from './flush.js';
 import { Members, OwnMeta, type MemberInfo } from './members.js';
 import { successorOf } from '../choose/successor.js';
 import { join, type ConnectorDeps, type Joined } from './connector.js';
 import { buildHello } from './hello.js';
-import { NodeFrames } from './node-frames.js';
-import { Receiver, type MessageMeta } from './receiver.js';
+import { NodeFrames, type NodeFrameHost } from './node-frames.js';
+import { Receiver, type MessageMeta, type ReceiverHost } from './receiver.js';
 import { ServerMessages } from './server-messages.js';
 import { MessageLimit } from './message-limit.js';
 import { Outbox, closedBy, msgFrame } from './outbox.js';
@@ -67,6 +68,8 @@ export class Session {
   readonly #members: Members;
   readonly #flushes = new Flushes();
   readonly #meta: OwnMeta;
+  /** The receiver's, the frames' and every link's way back in (see #Ports). */
+  readonly #ports: ReceiverHost & NodeFrameHost & LinkHost;
   /** `to`, requests and the shared map (extras.ts), when the `extras` piece is given. */
   readonly extras: Extras | undefined;
   /** Cancels the join in flight (connecting, migrating), if any: close() and giving up use it. */
@@ -82,34 +85,22 @@ export class Session {
 
   constructor(
     private readonly settings: SessionSettings,
-    private readonly connector: Omit<ConnectorDeps, 'hello'>,
+    /** `warn` is made per join (the helper's `onError`): a join's closures go with it. */
+    private readonly connector: Omit<ConnectorDeps, 'hello' | 'warn'>,
     private readonly helper: SessionHelper,
   ) {
     this.#outbox = new Outbox(settings.maxBufferedBytes);
-    this.#members = new Members(settings.clientId, (kind, member) => helper.onMember(kind, member));
+    this.#members = new Members(settings.clientId, helper);
     this.#meta = new OwnMeta(settings.meta);
     this.#limit = new MessageLimit(connector.settings.maxFrameBytes);
-    this.#receiver = new Receiver(
-      { self: settings.clientId, maxHeldMessages: settings.maxHeldMessages, ackDelayMs: settings.ackDelayMs },
-      {
-        onMessage: (data, meta, frame) => this.extras?.take(frame, data) || helper.onMessage(data, meta),
-        onError: (error) => helper.onError(error),
-        ackLink: () => this.#link(),
-      },
-    );
+    const ports = (this.#ports = new Session.#Ports(this));
+    this.#receiver = new Receiver({ self: settings.clientId, maxHeldMessages: settings.maxHeldMessages, ackDelayMs: settings.ackDelayMs }, ports);
     this.extras = settings.extras?.({ session: this, outbox: this.#outbox, members: this.#members.map, receiver: this.#receiver, helper });
     // Frames act on the session only through these, so a stale link's frame meets the same guards.
     this.#frames = new NodeFrames(
       { self: settings.clientId, members: this.#members, flushes: this.#flushes, receiver: this.#receiver, outbox: this.#outbox, nodes: connector.nodes, cooldown: connector.cooldown, extras: this.extras,
-        server: new ServerMessages((data, meta) => helper.onMessage(data, meta)) },
-      {
-        currentLink: () => this.#link(),
-        isConnected: () => this.#machine.is('connected'),
-        replay: (link, from) => this.#replay(link, from),
-        move: (link, reason, prefer) => this.#migrate(link, reason, false, prefer),
-        linkDead: (link, error) => this.#onLinkDead(link, error),
-        onError: (error) => helper.onError(error),
-      },
+        server: new ServerMessages(helper) },
+      ports,
     );
     this.#machine = new StateMachine<Phase>({ kind: 'connecting' }, (change) => {
       this.#holdWhileTrying(change.to);
@@ -253,7 +244,8 @@ export class Session {
     const joining = new AbortController();
     this.#joining = joining;
     const request = { failed, signal: joining.signal };
-    return join({ ...this.connector, hello }, prefer === undefined ? request : { ...request, prefer }).finally(() => {
+    const warn = (error: GridlinkError): void => this.helper.onError(error);
+    return join({ ...this.connector, hello, warn }, prefer === undefined ? request : { ...request, prefer }).finally(() => {
       if (this.#joining === joining) this.#joining = undefined;
     });
   }
@@ -274,7 +266,7 @@ export class Session {
       link.close(CloseCode.normal, 'message too large');
       throw error;
     }
-    this.#node = node;
+    this.#node = internNode(node);
     this.#resume = welcome.resume;
     this.#successor = this.connector.policy.name === 'custom' ? undefined : successorOf(this.settings.session, welcome.nodes, welcome.node.id);
     this.connector.nodes.learnId(node.url, node.id);
@@ -289,8 +281,59 @@ export class Session {
   }
 
   #listen(link: Link): void {
-    link.attach({ onFrame: (frame) => this.#frames.handle(link, frame), onDead: (error) => this.#onLinkDead(link, error) });
+    link.attach(this.#ports);
   }
+
+  /**
+   * How the receiver and the node's frames call back into the session: one object with methods
+   * per session, where a closure per callback (and their scope) cost hundreds of bytes per idle client.
+   */
+  static readonly #Ports = class implements ReceiverHost, NodeFrameHost, LinkHost {
+    // `declare`d: assigned below, without a second definition in the bundle (see connector.ts).
+    declare readonly session: Session;
+
+    constructor(session: Session) {
+      this.session = session;
+    }
+
+    onMessage(data: string | Uint8Array, meta: MessageMeta, frame: MsgFrame): void {
+      const { session } = this;
+      if (session.extras?.take(frame, data) !== true) session.helper.onMessage(data, meta);
+    }
+
+    onError(error: GridlinkError): void {
+      this.session.helper.onError(error);
+    }
+
+    currentLink(): Link | undefined {
+      return this.session.#link();
+    }
+
+    isConnected(): boolean {
+      return this.session.#machine.is('connected');
+    }
+
+    replay(link: Link, from: number): void {
+      this.session.#replay(link, from);
+    }
+
+    move(link: Link, reason: Reason<'drain' | 'redirect'>, prefer: NodeInfo | undefined): void {
+      this.session.#migrate(link, reason, false, prefer);
+    }
+
+    linkDead(link: Link, error: GridlinkError): void {
+      this.session.#onLinkDead(link, error);
+    }
+
+    onFrame(frame: NodeFrame, link: Link): void {
+      this.session.#frames.handle(link, frame);
+    }
+
+    onDead(error: GridlinkError, link: Link): void {
+      this.session.#onLinkDead(link, error);
+    }
+  };
+
 
   /**
    * Re-sends the outbox from `from`. If a member needs messages we no longer hold (it came back

@@ -18,13 +18,17 @@ export interface SharedChange {
 }
 
 export class SharedMap {
-  /** Live keys only: what `client.shared` shows. */
-  readonly map = new Map<string, JsonValue>();
+  /** Live keys only: what `client.shared` shows; made when first asked for (most sessions share nothing). */
+  #map: Map<string, JsonValue> | undefined;
   /** Versioned entries, tombstones included; created by the first write (most sessions share nothing). */
   #entries: Map<string, SharedEntry> | undefined;
   /** The node's bounds; undefined: the node has none of this (older), or no welcome yet. */
   #maxKeys: number | undefined;
   #maxBytes = 0;
+
+  get map(): Map<string, JsonValue> {
+    return (this.#map ??= new Map());
+  }
 
   get supported(): boolean {
     return this.#maxKeys !== undefined;

@@ -78,7 +78,7 @@ describe('a receiver and stubs', () => {
     const receiver = new Receiver({ self: 'me', maxHeldMessages: 100, ackDelayMs: 10 }, {
       onMessage: (data, meta, frame) => delivered.push([String(data), meta.seq, frame.q]),
       onError: () => {},
-      ackLink: () => undefined,
+      currentLink: () => undefined,
     });
     receiver.receive({ t: 'msg', from: 'ann', seq: 1, d: 'one' });
     receiver.receive({ t: 'msg', from: 'ann', seq: 3, to: 'me', q: 9, d: 'ask' }); // held: seq 2 missing

@@ -14,7 +14,7 @@ const n = (id: string, url: string) => ({ id, url });
 /** A list for a cloud named by DNS (zone cloud.test) that records every change it reports. */
 const cloud = () => {
   const changes: Array<{ source: string; ids: string[] }> = [];
-  const list = new NodeList({ hosts: new Set(), zones: ['cloud.test'] }, 64, (nodes, source) => changes.push({ source, ids: nodes.map((n) => n.id) }));
+  const list = new NodeList({ hosts: new Set(), zones: ['cloud.test'] }, 64, { onNodes: ({ nodes, source }) => void changes.push({ source, ids: nodes.map((n) => n.id) }) });
   return { list, changes };
 };
 const dnsNode = (id: string, port: number): ResolvedNode => ({ id, url: `ws://${id}.cloud.test:${port}/`, address: '127.0.0.1' });

@@ -16,7 +16,7 @@ function setup(): { receiver: Receiver; wire: string[]; link: Link } {
     send: (frame: ClientFrame) => wire.push(JSON.stringify(frame)),
     sendText: (text: string) => wire.push(text),
   } as unknown as Link;
-  const receiver = new Receiver({ self: 'me', maxHeldMessages: 100, ackDelayMs: DELAY }, { onMessage: () => {}, onError: () => {}, ackLink: () => link });
+  const receiver = new Receiver({ self: 'me', maxHeldMessages: 100, ackDelayMs: DELAY }, { onMessage: () => {}, onError: () => {}, currentLink: () => link });
   return { receiver, wire, link };
 }
 

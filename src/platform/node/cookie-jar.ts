@@ -23,7 +23,8 @@ interface Stored {
 }
 
 export class CookieJar {
-  readonly #origins = new Map<string, Map<string, Stored>>();
+  /** Made by the first cookie: most clients never meet a proxy's (memory per idle client). */
+  #origins: Map<string, Map<string, Stored>> | undefined;
 
   constructor(private readonly clock: () => number = Date.now) {}
 
@@ -76,7 +77,7 @@ export class CookieJar {
     const cookies = this.#cookies(origin, false);
     if (cookies === undefined) return;
     for (const name of names) cookies.delete(name);
-    if (cookies.size === 0) this.#origins.delete(origin);
+    if (cookies.size === 0) this.#origins?.delete(origin);
   }
 
   #set(origin: string, name: string, stored: Stored): void {
@@ -87,11 +88,12 @@ export class CookieJar {
   }
 
   #cookies(origin: string, create: boolean): Map<string, Stored> | undefined {
-    let cookies = this.#origins.get(origin);
+    let cookies = this.#origins?.get(origin);
     if (cookies !== undefined || !create) return cookies;
     cookies = new Map();
-    this.#origins.set(origin, cookies);
-    if (this.#origins.size > MAX_ORIGINS) this.#origins.delete(this.#origins.keys().next().value as string);
+    const origins = (this.#origins ??= new Map());
+    origins.set(origin, cookies);
+    if (origins.size > MAX_ORIGINS) origins.delete(origins.keys().next().value as string);
     return cookies;
   }
 }

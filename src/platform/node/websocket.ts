@@ -12,7 +12,7 @@ import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import type { OpenWebSocketOptions, WebSocketLike } from '../types.js';
-import { cookieExchange, cookieOrigin } from './cookie-exchange.js';
+import { cookieExchange, cookieOrigin, type CookieExchange } from './cookie-exchange.js';
 import type { CookieJar } from './cookie-jar.js';
 import { pinnedLookup } from './pinned-agents.js';
 
@@ -42,54 +42,75 @@ export function openNodeWebSocket(url: string, options: OpenWebSocketOptions, co
   }
   const exchange = cookieExchange(context.jar, cookieOrigin(url), explicit === '' ? undefined : explicit);
   if (exchange.header !== undefined) headers.cookie = exchange.header;
-  const ws = new WebSocket(url, options.protocols, {
+  const ws = new NodeWebSocket(url, options.protocols, {
     headers,
     // gridlink frames are small JSON; compression costs more CPU than it saves on a LAN.
     perMessageDeflate: false,
     followRedirects: false,
     ...(options.address === undefined ? {} : { lookup: pinnedLookup(options.address) }),
     ...(context.ca === undefined ? {} : { ca: context.ca }),
-  });
-  // One of the two answers comes; both listeners go then (they hold the cookie exchange).
-  const onUpgrade = (response: IncomingMessage): void => {
-    ws.off('unexpected-response', onUnexpected);
-    exchange.upgraded(response.headers);
-    corkPerTick(ws, response.socket);
-  };
-  const onUnexpected = (request: ClientRequest, response: IncomingMessage): void => {
-    ws.off('upgrade', onUpgrade);
-    exchange.answered(response.statusCode ?? 0, response.headers);
+  }, exchange);
+  return ws as unknown as WebSocketLike;
+}
+
+/**
+ * `ws` with what the platform adds, as methods of one class rather than closures per socket (a
+ * process may hold thousands of idle ones): the answer to the upgrade (cookies, or the status of
+ * an answer that was not one) and sends corked per turn. The two answer listeners stay attached
+ * (only one of them ever fires); the exchange they share is dropped once it is over.
+ */
+class NodeWebSocket extends WebSocket {
+  /** Until one of the two answers comes: it holds the client's jar and this request's cookies. */
+  #exchange: CookieExchange | undefined;
+  /** The upgrade's socket (which `ws` goes on to use), once upgraded. */
+  #socket: Socket | undefined;
+  #corked = false;
+
+  constructor(url: string, protocols: string | string[] | undefined, options: WebSocket.ClientOptions, exchange: CookieExchange) {
+    super(url, protocols, options);
+    this.#exchange = exchange;
+    this.on('upgrade', NodeWebSocket.#upgraded);
+    this.on('unexpected-response', NodeWebSocket.#refused);
+  }
+
+  // Listeners of `ws` are called on the socket: `this` is always a NodeWebSocket here.
+  static #upgraded(this: WebSocket, response: IncomingMessage): void {
+    const ws = this as NodeWebSocket;
+    ws.#exchange?.upgraded(response.headers);
+    ws.#exchange = undefined;
+    ws.#socket = response.socket;
+  }
+
+  static #refused(this: WebSocket, request: ClientRequest, response: IncomingMessage): void {
+    const ws = this as NodeWebSocket;
+    ws.#exchange?.answered(response.statusCode ?? 0, response.headers);
+    ws.#exchange = undefined;
     response.resume();
     // Our error first (the dialler keeps the first), then ws's own abort closes the socket.
     ws.emit('error', new UnexpectedResponseError(response.statusCode ?? 0, response.statusMessage ?? ''));
     ws.terminate();
     request.destroy();
-  };
-  ws.once('upgrade', onUpgrade);
-  ws.once('unexpected-response', onUnexpected);
-  return ws as unknown as WebSocketLike;
-}
+  }
 
-/**
- * Sends made in one turn of the event loop leave in one write: the first send corks the socket and
- * the end of the turn uncorks it. `ws` writes every frame on its own (a system call each), and a
- * session replaying its outbox after a migration, or an app sending a burst, would pay one per
- * message. Nothing waits longer than the current turn. (The socket is the upgrade's own, which
- * `ws` goes on to use; its per-frame cork/uncork nests inside ours.)
- */
-function corkPerTick(ws: WebSocket, socket: Socket): void {
-  const send = ws.send.bind(ws) as (data: string) => void;
-  let corked = false;
-  const uncork = (): void => {
-    corked = false;
-    socket.uncork();
-  };
-  (ws as { send: (data: string) => void }).send = (data: string): void => {
-    if (!corked) {
-      corked = true;
+  /**
+   * Sends made in one turn of the event loop leave in one write: the first send corks the socket and
+   * the end of the turn uncorks it. `ws` writes every frame on its own (a system call each), and a
+   * session replaying its outbox after a migration, or an app sending a burst, would pay one per
+   * message. Nothing waits longer than the current turn. (`ws`'s per-frame cork/uncork nests inside ours.)
+   */
+  // Every form of `ws`'s send, passed through as given.
+  override send(...args: unknown[]): void {
+    const socket = this.#socket;
+    if (socket !== undefined && !this.#corked) {
+      this.#corked = true;
       socket.cork();
-      process.nextTick(uncork);
+      process.nextTick(NodeWebSocket.#uncork, this);
     }
-    send(data);
-  };
+    (super.send as (...given: unknown[]) => void).apply(this, args);
+  }
+
+  static #uncork(ws: NodeWebSocket): void {
+    ws.#corked = false;
+    ws.#socket?.uncork();
+  }
 }
