@@ -35,6 +35,7 @@ import {
   type WelcomeFrame,
 } from '../protocol/frames.js';
 import { internList, internNode } from '../resolve/intern.js';
+import { answerFor, closeFor, nodeRefusal, type Cause as CauseOf, type HandshakeResult } from './causes.js';
 import { askCloud, suspectAfter, type Verdict } from './suspicion.js';
 
 /** Each call names the link, so one host object can serve every link of its owner. */
@@ -64,11 +65,6 @@ export interface LinkSettings {
   readonly witness?: (about: WitnessQuestion, signal: AbortSignal) => Promise<Verdict>;
 }
 
-/** How a node answered our hello (a refusal rejects the join instead). */
-export type HandshakeResult =
-  | { readonly kind: 'welcome'; readonly welcome: WelcomeFrame }
-  | { readonly kind: 'redirect'; readonly node: NodeInfo; readonly reason: string };
-
 type LinkState =
   | { readonly kind: 'idle' }
   /** Hello sent. The join's promise, its deadline and its abort listener belong to this state only. */
@@ -88,68 +84,13 @@ type LinkState =
   | { readonly kind: 'closed' };
 
 type Kind = LinkState['kind'];
+type Cause = CauseOf<LinkHost>;
+
+export type { HandshakeResult };
 
 /** States in which the node's frames still mean something and death is still news (else no error is built). */
 const LIVE: readonly Kind[] = ['idle', 'handshaking', 'open'];
 const CLOSED: LinkState = { kind: 'closed' };
-
-/** Why the link moves: decides what the join is answered, how the transport closes, what the host hears. */
-type Cause =
-  | { readonly kind: 'hello' }
-  | { readonly kind: 'welcome'; readonly welcome: WelcomeFrame }
-  | { readonly kind: 'redirect'; readonly node: NodeInfo; readonly reason: string }
-  /** Ended without its owner asking: lost, refused, silent, a broken protocol, a deadline, an abort. */
-  | { readonly kind: 'death'; readonly error: GridlinkError; readonly closeCode: CloseCode }
-  /** The owner called close(). */
-  | { readonly kind: 'close'; readonly closeCode: number; readonly reason: string }
-  /** The session attached to a link that had already died. */
-  | { readonly kind: 'attach'; readonly host: LinkHost };
-
-/**
- * Maps a node's `error` frame to our codes: a refused join is final, a draining or busy node is
- * not. `unauthorized` is final here; the connector makes it retriable when `getToken` can fetch a
- * fresh token for the next attempt.
- */
-function nodeRefusal(node: NodeInfo, code: string, message: string): GridlinkError {
-  const text = `node ${node.id} refused the join (${code}: ${message.slice(0, 200)})`;
-  if (code === 'rejected') return new ConnectError('GRIDLINK_REJECTED', text, { retriable: false });
-  if (code === 'unauthorized') return new ConnectError('GRIDLINK_UNAUTHORIZED', text, { retriable: false });
-  if (code === 'version') return new ConnectError('GRIDLINK_PROTOCOL', text, { retriable: false });
-  // Over the node's bound: no node of the cloud would take this hello, so trying again is a loop.
-  if (code === 'meta-too-large') return new ConnectError('GRIDLINK_META_TOO_LARGE', text, { retriable: false });
-  // Alive and well, only over its join rate (or slow to authenticate): not a node that failed.
-  if (code === 'busy') return new ConnectError('GRIDLINK_BUSY', text, { retriable: true });
-  return new ConnectError('GRIDLINK_CONNECT_FAILED', text, { retriable: true });
-}
-
-/** What a join still waiting is answered when the handshake ends for `cause`. */
-function answerFor(cause: Cause): HandshakeResult | GridlinkError {
-  switch (cause.kind) {
-    case 'welcome':
-      return { kind: 'welcome', welcome: cause.welcome };
-    case 'redirect':
-      return { kind: 'redirect', node: cause.node, reason: cause.reason };
-    case 'death':
-      return cause.error;
-    case 'close':
-    default: // 'hello' and 'attach' never leave a handshake
-      return new LinkError('GRIDLINK_LINK_LOST', 'link closed during handshake', { retriable: true });
-  }
-}
-
-/** The close code and reason the transport is closed with when the link ends for `cause`. */
-function closeFor(cause: Cause): { code: number; reason: string } {
-  switch (cause.kind) {
-    case 'death':
-      return { code: cause.closeCode, reason: cause.error.code };
-    case 'close':
-      return { code: cause.closeCode, reason: cause.reason };
-    case 'redirect':
-      return { code: CloseCode.normal, reason: 'following redirect' };
-    default: // 'hello', 'welcome' and 'attach' never close the transport
-      return { code: CloseCode.normal, reason: cause.kind };
-  }
-}
 
 export class Link {
   #state: LinkState = { kind: 'idle' };
@@ -274,6 +215,16 @@ export class Link {
       });
       this.send({ t: 'ping', id });
     });
+  }
+
+  /**
+   * Asks the node now rather than waiting for the heartbeat timer (the platform slept, the network
+   * came back): a link that does not answer within `timeoutMs` dies as silent, and its host hears it.
+   */
+  check(timeoutMs: number, why: string): void {
+    this.ping({ timeoutMs }).catch((cause: unknown) =>
+      this.#die(new LinkError('GRIDLINK_HEARTBEAT_TIMEOUT', `node ${this.node.id} did not answer a check (${why})`, { cause, retriable: true }), CloseCode.heartbeatTimeout),
+    );
   }
 
   /** Closes the link on purpose; the host is not told (it asked). */

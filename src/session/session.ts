@@ -12,7 +12,7 @@
  *        └──── gave up (error code) ──▶ failed ◀── gave up (error code) ─┘
  *   (connecting, connected, migrating) ──closed / aborted──▶ closed
  */
-import { ClosedError, GridlinkError, LinkError, SessionError, isGridlinkError } from '../core/errors.js';
+import { ClosedError, GridlinkError, SessionError, isGridlinkError } from '../core/errors.js';
 import { StateMachine, type MigrationCode, type Reason } from '../core/state.js';
 import type { Link, LinkHost } from '../link/link.js';
 import { encodeFrame } from '../protocol/codec.js';
@@ -30,34 +30,10 @@ import { Receiver, type MessageMeta, type ReceiverHost } from './receiver.js';
 import { ServerMessages } from './server-messages.js';
 import { MessageLimit } from './message-limit.js';
 import { Outbox, closedBy, msgFrame } from './outbox.js';
+import { holdWhileTrying, type Migration, type Phase } from './phase.js';
 import { migrationCode, type MigrationInfo, type SessionHelper, type SessionSettings, type SessionState } from './session-api.js';
 
 export type { MessageMeta, MemberInfo, MigrationInfo, SessionHelper, SessionSettings, SessionState };
-
-/** One state variable: the link, the migration in flight and the failure live in their state's variant. */
-type Phase =
-  | { readonly kind: 'connecting' }
-  | { readonly kind: 'connected'; readonly link: Link }
-  | Migration
-  | { readonly kind: 'closed' }
-  | { readonly kind: 'failed'; readonly failure: GridlinkError };
-
-/**
- * The migration in flight. Entering 'migrating' is the only way to start one and is allowed from
- * 'connected' only, so a heartbeat death, a close and a drain arriving together start one between
- * them; the join's answer acts only while this very object is the current state.
- */
-interface Migration {
-  readonly kind: 'migrating';
-  readonly from: NodeInfo;
-  readonly reason: Reason<MigrationCode>;
-  /** `platform.now()` when the session decided to leave `from`. */
-  readonly started: number;
-  /** The old link while it still delivers (drain, redirect: make-before-break); undefined once gone. */
-  link: Link | undefined;
-  /** `platform.now()` of the last frame the old link received, once it is gone. */
-  lastHeard: number;
-}
 
 export class Session {
   readonly #machine: StateMachine<Phase>;
@@ -80,7 +56,7 @@ export class Session {
   /** Where the cloud would host the session if this node died (from its welcome; see successor.ts). */
   #successor: NodeInfo | undefined;
   #unwatch: (() => void) | undefined;
-  /** Releases the process hold taken while trying to reach the cloud (see #holdWhileTrying). */
+  /** Releases the process hold taken while trying to reach the cloud (phase.ts `holdWhileTrying`). */
   #release: (() => void) | undefined;
 
   constructor(
@@ -103,23 +79,9 @@ export class Session {
       ports,
     );
     this.#machine = new StateMachine<Phase>({ kind: 'connecting' }, (change) => {
-      this.#holdWhileTrying(change.to);
+      this.#release = holdWhileTrying(change.to, this.#release, connector.platform.holdProcess);
       helper.onState(change);
     });
-  }
-
-  /**
-   * While the client is trying to reach its cloud (connecting, migrating) it keeps a Node process
-   * alive, as an open socket would; connected, the socket does that, and closed or failed, nothing
-   * should. Without it, a script awaiting `ready` exits between attempts with nothing said.
-   */
-  #holdWhileTrying(state: SessionState): void {
-    const trying = state === 'connecting' || state === 'migrating';
-    if (trying && this.#release === undefined) this.#release = this.connector.platform.holdProcess?.();
-    if (!trying) {
-      this.#release?.();
-      this.#release = undefined;
-    }
   }
 
   get state(): SessionState {
@@ -144,7 +106,7 @@ export class Session {
 
   /** Joins for the first time. Resolves when connected; rejects with the reason it cannot. */
   async start(): Promise<void> {
-    this.#holdWhileTrying(this.#machine.state);
+    this.#release = holdWhileTrying(this.#machine.state, this.#release, this.connector.platform.holdProcess);
     this.#unwatch = this.connector.platform.watchLifecycle?.({
       wake: () => this.#checkLink('the page became visible'),
       online: () => this.#checkLink('the network came back'),
@@ -334,7 +296,6 @@ export class Session {
     }
   };
 
-
   /**
    * Re-sends the outbox from `from`. If a member needs messages we no longer hold (it came back
    * after everyone then present had confirmed them), say so first instead of leaving it waiting.
@@ -394,19 +355,11 @@ export class Session {
 
   /**
    * After the platform slept (a hidden tab's timers are throttled) or the network came back, do not
-   * wait for the heartbeat timer to notice a dead link: ask the node now. A link that answers is
-   * kept; one that does not within a short deadline is treated as dead and the session moves.
+   * wait for the heartbeat timer to notice a dead link: ask the node now (Link.check).
    */
   #checkLink(why: string): void {
     const phase = this.#machine.current;
-    if (phase.kind !== 'connected') return;
-    const link = phase.link;
-    const { timeoutMs } = this.connector.settings.heartbeat;
-    link.ping({ timeoutMs: Math.min(timeoutMs, 2000) }).catch((cause: unknown) => {
-      if (link !== this.#link() || !link.isOpen) return;
-      this.#onLinkDead(link, new LinkError('GRIDLINK_HEARTBEAT_TIMEOUT', `node ${link.node.id} did not answer a check (${why})`, { cause, retriable: true }));
-      link.close(CloseCode.heartbeatTimeout, 'no answer to a check');
-    });
+    if (phase.kind === 'connected') phase.link.check(Math.min(this.connector.settings.heartbeat.timeoutMs, 2000), why);
   }
 
   #onLinkDead(link: Link, error: GridlinkError): void {
