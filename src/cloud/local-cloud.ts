@@ -18,6 +18,7 @@ import { rendezvousOwner } from '../protocol/rendezvous.js';
 import { tuningArgs } from '../process/node-flags.js';
 import { spawnChildNode, type ChildNode } from './child-node.js';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
+import { meshFormed } from './mesh.js';
 import { normalizeCloudOptions, wsUrl, type CloudConfig, type LocalCloudOptions } from './local-cloud-options.js';
 
 export type { LocalCloudOptions } from './local-cloud-options.js';
@@ -132,6 +133,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       members.push({ id, url, proxy, child: undefined, state: 'stopped', blackholed: false, queue: Promise.resolve(), dns: undefined });
     }
     await Promise.all(members.map((member) => cloud.spawn(member)));
+    await meshFormed(members.map((member) => member.url), config.startTimeoutMs, config.signal);
     // A node's DNS answers SERVFAIL until it has heard from its peers (its view would be "just
     // me"); a started cloud is ready for what it advertises, so wait for every DNS server to answer.
     if (config.zone !== undefined) await Promise.all(members.map((member) => dnsReady(member, config.zone!, config.startTimeoutMs, config.signal)));

@@ -101,6 +101,19 @@ describe('local cloud', () => {
     }
   });
 
+  it('resolves with a formed cloud: every node already lists every node healthy, and places sessions alike', async () => {
+    cloud = await startLocalCloud({ nodes: 3 });
+    for (const node of cloud.nodes) {
+      const res = await fetch(`${node.url.replace(/^ws/, 'http')}/.well-known/gridlink`);
+      const doc = (await res.json()) as { nodes: Array<{ id: string; healthy: boolean }> };
+      expect(doc.nodes.filter((n) => n.healthy).map((n) => n.id).sort()).toEqual(['a', 'b', 'c']);
+      for (const session of ['s1', 's2', 's3', 's4']) {
+        const host = (await (await fetch(`${node.url.replace(/^ws/, 'http')}/host?session=${session}`)).json()) as { host: { id: string } };
+        expect(host.host.id).toBe(cloud.hostOf(session)?.id);
+      }
+    }
+  });
+
   it('kill: the proxy resets connections, hostOf moves, restart comes back on the same URL', async () => {
     cloud = await startLocalCloud({ nodes: 3 });
     const session = 'support-42';
