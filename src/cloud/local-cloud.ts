@@ -204,6 +204,9 @@ class Cloud implements LocalCloud {
         throw new OptionsError('GRIDLINK_INVALID_ARGUMENT', `node ${id} is running; kill or drain it before restart`);
       }
       await this.spawn(member);
+      // As at start: back once the running nodes (black-holed ones aside: nobody reaches them) see one another.
+      const reachable = this.members.filter((other) => other.state === 'running' && !other.blackholed);
+      await meshFormed(reachable.map((other) => other.url), this.config.startTimeoutMs, this.lifetime.controller.signal);
     });
   }
 

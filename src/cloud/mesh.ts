@@ -3,8 +3,9 @@
  * heard from, and until its first view is settled it holds hellos back, up to a peer timeout. A
  * node killed before a peer had heard from it leaves that peer waiting the whole timeout, and a
  * test or demo that starts acting the moment the cloud is up would meet that (a first failover of
- * 1.4 s instead of 20 ms). A started cloud is ready for what it advertises, so startLocalCloud waits
- * until every node's discovery document lists every node healthy.
+ * 1.4 s instead of 20 ms); a restarted node its peers have not heard from yet is left out of
+ * their placement. A started cloud is ready for what it advertises, so startLocalCloud and restart
+ * wait until every node's discovery document lists every node healthy.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { request } from 'undici';
@@ -17,7 +18,7 @@ export async function meshFormed(urls: readonly string[], timeoutMs: number, sig
   for (;;) {
     const views = await Promise.all(urls.map((url) => healthyCount(url)));
     if (views.every((count) => count >= urls.length)) return;
-    if (signal?.aborted === true) throw abortError(signal, 'starting the local cloud');
+    if (signal?.aborted === true) throw abortError(signal, 'waiting for the local cloud to form');
     if (Date.now() > deadline) throw new ConnectError('GRIDLINK_TIMEOUT', `the local cloud's nodes did not all see one another within ${timeoutMs} ms (healthy as each sees it: ${views.join(', ')})`);
     await delay(20);
   }
