@@ -11,6 +11,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { meshFormed } from '../../src/cloud/mesh.js';
 import { member, type Member } from './members.js';
 import { run, type Proc } from './spawn.js';
 import { waitFor } from './wait.js';
@@ -129,19 +130,13 @@ export class ProxiedCloud {
   }
 
   /**
-   * Until every node lists every node healthy in its discovery document. A node that has not heard
-   * from a slow-starting peer within one peer timeout places sessions without it, and a test that
-   * takes the first node a client lands on for the session's host would then read a later, correct
-   * move as a failure.
+   * Until every node lists every node healthy in its discovery document (the local cloud's own wait,
+   * cloud/mesh.ts). A node that has not heard from a slow-starting peer within one peer timeout
+   * places sessions without it, and a test that takes the first node a client lands on for the
+   * session's host would then read a later, correct move as a failure.
    */
   async meshed(): Promise<void> {
-    const healthy = async (node: ProxiedNode): Promise<boolean> => {
-      const res = await fetch(`http://127.0.0.1:${node.port}/.well-known/gridlink`).catch(() => undefined);
-      if (res === undefined || !res.ok) return false;
-      const doc = (await res.json()) as { nodes: Array<{ healthy: boolean }> };
-      return doc.nodes.filter((n) => n.healthy).length === this.nodes.length;
-    };
-    await waitFor('every node to see every other node', async () => (await Promise.all(this.nodes.map(healthy))).every(Boolean), 20_000);
+    await meshFormed(this.nodes.map((node) => node.url), 20_000, undefined);
   }
 
   async startNode(id: string): Promise<void> {
