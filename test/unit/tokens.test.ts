@@ -17,6 +17,22 @@ describe('resume tokens', () => {
     expect(signer.verify(token, 'room', 'alice')).toBe(false);
   });
 
+  it('answers a question asked again the same way, the expiry read anew each time', () => {
+    // One hello verifies its token up to three times; the signer remembers the last MACs only.
+    let now = 1_000;
+    const signer = createTokenSigner('s3cret', 60_000, () => now);
+    const token = signer.issue('room', 'alice');
+    const forged = `${token.slice(0, -2)}AA`;
+    for (let i = 0; i < 3; i++) {
+      expect(signer.verify(token, 'room', 'alice')).toBe(true);
+      expect(signer.verify(token, 'room', 'bob')).toBe(false); // the same token for someone else
+      expect(signer.verify(forged, 'room', 'alice')).toBe(false);
+    }
+    expect(signer.verify(token, 'room', 'alice')).toBe(true);
+    now += 60_001;
+    expect(signer.verify(token, 'room', 'alice')).toBe(false); // remembered MAC, expired since
+  });
+
   it('stays short whatever the ids are (the codec caps resume at 1024 chars)', () => {
     const signer = createTokenSigner('s3cret', 60_000);
     expect(signer.issue('\u{1F600}'.repeat(64), '\u{1F600}'.repeat(64)).length).toBeLessThan(100);
