@@ -17,7 +17,8 @@ const copies = new Map<string, object>();
 
 /**
  * The shared frozen value under `key`, made by `make` on a miss (and not kept if `make` throws).
- * Node keys are JSON arrays; node-list.ts keeps its parsed URLs here too, keyed by the URL.
+ * Node keys are JSON arrays, list keys their entries' keys in braces; node-list.ts keeps its parsed
+ * URLs here too, keyed by `u` and the URL.
  */
 export function remember<V extends object>(key: string, make: () => V): V {
   let hit = copies.get(key) as V | undefined;
@@ -28,14 +29,27 @@ export function remember<V extends object>(key: string, make: () => V): V {
   return hit;
 }
 
+/** The key each shared copy was filed under: a list's key is its entries' keys, and a copy given again is known. */
+const keys = new WeakMap<object, string>();
+
 /** The shared copy of `node` (its node fields only, frozen). */
-export function internNode<N extends ResolvedNode>({ id, url, cookie, address }: N): N {
+export function internNode<N extends ResolvedNode>(node: N): N {
+  if (keys.has(node)) return node;
+  const { id, url, cookie, address } = node;
   // JSON tells an absent field (null) apart from every string.
-  return remember(JSON.stringify([id, url, cookie, address]), () => ({ id, url, ...(cookie === undefined ? {} : { cookie }), ...(address === undefined ? {} : { address }) }) as N);
+  const key = JSON.stringify([id, url, cookie, address]);
+  const copy = remember(key, () => ({ id, url, ...(cookie === undefined ? {} : { cookie }), ...(address === undefined ? {} : { address }) }) as N);
+  keys.set(copy, key);
+  return copy;
 }
 
 /** The shared copy of `list`: a frozen array of shared entries, in the same order. */
 export function internList<N extends ResolvedNode>(list: readonly N[]): readonly N[] {
+  if (keys.has(list)) return list;
   const entries = list.map(internNode);
-  return remember(JSON.stringify(entries), () => entries);
+  // Entry keys are JSON arrays: joined by commas inside braces, no list key is an entry's key.
+  const key = `{${entries.map((entry) => keys.get(entry)).join()}}`;
+  const copy = remember(key, () => entries);
+  keys.set(copy, key);
+  return copy;
 }

@@ -21,6 +21,31 @@ describe('shared node entries and lists', () => {
     expect(internNode({ id: 'a', url: 'ws://a/', cookie: 'null' })).toEqual({ id: 'a', url: 'ws://a/', cookie: 'null' });
   });
 
+  it('tells entries and lists apart whatever their fields hold, and a list from an entry', () => {
+    const plain = internNode({ id: 'a', url: 'ws://a/' });
+    expect(internNode({ id: 'a', url: 'ws://a/', cookie: '' })).not.toBe(plain); // empty is not absent
+    const split = internNode({ id: 'a\nws://a/', url: '' });
+    expect(split).not.toBe(plain);
+    expect(split).toEqual({ id: 'a\nws://a/', url: '' });
+    expect(internNode({ id: 'a\r', url: 'ws://a/' })).toEqual({ id: 'a\r', url: 'ws://a/' });
+    // A list of one entry is not taken for an entry, nor an entry for a list.
+    const list = internList([{ id: 'x', url: 'ws://x/' }]);
+    const lookalike = internNode({ id: 'l', url: 'ws://x/' });
+    expect(Array.isArray(list)).toBe(true);
+    expect(lookalike).toEqual({ id: 'l', url: 'ws://x/' });
+    // Two entries cannot pass for one whose fields hold what separates them.
+    const pair = internList([{ id: 'p', url: 'ws://p/\r' }, { id: 'q', url: 'ws://q/' }]);
+    expect(internList([{ id: 'p', url: 'ws://p/\r"],["q","ws://q/' }])).not.toBe(pair);
+    expect(pair.map((n) => n.id)).toEqual(['p', 'q']);
+    expect(internList([{ id: 'p', url: 'ws://p/\r' }, { id: 'q', url: 'ws://q/' }])).toBe(pair);
+  });
+
+  it('returns a shared copy or list as it is', () => {
+    const list = internList([{ id: 'a', url: 'ws://a/' }]);
+    expect(internList(list)).toBe(list);
+    expect(internNode(list[0]!)).toBe(list[0]);
+  });
+
   it('gives equal lists one frozen array of shared entries, in order', () => {
     const one = internList([{ id: 'a', url: 'ws://a/' }, { id: 'b', url: 'ws://b/' }]);
     expect(internList([{ id: 'a', url: 'ws://a/' }, { id: 'b', url: 'ws://b/' }])).toBe(one);
