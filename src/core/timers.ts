@@ -17,19 +17,38 @@ export function setUnrefInterval(fn: () => void, ms: number): ReturnType<typeof 
   return handle;
 }
 
+/** A patient timeout (below); `cancel()` stops it at whichever step it is. */
+export interface PatientTimer {
+  cancel(): void;
+}
+
 /**
  * An unref'd timeout of `ms` during which the process could have noticed an answer. A process busy
  * for longer than the timeout (a crowd of clients migrating at once) runs its expired timers before
- * the I/O that arrived meanwhile; a timeout that fires later than one more `ms` therefore waits
- * `ms` more, as often as that happens, instead of giving up on what may already be waiting.
- * `rearmed` hands over each new handle (clear the latest to cancel); the first is returned.
+ * the I/O that arrived meanwhile. So a timeout that fires later than one more `ms` waits `ms` more,
+ * as often as that happens, and one that fires in time still lets the I/O already waiting be read
+ * first (Node: `setImmediate` runs after the poll phase) before it gives up on what may have come.
  */
-export function setPatientTimeout(fn: () => void, ms: number, now: () => number, rearmed: (handle: TimerHandle) => void): TimerHandle {
-  const due = now() + ms;
-  return setUnrefTimeout(() => {
-    if (now() - due > ms) rearmed(setPatientTimeout(fn, ms, now, rearmed));
-    else fn();
-  }, ms);
+export function patientTimeout(fn: () => void, ms: number, now: () => number): PatientTimer {
+  let handle: TimerHandle | undefined;
+  const decide = (): void => {
+    if (handle !== undefined) fn();
+  };
+  const arm = (): void => {
+    const due = now() + ms;
+    handle = setUnrefTimeout(() => {
+      if (now() - due > ms) arm();
+      // After the events already waiting (a browser has no setImmediate: a task queued behind them).
+      else (typeof setImmediate === 'function' ? setImmediate : setTimeout)(decide);
+    }, ms);
+  };
+  arm();
+  return {
+    cancel: () => {
+      clearTimeout(handle);
+      handle = undefined;
+    },
+  };
 }
 
 /** Monotonic milliseconds: wall-clock jumps must not look like silence or like life. */

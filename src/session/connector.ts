@@ -10,7 +10,7 @@ import { ClosedError, ConnectError, GridlinkError, OptionsError, isGridlinkError
 import type { Cooldown } from '../core/cooldown.js';
 import type { Logger } from '../core/logger.js';
 import { retryRounds, type RetrySettings } from '../core/retry.js';
-import { setPatientTimeout, setUnrefTimeout, type TimerHandle } from '../core/timers.js';
+import { patientTimeout, setUnrefTimeout, type PatientTimer } from '../core/timers.js';
 import type { Policy } from '../choose/policy.js';
 import { askCloud, type Verdict } from '../dial/status.js';
 import { dial } from '../dial/transport.js';
@@ -147,13 +147,14 @@ function race(deps: ConnectorDeps, candidates: ResolvedNode[], failed: Set<strin
     let next = 0;
     let active = 0;
     let done = false;
-    let stagger: TimerHandle | undefined;
+    let stagger: PatientTimer | undefined;
     const errors: GridlinkError[] = [];
+    const dialling = new Set<string>();
 
     const finish = (result: Joined | undefined): void => {
       if (done) return;
       done = true;
-      clearTimeout(stagger);
+      stagger?.cancel();
       // Only when some are: an abort is an event dispatch, and in a crowd most rounds are won by
       // their only attempt. A fixed reason, or each abort would build a DOMException and its stack.
       if (active > 0) controller.abort(ROUND_OVER);
@@ -174,7 +175,7 @@ function race(deps: ConnectorDeps, candidates: ResolvedNode[], failed: Set<strin
     };
 
     const startNext = (): void => {
-      clearTimeout(stagger);
+      stagger?.cancel();
       if (done) return;
       const node = candidates[next++];
       if (node === undefined) {
@@ -185,8 +186,8 @@ function race(deps: ConnectorDeps, candidates: ResolvedNode[], failed: Set<strin
       // Happy eyeballs staggers connects, not handshakes: once this candidate's socket is open,
       // the node is alive and will answer, and a second attempt would only add load (which, in a
       // storm of reconnecting clients, is what slows everyone down). Its failure still moves on.
-      const opened = (): void => clearTimeout(stagger);
-      attempt(deps, node, failed, signal, opened).then(
+      const opened = (): void => stagger?.cancel();
+      attempt(deps, node, failed, signal, opened, dialling).then(
         (joined) => {
           active--;
           if (done) joined.link.close(CloseCode.normal, 'another node answered first');
@@ -201,25 +202,34 @@ function race(deps: ConnectorDeps, candidates: ResolvedNode[], failed: Set<strin
       );
       if (next < candidates.length) armStagger(deps.settings.staggerMs);
     };
-    // The stagger is `staggerMs` of the node's silence, not of ours (see setPatientTimeout): in a
+    // The stagger is `staggerMs` of the node's silence, not of ours (see patientTimeout): in a
     // crowd migrating at once, a plain timer would give up on nodes whose answers are waiting and
     // double the crowd's dials.
     const armStagger = (ms: number): void => {
-      stagger = setPatientTimeout(startNext, ms, deps.platform.now, (handle) => (stagger = handle));
+      stagger = patientTimeout(startNext, ms, deps.platform.now);
     };
     signal.addEventListener('abort', () => finish(undefined), { once: true });
     startNext();
   });
 }
 
-/** One chain: dial a node, say hello, follow its redirects. `opened` fires when a socket opens. */
-async function attempt(deps: ConnectorDeps, first: ResolvedNode, failed: Set<string>, signal: AbortSignal, opened: () => void): Promise<Joined> {
+/**
+ * One chain: dial a node, say hello, follow its redirects. `opened` fires when a socket opens.
+ * `dialling` holds the nodes the round's attempts are joining through: one socket per node per
+ * round. In a crowd a staggered attempt often reaches the other nodes, which redirect it to the
+ * host the first attempt is already waiting on, and a second join there only adds to its load.
+ */
+async function attempt(deps: ConnectorDeps, first: ResolvedNode, failed: Set<string>, signal: AbortSignal, opened: () => void, dialling: Set<string>): Promise<Joined> {
   const { settings } = deps;
   let node = first;
   for (let hops = 0; ; hops++) {
     // The credential first: a getToken() that fails or hangs is the caller's trouble, not the
     // node's, so it must not put the node in cooldown (and no socket waits on it meanwhile).
     const hello = await helloFor(deps, failed, signal);
+    const key = nodeKey(node);
+    // Not the node's failure: no cooldown, and the round moves on to its next candidate.
+    if (dialling.has(key)) throw new ConnectError('GRIDLINK_CONNECT_FAILED', `already joining via ${node.id}`, { retriable: true });
+    dialling.add(key);
     let link: Link | undefined;
     try {
       const dialOptions = {
@@ -264,6 +274,8 @@ async function attempt(deps: ConnectorDeps, first: ResolvedNode, failed: Set<str
         throw new ConnectError('GRIDLINK_UNAUTHORIZED', (error as GridlinkError).message, { cause: error, retriable: true });
       }
       throw error;
+    } finally {
+      dialling.delete(key);
     }
   }
 }
