@@ -4,6 +4,8 @@
  * Exit codes: 0 done, 1 failed, 2 usage error, 130 interrupted.
  */
 import { isGridlinkError } from '../core/errors.js';
+import { suggestKey } from '../core/suggest.js';
+import { installKeyHints } from '../core/validate.js';
 import { CLOUD_USAGE, parseCloudArgs } from './cloud-args.js';
 import { NODE_USAGE, parseNodeArgs } from './node-args.js';
 import { PROBE_USAGE, parseProbeArgs } from './probe-args.js';
@@ -11,6 +13,9 @@ import { UsageError } from '../process/args.js';
 import type { CliIo } from './io.js';
 
 export type { CliIo } from './io.js';
+
+// An option misspelt in a config file or a flag's value gets its "did you mean …?" (validate.ts).
+installKeyHints(suggestKey);
 
 export const USAGE = `Usage: gridlink <command> [options]
 

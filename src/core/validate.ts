@@ -8,7 +8,6 @@
 import { OptionsError, type ErrorCode } from './errors.js';
 import { canonicalName, isNodeLabel, isZoneName } from './dns-names.js';
 import type { Logger } from './logger.js';
-import { suggestKey } from './suggest.js';
 
 /** An options object is an option; a function's argument (`send(data, options)`) is an argument. */
 export type OptionErrorCode = Extract<ErrorCode, 'GRIDLINK_INVALID_OPTION' | 'GRIDLINK_INVALID_ARGUMENT'>;
@@ -49,15 +48,29 @@ export interface KeyCheck {
   readonly what?: string;
 }
 
+/** The known key a misspelt one most likely meant, if any (core/suggest.ts). */
+export type KeyHints = (given: string, known: readonly string[]) => string | undefined;
+
+/**
+ * "Did you mean …?" after an unknown key, where the entry installed it: every Node entry and the
+ * full browser bundle do (core/suggest.ts); the browser core names the key without a guess, its
+ * bytes being budgeted. A process-wide setting: the guess is a pure function of the key.
+ */
+let hints: KeyHints | undefined;
+
+export function installKeyHints(guess: KeyHints | undefined): void {
+  hints = guess;
+}
+
 /**
  * Refuses a key of `value` that is not in `known`, naming it with its path (`path` is the group's
- * name, '' at the top) and the key the caller most likely meant, when one is close.
+ * name, '' at the top) and, with hints installed, the key the caller most likely meant.
  */
 export function knownKeys(path: string, value: object, known: readonly string[], check: KeyCheck = {}): void {
   const full = (key: string): string => (path === '' ? key : `${path}.${key}`);
   for (const key of Object.keys(value)) {
     if (known.includes(key)) continue;
-    const guess = suggestKey(key, known);
+    const guess = hints?.(key, known);
     const hint = guess === undefined ? '' : ` (did you mean '${full(guess)}'?)`;
     throw new OptionsError(check.code ?? 'GRIDLINK_INVALID_OPTION', `unknown ${check.what ?? 'option'} '${full(key)}'${hint}`);
   }

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { OptionsError } from '../../src/core/errors.js';
 import { editDistance, suggestKey } from '../../src/core/suggest.js';
-import { dnsName, group, heartbeat, httpUrls, integer, knownKeys, MAX_TIMER_MS, nodeLabel, number, optionKeys, text, wsUrl } from '../../src/core/validate.js';
+import { dnsName, group, heartbeat, httpUrls, installKeyHints, integer, knownKeys, MAX_TIMER_MS, nodeLabel, number, optionKeys, text, wsUrl } from '../../src/core/validate.js';
 
 function message(run: () => unknown): string {
   try {
@@ -57,6 +57,16 @@ describe('option checks name the option first', () => {
     expect(message(() => knownKeys('retry', { maxElapsed: 1 }, ['maxElapsedMs']))).toBe(`unknown option 'retry.maxElapsed' (did you mean 'retry.maxElapsedMs'?)`);
     expect(message(() => knownKeys('', { other: 1 }, ['maxElapsedMs']))).toBe(`unknown option 'other'`);
     expect(() => knownKeys('', { a: 1, b: undefined }, ['a', 'b'])).not.toThrow();
+  });
+
+  it('without hints installed (the browser core), an unknown key is named without a guess', () => {
+    installKeyHints(undefined);
+    try {
+      expect(message(() => knownKeys('retry', { maxElapsed: 1 }, ['maxElapsedMs']))).toBe(`unknown option 'retry.maxElapsed'`);
+    } finally {
+      installKeyHints(suggestKey); // as test/helpers/key-hints.ts left it
+    }
+    expect(message(() => knownKeys('retry', { maxElapsed: 1 }, ['maxElapsedMs']))).toBe(`unknown option 'retry.maxElapsed' (did you mean 'retry.maxElapsedMs'?)`);
   });
 
   it('optionKeys lists the keys it was given', () => {
