@@ -126,10 +126,6 @@ export class Link {
       settings.heartbeat,
       settings.now,
     );
-    transport.attach({
-      onMessage: (data) => this.#onMessage(data),
-      onClose: (error) => LIVE.includes(this.#state.kind) && this.#die(error ?? new LinkError('GRIDLINK_LINK_LOST', `link to ${node.id} closed`, { retriable: true }), CloseCode.normal),
-    });
   }
 
   get isOpen(): boolean {
@@ -145,7 +141,10 @@ export class Link {
     return this.#heartbeat.silentFor();
   }
 
-  /** Sends `hello` and waits for the node's answer. Rejects on error, close, timeout or abort. */
+  /**
+   * Sends `hello` (unless the node took it with the upgrade: `transport.tookHello`) and waits for the
+   * node's answer. Rejects on error, close, timeout or abort. The link listens from here on.
+   */
   join(hello: HelloFrame, options: { timeoutMs: number; signal: AbortSignal }): Promise<HandshakeResult> {
     return new Promise<HandshakeResult>((resolve, reject) => {
       if (this.#state.kind !== 'idle') {
@@ -173,7 +172,14 @@ export class Link {
         else resolve(answer);
       };
       this.#transition(['idle'], { kind: 'handshaking', settle, timer, unsubscribe }, { kind: 'hello' });
-      this.send(hello);
+      // A node that took the hello with the upgrade may have answered already: the transport held
+      // its frames (and a close) until now, when the link is waiting for them.
+      if (!this.transport.tookHello) this.send(hello);
+      const { node } = this;
+      this.transport.attach({
+        onMessage: (data) => this.#onMessage(data),
+        onClose: (error) => LIVE.includes(this.#state.kind) && this.#die(error ?? new LinkError('GRIDLINK_LINK_LOST', `link to ${node.id} closed`, { retriable: true }), CloseCode.normal),
+      });
     });
   }
 
