@@ -7,7 +7,7 @@
 import { WebSocket } from 'ws';
 import { startLocalCloud } from '../dist/server.js';
 import { connect } from '../dist/node.js';
-import { QUICK, closeAll, log, main, ms, now, row, summarize, withTimeout } from './lib.mjs';
+import { QUICK, log, main, ms, now, row, summarize, timeToReady, withTimeout } from './lib.mjs';
 
 const TRIALS = QUICK ? 5 : 20;
 const ONE_WAY_MS = 25;
@@ -37,17 +37,6 @@ function rawJoin(url, session, client, early) {
   });
 }
 
-async function clientJoin(urls, session, clientId) {
-  const started = now();
-  const client = connect({ session, nodes: urls, clientId });
-  try {
-    await withTimeout(client.ready, 10_000, 'client ready');
-    return now() - started;
-  } finally {
-    await closeAll([client]);
-  }
-}
-
 export async function run() {
   const cloud = await startLocalCloud({ nodes: 1 });
   const url = cloud.urls[0];
@@ -56,7 +45,7 @@ export async function run() {
     cloud.setLatency(cloud.nodes[0].id, ONE_WAY_MS);
     for (let trial = 0; trial < TRIALS; trial++) {
       const session = `join-latency-${trial}-${process.pid}`;
-      t.client.push(await clientJoin(cloud.urls, session, 'client'));
+      t.client.push(await timeToReady(connect, { session, nodes: cloud.urls, clientId: 'client' }));
       t.early.push(await withTimeout(rawJoin(url, session, 'early', true), 10_000, 'early hello'));
       t.frame.push(await withTimeout(rawJoin(url, session, 'frame', false), 10_000, 'hello frame'));
     }

@@ -100,6 +100,18 @@ export function withTimeout(promise, timeoutMs, what) {
   return Promise.race([promise, guard]).finally(() => clearTimeout(timer));
 }
 
+/** connect(options) → `ready`, in ms (the client closed after); `connect` is the entry's, as a user imports it. */
+export async function timeToReady(connect, options) {
+  const started = now();
+  const client = connect(options);
+  try {
+    await withTimeout(client.ready, 10_000, 'client ready');
+    return now() - started;
+  } finally {
+    await closeAll([client]);
+  }
+}
+
 /** Closes clients without letting one slow close hold the benchmark. */
 export async function closeAll(clients, timeoutMs = 5000) {
   await withTimeout(Promise.allSettled(clients.map((c) => c.close())), timeoutMs, 'closing clients').catch(() => {});

@@ -6,7 +6,7 @@
 // machine's load hit them alike. Also: one uncached DNS resolution alone, and one cached lookup.
 import { startLocalCloud } from '../dist/server.js';
 import { connect, createCloudResolver } from '../dist/node.js';
-import { QUICK, closeAll, log, main, ms, now, row, sleep, summarize, withTimeout } from './lib.mjs';
+import { QUICK, log, main, ms, now, row, sleep, summarize, timeToReady } from './lib.mjs';
 
 const TRIALS = QUICK ? 10 : 40;
 const ZONE = 'cloud.test';
@@ -14,16 +14,9 @@ const ZONE = 'cloud.test';
 /** Redirects followed, per mode: the cloud's DNS order and a static list can start at different nodes. */
 const hops = { cold: 0, warm: 0, fixed: 0 };
 
-async function timeReady(mode, options) {
+function timeReady(mode, options) {
   const counter = { debug: (message) => void (message === 'redirected' && hops[mode]++), info() {}, warn() {}, error() {} };
-  const started = now();
-  const client = connect({ ...options, logger: counter });
-  try {
-    await withTimeout(client.ready, 10_000, 'client ready');
-    return now() - started;
-  } finally {
-    await closeAll([client]);
-  }
+  return timeToReady(connect, { ...options, logger: counter });
 }
 
 export async function run() {

@@ -65,3 +65,22 @@ export class FakeSocket implements WebSocketLike {
     this.close(1006, '');
   }
 }
+
+/** A node id from its test URL: `ws://a.test/` is node `a`. */
+export const idOf = (url: string): string => new URL(url).hostname.split('.')[0] as string;
+
+/** The node at `socket` welcomes `hello`, advertising the nodes at `nodeUrls`, with `members`. */
+export function welcomeOn(socket: FakeSocket, hello: Record<string, unknown>, nodeUrls: readonly string[], members: string[]): void {
+  socket.push({
+    t: 'welcome',
+    v: 1,
+    node: { id: idOf(socket.url), url: socket.url },
+    session: hello.session,
+    client: hello.client,
+    resume: 'token',
+    nodes: nodeUrls.map((url) => ({ id: idOf(url), url })),
+    heartbeat: { intervalMs: 1000, timeoutMs: 10000 },
+    members,
+    base: {},
+  });
+}

@@ -5,27 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { createClient } from '../../src/client/create-client.js';
 import type { OpenWebSocketOptions, Platform, WebSocketLike } from '../../src/platform/types.js';
-import { FakeSocket } from '../helpers/fake-socket.js';
+import { FakeSocket, idOf, welcomeOn } from '../helpers/fake-socket.js';
 
 const A = 'ws://a.test/';
 const B = 'ws://b.test/';
-const id = (url: string) => new URL(url).hostname.split('.')[0] as string;
-
-function welcome(socket: FakeSocket, frame: Record<string, unknown>): void {
-  socket.push({
-    t: 'welcome',
-    v: 1,
-    node: { id: id(socket.url), url: socket.url },
-    session: frame.session,
-    client: frame.client,
-    resume: 'token',
-    nodes: [A, B].map((url) => ({ id: id(url), url })),
-    heartbeat: { intervalMs: 1000, timeoutMs: 10000 },
-    members: [],
-    base: {},
-  });
-}
-
 describe('a connection round', () => {
   it('does not open a second socket to a node its first attempt is still joining through', async () => {
     // a is the host but slow to open (a loaded node in a crowd); b redirects every hello to a.
@@ -36,7 +19,7 @@ describe('a connection round', () => {
       openWebSocket(url: string, _options: OpenWebSocketOptions): WebSocketLike {
         const socket = new FakeSocket(url, (s, frame) => {
           if (frame.t !== 'hello') return;
-          if (s.url === A) welcome(s, frame);
+          if (s.url === A) welcomeOn(s, frame, [A, B], []);
           else s.push({ t: 'redirect', node: { id: 'a', url: A }, reason: 'not-host' });
         });
         sockets.push(socket);
@@ -50,7 +33,7 @@ describe('a connection round', () => {
     await client.ready;
     expect(client.node?.id).toBe('a');
     // The stagger reached b, which redirected to a: that attempt ended instead of dialling a again.
-    expect(sockets.map((s) => id(s.url))).toEqual(['a', 'b']);
+    expect(sockets.map((s) => idOf(s.url))).toEqual(['a', 'b']);
     await client.close();
   });
 });

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createClient } from '../../src/client/create-client.js';
 import type { ConnectOptions } from '../../src/client/options.js';
 import type { OpenWebSocketOptions, Platform, WebSocketLike } from '../../src/platform/types.js';
-import { FakeSocket } from '../helpers/fake-socket.js';
+import { FakeSocket, welcomeOn } from '../helpers/fake-socket.js';
 import { rendezvousOwner } from '../../src/protocol/rendezvous.js';
 
 interface World {
@@ -29,7 +29,6 @@ const B = 'ws://b.test/';
 
 function world(): World {
   const w: World = { sockets: [], nodes: new Map([[A, 'up'], [B, 'up']]), busy: new Map(), hellos: [], platform: undefined as unknown as Platform, frozen: new Set(), lifecycle: undefined, offline: false };
-  const id = (url: string) => new URL(url).hostname.split('.')[0] as string;
   const onFrame = (socket: FakeSocket, frame: Record<string, unknown>) => {
     if (w.frozen.has(socket.url)) return; // a node that went silent (a pulled cable)
     if (frame.t === 'ping' && frame.id !== undefined) socket.push({ t: 'pong', id: frame.id });
@@ -41,18 +40,7 @@ function world(): World {
       socket.close(1013, 'busy');
       return;
     }
-    socket.push({
-      t: 'welcome',
-      v: 1,
-      node: { id: id(socket.url), url: socket.url },
-      session: frame.session,
-      client: frame.client,
-      resume: 'token',
-      nodes: [...w.nodes.keys()].map((url) => ({ id: id(url), url })),
-      heartbeat: { intervalMs: 1000, timeoutMs: 10000 },
-      members: ['peer'],
-      base: {},
-    });
+    welcomeOn(socket, frame, [...w.nodes.keys()], ['peer']);
   };
   const watchers = new Set<{ wake(): void; online(): void; offline(): void }>();
   w.lifecycle = {
