@@ -2,12 +2,13 @@
  * A link: the gridlink protocol on one open transport to one node. It owns the handshake
  * (hello -> welcome | redirect | error), frame decoding, the heartbeat, and a clear reason when it
  * ends. It knows nothing of sessions beyond the hello it is given; what arrives after the welcome
- * goes to the `LinkHost` the session attaches.
+ * goes to the `LinkHost` the session attaches. It listens to the transport from join() on: what
+ * came before (an early hello's answer, a close) is held by the transport until then.
  *
  * One state variable and one guarded `#transition()`; every move and its reason:
  *
  *   idle        --join()--------------------------------------------> handshaking
- *   idle        --transport lost | frame before hello | close()-----> closed
+ *   idle        --abort before join() | close()----------------------> closed
  *   handshaking --welcome--------------------------------------------> open
  *   handshaking --redirect | node error | bad frame | timeout |
  *                 abort | transport lost | close()-------------------> closed
