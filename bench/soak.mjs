@@ -201,6 +201,10 @@ async function soakWith(cloud, { seconds, seed, sessions, perSession, sendEveryM
     }
     const sent = members.reduce((sum, m) => sum + m.sent, 0);
     const received = members.reduce((sum, m) => sum + m.received, 0);
+    // Stuck: not connected within the guard. Not an instant's look: a healed node owns sessions
+    // again once its peers see it, and half a second later (rebalancing's debounce) their members
+    // move there, make-before-break; a look at that moment sees them migrating, as it should.
+    await until(() => members.every((m) => m.client.state === 'connected'), 30_000);
     const stuck = members.filter((m) => m.client.state !== 'connected').map((m) => `${m.name}:${m.client.state}`);
     await Promise.all(members.map((m) => m.client.close()));
     members.length = 0;

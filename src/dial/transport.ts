@@ -19,8 +19,6 @@ export interface TransportHandlers {
 export interface Transport {
   readonly url: string;
   readonly bufferedAmount: number;
-  /** The node took the hello sent with the upgrade (EARLY_HELLO_PROTOCOL): no hello frame follows. */
-  readonly tookHello: boolean;
   /** Handlers are attached once; frames that arrive before that are held, not dropped. */
   attach(handlers: TransportHandlers): void;
   send(text: string): void;
@@ -35,8 +33,6 @@ export interface DialOptions {
   readonly address?: string;
   /** A proxy's sticky cookie (`name=value`) that routes this attempt to one node; Node only. */
   readonly cookie?: string;
-  /** The hello's JSON text, sent with the upgrade where the platform can (Node). */
-  readonly hello?: string;
 }
 
 const OPEN = 1;
@@ -70,11 +66,6 @@ class WebSocketTransport implements Transport {
 
   get bufferedAmount(): number {
     return this.#ws.bufferedAmount;
-  }
-
-  // The one other protocol a client offers is the early hello's (a socket only opens on one it offered).
-  get tookHello(): boolean {
-    return this.#ws.protocol !== SUBPROTOCOL;
   }
 
   attach(handlers: TransportHandlers): void {
@@ -128,7 +119,7 @@ export function dial(platform: Platform, url: string, options: DialOptions): Pro
     let ws: WebSocketLike;
     try {
       // Passed through as given (unset ones undefined): only the Node platform reads them.
-      ws = platform.openWebSocket(url, { protocols: [SUBPROTOCOL], headers: options.headers, address: options.address, cookie: options.cookie, hello: options.hello });
+      ws = platform.openWebSocket(url, { protocols: [SUBPROTOCOL], headers: options.headers, address: options.address, cookie: options.cookie });
     } catch (cause) {
       reject(new ConnectError('GRIDLINK_CONNECT_FAILED', `cannot open a WebSocket to ${url}`, { cause, retriable: false }));
       return;
@@ -163,8 +154,7 @@ export function dial(platform: Platform, url: string, options: DialOptions): Pro
     );
     const unsubscribe = onAbort(options.signal, () => finish(abortError(options.signal, `dial ${url}`)));
     const onOpen = (): void => {
-      // `gridlink.v1`, or the early hello's `gridlink.v1.hello` where the platform offered it.
-      if (!ws.protocol.startsWith(SUBPROTOCOL)) {
+      if (ws.protocol !== SUBPROTOCOL) {
         finish(new ConnectError('GRIDLINK_PROTOCOL', `${url} does not speak ${SUBPROTOCOL}`, { retriable: true }));
         return;
       }

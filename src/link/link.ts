@@ -2,13 +2,12 @@
  * A link: the gridlink protocol on one open transport to one node. It owns the handshake
  * (hello -> welcome | redirect | error), frame decoding, the heartbeat, and a clear reason when it
  * ends. It knows nothing of sessions beyond the hello it is given; what arrives after the welcome
- * goes to the `LinkHost` the session attaches. It listens to the transport from join() on: what
- * came before (an early hello's answer, a close) is held by the transport until then.
+ * goes to the `LinkHost` the session attaches.
  *
  * One state variable and one guarded `#transition()`; every move and its reason:
  *
  *   idle        --join()--------------------------------------------> handshaking
- *   idle        --abort before join() | close()----------------------> closed
+ *   idle        --transport lost | frame before hello | close()-----> closed
  *   handshaking --welcome--------------------------------------------> open
  *   handshaking --redirect | node error | bad frame | timeout |
  *                 abort | transport lost | close()-------------------> closed
@@ -127,6 +126,10 @@ export class Link {
       settings.heartbeat,
       settings.now,
     );
+    transport.attach({
+      onMessage: (data) => this.#onMessage(data),
+      onClose: (error) => LIVE.includes(this.#state.kind) && this.#die(error ?? new LinkError('GRIDLINK_LINK_LOST', `link to ${node.id} closed`, { retriable: true }), CloseCode.normal),
+    });
   }
 
   get isOpen(): boolean {
@@ -142,10 +145,7 @@ export class Link {
     return this.#heartbeat.silentFor();
   }
 
-  /**
-   * Sends `hello` (unless the node took it with the upgrade: `transport.tookHello`) and waits for the
-   * node's answer. Rejects on error, close, timeout or abort. The link listens from here on.
-   */
+  /** Sends `hello` and waits for the node's answer. Rejects on error, close, timeout or abort. */
   join(hello: HelloFrame, options: { timeoutMs: number; signal: AbortSignal }): Promise<HandshakeResult> {
     return new Promise<HandshakeResult>((resolve, reject) => {
       if (this.#state.kind !== 'idle') {
@@ -173,14 +173,7 @@ export class Link {
         else resolve(answer);
       };
       this.#transition(['idle'], { kind: 'handshaking', settle, timer, unsubscribe }, { kind: 'hello' });
-      // A node that took the hello with the upgrade may have answered already: the transport held
-      // its frames (and a close) until now, when the link is waiting for them.
-      if (!this.transport.tookHello) this.send(hello);
-      const { node } = this;
-      this.transport.attach({
-        onMessage: (data) => this.#onMessage(data),
-        onClose: (error) => LIVE.includes(this.#state.kind) && this.#die(error ?? new LinkError('GRIDLINK_LINK_LOST', `link to ${node.id} closed`, { retriable: true }), CloseCode.normal),
-      });
+      this.send(hello);
     });
   }
 

@@ -34,11 +34,6 @@ export interface OpenWebSocketOptions {
    * in place of a stored cookie of the same name. Node only: a browser sends its own cookies.
    */
   readonly cookie?: string;
-  /**
-   * The hello's JSON text, for a platform that can send it with the upgrade (protocol/frames.ts
-   * EARLY_HELLO_PROTOCOL); a platform that cannot leaves it out and the hello goes as a frame.
-   */
-  readonly hello?: string;
 }
 
 export interface HttpGetOptions {

@@ -8,15 +8,6 @@ export const PROTOCOL_VERSION = 1;
 /** WebSocket subprotocol both ends negotiate, so a plain WebSocket server is refused early. */
 export const SUBPROTOCOL = 'gridlink.v1';
 /**
- * The early hello (docs/protocol.md "Handshake"): a client that can set upgrade headers (Node) may
- * send its `hello` in the `gridlink-hello` header, base64url of its JSON, and offer this protocol
- * beside `gridlink.v1`. A node that took the hello selects it, and answers without waiting for a
- * hello frame: the join takes one round trip less. Otherwise the node selects `gridlink.v1` and the
- * client sends the hello as its first frame.
- */
-export const EARLY_HELLO_PROTOCOL = 'gridlink.v1.hello';
-export const HELLO_HEADER = 'gridlink-hello';
-/**
  * Room a node keeps in every relayed `msg` frame for what it adds (`"from":"<id>"`, an id of up to
  * 128 characters, JSON-escaped): a client's own `msg` frame may be at most `maxFrameBytes` minus
  * this, so that what the node relays still fits every member's `maxFrameBytes`.

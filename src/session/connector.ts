@@ -16,7 +16,7 @@ import { askCloud, type Verdict } from '../dial/status.js';
 import { dial } from '../dial/transport.js';
 import { Link, type LinkSettings, type WitnessQuestion } from '../link/link.js';
 import type { Platform } from '../platform/types.js';
-import { encodeFrame, MAX_TOKEN_LENGTH } from '../protocol/codec.js';
+import { MAX_TOKEN_LENGTH } from '../protocol/codec.js';
 import { CloseCode, type HeartbeatSettings, type HelloFrame, type NodeInfo, type WelcomeFrame } from '../protocol/frames.js';
 import { nodeKey, normalizeUrl, type NodeList } from '../resolve/node-list.js';
 import type { ResolvedNode, Resolver } from '../resolve/resolver.js';
@@ -238,8 +238,6 @@ async function attempt(deps: ConnectorDeps, first: ResolvedNode, failed: Set<str
         ...(node.address === undefined ? {} : { address: node.address }),
         // Behind a proxy, the node's sticky cookie is what routes this attempt to it.
         ...(node.cookie === undefined ? {} : { cookie: node.cookie }),
-        // With the upgrade where the platform can (Node): the node answers without waiting for it.
-        hello: encodeFrame(hello),
       };
       const transport = await dial(deps.platform, node.url, dialOptions);
       opened();

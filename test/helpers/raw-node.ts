@@ -72,15 +72,8 @@ export class RawClient {
     ws.on('error', () => {});
   }
 
-  /**
-   * A socket offering `gridlink.v1`; with `earlyHello` (the `gridlink-hello` header's value), also
-   * the early hello's protocol, as the Node client offers them.
-   */
-  static async open(url: string, earlyHello?: string): Promise<RawClient> {
-    const ws =
-      earlyHello === undefined
-        ? new WebSocket(url, 'gridlink.v1')
-        : new WebSocket(url, ['gridlink.v1', 'gridlink.v1.hello'], { headers: { 'gridlink-hello': earlyHello } });
+  static async open(url: string): Promise<RawClient> {
+    const ws = new WebSocket(url, 'gridlink.v1');
     sockets.push(ws);
     const client = new RawClient(ws);
     await new Promise<void>((resolve, reject) => {

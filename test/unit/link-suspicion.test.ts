@@ -22,7 +22,6 @@ function setup(answer: Verdict): { link: Link; closes: string[]; deaths: Gridlin
   const transport: Transport = {
     url: node.url,
     bufferedAmount: 0,
-    tookHello: false,
     attach: (h) => void (handlers = h),
     send: () => {},
     close: (code, reason) => void closes.push(`${code} ${reason}`),

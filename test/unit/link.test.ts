@@ -13,17 +13,12 @@ type Log = string[];
 class FakeTransport implements Transport {
   readonly url = 'ws://a.test/';
   bufferedAmount = 0;
-  /** The node took the hello with the upgrade. */
-  tookHello = false;
   #handlers: TransportHandlers | undefined;
-  /** What came before attach(), held as the real transport holds it. */
-  #held: Array<() => void> = [];
 
   constructor(private readonly log: Log) {}
 
   attach(handlers: TransportHandlers): void {
     this.#handlers = handlers;
-    for (const deliver of this.#held.splice(0)) deliver();
   }
 
   send(text: string): void {
@@ -37,16 +32,12 @@ class FakeTransport implements Transport {
 
   /** The node sends a frame (an object is encoded; a string goes as is, malformed or not). */
   receive(frame: NodeFrame | string): void {
-    const deliver = (): void => this.#handlers?.onMessage(typeof frame === 'string' ? frame : JSON.stringify(frame));
-    if (this.#handlers === undefined) this.#held.push(deliver);
-    else deliver();
+    this.#handlers?.onMessage(typeof frame === 'string' ? frame : JSON.stringify(frame));
   }
 
   /** The socket goes away; `error` unset means we had closed it ourselves. */
   drop(error?: GridlinkError): void {
-    const deliver = (): void => this.#handlers?.onClose(error);
-    if (this.#handlers === undefined) this.#held.push(deliver);
-    else deliver();
+    this.#handlers?.onClose(error);
   }
 }
 
@@ -222,30 +213,12 @@ describe('Link handshake', () => {
     expect(log).toEqual(['send hello', 'close 4001 GRIDLINK_PROTOCOL']);
   });
 
-  it('a frame the node sent before any hello (held until the join) fails the join and closes 4001', async () => {
+  it('a frame before any hello closes the link 4001, and a later join() is refused without a hello', async () => {
     const { log, transport, link } = setup();
     transport.receive(msg('unasked'));
-    expect(log).toEqual([]);
+    expect(log).toEqual(['close 4001 GRIDLINK_PROTOCOL']);
     expect((await rejection(join(link))).code).toBe('GRIDLINK_PROTOCOL');
-    expect(log).toEqual(['send hello', 'close 4001 GRIDLINK_PROTOCOL']);
-  });
-
-  it('a node that took the hello with the upgrade gets no hello frame, and its early welcome is the answer', async () => {
-    const { log, transport, link } = setup();
-    transport.tookHello = true;
-    transport.receive(welcome); // arrived before the link was listening: held by the transport
-    await expect(join(link)).resolves.toEqual({ kind: 'welcome', welcome });
-    expect(log).toEqual([]);
-    expect(link.isOpen).toBe(true);
-  });
-
-  it('a close before the join (an early redirect, a refusal) is the join\'s answer', async () => {
-    const { log, transport, link } = setup();
-    transport.tookHello = true;
-    transport.receive({ t: 'redirect', node: { id: 'b', url: 'ws://b.test/' }, reason: 'not-host' });
-    transport.drop(new LinkError('GRIDLINK_LINK_LOST', 'closed', { retriable: true }));
-    await expect(join(link)).resolves.toEqual({ kind: 'redirect', node: { id: 'b', url: 'ws://b.test/' }, reason: 'not-host' });
-    expect(log.filter((line) => line.startsWith('send'))).toEqual([]);
+    expect(log).toEqual(['close 4001 GRIDLINK_PROTOCOL']);
   });
 
   it('a second join() is refused and leaves the first handshake alone', async () => {

@@ -6,14 +6,11 @@
  * What the platform promises on top of a plain socket:
  * - dial a pinned IP while `Host` and TLS SNI stay the URL's name (a `lookup` that answers the pin);
  * - trust extra CAs for `wss://` (verification stays on);
- * - the client's cookie jar on the upgrade, by cookie-exchange.ts's rules (a proxy's sticky cookie);
- * - the hello with the upgrade (protocol/frames.ts EARLY_HELLO_PROTOCOL), when it is small enough
- *   for any proxy's header limits: one round trip less per join.
+ * - the client's cookie jar on the upgrade, by cookie-exchange.ts's rules (a proxy's sticky cookie).
  */
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
-import { EARLY_HELLO_PROTOCOL, HELLO_HEADER } from '../../protocol/frames.js';
 import type { OpenWebSocketOptions, WebSocketLike } from '../types.js';
 import { cookieExchange, cookieOrigin, type CookieExchange } from './cookie-exchange.js';
 import type { CookieJar } from './cookie-jar.js';
@@ -35,17 +32,8 @@ export class UnexpectedResponseError extends Error {
   }
 }
 
-/** The largest early hello header sent (base64url characters): well inside an 8 KiB header buffer. */
-const MAX_HELLO_HEADER = 4096;
-
 export function openNodeWebSocket(url: string, options: OpenWebSocketOptions, context: NodeWebSocketContext): WebSocketLike {
   const headers: Record<string, string> = { ...options.headers };
-  let protocols = options.protocols;
-  const hello = options.hello === undefined ? undefined : Buffer.from(options.hello).toString('base64url');
-  if (hello !== undefined && hello.length <= MAX_HELLO_HEADER) {
-    headers[HELLO_HEADER] = hello;
-    protocols = [...protocols, EARLY_HELLO_PROTOCOL];
-  }
   let explicit = options.cookie;
   for (const name of Object.keys(headers)) {
     if (name.toLowerCase() !== 'cookie') continue;
@@ -54,7 +42,7 @@ export function openNodeWebSocket(url: string, options: OpenWebSocketOptions, co
   }
   const exchange = cookieExchange(context.jar, cookieOrigin(url), explicit === '' ? undefined : explicit);
   if (exchange.header !== undefined) headers.cookie = exchange.header;
-  const ws = new NodeWebSocket(url, protocols, {
+  const ws = new NodeWebSocket(url, options.protocols, {
     headers,
     // gridlink frames are small JSON; compression costs more CPU than it saves on a LAN.
     perMessageDeflate: false,

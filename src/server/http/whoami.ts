@@ -44,11 +44,8 @@ export function handleWhoami(req: IncomingMessage, res: ServerResponse, host: Wh
   return true;
 }
 
-/**
- * One debug record per client link: who it is, as far as this node can tell (see docs/proxy.md),
- * and `early` when its hello came with the upgrade.
- */
-export function logLink(logger: Logger, hello: HelloFrame, origin: RequestOrigin, early: boolean): void {
+/** One debug record per client link: who it is, as far as this node can tell (see docs/proxy.md). */
+export function logLink(logger: Logger, hello: HelloFrame, origin: RequestOrigin): void {
   const { address, host, forwarded, sticky } = origin;
-  logger.debug('client link', { client: hello.client, session: hello.session, address, host, forwarded, ...(sticky === undefined ? {} : { sticky }), ...(early ? { early } : {}) });
+  logger.debug('client link', { client: hello.client, session: hello.session, address, host, forwarded, ...(sticky === undefined ? {} : { sticky }) });
 }

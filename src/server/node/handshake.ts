@@ -1,14 +1,13 @@
 /**
  * A connection's first moments, before it is a client link or a peer link: the upgrade check
- * (subprotocol), the early hello a client may send with the upgrade, the wait for the first frame
- * (bounded), and the decision that frame makes.
+ * (subprotocol), the wait for the first frame (bounded), and the decision that frame makes.
  */
 import type { IncomingMessage } from 'node:http';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { isGridlinkError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { decodeClientFrame, encodeFrame, type CodecLimits } from '../../protocol/codec.js';
-import { CloseCode, EARLY_HELLO_PROTOCOL, HELLO_HEADER, SUBPROTOCOL, type HelloFrame } from '../../protocol/frames.js';
+import { CloseCode, SUBPROTOCOL, type HelloFrame } from '../../protocol/frames.js';
 import { rawText } from '../clients/client-link.js';
 import { decodePeerFrame, looksLikePeerHello } from '../peers/frames.js';
 
@@ -30,37 +29,17 @@ export function createLinkServer(maxFrameBytes: number, logger: Logger): WebSock
     noServer: true,
     maxPayload: maxFrameBytes * 2,
     perMessageDeflate: false,
-    // The early hello's protocol only for an upgrade whose hello was taken (earlyHello below).
-    handleProtocols: (protocols, req) => (protocols.has(EARLY_HELLO_PROTOCOL) && earlyHellos.has(req) ? EARLY_HELLO_PROTOCOL : protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+    handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
   });
   wss.on('error', (error) => logger.warn('websocket server error', { error: error.message }));
   return wss;
 }
 
-/** Whether the upgrade request offers `protocol` (a node refuses upgrades that do not offer `gridlink.v1`). */
-export function offersSubprotocol(req: IncomingMessage, protocol = SUBPROTOCOL): boolean {
+/** Whether the upgrade request offers `gridlink.v1` (a node refuses upgrades that do not). */
+export function offersSubprotocol(req: IncomingMessage): boolean {
   return String(req.headers['sec-websocket-protocol'] ?? '')
     .split(',')
-    .some((p) => p.trim() === protocol);
-}
-
-/** Upgrades whose early hello was taken, and that hello: read by `handleProtocols`, then by the caller. */
-const earlyHellos = new WeakMap<IncomingMessage, HelloFrame>();
-
-/**
- * The hello sent with the upgrade (docs/protocol.md "Handshake"), when the request offers the early
- * hello's protocol and its `gridlink-hello` header decodes to a valid client hello; undefined
- * otherwise, and the client then sends its hello as the first frame, where anything wrong with it is
- * answered as usual. Costs what a first frame costs: the header is bounded by the HTTP parser's
- * header limit, and it is only read once the connection limits let the upgrade in.
- */
-export function earlyHello(req: IncomingMessage, limits: CodecLimits): HelloFrame | undefined {
-  const header = req.headers[HELLO_HEADER];
-  if (typeof header !== 'string' || !offersSubprotocol(req, EARLY_HELLO_PROTOCOL)) return undefined;
-  const first = classifyFirstFrame(Buffer.from(header, 'base64url').toString('utf8'), limits);
-  if (first.kind !== 'client') return undefined;
-  earlyHellos.set(req, first.hello);
-  return first.hello;
+    .some((p) => p.trim() === SUBPROTOCOL);
 }
 
 /** What a connection's first frame makes it. Never throws. */
@@ -123,12 +102,6 @@ export function awaitFirstFrame(ws: WebSocket, limits: CodecLimits, logger: Logg
       closeSoon(ws, code, reason);
     },
   };
-}
-
-/** A WebSocket whose hello came with the upgrade: nothing to wait for, and ended as any other. */
-export function tookHello(ws: WebSocket, logger: Logger): PendingHandshake {
-  ws.on('error', (error: Error) => logger.debug('socket error', { error: error.message }));
-  return { expire: (code, reason) => closeSoon(ws, code, reason) };
 }
 
 /** How long the other end may take to complete a close handshake before its socket is cut. */

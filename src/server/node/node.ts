@@ -10,7 +10,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { OptionsError } from '../../core/errors.js';
-import { CloseCode, EARLY_HELLO_PROTOCOL, type NodeInfo } from '../../protocol/frames.js';
+import { CloseCode, type NodeInfo } from '../../protocol/frames.js';
 import { admit } from '../clients/admission.js';
 import { ClientLink, type ClientLinkHost, type SessionFrame } from '../clients/client-link.js';
 import { createLinkServer, type LinkFirstFrame } from './handshake.js';
@@ -354,7 +354,7 @@ export class Node extends Emitter<NodeEvents> implements NodeServer {
     }
     const link = new ClientLink(ws, first.hello, this.config, this.clientHost, origin, socket);
     this.links.add(link);
-    logLink(this.config.logger, first.hello, origin, ws.protocol === EARLY_HELLO_PROTOCOL);
+    logLink(this.config.logger, first.hello, origin);
     void admit(link, {
       placement: this.placement,
       sessions: this.sessions,

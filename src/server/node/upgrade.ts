@@ -2,7 +2,7 @@
  * A WebSocket upgrade on the node's port, up to its first frame: counted against the connection
  * limits (listen.ts), refused before the upgrade when the node is closed, the subprotocol is not
  * offered or the address has too many connections, and handed to `accept` once its first frame
- * (or the hello that came with the upgrade) says what it is (handshake.ts). Past the upgrade, the limiter ends a connection as a WebSocket,
+ * says what it is (handshake.ts). Past the upgrade, the limiter ends a connection as a WebSocket,
  * so the client reads why.
  */
 import type { IncomingMessage } from 'node:http';
@@ -10,9 +10,9 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../../core/logger.js';
 import type { CodecLimits } from '../../protocol/codec.js';
-import { CloseCode, EARLY_HELLO_PROTOCOL } from '../../protocol/frames.js';
+import { CloseCode } from '../../protocol/frames.js';
 import { requestOrigin, type RequestOrigin, type WhoamiHost } from '../http/whoami.js';
-import { awaitFirstFrame, earlyHello, offersSubprotocol, tookHello, type LinkFirstFrame } from './handshake.js';
+import { awaitFirstFrame, offersSubprotocol, type LinkFirstFrame } from './handshake.js';
 import { refuseSocket, type ConnectionGuard } from './listen.js';
 
 export interface UpgradeDeps {
@@ -38,18 +38,13 @@ export function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, deps
     deps.logger.debug('upgrade refused: too many connections from this address', { address: origin.address });
     return refuseSocket(socket, '503 Service Unavailable');
   }
-  const hello = earlyHello(req, deps.limits);
   deps.wss.handleUpgrade(req, socket, head, (ws) => {
-    const link = (first: LinkFirstFrame): void => {
+    const handshake = awaitFirstFrame(ws, deps.limits, deps.logger, (first) => {
       connection.established();
       deps.accept(ws, first, origin, socket);
-    };
-    // A hello that came with the upgrade makes it a link now, answered without waiting for a frame.
-    const early = hello !== undefined && ws.protocol === EARLY_HELLO_PROTOCOL ? hello : undefined;
-    const handshake = early === undefined ? awaitFirstFrame(ws, deps.limits, deps.logger, link) : tookHello(ws, deps.logger);
+    });
     connection.onEnd((reason) =>
       reason === 'deadline' ? handshake.expire(CloseCode.heartbeatTimeout, 'handshake timeout') : handshake.expire(CloseCode.tryAgainLater, 'too many pending connections'),
     );
-    if (early !== undefined) link({ kind: 'client', hello: early });
   });
 }
