@@ -9,8 +9,7 @@ import { affinityPolicy, latencyPolicy, roundRobinPolicy } from './client/policy
 import type { CloudResolverOptions, ConnectOptions } from './client/options.js';
 import type { CachedResolver } from './resolve/with-cache.js';
 import { createNodePlatform, nodePlatform } from './platform/node/index.js';
-import { suggestKey } from './core/suggest.js';
-import { installKeyHints } from './core/validate.js';
+import { installSuggestions } from './core/suggest.js';
 
 export * from './index.js';
 export { cloudDiscovery } from './client/cloud-piece.js';
@@ -20,7 +19,7 @@ export { extras } from './client/extras-piece.js';
 export type { Piece } from './client/pieces.js';
 
 // A misspelt option gets its "did you mean …?" (validate.ts).
-installKeyHints(suggestKey);
+installSuggestions();
 
 /** Node has every option by name: the cloud's DNS, discovery, every policy, the logger. */
 const NODE_PIECES: readonly Piece[] = [cloudDiscovery, latencyPolicy, affinityPolicy, roundRobinPolicy, logging, extras];

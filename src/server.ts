@@ -2,11 +2,10 @@
  * `gridlink/server` (Node only): the kit a cloud node needs to speak the gridlink protocol, and the
  * local cloud that the demo, the examples and the tests run on.
  */
-import { suggestKey } from './core/suggest.js';
-import { installKeyHints } from './core/validate.js';
+import { installSuggestions } from './core/suggest.js';
 
 // A misspelt option gets its "did you mean …?" (validate.ts).
-installKeyHints(suggestKey);
+installSuggestions();
 
 export { startNode } from './server/node/node-server.js';
 export type { NodeServer, NodeServerOptions, NodeStats } from './server/node/node-server.js';

@@ -4,8 +4,7 @@
  * Exit codes: 0 done, 1 failed, 2 usage error, 130 interrupted.
  */
 import { isGridlinkError } from '../core/errors.js';
-import { suggestKey } from '../core/suggest.js';
-import { installKeyHints } from '../core/validate.js';
+import { installSuggestions } from '../core/suggest.js';
 import { CLOUD_USAGE, parseCloudArgs } from './cloud-args.js';
 import { NODE_USAGE, parseNodeArgs } from './node-args.js';
 import { PROBE_USAGE, parseProbeArgs } from './probe-args.js';
@@ -15,7 +14,7 @@ import type { CliIo } from './io.js';
 export type { CliIo } from './io.js';
 
 // An option misspelt in a config file or a flag's value gets its "did you mean …?" (validate.ts).
-installKeyHints(suggestKey);
+installSuggestions();
 
 export const USAGE = `Usage: gridlink <command> [options]
 

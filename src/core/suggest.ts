@@ -2,6 +2,7 @@
  * "Did you mean …?" for a mistyped option key. Only a near miss is suggested: a wrong guess is
  * worse than none, because the caller would then chase the wrong option.
  */
+import { installKeyHints } from './validate.js';
 
 /** A unit our option keys end with (`timeoutMs`, `ttlSec`, `maxFrameBytes`). */
 const UNIT = /(?:Ms|Sec|Bytes)$/;
@@ -57,4 +58,9 @@ export function suggestKey(given: string, known: readonly string[]): string | un
   const containing = known.filter((key) => low(key).includes(lower));
   const extended = containing.filter((key) => low(key).startsWith(lower)).sort((a, b) => a.length - b.length);
   return extended[0] ?? (containing.length === 1 && given.length >= 4 ? containing[0] : undefined);
+}
+
+/** Every unknown option key gets its guess from here on (validate.ts); what the Node entries and the full bundle call. */
+export function installSuggestions(): void {
+  installKeyHints(suggestKey);
 }
