@@ -151,6 +151,20 @@ describe('answer builder: errors and absences', () => {
     expect(two.rcode).toBe('FORMERR');
   });
 
+  it('regression (found by the fuzz test): another opcode whose question name holds a dot inside a label is NOTIMP without echoing it', () => {
+    // IQUERY (opcode 1) for the label "nop." then "cloud", "test": dns-packet decodes it as "nop..cloud.test",
+    // which does not encode back; the answer must still decode.
+    const bytes = Buffer.from([0, 7, 8, 0, 0, 1, 0, 0, 0, 0, 0, 0, 4, 110, 111, 112, 46, 5, 99, 108, 111, 117, 100, 4, 116, 101, 115, 116, 0, 0, 1, 0, 1]);
+    const decoded = decodeQuery(bytes);
+    if (decoded.kind !== 'query') throw new Error(`query did not decode: ${decoded.kind}`);
+    const response = buildResponse(decoded.packet, { settings, snapshot: three, source: undefined, rotation: 0 });
+    if (response === undefined) throw new Error('no response');
+    const answer = dnsPacket.decode(encodeResponse(response, 512)) as DecodedPacket & { rcode: string };
+    expect(answer.type).toBe('response');
+    expect(answer.rcode).toBe('NOTIMP');
+    expect(answer.questions).toEqual([]);
+  });
+
   it('no live node: SRV and apex A are NODATA', () => {
     const snapshot: CloudSnapshot = { nodes: [node('a', '10.0.0.1', 0, { healthy: false }), node('b', '10.0.0.2', 0, { draining: true })] };
     for (const [name, type] of [['_gridlink._tcp.cloud.test', 'SRV'], ['cloud.test', 'A']]) {

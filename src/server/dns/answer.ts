@@ -68,7 +68,9 @@ export function buildResponse(query: DecodedPacket, context: QueryContext): Pack
   const opt: Edns | undefined = queryOpt === undefined ? undefined : {};
   const questions = query.questions ?? [];
   const question = questions.length === 1 ? questions[0] : undefined;
-  if (((query.flags ?? 0) >> 11 & 0xf) !== OPCODE_QUERY) return reply(query, Rcode.NOTIMP, false, context, opt, question);
+  // Any other opcode is not implemented; its question is echoed only if it encodes back (a label
+  // holding a dot decodes as a name whose echo would be malformed; found by the fuzz test).
+  if (((query.flags ?? 0) >> 11 & 0xf) !== OPCODE_QUERY) return reply(query, Rcode.NOTIMP, false, context, opt, echoable(question));
   if (question === undefined || !isEncodableName(question.name) || question.type === 'OPT') {
     return reply(query, Rcode.FORMERR, false, context, opt);
   }
@@ -210,6 +212,12 @@ class ZoneData {
 }
 
 /** A response skeleton: header, question echoed (when given), OPT when the query had one. */
+/** `question` when a response can carry it back as it came: its name encodes, its type and class are known. */
+function echoable(question: Question | undefined): Question | undefined {
+  if (question === undefined || !isEncodableName(question.name) || question.type === 'OPT') return undefined;
+  return question.class === undefined || question.class === 'IN' || KNOWN_CLASSES.has(question.class) ? question : undefined;
+}
+
 function reply(query: DecodedPacket, rcode: number, authoritative: boolean, context: QueryContext, opt: Edns | undefined, question?: Question): Packet {
   const opcode = ((query.flags ?? 0) >> 11) & 0xf;
   const flags = (authoritative ? FLAG_AA : 0) | (query.flag_rd ? FLAG_RD : 0) | (opcode << 11) | rcode;
