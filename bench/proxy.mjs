@@ -18,14 +18,17 @@ const TRIALS = QUICK ? 5 : 20;
 const RTT_SAMPLES = QUICK ? 50 : 300;
 const SETTLE_MS = 1200; // the restarted node is back in its peers' view (and HAProxy's checks) before the next trial
 
-const freePort = () =>
-  new Promise((resolve, reject) => {
+// Distinct ports, all held open at once while they are picked (one at a time, the kernel may hand
+// the same port out twice, and HAProxy would then fail to bind while a node answers in its place).
+async function freePorts(count) {
+  const servers = await Promise.all(Array.from({ length: count }, () => new Promise((resolve, reject) => {
     const server = net.createServer().once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
+    server.listen(0, '127.0.0.1', () => resolve(server));
+  })));
+  const ports = servers.map((server) => server.address().port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}
 
 function adapt(name, http, servers) {
   const text = readFileSync(join(ROOT, 'examples/haproxy', name === 'seed' ? 'seed.cfg' : 'haproxy.cfg'), 'utf8');
@@ -51,11 +54,11 @@ function spawnLogged(command, args, env = {}) {
 
 async function startCloud(config) {
   const dir = mkdtempSync(join(tmpdir(), 'gridlink-bench-haproxy-'));
-  const http = await freePort();
-  const url = `ws://127.0.0.1:${http}`;
   const ids = ['a', 'b', 'c'];
+  const [http, ...ports] = await freePorts(1 + ids.length);
+  const url = `ws://127.0.0.1:${http}`;
   const nodes = [];
-  for (const [i, id] of ids.entries()) nodes.push({ id, port: await freePort(), cookie: `SRVNAME=S${i + 1}`, proc: undefined });
+  for (const [i, id] of ids.entries()) nodes.push({ id, port: ports[i], cookie: `SRVNAME=S${i + 1}`, proc: undefined });
   const running = (node) => node.proc.child.exitCode === null && node.proc.child.signalCode === null;
   const startNode = async (node) => {
     const args = [join(ROOT, 'dist/cli.js'), 'node', '--id', node.id, '--port', String(node.port), '--proxy-url', url, '--proxy-cookie', node.cookie, '--trusted-proxy', '127.0.0.1'];

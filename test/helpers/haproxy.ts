@@ -6,6 +6,7 @@
  * `server` line per node (as the seed's note says to list them). Everything is SIGKILLed by stop().
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { get } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { meshFormed } from '../../src/cloud/mesh.js';
 import { member, type Member } from './members.js';
+import { freePorts } from './ports.js';
 import { run, type Proc } from './spawn.js';
 import { waitFor } from './wait.js';
 
@@ -43,18 +45,6 @@ export interface ProxiedNode {
   /** The direct URL (bypassing the proxy). */
   readonly url: string;
   proc: Proc | undefined;
-}
-
-/** A free TCP port on 127.0.0.1 (closed again: a tiny race, acceptable on a test machine). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** A self-signed certificate for `localhost` / 127.0.0.1: the PEM HAProxy loads and the CA clients trust. */
@@ -116,11 +106,12 @@ export class ProxiedCloud {
 
   async start(): Promise<this> {
     const ids = this.options.ids ?? ['a', 'b', 'c'];
-    this.http = await freePort();
-    this.https = await freePort();
+    const [http, https, ...ports] = (await freePorts(2 + ids.length)) as [number, number, ...number[]];
+    this.http = http;
+    this.https = https;
     ({ pem: this.pem, ca: this.ca } = makeCertificate(this.dir));
     for (const [i, id] of ids.entries()) {
-      const port = await freePort();
+      const port = ports[i] as number;
       this.nodes.push({ id, port, cookie: `SRVNAME=S${i + 1}`, url: `ws://127.0.0.1:${port}`, proc: undefined });
     }
     await Promise.all(this.nodes.map((node) => this.startNode(node.id)));
@@ -183,6 +174,21 @@ export class ProxiedCloud {
     child.stderr?.on('data', (chunk: Buffer) => (this.haproxyOutput += chunk.toString()));
     this.haproxy = child;
     await waitForPort(this.http, () => (child.exitCode === null ? undefined : `haproxy exited: ${this.haproxyOutput}`));
+    await this.provenProxy();
+  }
+
+  /**
+   * Whoever listens on the frontend port is HAProxy: it answers with its sticky cookie, which no
+   * node sends. A test talking to a stranger in the proxy's place would fail on a wrong assertion.
+   */
+  private async provenProxy(): Promise<void> {
+    const cookie = await new Promise<string>((resolve, reject) => {
+      get({ host: '127.0.0.1', port: this.http, path: '/healthz', agent: false }, (response) => {
+        response.resume();
+        resolve(String(response.headers['set-cookie'] ?? ''));
+      }).once('error', reject);
+    });
+    if (!cookie.includes('SRVNAME=')) throw new Error(`port ${this.http} answered without HAProxy's cookie; haproxy: ${this.haproxyOutput}`);
   }
 
   async killProxy(): Promise<void> {

@@ -2,11 +2,13 @@
  * Nodes in-process and raw `ws` clients that speak frames by hand, for tests of the server kit
  * against real sockets. Every wait is a hang guard, never a timed assertion.
  */
-import { createServer as createNetServer } from 'node:net';
 import { WebSocket } from 'ws';
 import { rendezvousOwner } from '../../src/protocol/rendezvous.js';
 import { startNode, type NodeServer, type NodeServerOptions } from '../../src/server/node/node-server.js';
+import { freePorts } from './ports.js';
 import { waitFor } from './wait.js';
+
+export { freePorts };
 
 export type Frame = { t: string; [key: string]: unknown };
 
@@ -26,18 +28,6 @@ export async function node(options: NodeServerOptions): Promise<NodeServer> {
   const started = await startNode(options);
   nodes.push(started);
   return started;
-}
-
-export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<ReturnType<typeof createNetServer>>((resolve) => {
-      const server = createNetServer();
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    })),
-  );
-  const ports = servers.map((server) => (server.address() as { port: number }).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
 }
 
 /** A cloud of peered nodes, returned once every node sees every other alive. */

@@ -5,11 +5,11 @@
  * is a hang guard, never a timing assertion.
  */
 import { createServer as createHttpServer } from 'node:http';
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { connect, isGridlinkError, type Client, type ConnectOptions, type GridlinkError } from '../../dist/node.js';
 import { jwtAuthenticator } from '../../dist/server.js';
+import { freePorts } from '../helpers/ports.js';
 import { run, type Proc } from '../helpers/spawn.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -27,18 +27,9 @@ afterEach(async () => {
   }
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** Nodes peered with each other, each started with the same auth flags (the key in its env). */
 async function cloud(ids: string[]): Promise<Map<string, Proc & { url: string }>> {
-  const ports = await Promise.all(ids.map(() => freePort()));
+  const ports = await freePorts(ids.length);
   const urls = ids.map((_, i) => `ws://127.0.0.1:${ports[i]}`);
   const out = new Map<string, Proc & { url: string }>();
   ids.forEach((id, i) => {
