@@ -1,5 +1,6 @@
 // The three systems of the crowd benchmark, behind one shape so the scenario is the same for each:
-//   system.start(n) -> { victim, sessions(count), kill(), stop(), client(rec, hooks) }
+//   system.start(n) -> { victim, sessions(count), kill(), stop(), survivors(), client(rec, hooks) }
+//   survivors() -> the process ids of the servers the crowd moves to (their CPU is part of the cost)
 //   client -> { ready, send(text), where(), close() }; hooks: onMessage(text), onJoined()
 // gridlink: 3 `gridlink node` CLI processes, default settings. The peers: 3 server processes of
 // bench/peer-server.mjs, and a client as their users write one: on a lost link, the next server of
@@ -35,6 +36,7 @@ export const gridlinkWith = (name, label, args = []) => ({
       },
       kill: () => cloud.kill(victim),
       stop: () => cloud.stop(),
+      survivors: () => ['b', 'c'].map((id) => cloud.pid(id)),
       client(rec, hooks) {
         const c = connect({ session: rec.session, nodes: cloud.urls, clientId: rec.id, retry: { maxElapsedMs: Infinity } });
         c.on('message', (data) => hooks.onMessage(data));
@@ -61,6 +63,7 @@ async function peerServers(kind) {
   const servers = await Promise.all([0, 1, 2].map(() => spawnServer(PEER_SERVER, 15_000, [kind])));
   return {
     urls: servers.map((s) => s.url),
+    survivors: () => servers.slice(1).map((s) => s.pid),
     kill: () => servers[0].kill(),
     stop: () => Promise.all(servers.map((s) => s.stop())),
   };
@@ -79,6 +82,7 @@ export const wsLoop = {
       sessions: rooms(prefix),
       kill: servers.kill,
       stop: servers.stop,
+      survivors: servers.survivors,
       client(rec, hooks) {
         let index = 0;
         let ws;
@@ -145,6 +149,7 @@ export const socketIo = {
       sessions: rooms(prefix),
       kill: servers.kill,
       stop: servers.stop,
+      survivors: servers.survivors,
       client(rec, hooks) {
         let index = 0;
         let joined = false;

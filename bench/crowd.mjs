@@ -4,6 +4,8 @@
 // message it sent after the kill arriving at its partner. Then every receiver's numbers are checked
 // against 1..sent. gridlink (3 `gridlink node` CLI processes, default settings) and two peers (a
 // hand-rolled `ws` reconnect loop, socket.io-client) run the same scenario in turn, round by round.
+import { availableParallelism } from 'node:os';
+import { rehomeCost } from './crowd-cost.mjs';
 import { gridlink, gridlinkWith, socketIo, wsLoop } from './crowd-systems.mjs';
 import { QUICK, int, loadMeter, log, main, median, ms, now, row, sleep, summarize, withTimeout } from './lib.mjs';
 
@@ -15,6 +17,9 @@ const SCENARIOS = [
   { clients: 200, everyMs: 20, rounds: QUICK ? 1 : 3 },
   { clients: 1000, everyMs: 100, rounds: QUICK ? 1 : 2 },
 ];
+// The CPU diagnostic (crowd-cost.mjs): idle crowds of this size, rounds per system.
+const COST_CLIENTS = 200;
+const COST_ROUNDS = QUICK ? 1 : 2;
 const TICK_MS = 10; // one timer drives every send: each tick, one slot of the clients sends
 const RAMP_BATCH = 100;
 const WARM_MS = 1500; // sending before the kill
@@ -163,6 +168,17 @@ export async function run() {
       }
     }
   }
+  // The measured reason behind the times: CPU per re-homed client, idle crowds, both sides.
+  const costs = new Map();
+  for (const system of [gridlink, wsLoop]) {
+    for (let round = 1; round <= COST_ROUNDS; round++) {
+      try {
+        costs.set(system, [...(costs.get(system) ?? []), await rehomeCost(system, COST_CLIENTS)]);
+      } catch (error) {
+        failures.push(`cost ${system.name} round ${round}: ${error.message}`);
+      }
+    }
+  }
   const rows = [];
   const p = (key, pct, field) => median((results.get(key) ?? []).map((r) => r[field][pct]));
   for (const { clients } of SCENARIOS) {
@@ -190,6 +206,16 @@ export async function run() {
       rows.push(row('N=1,000: gridlink p99 first post-kill delivery', ms(p(g, 'p99', 'delivered')), '≤ 500 ms', p(g, 'p99', 'delivered') <= 500));
     }
   }
+  const cost = (system, field) => median((costs.get(system) ?? []).map((c) => c[field]));
+  for (const system of [gridlink, wsLoop]) {
+    if (!costs.get(system)?.length) continue;
+    rows.push(row(`N=${COST_CLIENTS} idle, ${system.label}: CPU per re-homed client, this process / the surviving servers (all rejoined in)`,
+      `${cost(system, 'client').toFixed(2)} ms / ${cost(system, 'servers').toFixed(2)} ms (${ms(cost(system, 'rejoinedMs'))})`));
+  }
+  if (costs.get(gridlink)?.length && costs.get(wsLoop)?.length) {
+    const ratio = (field) => `${(cost(gridlink, field) / cost(wsLoop, field)).toFixed(2)}×`;
+    rows.push(row(`N=${COST_CLIENTS} idle: gridlink ÷ \`ws\` loop, CPU per re-homed client, this process / the servers`, `${ratio('client')} / ${ratio('servers')}`));
+  }
   const notes = [...failures];
   for (const [key, list] of results) {
     notes.push(`${key}: per round, clients connected in ${list.map((r) => `${Math.round(r.rampMs)} ms`).join(', ')}; sending stopped ${list.map((r) => `${Math.round(r.stoppedAt)} ms`).join(', ')} after the kill; client error events ${list.map((r) => JSON.stringify(r.errors)).join(', ')}` +
@@ -206,7 +232,9 @@ export async function run() {
       `All N clients in this one process, ramped ${RAMP_BATCH} at a time; every session on the killed server (gridlink: session ids whose rendezvous owner is node a, checked with each client's \`node.id\`). ` +
       `Every client sends its next number every ${SCENARIOS.map((s) => `${s.everyMs} ms at N=${s.clients}`).join(', ')} (reliable for gridlink), ${WARM_MS} ms before the kill and until all rejoined and delivered (at least ${AFTER_MIN_MS} ms after). ` +
       'Rejoined = gridlink\'s `migrated` to another node / the peers\' room join acknowledged after reconnecting. First post-kill message delivered = the first number sent after the kill arriving at the partner (for the peers, messages sent while the link was down are lost or buffered, so it is the first to arrive). ' +
-      `Figures are the median over rounds of each round's percentile (rounds: ${SCENARIOS.map((s) => `${s.rounds} at N=${s.clients}`).join(', ')}); counts are summed over rounds. Lost = numbers sent (send called) never received; the peers lose what is sent during the fault by design.`,
+      `Figures are the median over rounds of each round's percentile (rounds: ${SCENARIOS.map((s) => `${s.rounds} at N=${s.clients}`).join(', ')}); counts are summed over rounds. Lost = numbers sent (send called) never received; the peers lose what is sent during the fault by design. ` +
+      `CPU per re-homed client (bench/crowd-cost.mjs): ${COST_CLIENTS} idle clients (no traffic), ${COST_ROUNDS} rounds, median; this process's CPU and the surviving server processes' (from /proc, 10 ms ticks) from the kill until the last client rejoined, less the idle rate measured over the second before the kill, divided by N. ` +
+      `Clients and servers share this machine's ${availableParallelism()} cores, so either side's CPU delays the other's.`,
     notes,
   };
 }
