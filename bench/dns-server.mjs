@@ -10,7 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import * as dnsPacket from 'dns-packet';
-import { QUICK, int, log, main, ms, now, row, sleep, spawnServer, summarize, withTimeout } from './lib.mjs';
+import { QUICK, freePorts, int, log, main, ms, now, row, sleep, spawnServer, summarize, withTimeout } from './lib.mjs';
 
 const ZONE = 'cloud.test';
 const NODES = [
@@ -39,19 +39,9 @@ function startGridlink() {
   return spawnServer(fileURLToPath(import.meta.url), 15_000, ['--serve']);
 }
 
-function freeUdpPort() {
-  return new Promise((resolve) => {
-    const socket = createSocket('udp4');
-    socket.bind(0, '127.0.0.1', () => {
-      const { port } = socket.address();
-      socket.close(() => resolve(port));
-    });
-  });
-}
-
 async function startDnsmasq() {
   if (spawnSync('sh', ['-c', 'command -v dnsmasq'], { stdio: 'ignore' }).status !== 0) return undefined;
-  const port = await freeUdpPort();
+  const [port] = await freePorts(1); // dnsmasq binds it for UDP and TCP
   const args = ['--no-daemon', '--no-resolv', '--no-hosts', '--conf-file=/dev/null', '--pid-file=', '--port', String(port),
     '--listen-address', '127.0.0.1', '--bind-interfaces', '--local-ttl=5', `--local=/${ZONE}/`];
   for (const n of NODES) {

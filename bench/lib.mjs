@@ -217,16 +217,42 @@ export async function remoteCloud(nodes = 3, timeoutMs = 30_000) {
 /** The median of a list (NaN for none). */
 export const median = (values) => percentile(values, 50);
 
-/** `count` TCP ports free on 127.0.0.1 right now (each was bound then released). */
-export async function freePorts(count) {
+// Ports for servers that are told their port before they start (nodes naming their peers, HAProxy's
+// config, dnsmasq), from below the kernel's ephemeral range (32768–60999 on Linux; the tests take
+// 20000–32499, test/helpers/ports.ts). A port asked for with listen(0) and closed again is one the
+// kernel may give next to an outgoing connection — and a benchmark opens thousands — before the
+// server that was told it binds it: that server then fails to start, or a stranger answers for it.
+const PORT_FIRST = 10_000;
+const PORT_COUNT = 10_000;
+let portCursor = process.pid % PORT_COUNT;
+
+/** Whether `port` can be bound on 127.0.0.1 by TCP and UDP both; the TCP server is returned, held. */
+async function holdPort(port) {
   const { createServer } = await import('node:net');
-  const servers = await Promise.all(Array.from({ length: count }, () => new Promise((resolve, reject) => {
+  const { createSocket } = await import('node:dgram');
+  const udpFree = await new Promise((resolve) => {
+    const socket = createSocket('udp4');
+    socket.once('error', () => resolve(false));
+    socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
+  });
+  if (!udpFree) return undefined;
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve(server));
-  })));
-  const ports = servers.map((s) => s.address().port);
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+    server.once('error', () => resolve(undefined));
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}
+
+/** `count` distinct ports free on 127.0.0.1 for TCP and UDP right now (held together, then released). */
+export async function freePorts(count) {
+  const held = [];
+  for (let tried = 0; held.length < count; tried++) {
+    if (tried === PORT_COUNT) throw new Error(`no ${count} free ports in ${PORT_FIRST}–${PORT_FIRST + PORT_COUNT - 1}`);
+    const server = await holdPort(PORT_FIRST + (portCursor++ % PORT_COUNT));
+    if (server !== undefined) held.push(server);
+  }
+  const ports = held.map((server) => server.address().port);
+  await Promise.all(held.map((server) => new Promise((resolve) => server.close(resolve))));
   return ports;
 }
 

@@ -6,12 +6,11 @@
 // test/helpers/haproxy.ts; repeated here because a benchmark runs without a TypeScript loader).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { echoPair } from './echo-pair.mjs';
-import { QUICK, closeAll, log, main, ms, now, row, sleep, summarize, waitFor, withTimeout } from './lib.mjs';
+import { QUICK, closeAll, freePorts, log, main, ms, now, row, sleep, summarize, waitFor, withTimeout } from './lib.mjs';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const TRIALS = QUICK ? 5 : 20;
@@ -20,16 +19,6 @@ const SETTLE_MS = 1200; // the restarted node is back in its peers' view (and HA
 
 // Distinct ports, all held open at once while they are picked (one at a time, the kernel may hand
 // the same port out twice, and HAProxy would then fail to bind while a node answers in its place).
-async function freePorts(count) {
-  const servers = await Promise.all(Array.from({ length: count }, () => new Promise((resolve, reject) => {
-    const server = net.createServer().once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve(server));
-  })));
-  const ports = servers.map((server) => server.address().port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
-}
-
 function adapt(name, http, servers) {
   const text = readFileSync(join(ROOT, 'examples/haproxy', name === 'seed' ? 'seed.cfg' : 'haproxy.cfg'), 'utf8');
   const out = [];
