@@ -4,7 +4,7 @@
 // what the same span cost at the idle rate measured just before the kill, per client. All of it
 // runs on one machine, so either side's CPU delays the other's: the crowd rejoins no faster than
 // the busier side gets through N joins.
-import { log, now, processCpuMs, sleep, withTimeout } from './lib.mjs';
+import { log, now, processCpuMs, rampConnect, sleep, withTimeout } from './lib.mjs';
 
 const RAMP_BATCH = 100;
 const SETTLE_MS = 500; // after the ramp, before the baseline (members hear of each other)
@@ -24,22 +24,18 @@ export async function rehomeCost(system, clients) {
   let t0;
   try {
     const sessions = servers.sessions(clients / 2);
-    for (let i = 0; i < clients; i += RAMP_BATCH) {
-      const batch = [];
-      for (let k = i; k < Math.min(clients, i + RAMP_BATCH); k++) {
-        const rec = { id: `c${k}`, session: sessions[k >> 1], joinedAt: undefined };
-        rec.client = servers.client(rec, {
-          onMessage: () => {},
-          onJoined: () => {
-            if (t0 !== undefined) rec.joinedAt ??= now() - t0;
-          },
-          onError: () => {},
-        });
-        recs.push(rec);
-        batch.push(rec.client.ready);
-      }
-      await withTimeout(Promise.all(batch), 60_000, `${system.name}: clients ${i}.. ready`);
-    }
+    await rampConnect(clients, RAMP_BATCH, (k) => {
+      const rec = { id: `c${k}`, session: sessions[k >> 1], joinedAt: undefined };
+      rec.client = servers.client(rec, {
+        onMessage: () => {},
+        onJoined: () => {
+          if (t0 !== undefined) rec.joinedAt ??= now() - t0;
+        },
+        onError: () => {},
+      });
+      recs.push(rec);
+      return rec.client;
+    }, 60_000);
     await sleep(SETTLE_MS);
     const serversCpu = async () => (await Promise.all(servers.survivors().map(processCpuMs))).reduce((a, b) => a + b, 0);
     const baseStart = now();
