@@ -34,6 +34,7 @@ export const gridlinkWith = (name, label, args = []) => ({
         if (ids.length < count) throw new Error(`found only ${ids.length} sessions hosted on ${victim}`);
         return ids;
       },
+      cloud,
       kill: () => cloud.kill(victim),
       stop: () => cloud.stop(),
       survivors: () => ['b', 'c'].map((id) => cloud.pid(id)),
@@ -58,6 +59,65 @@ export const gridlinkWith = (name, label, args = []) => ({
 });
 
 export const gridlink = gridlinkWith('gridlink', 'gridlink, defaults');
+
+/**
+ * Diagnostic: the same gridlink nodes (CLI defaults) with the least client the protocol allows: on
+ * a lost link, a hello (with the resume token) straight to the session's new host, as the nodes
+ * place it; a redirect is followed, a ping answered, nothing else (no heartbeat, no node list, no
+ * outbox, no members). What it costs the nodes is gridlink's node side alone, and its own CPU is
+ * about a bare `ws` reconnect's: beside gridlink's client it splits the crowd's cost between the two
+ * ends. Idle only (it sends nothing).
+ */
+export const minimalClient = {
+  name: 'minimal',
+  label: 'diagnostic: a minimal protocol client (hello, welcome, redirect) on the same gridlink nodes',
+  async start(prefix) {
+    const servers = await gridlink.start(prefix);
+    const { cloud } = servers;
+    const urlOf = (id) => cloud.nodes.find((n) => n.id === id).url;
+    return {
+      ...servers,
+      client(rec, hooks) {
+        let ws;
+        let resume;
+        let closed = false;
+        let readyResolve;
+        const ready = new Promise((resolve) => (readyResolve = resolve));
+        const open = (url) => {
+          let redirect;
+          ws = new WebSocket(url, 'gridlink.v1', { perMessageDeflate: false });
+          ws.on('open', () => ws.send(JSON.stringify({ t: 'hello', v: 1, session: rec.session, client: rec.id, recv: {}, members: [], ...(resume === undefined ? {} : { resume }) })));
+          ws.on('message', (data) => {
+            const frame = JSON.parse(data.toString());
+            if (frame.t === 'welcome') {
+              resume = frame.resume;
+              if (readyResolve !== undefined) {
+                readyResolve();
+                readyResolve = undefined;
+              } else hooks.onJoined();
+            } else if (frame.t === 'redirect') redirect = frame.node.url;
+            else if (frame.t === 'ping') ws.send(JSON.stringify(frame.id === undefined ? { t: 'pong' } : { t: 'pong', id: frame.id }));
+          });
+          ws.on('error', () => {});
+          // On close: the redirect's target, or the session's host as the live nodes place it.
+          ws.on('close', () => {
+            if (!closed) open(redirect ?? urlOf(cloud.hostOf(rec.session).id));
+          });
+        };
+        open(urlOf(cloud.hostOf(rec.session).id));
+        return {
+          ready,
+          send: () => {},
+          where: () => undefined,
+          close: async () => {
+            closed = true;
+            ws.terminate();
+          },
+        };
+      },
+    };
+  },
+};
 
 async function peerServers(kind) {
   const servers = await Promise.all([0, 1, 2].map(() => spawnServer(PEER_SERVER, 15_000, [kind])));

@@ -6,7 +6,7 @@
 // hand-rolled `ws` reconnect loop, socket.io-client) run the same scenario in turn, round by round.
 import { availableParallelism } from 'node:os';
 import { rehomeCost } from './crowd-cost.mjs';
-import { gridlink, gridlinkWith, socketIo, wsLoop } from './crowd-systems.mjs';
+import { gridlink, gridlinkWith, minimalClient, socketIo, wsLoop } from './crowd-systems.mjs';
 import { QUICK, int, loadMeter, log, main, median, ms, now, row, sleep, summarize, withTimeout } from './lib.mjs';
 
 const SYSTEMS = [gridlink, wsLoop, socketIo];
@@ -17,7 +17,9 @@ const SCENARIOS = [
   { clients: 200, everyMs: 20, rounds: QUICK ? 1 : 3 },
   { clients: 1000, everyMs: 100, rounds: QUICK ? 1 : 2 },
 ];
-// The CPU diagnostic (crowd-cost.mjs): idle crowds of this size, rounds per system.
+// The CPU diagnostic (crowd-cost.mjs): idle crowds of this size, rounds per system. The minimal
+// protocol client on gridlink's nodes splits gridlink's cost between its client and its nodes.
+const COST_SYSTEMS = [gridlink, minimalClient, wsLoop];
 const COST_CLIENTS = 200;
 const COST_ROUNDS = QUICK ? 1 : 2;
 const TICK_MS = 10; // one timer drives every send: each tick, one slot of the clients sends
@@ -170,8 +172,8 @@ export async function run() {
   }
   // The measured reason behind the times: CPU per re-homed client, idle crowds, both sides.
   const costs = new Map();
-  for (const system of [gridlink, wsLoop]) {
-    for (let round = 1; round <= COST_ROUNDS; round++) {
+  for (let round = 1; round <= COST_ROUNDS; round++) {
+    for (const system of COST_SYSTEMS) {
       try {
         costs.set(system, [...(costs.get(system) ?? []), await rehomeCost(system, COST_CLIENTS)]);
       } catch (error) {
@@ -207,7 +209,7 @@ export async function run() {
     }
   }
   const cost = (system, field) => median((costs.get(system) ?? []).map((c) => c[field]));
-  for (const system of [gridlink, wsLoop]) {
+  for (const system of COST_SYSTEMS) {
     if (!costs.get(system)?.length) continue;
     rows.push(row(`N=${COST_CLIENTS} idle, ${system.label}: CPU per re-homed client, this process / the surviving servers (all rejoined in)`,
       `${cost(system, 'client').toFixed(2)} ms / ${cost(system, 'servers').toFixed(2)} ms (${ms(cost(system, 'rejoinedMs'))})`));
@@ -215,6 +217,9 @@ export async function run() {
   if (costs.get(gridlink)?.length && costs.get(wsLoop)?.length) {
     const ratio = (field) => `${(cost(gridlink, field) / cost(wsLoop, field)).toFixed(2)}×`;
     rows.push(row(`N=${COST_CLIENTS} idle: gridlink ÷ \`ws\` loop, CPU per re-homed client, this process / the servers`, `${ratio('client')} / ${ratio('servers')}`));
+  }
+  if (costs.get(minimalClient)?.length && costs.get(wsLoop)?.length) {
+    rows.push(row(`N=${COST_CLIENTS} idle: all rejoined in, minimal client on gridlink's nodes ÷ \`ws\` loop (gridlink's node side alone)`, `${(cost(minimalClient, 'rejoinedMs') / cost(wsLoop, 'rejoinedMs')).toFixed(2)}×`));
   }
   const notes = [...failures];
   for (const [key, list] of results) {
@@ -233,7 +238,7 @@ export async function run() {
       `Every client sends its next number every ${SCENARIOS.map((s) => `${s.everyMs} ms at N=${s.clients}`).join(', ')} (reliable for gridlink), ${WARM_MS} ms before the kill and until all rejoined and delivered (at least ${AFTER_MIN_MS} ms after). ` +
       'Rejoined = gridlink\'s `migrated` to another node / the peers\' room join acknowledged after reconnecting. First post-kill message delivered = the first number sent after the kill arriving at the partner (for the peers, messages sent while the link was down are lost or buffered, so it is the first to arrive). ' +
       `Figures are the median over rounds of each round's percentile (rounds: ${SCENARIOS.map((s) => `${s.rounds} at N=${s.clients}`).join(', ')}); counts are summed over rounds. Lost = numbers sent (send called) never received; the peers lose what is sent during the fault by design. ` +
-      `CPU per re-homed client (bench/crowd-cost.mjs): ${COST_CLIENTS} idle clients (no traffic), ${COST_ROUNDS} rounds, median; this process's CPU and the surviving server processes' (from /proc, 10 ms ticks) from the kill until the last client rejoined, less the idle rate measured over the second before the kill, divided by N; it runs after the crowd rounds, so this process's code is warm, while each system's servers are fresh processes (the survivors have run no join before the kill). ` +
+      `CPU per re-homed client (bench/crowd-cost.mjs): ${COST_CLIENTS} idle clients (no traffic), ${COST_ROUNDS} rounds, median; this process's CPU and the surviving server processes' (from /proc, 10 ms ticks) from the kill until the last client rejoined, less the idle rate measured over the second before the kill, divided by N; beside gridlink and the \`ws\` loop, a minimal protocol client (bench/crowd-systems.mjs: on a lost link a hello with its resume token straight to the session's new host, redirects followed, pings answered, nothing else) on the same gridlink nodes, whose figures are gridlink's node side alone; the systems take turns, round by round; it runs after the crowd rounds, so this process's code is warm, while each system's servers are fresh processes (the survivors have run no join before the kill). ` +
       `Clients and servers share this machine's ${availableParallelism()} cores, so either side's CPU delays the other's.`,
     notes,
   };
