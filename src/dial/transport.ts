@@ -37,7 +37,12 @@ export interface DialOptions {
 
 const OPEN = 1;
 
-function ignoreError(): void {}
+/** What `dial()` hears while the socket opens; the transport forgets it once the dial settles. */
+interface Opening {
+  open(): void;
+  error(event: unknown): void;
+  close(): void;
+}
 
 /**
  * open -> closing (we asked) -> closed, or open -> closed (it went by itself). Whether we asked is
@@ -51,17 +56,35 @@ class WebSocketTransport implements Transport {
   /** Frames that came before attach(); none once attached. */
   #held: Array<string | Uint8Array> | undefined;
   #state: SocketState = { kind: 'open' };
+  /**
+   * The dial's watcher, until the dial settles. The socket's listeners are this transport's, added
+   * once and never removed (Node's `ws` finds the listener to remove by scanning its wrappers, once
+   * per event type, on every dial of a migrating crowd). Dropping the watcher lets go of the dial's
+   * signal, timer and promise, as removing its listeners did.
+   */
+  #opening: Opening | undefined;
 
   constructor(
     readonly url: string,
     ws: WebSocketLike,
+    opening: Opening,
   ) {
     this.#ws = ws;
+    this.#opening = opening;
+    ws.addEventListener('open', () => this.#opening?.open());
     ws.addEventListener('message', (event) => this.#onMessage(event.data));
-    ws.addEventListener('close', (event) => this.#onClose(event.code, event.reason));
-    // Errors end in 'close', which is what the link hears; this one only keeps an EventEmitter
-    // socket (Node's `ws`) from throwing an 'error' nobody listens to once the dial is done.
-    ws.addEventListener('error', ignoreError);
+    ws.addEventListener('close', (event) => {
+      this.#onClose(event.code, event.reason);
+      this.#opening?.close();
+    });
+    // Past the dial, errors end in 'close', which is what the link hears; listening at all keeps
+    // an EventEmitter socket (Node's `ws`) from throwing an 'error' nobody listens to.
+    ws.addEventListener('error', (event) => this.#opening?.error(event));
+  }
+
+  /** The dial settled: its watcher hears nothing more. */
+  settled(): void {
+    this.#opening = undefined;
   }
 
   get bufferedAmount(): number {
@@ -131,11 +154,7 @@ export function dial(platform: Platform, url: string, options: DialOptions): Pro
       settled = true;
       clearTimeout(timer);
       unsubscribe();
-      // Left on the socket, these would keep this whole attempt (its signal, timer and promise)
-      // alive for as long as the link lives: kilobytes per idle client.
-      ws.removeEventListener('open', onOpen);
-      ws.removeEventListener('error', onError);
-      ws.removeEventListener('close', onClose);
+      transport.settled();
       if (error === undefined) {
         resolve(transport);
         return;
@@ -147,23 +166,18 @@ export function dial(platform: Platform, url: string, options: DialOptions): Pro
       }
       reject(error);
     };
-    const transport = new WebSocketTransport(url, ws);
+    const transport = new WebSocketTransport(url, ws, {
+      open: () => {
+        if (ws.protocol !== SUBPROTOCOL) finish(new ConnectError('GRIDLINK_PROTOCOL', `${url} does not speak ${SUBPROTOCOL}`, { retriable: true }));
+        else finish(undefined);
+      },
+      error: (event) => finish(classifyDialFailure(url, event, platform.describeError)),
+      close: () => finish(classifyDialFailure(url, undefined, platform.describeError)),
+    });
     const timer = setUnrefTimeout(
       () => finish(new ConnectError('GRIDLINK_TIMEOUT', `no answer from ${url} within ${options.timeoutMs} ms`, { retriable: true })),
       options.timeoutMs,
     );
     const unsubscribe = onAbort(options.signal, () => finish(abortError(options.signal, `dial ${url}`)));
-    const onOpen = (): void => {
-      if (ws.protocol !== SUBPROTOCOL) {
-        finish(new ConnectError('GRIDLINK_PROTOCOL', `${url} does not speak ${SUBPROTOCOL}`, { retriable: true }));
-        return;
-      }
-      finish(undefined);
-    };
-    const onError = (event: unknown): void => finish(classifyDialFailure(url, event, platform.describeError));
-    const onClose = (): void => finish(classifyDialFailure(url, undefined, platform.describeError));
-    ws.addEventListener('open', onOpen);
-    ws.addEventListener('error', onError);
-    ws.addEventListener('close', onClose);
   });
 }
