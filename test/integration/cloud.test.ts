@@ -114,6 +114,23 @@ describe('local cloud', () => {
     }
   });
 
+  it("every node's welcome lists the cloud's nodes by id: one list, whichever node a client lands on", async () => {
+    cloud = await startLocalCloud({ nodes: 3 });
+    const lists = new Map<string, unknown>();
+    for (let i = 0; lists.size < 3 && i < 200; i++) {
+      const session = `order-${i}`;
+      const host = cloud.hostOf(session);
+      if (host === undefined || lists.has(host.id)) continue;
+      const answer = (await firstAnswer(host.url, session)) as { t: string; node?: { id: string }; nodes?: Array<{ id: string; url: string }> };
+      expect(answer.t).toBe('welcome');
+      expect(answer.node?.id).toBe(host.id);
+      lists.set(host.id, answer.nodes);
+    }
+    expect([...lists.keys()].sort()).toEqual(['a', 'b', 'c']);
+    const expected = cloud.nodes.map((node) => ({ id: node.id, url: node.url })).sort((x, y) => x.id.localeCompare(y.id));
+    for (const list of lists.values()) expect(list).toEqual(expected);
+  });
+
   it('kill: the proxy resets connections, hostOf moves, restart comes back on the same URL', async () => {
     cloud = await startLocalCloud({ nodes: 3 });
     const session = 'support-42';

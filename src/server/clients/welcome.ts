@@ -11,7 +11,7 @@ import type { TokenSigner } from './tokens.js';
 export interface WelcomeContext {
   /** This node, as clients reach it. */
   readonly node: NodeInfo;
-  /** The cloud's nodes as clients reach them, this node first. */
+  /** The cloud's nodes as clients reach them (any order: welcomes list them by id). */
   readonly nodes: readonly NodeInfo[];
   readonly heartbeat: HeartbeatSettings;
   readonly tokens: TokenSigner;
@@ -20,6 +20,8 @@ export interface WelcomeContext {
   /** The node's bound of a member's meta, told so clients refuse at setMeta() what it would not take. */
   readonly maxMetaBytes: number;
 }
+
+const byId = (a: NodeInfo, b: NodeInfo): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /** Builds the welcome for `hello` (admission's `welcome`). */
 export function welcomeBuilder(context: WelcomeContext): (hello: HelloFrame, parts: WelcomeParts) => WelcomeFrame {
@@ -31,7 +33,10 @@ export function welcomeBuilder(context: WelcomeContext): (hello: HelloFrame, par
     session: hello.session,
     client: hello.client,
     resume: tokens.issue(hello.session, hello.client),
-    nodes: [...nodes],
+    // By id, the same list from every node of the cloud: a client that migrates is handed the
+    // list it already has, and takes it in one comparison (resolve/node-list.ts), which a crowd
+    // re-homing at once otherwise pays in full per client.
+    nodes: [...nodes].sort(byId),
     heartbeat,
     members: parts.members,
     base: parts.base,
