@@ -1,10 +1,11 @@
-// The three systems of the crowd benchmark, behind one shape so the scenario is the same for each:
+// The systems of the crowd benchmark, behind one shape so the scenario is the same for each:
 //   system.start(n) -> { victim, sessions(count), kill(), stop(), survivors(), client(rec, hooks) }
 //   survivors() -> the process ids of the servers the crowd moves to (their CPU is part of the cost)
 //   client -> { ready, send(text), where(), close() }; hooks: onMessage(text), onJoined()
 // gridlink: 3 `gridlink node` CLI processes, default settings. The peers: 3 server processes of
 // bench/peer-server.mjs, and a client as their users write one: on a lost link, the next server of
-// the list at once (ws) or after socket.io's reconnection delay, then rejoin the room.
+// the list at once (ws) or after socket.io's reconnection delay, then rejoin the room. And a
+// diagnostic: gridlink's nodes with a minimal protocol client (`minimalClient`, idle crowds only).
 import { fileURLToPath } from 'node:url';
 import { io } from 'socket.io-client';
 import { WebSocket } from 'ws';

@@ -17,8 +17,6 @@ const TRIALS = QUICK ? 5 : 20;
 const RTT_SAMPLES = QUICK ? 50 : 300;
 const SETTLE_MS = 1200; // the restarted node is back in its peers' view (and HAProxy's checks) before the next trial
 
-// Distinct ports, all held open at once while they are picked (one at a time, the kernel may hand
-// the same port out twice, and HAProxy would then fail to bind while a node answers in its place).
 function adapt(name, http, servers) {
   const text = readFileSync(join(ROOT, 'examples/haproxy', name === 'seed' ? 'seed.cfg' : 'haproxy.cfg'), 'utf8');
   const out = [];
