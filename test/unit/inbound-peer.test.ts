@@ -38,6 +38,7 @@ function setup(auth: PeerAuth, hello: { v?: number; nonce?: string | undefined }
   const socket = new FakeSocket();
   const events: string[] = [];
   const host: InboundPeerHost = {
+    opened: (peer) => void events.push(`opened ${peer}`),
     drained: (peer) => void events.push(`drained ${peer}`),
     loadReported: (peer, load) => void events.push(`load ${peer} ${load.links}/${load.sessions}`),
     closed: (link, code) => void events.push(`closed ${link.peerId} ${code}`),
@@ -68,13 +69,14 @@ describe('InboundPeer with a shared secret', () => {
     const welcome = socket.sent[0] as { t: string; id: string; nonce: string; mac: string };
     expect(welcome).toEqual({ t: 'peer-welcome', id: 'a', nonce: expect.any(String), mac: auth.welcomeMac('a', 'b', dialNonce!, welcome.nonce) });
     expect(link!.state).toBe('proving');
+    expect(events).toEqual([]); // a claimed id is not a peer until it proves the secret
     socket.receive(proof(auth, socket, dialNonce!));
     expect(link!.state).toBe('open');
     socket.receive({ t: 'ping', id: 4 });
     socket.receive({ t: 'load', links: 2, sessions: 1 });
     socket.receive({ t: 'peer-drain' });
     expect(socket.sent.slice(1)).toEqual([{ t: 'pong', id: 4 }]);
-    expect(events).toEqual(['load b 2/1', 'drained b']);
+    expect(events).toEqual(['opened b', 'load b 2/1', 'drained b']);
   });
 
   it('closes a link whose first frame is not a valid proof, and reports nothing it said', () => {
@@ -103,16 +105,18 @@ describe('InboundPeer without a secret', () => {
   const auth = createPeerAuth(undefined);
 
   it('needs no proof: open at once, its welcome carries no MAC', () => {
-    const { socket, link } = setup(auth);
+    const { socket, events, link } = setup(auth);
     expect(link!.state).toBe('open');
+    expect(events).toEqual(['opened b']);
     expect(socket.sent).toEqual([{ t: 'peer-welcome', id: 'a', nonce: expect.any(String) }]);
     socket.receive({ t: 'ping', id: 1 });
     expect(socket.sent.at(-1)).toEqual({ t: 'pong', id: 1 });
   });
 
   it('sends no welcome to a dialler that takes no part in authentication', () => {
-    const { socket, link } = setup(auth, { nonce: undefined });
+    const { socket, events, link } = setup(auth, { nonce: undefined });
     expect(link!.state).toBe('open');
+    expect(events).toEqual(['opened b']);
     expect(socket.sent).toEqual([]);
   });
 
@@ -125,7 +129,7 @@ describe('InboundPeer without a secret', () => {
     vi.advanceTimersByTime(1);
     expect(link!.state).toBe('closed');
     expect(socket.closedWith).toEqual([CloseCode.heartbeatTimeout, 'peer silent']);
-    expect(events).toEqual([`closed b ${CloseCode.heartbeatTimeout}`]);
+    expect(events).toEqual(['opened b', `closed b ${CloseCode.heartbeatTimeout}`]);
     vi.advanceTimersByTime(1000);
     expect(socket.terminated).toBe(true);
   });
@@ -134,14 +138,14 @@ describe('InboundPeer without a secret', () => {
     const bad = setup(auth);
     bad.socket.emit('message', Buffer.from('{"t":"nonsense"}'), false);
     expect(bad.socket.closedWith).toEqual([CloseCode.protocolError, 'protocol error']);
-    expect(bad.events).toEqual([`closed b ${CloseCode.protocolError}`]);
+    expect(bad.events).toEqual(['opened b', `closed b ${CloseCode.protocolError}`]);
 
     const remote = setup(auth);
     remote.socket.emit('close', CloseCode.goingAway);
     remote.socket.emit('close', CloseCode.goingAway);
     remote.link!.close(CloseCode.normal, 'late');
     remote.socket.receive({ t: 'peer-drain' });
-    expect(remote.events).toEqual([`closed b ${CloseCode.goingAway}`]);
+    expect(remote.events).toEqual(['opened b', `closed b ${CloseCode.goingAway}`]);
     expect(remote.socket.closedWith).toBeUndefined();
   });
 

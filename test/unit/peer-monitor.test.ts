@@ -343,6 +343,47 @@ describe('PeerMonitor: redial', () => {
     t.monitor.stop();
   });
 
+  it('redials at once when the peer dials us while its link waits out a backoff, and only then', () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.99);
+    const t = setup({ peers: [B, C] });
+    t.monitor.peerDialled('b'); // before start: nothing to redial yet
+    expect(t.dials).toEqual([]);
+    t.monitor.start();
+    // b is down long enough for its backoff to reach the ceiling (a restarting node).
+    for (let i = 0; i < 7; i++) {
+      const before = t.dials.length;
+      t.socketOf(B.url).events.error(new Error('ECONNREFUSED'));
+      while (t.dials.length === before) vi.advanceTimersToNextTimer();
+    }
+    const dialsOfB = (): number => t.dials.filter((d) => d.url === B.url).length;
+    t.socketOf(B.url).events.error(new Error('ECONNREFUSED'));
+    const waited = dialsOfB();
+    vi.advanceTimersByTime(500); // within the next backoff (~2 s): no dial yet
+    expect(dialsOfB()).toBe(waited);
+    // b is back: its link to us opened. Ours dials now, and the pending backoff is dropped.
+    t.monitor.peerDialled('b');
+    expect(dialsOfB()).toBe(waited + 1);
+    expect(t.seq('link').slice(-2)).toEqual(['dialing>waiting:error', 'waiting>dialing:dial']);
+    bringUp(t.socketOf(B.url));
+    expect(t.monitor.alive()).toEqual(['b']);
+    // Past when the dropped backoff would have dialled, the peer answering all along: no second dial.
+    for (let i = 0; i < 8; i++) {
+      vi.advanceTimersByTime(HEARTBEAT.intervalMs);
+      t.socketOf(B.url).receive({ t: 'ping', id: 100 + i });
+    }
+    expect(dialsOfB()).toBe(waited + 1);
+    expect(t.monitor.alive()).toEqual(['b']);
+    // A link that is up, or one being dialled, is left alone; so is an unknown id.
+    t.monitor.peerDialled('b');
+    t.monitor.peerDialled('c');
+    t.monitor.peerDialled('zz');
+    expect(dialsOfB()).toBe(waited + 1);
+    expect(t.dials.filter((d) => d.url === C.url)).toHaveLength(1);
+    t.monitor.stop();
+    t.monitor.peerDialled('b');
+    expect(dialsOfB()).toBe(waited + 1);
+  });
+
   it('ignores a late event from an old socket', () => {
     const t = setup();
     t.monitor.start();

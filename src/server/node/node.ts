@@ -108,6 +108,7 @@ export class Node extends Emitter<NodeEvents> implements NodeServer {
     this.welcome = welcomeBuilder({ node: this.publicInfo, nodes: this.publicNodes, heartbeat: config.heartbeat, tokens: this.tokens, maxFrameBytes: config.maxFrameBytes, maxMetaBytes: config.maxMetaBytes });
     this.clientHost = { frame: (link, frame, payloadJson) => this.clientFrame(link, frame, payloadJson), closed: (link, code) => this.clientClosed(link, code), tally: this.tally };
     this.peerHost = {
+      opened: (peerId) => this.peers.peerDialled(peerId),
       drained: (peerId) => this.peers.noteDrain(peerId),
       loadReported: (peerId, load) => this.view.noteLoad(peerId, load),
       closed: (link, code) => this.peerClosed(link, code),

@@ -63,6 +63,8 @@ export function acceptPeer(ws: InboundSocket, hello: { id: string; v: number; no
 const NOT_AUTHENTICATED = 'peer link not authenticated; closed (do the nodes share one secret?)';
 
 export interface InboundPeerHost {
+  /** The link opened: the peer proved the secret, or the cloud requires no proof. */
+  opened(peerId: string): void;
   /** The peer announced it is draining. */
   drained(peerId: string): void;
   /** The peer reported its load. */
@@ -107,6 +109,7 @@ export class InboundPeer {
     const nonce = dialNonce === undefined ? undefined : auth.nonce();
     this.#state = dialNonce === undefined || nonce === undefined || !auth.required ? { kind: 'open' } : { kind: 'proving', dialNonce, nonce };
     this.#liveness.start();
+    if (this.#state.kind === 'open') host.opened(peerId);
     if (dialNonce === undefined || nonce === undefined) return;
     const mac = auth.welcomeMac(self, peerId, dialNonce, nonce);
     this.send(mac === undefined ? { t: 'peer-welcome', id: self, nonce } : { t: 'peer-welcome', id: self, nonce, mac });
@@ -154,7 +157,7 @@ export class InboundPeer {
         this.close(CloseCode.rejected, 'peer not authenticated');
         return;
       }
-      this.#transition(['proving'], { kind: 'open' });
+      if (this.#transition(['proving'], { kind: 'open' })) this.host.opened(this.peerId);
     }
     this.#liveness.received();
     if (frame.t === 'ping' && frame.id !== undefined) this.send({ t: 'pong', id: frame.id });

@@ -255,6 +255,16 @@ export class PeerMonitor {
     return this.#questions.waiting;
   }
 
+  /**
+   * `id` opened a link to us (proved, when the cloud has a secret): it is up. Our link to it, if
+   * down, redials now instead of at its next backoff (see OutboundPeer.redialNow). Costs at most
+   * one dial of the peer's configured URL per inbound link, and only while ours is down.
+   */
+  peerDialled(id: string): void {
+    if (this.#machine.is('idle', 'stopped')) return;
+    this.#peers.get(id)?.link.redialNow();
+  }
+
   /** `peer-drain` arrived on an inbound link from `id`. */
   noteDrain(id: string): void {
     const peer = this.#peers.get(id);

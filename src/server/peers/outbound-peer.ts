@@ -141,6 +141,17 @@ export class OutboundPeer {
     this.#transition(['waiting'], { kind: 'dialing', socket }, { code: 'dial', message: `dialling ${this.info.url}` });
   }
 
+  /**
+   * The peer just dialled us, so it is up: a link waiting out its backoff dials now. A restarted
+   * node would otherwise sit out of this node's placement for up to the backoff's ceiling (2 s)
+   * while it already places sessions on itself: members joining then can land on both sides.
+   */
+  redialNow(): void {
+    if (this.#state.kind !== 'waiting') return;
+    this.#backoff.stop();
+    this.dial();
+  }
+
   /** Sends `frame` if the peer may hear us (not before its proof). */
   send(frame: PeerFrame): void {
     const state = this.#state;
