@@ -26,6 +26,7 @@ const BENCHMARKS = [
   { name: 'dns-server', guardMs: 120_000 },
   { name: 'resolve-cost', guardMs: 120_000 },
   { name: 'cloud-size', guardMs: 180_000 },
+  { name: 'restart', guardMs: 180_000 },
   { name: 'proxy', guardMs: 240_000 },
   { name: 'bundle-size', guardMs: 120_000 },
   { name: 'browser-failover', guardMs: 240_000 },
