@@ -147,7 +147,7 @@ export interface WelcomeFrame {
   /** Token to present in the next hello (on any node of this cloud). Never logged. */
   resume: string;
   /** The cloud's nodes as this node knows them, itself included. */
-  nodes: NodeInfo[];
+  nodes: readonly NodeInfo[];
   heartbeat: HeartbeatSettings;
   /** Other members of the session (attached or expected back). */
   members: string[];

@@ -26,6 +26,16 @@ const byId = (a: NodeInfo, b: NodeInfo): number => (a.id < b.id ? -1 : a.id > b.
 /** Builds the welcome for `hello` (admission's `welcome`). */
 export function welcomeBuilder(context: WelcomeContext): (hello: HelloFrame, parts: WelcomeParts) => WelcomeFrame {
   const { node, nodes, heartbeat, tokens, maxFrameBytes, maxMetaBytes } = context;
+  // Sorted again only when the node set changed (peers from DNS replace its entries), not per join.
+  let listed: readonly NodeInfo[] = [];
+  let sorted: readonly NodeInfo[] = [];
+  const nodesById = (): readonly NodeInfo[] => {
+    if (nodes.length !== listed.length || nodes.some((info, i) => info !== listed[i])) {
+      listed = [...nodes];
+      sorted = [...nodes].sort(byId);
+    }
+    return sorted;
+  };
   return (hello, parts) => ({
     t: 'welcome',
     v: PROTOCOL_VERSION,
@@ -36,7 +46,7 @@ export function welcomeBuilder(context: WelcomeContext): (hello: HelloFrame, par
     // By id, the same list from every node of the cloud: a client that migrates is handed the
     // list it already has, and takes it in one comparison (resolve/node-list.ts), which a crowd
     // re-homing at once otherwise pays in full per client.
-    nodes: [...nodes].sort(byId),
+    nodes: nodesById(),
     heartbeat,
     members: parts.members,
     base: parts.base,
