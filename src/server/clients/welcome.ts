@@ -50,7 +50,8 @@ export function welcomeBuilder(context: WelcomeContext): (hello: HelloFrame, par
     heartbeat,
     members: parts.members,
     base: parts.base,
-    ...(parts.want === undefined ? {} : { want: parts.want }),
+    // Undefined (absent from the JSON) when the session does not know one.
+    want: parts.want,
     maxFrameBytes,
     meta: parts.metas,
     maxMetaBytes,

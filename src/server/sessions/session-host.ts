@@ -193,9 +193,14 @@ export class SessionHost {
     this.membership.announce(session, hello, member.id);
     adoptSeed(session, member, hello);
 
-    const members = [...session.members.keys()].filter((id) => id !== member.id);
-    const parts = { members, base, want: lowestWanted(session.members.values(), member.id), metas: this.membership.metas(session, member) };
-    const frame = welcome({ ...parts, shared: session.shared.snapshot(), sharedLimits: this.sharedLimits });
+    const frame = welcome({
+      members: [...session.members.keys()].filter((id) => id !== member.id),
+      base,
+      want: lowestWanted(session.members.values(), member.id),
+      metas: this.membership.metas(session, member),
+      shared: session.shared.snapshot(),
+      sharedLimits: this.sharedLimits,
+    });
     this.membership.issue(member, frame.resume);
     link.send(frame);
     session.publishes?.returned(member.id, link, member.pubs);
