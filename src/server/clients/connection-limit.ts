@@ -55,9 +55,18 @@ export class ConnectionLimit {
   readonly #addresses = new Map<string, AddressCount>();
   /** Every pending connection, in arrival order. */
   readonly #pending = new Set<TrackedConnection>();
+  /** What every connection calls back into: one for all of them, not one per connection. */
+  readonly #host: LimitHost;
 
   constructor(limits: ConnectionLimits) {
     this.#limits = limits;
+    this.#host = {
+      enter: (c) => this.#enter(c),
+      leave: (c, pending) => this.#leave(c, pending),
+      makeRoom: (c) => this.#makeRoom(c),
+      roomFor: (a) => this.#roomFor(a),
+      helloTimeoutMs: limits.helloTimeoutMs,
+    };
   }
 
   /**
@@ -66,14 +75,7 @@ export class ConnectionLimit {
    */
   open(address: string | undefined, end: EndAction): Admission {
     if (address !== undefined && !this.#roomFor(address)) return { kind: 'refused', reason: 'address' };
-    const connection = new TrackedConnection(address, end, {
-      enter: (c) => this.#enter(c),
-      leave: (c, pending) => this.#leave(c, pending),
-      makeRoom: (c) => this.#makeRoom(c),
-      roomFor: (a) => this.#roomFor(a),
-      helloTimeoutMs: this.#limits.helloTimeoutMs,
-    });
-    return { kind: 'admitted', connection };
+    return { kind: 'admitted', connection: new TrackedConnection(address, end, this.#host) };
   }
 
   /** Connections pending node-wide. */
@@ -140,6 +142,8 @@ interface LimitHost {
 }
 
 /** One accepted connection as the limiter counts it. */
+const NOTHING_TO_END: EndAction = () => {};
+
 export class TrackedConnection {
   #state: ConnectionState;
   #address: string | undefined;
@@ -199,9 +203,12 @@ export class TrackedConnection {
     return true;
   }
 
-  /** Its first frame made it a link. */
+  /**
+   * Its first frame made it a link. The limiter ends pending connections only, so the end action
+   * is dropped here: it holds the handshake's closures, for as long as the link lives otherwise.
+   */
   established(): void {
-    this.#move(['pending'], { kind: 'established' });
+    if (this.#move(['pending'], { kind: 'established' })) this.#end = NOTHING_TO_END;
   }
 
   /** The socket closed. */

@@ -78,7 +78,7 @@ export interface PendingHandshake {
  * any silent link.
  */
 export function awaitFirstFrame(ws: WebSocket, limits: CodecLimits, logger: Logger, onFrame: (first: LinkFirstFrame) => void): PendingHandshake {
-  ws.on('error', (error: Error) => logger.debug('socket error', { error: error.message }));
+  ws.on('error', socketErrorLogger(logger));
   function first(data: RawData, isBinary: boolean): void {
     ws.off('message', first);
     try {
@@ -102,6 +102,14 @@ export function awaitFirstFrame(ws: WebSocket, limits: CodecLimits, logger: Logg
       closeSoon(ws, code, reason);
     },
   };
+}
+
+/**
+ * A socket's error listener, made out here: one made inside `awaitFirstFrame` would keep that
+ * function's closures (the handshake, the caller's callback) alive as long as the socket lives.
+ */
+function socketErrorLogger(logger: Logger): (error: Error) => void {
+  return (error) => logger.debug('socket error', { error: error.message });
 }
 
 /** How long the other end may take to complete a close handshake before its socket is cut. */
