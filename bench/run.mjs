@@ -21,6 +21,7 @@ const BENCHMARKS = [
   { name: 'storm', guardMs: 240_000 },
   { name: 'crowd', guardMs: 360_000 },
   { name: 'joins', guardMs: 120_000 },
+  { name: 'join-cost', guardMs: 240_000 },
   { name: 'throughput', guardMs: 120_000 },
   { name: 'memory', guardMs: 120_000, flags: ['--expose-gc'] },
   { name: 'dns-server', guardMs: 120_000 },
