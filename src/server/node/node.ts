@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { OptionsError } from '../../core/errors.js';
 import { CloseCode, type NodeInfo } from '../../protocol/frames.js';
-import { admit } from '../clients/admission.js';
+import { admit, type AdmissionDeps } from '../clients/admission.js';
 import { ClientLink, type ClientLinkHost, type SessionFrame } from '../clients/client-link.js';
 import { createLinkServer, type LinkFirstFrame } from './handshake.js';
 import { upgrade, type UpgradeDeps } from './upgrade.js';
@@ -81,6 +81,7 @@ export class Node extends Emitter<NodeEvents> implements NodeServer {
   private readonly clientHost: ClientLinkHost;
   private readonly peerHost: InboundPeerHost;
   private readonly welcome: ReturnType<typeof welcomeBuilder>;
+  private readonly admission: AdmissionDeps;
   /** Every accepted socket, counted against the connection limits until it says hello. */
   private readonly guard: ConnectionGuard;
   /** Counted always (plain fields); served at `/metrics` only when the option asks. */
@@ -183,6 +184,21 @@ export class Node extends Emitter<NodeEvents> implements NodeServer {
       running: () => this.state.kind === 'running',
       logger: config.logger,
     });
+    // Built once for every hello, not per client link.
+    this.admission = {
+      placement: this.placement,
+      sessions: this.sessions,
+      logger: config.logger,
+      joinLimit: this.joinLimit,
+      authenticate: config.authenticate,
+      // Half the handshake timeout: a link says nothing before its welcome, so its liveness
+      // deadline (the same length) must not cut it before we can answer `busy`.
+      authTimeoutMs: config.handshakeTimeoutMs / 2,
+      maxMetaBytes: config.maxMetaBytes,
+      verifyResume: (token, session, client) => this.tokens.verify(token, session, client),
+      welcome: this.welcome,
+      tally: this.tally,
+    };
     this.wss = createLinkServer(config.maxFrameBytes, config.logger);
     // Registered before the request and upgrade handlers below, so those always find the socket counted.
     this.guard = guardConnections(http, new ConnectionLimit(config.connections), config.trustedProxies, config.logger);
@@ -356,20 +372,7 @@ export class Node extends Emitter<NodeEvents> implements NodeServer {
     const link = new ClientLink(ws, first.hello, this.config, this.clientHost, origin, socket);
     this.links.add(link);
     logLink(this.config.logger, first.hello, origin);
-    void admit(link, {
-      placement: this.placement,
-      sessions: this.sessions,
-      logger: this.config.logger,
-      joinLimit: this.joinLimit,
-      authenticate: this.config.authenticate,
-      // Half the handshake timeout: a link says nothing before its welcome, so its liveness
-      // deadline (the same length) must not cut it before we can answer `busy`.
-      authTimeoutMs: this.config.handshakeTimeoutMs / 2,
-      maxMetaBytes: this.config.maxMetaBytes,
-      verifyResume: (token, session, client) => this.tokens.verify(token, session, client),
-      welcome: this.welcome,
-      tally: this.tally,
-    });
+    void admit(link, this.admission);
   }
 
   private shutdown(): Promise<void> {
