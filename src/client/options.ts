@@ -53,7 +53,10 @@ export interface ConnectOptions {
   heartbeat?: Partial<HeartbeatSettings>;
   /** One attempt (dial + hello + answer) may take this long. Default 2000. */
   connectTimeoutMs?: number;
-  /** Start the next candidate if the current one has not answered after this long. Default 150. */
+  /**
+   * Start the next candidate if the current one has not connected after this long (Node: its TCP
+   * connect, unless dialled through a proxy's sticky cookie; browsers: the WebSocket's open). Default 150.
+   */
   staggerMs?: number;
   /** Redirects followed per attempt. Default 3. */
   maxRedirects?: number;

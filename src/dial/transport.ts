@@ -33,6 +33,8 @@ export interface DialOptions {
   readonly address?: string;
   /** A proxy's sticky cookie (`name=value`) that routes this attempt to one node; Node only. */
   readonly cookie?: string;
+  /** The connection under the socket is up, its upgrade not answered yet; Node only (see OpenWebSocketOptions). */
+  readonly onConnected?: () => void;
 }
 
 const OPEN = 1;
@@ -141,8 +143,8 @@ export function dial(platform: Platform, url: string, options: DialOptions): Pro
     }
     let ws: WebSocketLike;
     try {
-      // Passed through as given (unset ones undefined): only the Node platform reads them.
-      ws = platform.openWebSocket(url, { protocols: [SUBPROTOCOL], headers: options.headers, address: options.address, cookie: options.cookie });
+      // The dial's options pass through as given: only the Node platform reads them.
+      ws = platform.openWebSocket(url, { ...options, protocols: [SUBPROTOCOL] });
     } catch (cause) {
       reject(new ConnectError('GRIDLINK_CONNECT_FAILED', `cannot open a WebSocket to ${url}`, { cause, retriable: false }));
       return;

@@ -34,6 +34,12 @@ export interface OpenWebSocketOptions {
    * in place of a stored cookie of the same name. Node only: a browser sends its own cookies.
    */
   readonly cookie?: string;
+  /**
+   * Called once the TCP connection under the WebSocket is up, before the node answers the upgrade:
+   * the node's host is there and accepting. Node only: a page cannot see it, and the open event is
+   * its first sign of life.
+   */
+  readonly onConnected?: () => void;
 }
 
 export interface HttpGetOptions {

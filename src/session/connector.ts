@@ -183,9 +183,13 @@ function race(deps: ConnectorDeps, candidates: ResolvedNode[], failed: Set<strin
         return;
       }
       active++;
-      // Happy eyeballs staggers connects, not handshakes: once this candidate's socket is open,
-      // the node is alive and will answer, and a second attempt would only add load (which, in a
-      // storm of reconnecting clients, is what slows everyone down). Its failure still moves on.
+      // Happy eyeballs staggers connects, not handshakes: once this candidate's connection is up
+      // (Node: its TCP connect, unless a proxy accepts it; a page: the socket's open), the node is
+      // there and will answer, and a second attempt would only add load. In a crowd re-homing at
+      // once, the upgrade's answer waits behind the other joins on the session's new host; a
+      // stagger then dialled another node, which redirected back to the host: one more socket and
+      // join on each end, for nothing (110 of 200 clients did). Its failure still moves on, and
+      // `connectTimeoutMs` bounds a node whose host accepts but never answers.
       const opened = (): void => stagger?.cancel();
       attempt(deps, node, failed, signal, opened, dialling).then(
         (joined) => {
@@ -236,8 +240,9 @@ async function attempt(deps: ConnectorDeps, first: ResolvedNode, failed: Set<str
         timeoutMs: settings.connectTimeoutMs,
         signal,
         ...(node.address === undefined ? {} : { address: node.address }),
-        // Behind a proxy, the node's sticky cookie is what routes this attempt to it.
-        ...(node.cookie === undefined ? {} : { cookie: node.cookie }),
+        // Behind a proxy, the node's sticky cookie is what routes this attempt to it; and there the
+        // proxy accepts the connection whether that node is alive or not, so only the open counts.
+        ...(node.cookie === undefined ? { onConnected: opened } : { cookie: node.cookie }),
       };
       const transport = await dial(deps.platform, node.url, dialOptions);
       opened();

@@ -6,7 +6,8 @@
  * What the platform promises on top of a plain socket:
  * - dial a pinned IP while `Host` and TLS SNI stay the URL's name (a `lookup` that answers the pin);
  * - trust extra CAs for `wss://` (verification stays on);
- * - the client's cookie jar on the upgrade, by cookie-exchange.ts's rules (a proxy's sticky cookie).
+ * - the client's cookie jar on the upgrade, by cookie-exchange.ts's rules (a proxy's sticky cookie);
+ * - `onConnected` when the TCP connection is up, before the upgrade is answered.
  */
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
@@ -49,8 +50,25 @@ export function openNodeWebSocket(url: string, options: OpenWebSocketOptions, co
     followRedirects: false,
     ...(options.address === undefined ? {} : { lookup: pinnedLookup(options.address) }),
     ...(context.ca === undefined ? {} : { ca: context.ca }),
+    ...(options.onConnected === undefined ? {} : { finishRequest: whenConnected(options.onConnected) }),
   }, exchange);
   return ws as unknown as WebSocketLike;
+}
+
+/**
+ * `ws`'s hook for the upgrade request before it is sent (it must end the request): tells
+ * `connected` once the request's socket has connected. This is the first sign that the node's host
+ * is there and accepting, as happy eyeballs counts it, while the upgrade's answer may wait behind
+ * the other joins of a crowd the node is taking in.
+ */
+function whenConnected(connected: () => void): (request: ClientRequest) => void {
+  return (request) => {
+    request.once('socket', (socket: Socket) => {
+      if (socket.connecting) socket.once('connect', connected);
+      else connected();
+    });
+    request.end();
+  };
 }
 
 /**
